@@ -1,0 +1,139 @@
+# jconnect - see README.md.  `make check` is the test command; `make demo`
+# runs against a local sandbox.  Both install missing Debian packages first.
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+LIBDIR	?= $(PREFIX)/lib/jconnect
+MANDIR	?= $(PREFIX)/share/man
+DESTDIR	?=
+CC	?= cc
+PKG_CONFIG ?= pkg-config
+WERROR	?= 1
+SAN	?=
+VERSION	= 0.1.0
+
+PKGS	= libssh libcurl libpcre2-8 libcjson expat libcrypto
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lwslay -ldl
+
+WARN	= -Wall -Wextra -Wpointer-arith -Wshadow -Wstrict-prototypes \
+	  -Wmissing-prototypes -Wformat=2 -Wformat-security \
+	  -Wimplicit-fallthrough -Wsign-compare -Wundef -Wwrite-strings -Wvla
+ifeq ($(WERROR),1)
+WARN	+= -Werror
+endif
+HARDEN	= -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+ifeq ($(SAN),1)
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=all
+HARDEN	=
+OPT	= -O1
+else
+SANFLAGS =
+OPT	= -O2
+endif
+CFLAGS	?= $(OPT) -g
+CPPFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	    -DJC_VERSION=\"$(VERSION)\" -DJC_LIBDIR=\"$(LIBDIR)\" -Icore
+ALLCFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) $(SANFLAGS) \
+	    $(DEP_CFLAGS) -fPIC -MMD -MP
+LDFLAGS_ALL = $(SANFLAGS) -Wl,-z,relro,-z,now
+
+B	= build
+CORE_SRC = $(wildcard core/*.c)
+CORE_OBJ = $(CORE_SRC:%.c=$(B)/%.o)
+LIB_OBJ	= $(filter-out $(B)/core/main.o,$(CORE_OBJ))
+PLUGINS	= ssh ssm keys
+PLUGIN_SO = $(foreach p,$(PLUGINS),plugins/$(p)/jc-$(p).so)
+PLUGIN_AR = $(foreach p,$(PLUGINS),$(B)/plugins/$(p)/lib$(p).a)
+
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+UNIT_HELP = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+UNIT_HOBJ = $(UNIT_HELP:%.c=$(B)/%.o)
+TEST_SO	= $(B)/tests/plugins/jc-dummy.so $(B)/tests/plugins/jc-badabi.so
+TOOLS	= $(B)/tests/tools/httpget
+
+.PHONY: all deps demo check check-run check-unit asan fuzz bench install \
+	clean tests
+all: jconnect $(PLUGIN_SO)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(B)/libjc.a: $(LIB_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+jconnect: $(CORE_OBJ)
+	$(CC) $(LDFLAGS_ALL) -pie -o $@ $(CORE_OBJ) $(DEP_LIBS) -lm
+
+# Each plugin: a static archive (unit tests link it) and jc-NAME.so.
+define plugin_rules
+$(1)_OBJ = $$(patsubst %.c,$(B)/%.o,$$(wildcard plugins/$(1)/*.c))
+$(B)/plugins/$(1)/lib$(1).a: $$($(1)_OBJ)
+	@rm -f $$@; ar rcs $$@ $$^
+plugins/$(1)/jc-$(1).so: $$($(1)_OBJ)
+	$(CC) $(LDFLAGS_ALL) -shared -fvisibility=hidden -o $$@ $$^ $(DEP_LIBS)
+endef
+$(foreach p,$(PLUGINS),$(eval $(call plugin_rules,$(p))))
+$(foreach p,$(PLUGINS),$(eval $(B)/plugins/$(p)/%.o: ALLCFLAGS += -fvisibility=hidden))
+
+$(B)/tests/plugins/jc-%.so: tests/plugins/jc-%.c core/jc_plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS_ALL) -shared -fvisibility=hidden -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(B)/libjc.a $(PLUGIN_AR) $(UNIT_HOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS_ALL) -o $@ $< $(UNIT_HOBJ) $(PLUGIN_AR) \
+	    $(B)/libjc.a $(DEP_LIBS) -lcmocka -lm
+
+$(B)/tests/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS_ALL) -o $@ $<
+
+tests: all $(UNIT_BIN) $(TEST_SO) $(TOOLS)
+
+deps:
+	@sh tests/rig/deps.sh
+
+# Re-invoke make after deps so pkg-config sees freshly installed packages.
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/rig/demo.sh
+
+check: deps
+	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory check-run
+
+check-run:
+	@sh tests/run.sh $(B)
+
+check-unit: tests
+	@sh tests/run.sh $(B) unit
+
+asan: deps
+	@$(MAKE) --no-print-directory clean
+	@$(MAKE) --no-print-directory SAN=1 tests
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(MAKE) --no-print-directory SAN=1 check-run
+
+fuzz: deps
+	@sh tests/fuzz/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(TOOLS)
+	@sh tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 jconnect $(DESTDIR)$(BINDIR)/jconnect
+	for p in $(PLUGINS); do \
+	    install -m 0644 plugins/$$p/jc-$$p.so $(DESTDIR)$(LIBDIR)/; done
+	install -m 0644 jconnect.1 $(DESTDIR)$(MANDIR)/man1/jconnect.1
+
+clean:
+	rm -rf $(B) jconnect $(PLUGIN_SO)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

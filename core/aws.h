@@ -1,0 +1,42 @@
+/*
+ * aws.h - the AWS client: credentials, region, SigV4-signed calls over
+ * libcurl (query/ec2 XML and JSON 1.1), error decoding.
+ */
+#ifndef JC_AWS_H
+#define JC_AWS_H
+
+#include "jc_plugin.h"
+
+/*
+ * Choose profile and region (either may be NULL: env/config decide).
+ * Credentials are looked up lazily on the first call.  Returns 0.
+ */
+int	jc_aws_setup(const char *profile, const char *region);
+
+/* Region in use after setup (NULL when none could be found). Borrowed. */
+const char *jc_aws_region(void);
+
+/*
+ * JSON 1.1 call: service "ssm", target "AmazonSSM.StartSession".  On
+ * success *out is a malloc'd NUL-terminated body (free()).  On failure
+ * returns JC_ERR_AWS_AUTH (credentials, signature, AccessDenied),
+ * JC_ERR_UNREACHABLE (TargetNotConnected), JC_ERR_NOTFOUND, JC_ERR_AWS
+ * (any other AWS error) or JC_ERR_IO (transport), and fills *err.
+ */
+int	jc_aws_json(const char *service, const char *target, const char *body,
+	    char **out, struct jc_aws_error *err);
+
+/*
+ * Query/ec2 call: form body "Action=...&Version=...&...", already
+ * URL-encoded.  *out is the XML body.  Same returns as jc_aws_json.
+ */
+int	jc_aws_query(const char *service, const char *form, char **out,
+	    struct jc_aws_error *err);
+
+/* Plain-words explanation of an AWS error (static storage). */
+const char *jc_aws_explain(const struct jc_aws_error *);
+
+/* Free everything (credentials are wiped). */
+void	jc_aws_cleanup(void);
+
+#endif /* JC_AWS_H */

@@ -1,0 +1,253 @@
+/*
+ * jc_plugin.h - the whole jconnect plugin ABI.
+ *
+ * This is the only core header a plugin includes.  A plugin is a shared
+ * object plugins/NAME/jc-NAME.so that exports exactly one symbol,
+ * jc_plugin_entry(), returning a pointer to one static const struct
+ * jc_plugin.  The core hands the plugin a const struct jc_host function
+ * table in init(), so plugins link no core symbols.
+ *
+ * Versioning: abi = major << 16 | minor.  The loader refuses a different
+ * major and a struct smaller than JC_PLUGIN_MIN_SIZE.  Both structs are
+ * append-only: a newer minor may add members at the end, and `size` says
+ * which trailing members exist.
+ */
+#ifndef JC_PLUGIN_H
+#define JC_PLUGIN_H
+
+#include <poll.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JC_PLUGIN_ABI_MAJOR	1
+#define JC_PLUGIN_ABI_MINOR	0
+#define JC_PLUGIN_ABI		((JC_PLUGIN_ABI_MAJOR << 16) | JC_PLUGIN_ABI_MINOR)
+
+#if defined(__GNUC__)
+#define JC_PRINTF(f, a)		__attribute__((format(printf, f, a)))
+#define JC_EXPORT		__attribute__((visibility("default")))
+#else
+#define JC_PRINTF(f, a)
+#define JC_EXPORT
+#endif
+
+/*
+ * Error codes.  Functions return 0 on success or one of these (negative).
+ * main.c alone maps them to exit statuses (README, "Exit codes").
+ */
+#define JC_OK			0
+#define JC_ERR_INTERNAL		-1	/* bug or unexpected failure (exit 1) */
+#define JC_ERR_NOMEM		-2	/* out of memory (exit 1) */
+#define JC_ERR_USAGE		-3	/* bad command line or config (exit 2) */
+#define JC_ERR_NOTFOUND		-4	/* target not found or ambiguous (exit 3) */
+#define JC_ERR_AWS_AUTH		-5	/* AWS credentials or permission (exit 4) */
+#define JC_ERR_UNREACHABLE	-6	/* cannot reach / log in (exit 5) */
+#define JC_ERR_HOSTKEY		-7	/* host key mismatch (exit 6) */
+#define JC_ERR_JUPYTER		-8	/* Jupyter not found / token refused (exit 7) */
+#define JC_ERR_PORT		-9	/* no free local port (exit 8) */
+#define JC_ERR_IO		-10	/* local I/O error (exit 1) */
+#define JC_ERR_PROTO		-11	/* malformed reply from a peer (exit 1) */
+#define JC_ERR_TIMEOUT		-12	/* operation timed out (exit 1) */
+#define JC_ERR_INTR		-13	/* interrupted by SIGINT/SIGTERM (exit 0) */
+#define JC_ERR_CLOSED		-14	/* connection dropped (exit 5) */
+#define JC_ERR_UNSUPPORTED	-15	/* not possible with this method (exit 1) */
+#define JC_ERR_AWS		-16	/* other AWS API error (exit 1) */
+#define JC_ERR_PLUGIN		-17	/* plugin missing or refused (exit 1) */
+
+/* Log levels; -q selects ERROR, -v VERBOSE, -vv DEBUG, -vvv TRACE. */
+#define JC_LOG_ERROR		1
+#define JC_LOG_WARN		2
+#define JC_LOG_INFO		3
+#define JC_LOG_VERBOSE		4
+#define JC_LOG_DEBUG		5
+#define JC_LOG_TRACE		6
+
+/* ---- event loop ------------------------------------------------------ */
+
+struct jc_pollset;			/* opaque, owned by the core loop */
+struct jc_source;			/* opaque registration handle */
+
+/*
+ * A loop source.  Each pass the core calls prepare() on every source: it
+ * adds the fds it wants with host->ps_add() and may lower *deadline (a
+ * host->now_ms() time; -1 = none; a deadline <= now means "call me again
+ * without sleeping", e.g. when a library holds buffered bytes).  After
+ * poll() the core calls dispatch() on every source; it reads results with
+ * host->ps_revents() using the slots ps_add() returned, and must also do
+ * its timer work when its deadline has passed.
+ */
+struct jc_source_ops {
+	void	(*prepare)(void *arg, struct jc_pollset *ps, int64_t *deadline);
+	void	(*dispatch)(void *arg, struct jc_pollset *ps);
+};
+
+/* ---- targets --------------------------------------------------------- */
+
+#define JC_HKC_ACCEPT_NEW	0	/* learn unknown hosts, refuse changed */
+#define JC_HKC_STRICT		1	/* refuse unknown and changed hosts */
+
+/* What an access plugin connects to.  All strings borrowed. */
+struct jc_target {
+	uint32_t	 size;		/* sizeof(struct jc_target) */
+	const char	*spec;		/* TARGET as typed by the user */
+	const char	*host;		/* DNS name or IP to dial (SSH) */
+	int		 port;		/* SSH port, 0 = 22 */
+	const char	*user;		/* login user, never NULL */
+	const char	*instance_id;	/* i-... / mi-... when known, else NULL */
+	const char	*region;	/* AWS region when known, else NULL */
+	const char	*identity;	/* -i FILE, else NULL */
+	const char	*known_hosts;	/* --known-hosts FILE, else NULL */
+	int		 host_key_check; /* JC_HKC_* */
+	const char	*host_key_alias; /* known_hosts name, else host */
+	int		 timeout_ms;	/* connect + login budget */
+};
+
+/* ---- AWS ------------------------------------------------------------- */
+
+struct jc_aws_error {
+	int	 http_status;		/* 0 when no HTTP answer */
+	char	 code[96];		/* AWS error code, "" when none */
+	char	 message[512];		/* AWS message or transport error */
+};
+
+/* ---- access sessions ------------------------------------------------- */
+
+struct jc_sess;				/* opaque, owned by the plugin */
+
+struct jc_exec_result {
+	char	*out;			/* stdout bytes, NUL-terminated */
+	size_t	 outlen;
+	char	*err;			/* stderr bytes, NUL-terminated */
+	size_t	 errlen;
+	int	 status;		/* exit status, -1 if unknown */
+	int	 truncated;		/* output exceeded JC_EXEC_MAX */
+};
+#define JC_EXEC_MAX		(16u << 20)
+
+#define JC_STREAM_PROXY		0x1	/* a single raw stream for ssh ProxyCommand */
+
+/* ---- keys ------------------------------------------------------------ */
+
+#define JC_KEYS_INSTALL		0
+#define JC_KEYS_REMOVE		1
+#define JC_KEYS_PUSH		2	/* EC2 Instance Connect SendSSHPublicKey */
+
+struct jc_keys_req {
+	uint32_t	 size;		/* sizeof(struct jc_keys_req) */
+	int		 op;		/* JC_KEYS_* */
+	const char	*const *files;	/* --key FILE.pub list, NULL-terminated, or NULL */
+	const char	*login_identity; /* -i FILE used to log in, or NULL */
+	int		 login_by_key;	/* 1 when -i logged us in (SSH) */
+	const char	*run_as;	/* -l USER when it differs from the session user */
+	int		 generate;	/* --generate when no key exists */
+	const char	*instance_id;	/* for JC_KEYS_PUSH */
+	const char	*os_user;	/* for JC_KEYS_PUSH */
+};
+
+/* ---- the host table (core -> plugin) --------------------------------- */
+
+struct jc_host {
+	uint32_t abi;			/* JC_PLUGIN_ABI of the core */
+	uint32_t size;			/* sizeof(struct jc_host) */
+
+	/* Logging to stderr as "jconnect: [plugin] ..."; never log secrets. */
+	void	(*log)(int level, const char *plugin, const char *fmt, ...)
+		    JC_PRINTF(3, 4);
+	int	(*log_level)(void);
+
+	/* Monotonic milliseconds. */
+	int64_t	(*now_ms)(void);
+
+	/* Register / unregister a loop source (safe from inside dispatch). */
+	struct jc_source *(*source_add)(const struct jc_source_ops *, void *arg);
+	void	(*source_del)(struct jc_source *);
+	/* Add an fd to the pollset; returns its slot, or -1 when full. */
+	int	(*ps_add)(struct jc_pollset *, int fd, short events);
+	short	(*ps_revents)(const struct jc_pollset *, int slot);
+	/*
+	 * Run the loop until *done becomes non-zero (0), timeout_ms passes
+	 * (JC_ERR_TIMEOUT; -1 = no timeout) or SIGINT/SIGTERM arrives
+	 * (JC_ERR_INTR).  May be nested: a plugin's blocking-looking call
+	 * (exec, connect) runs the loop so other sources keep moving.
+	 */
+	int	(*loop_run)(volatile int *done, int timeout_ms);
+
+	/*
+	 * AWS JSON 1.1 call with the session's credentials and region:
+	 * service "ssm", target "AmazonSSM.StartSession", body JSON.
+	 * On success *out is a malloc'd NUL-terminated body (caller frees
+	 * with host->free).  On an AWS error returns JC_ERR_AWS/_AWS_AUTH/...
+	 * and fills *err when err is not NULL; nothing is logged.
+	 */
+	int	(*aws_json)(const char *service, const char *target,
+		    const char *body, char **out, struct jc_aws_error *err);
+	/* A plain-words sentence for an AWS error (static storage). */
+	const char *(*aws_explain)(const struct jc_aws_error *);
+	void	(*free)(void *);
+
+	/*
+	 * Option lookup: "ssm.chunk_size", "ssh.keepalive" ...  Command line
+	 * first, then the config file entry for the target, then defaults.
+	 * Returns NULL when unset.  Borrowed.
+	 */
+	const char *(*option)(const char *key);
+};
+
+/* ---- the plugin (plugin -> core) ------------------------------------- */
+
+#define JC_KIND_METHOD		0x1	/* access method: connect/exec/stream */
+#define JC_KIND_KEYS		0x2	/* key installer */
+
+struct jc_plugin {
+	uint32_t	 abi;		/* JC_PLUGIN_ABI the plugin was built with */
+	uint32_t	 size;		/* sizeof(struct jc_plugin) as it saw it */
+	const char	*name;		/* "ssm", "ssh", "keys"; matches jc-NAME.so */
+	uint32_t	 kind;		/* JC_KIND_* */
+	const char	*version;	/* plugin version string */
+	const char	*summary;	/* one line for `jconnect plugins` */
+
+	int	(*init)(const struct jc_host *, void **statep);
+	void	(*fini)(void *state);
+
+	/*
+	 * Access methods (NULL unless kind has JC_KIND_METHOD).
+	 * connect: log in; blocks (running the loop) up to t->timeout_ms.
+	 *   Returns JC_ERR_UNREACHABLE / _HOSTKEY / _AWS_AUTH ... after
+	 *   logging one clear line saying what to do.
+	 * exec: run cmd in the remote login shell, feed `in` (may be NULL)
+	 *   to its stdin then EOF; fills *res on success (free with
+	 *   exec_free).  Runs the loop, so streams keep flowing.
+	 * stream: open a TCP stream to host:port as seen by the remote.
+	 *   *fdp receives the core's end of a socketpair, owned by the
+	 *   caller; the plugin pumps the other end.  Opening completes in
+	 *   the background; failure closes the plugin's end (EOF) after a
+	 *   log line.
+	 * status: 0 while the session is usable, else why it ended.
+	 * close: tear down every channel and free the session.
+	 */
+	int	(*connect)(void *state, const struct jc_target *,
+		    struct jc_sess **out);
+	int	(*exec)(struct jc_sess *, const char *cmd, const void *in,
+		    size_t inlen, int timeout_ms, struct jc_exec_result *res);
+	void	(*exec_free)(struct jc_exec_result *);
+	int	(*stream)(struct jc_sess *, const char *host, uint16_t port,
+		    int flags, int *fdp);
+	int	(*status)(struct jc_sess *);
+	void	(*close)(struct jc_sess *);
+
+	/*
+	 * Key plugins (NULL unless kind has JC_KIND_KEYS): install, remove
+	 * or push keys through any access plugin's exec.
+	 */
+	int	(*keys)(void *state, const struct jc_plugin *access,
+		    struct jc_sess *sess, const struct jc_keys_req *req);
+};
+
+/* Smallest struct jc_plugin the loader accepts (ABI 1.0). */
+#define JC_PLUGIN_MIN_SIZE	(offsetof(struct jc_plugin, keys) + sizeof(void *))
+
+/* The one symbol each plugin exports. */
+const struct jc_plugin *jc_plugin_entry(void);
+
+#endif /* JC_PLUGIN_H */

@@ -1,0 +1,45 @@
+/*
+ * resolve.h - TARGET -> EC2 instance (DescribeInstances,
+ * DescribeStackResources, tags), lifecycle (start, wait) and the choice
+ * between SSM and SSH.
+ */
+#ifndef JC_RESOLVE_H
+#define JC_RESOLVE_H
+
+#include <stddef.h>
+
+#include "target.h"
+
+struct jc_instance {
+	char	id[32];			/* i-0123456789abcdef0 */
+	char	state[24];		/* running, stopped, ... */
+	char	name[256];		/* Name tag, "" when none */
+	char	public_dns[256];	/* "" when none */
+	char	public_ip[64];
+	char	private_ip[64];
+	char	platform[32];		/* "linux" or "windows" */
+	char	launch_time[32];	/* ISO 8601 */
+	char	region[32];
+	int	ssm_managed;		/* DescribeInstanceInformation knows it */
+	int	ssm_online;		/* PingStatus == Online */
+	char	agent_version[32];	/* SSM agent version, "" when unknown */
+};
+
+/*
+ * Resolve an AWS target (instance id, stack, name, tag or bare word) to
+ * exactly one instance.  start: --start-instance.  need_ssm: wait for
+ * PingStatus Online after a start.  On failure logs one clear line and
+ * returns JC_ERR_NOTFOUND (none / several: listed), JC_ERR_UNREACHABLE
+ * (stopped without start, terminated), JC_ERR_AWS_AUTH, ...
+ */
+int	jc_resolve_instance(const struct jc_tspec *, int start, int need_ssm,
+	    struct jc_instance *out);
+
+/*
+ * Pick the access method for an instance with --via auto: SSM when
+ * managed and Online, else SSH to the public DNS/IP.  Returns JC_VIA_SSM
+ * or JC_VIA_SSH, or JC_ERR_UNREACHABLE when neither is possible (logged).
+ */
+int	jc_resolve_via(const struct jc_instance *, int via);
+
+#endif /* JC_RESOLVE_H */
