@@ -1,0 +1,96 @@
+# lib.sh - shared helpers for the integration tests (sourced, bash).
+#
+# Gives $ROOT, $JC (./jconnect), $T (a private temp dir removed on exit, with
+# a temp HOME in $T/home), TAP output helpers and rig_start, which starts
+# real components on 127.0.0.1 through tests/rig/rig.py and stops them on
+# exit.  Each test script prints TAP lines and a plan at the end.
+
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+JC=$ROOT/jconnect
+PY=/usr/bin/python3
+T=$(mktemp -d "${TMPDIR:-/tmp}/jct.XXXXXX")
+TESTNAME=$(basename "$0" .sh)
+_n=0
+_failed=0
+_rig_started=0
+export HOME=$T/home XDG_STATE_HOME=$T/home/.local/state \
+    XDG_CONFIG_HOME=$T/home/.config BROWSER=true
+mkdir -p "$HOME/.ssh"
+chmod 700 "$HOME/.ssh"
+unset SSH_AUTH_SOCK AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY \
+    AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_REGION AWS_DEFAULT_REGION
+
+ok() { _n=$((_n + 1)); echo "ok $_n - $TESTNAME: $*"; }
+not_ok() {
+	_n=$((_n + 1)); _failed=$((_failed + 1))
+	echo "not ok $_n - $TESTNAME: $*"
+}
+# check DESC CMD... : ok when CMD exits 0.
+check() {
+	local d=$1; shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+# diag TEXT : a TAP comment.
+diag() { echo "# $*" | sed '2,$s/^/# /'; }
+# show FILE : a file's tail as TAP comments (for failures).
+show() { [ -f "$1" ] && tail -n "${2:-20}" "$1" | sed 's/^/#   /'; }
+
+rig_start() {
+	_rig_started=1
+	if ! "$PY" "$ROOT/tests/rig/rig.py" start --dir "$T/rig" "$@" \
+	    >"$T/rig.out" 2>&1; then
+		not_ok "rig start $*"
+		show "$T/rig.out"
+		exit 0
+	fi
+	. "$T/rig/env"
+	# Our TARGET and the options that reach the rig's sshd.
+	SSH_TARGET=$SSH_USER@127.0.0.1
+	SSH_OPTS="-i $SSH_KEY -p $SSHD_PORT --known-hosts $KNOWN_HOSTS"
+}
+
+rig_stop() { "$PY" "$ROOT/tests/rig/rig.py" stop --dir "$T/rig" "$@"; }
+
+# wait_for SECONDS CMD... : poll CMD every 50 ms until it succeeds.
+wait_for() {
+	local end=$(( $(date +%s%N) / 1000000 + $1 * 1000 )); shift
+	while ! "$@" 2>/dev/null; do
+		[ $(( $(date +%s%N) / 1000000 )) -ge $end ] && return 1
+		sleep 0.05
+	done
+}
+
+# free_port : a currently free TCP port on 127.0.0.1.
+free_port() {
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# hold_port PORT : keep PORT busy on 127.0.0.1 until the test ends.
+hold_port() {
+	"$PY" -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(5)
+print("held", flush=True); time.sleep(3600)' "$1" >"$T/hold.$1" 2>&1 &
+	_held="${_held:-} $!"
+	wait_for 5 grep -q held "$T/hold.$1"
+}
+
+_cleanup() {
+	local pid
+	for pid in ${_held:-} ${_bg:-}; do kill "$pid" 2>/dev/null; done
+	[ -x "$JC" ] && HOME=$T/home "$JC" stop --all -q >/dev/null 2>&1
+	[ "$_rig_started" = 1 ] && rig_stop >/dev/null 2>&1
+	wait 2>/dev/null
+	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
+}
+
+_finish() {
+	local rc=$?
+	_cleanup
+	echo "1..$_n"
+	[ "$_failed" = 0 ] && [ "$rc" = 0 ] || exit 1
+	exit 0
+}
+trap _finish EXIT
+trap 'exit 130' INT TERM

@@ -1,0 +1,31 @@
+#!/bin/sh
+# deps.sh - install the Debian 12 packages jconnect builds and tests with,
+# only those missing.  Uses sudo when not root.
+PKGS="build-essential pkg-config libssh-dev libcurl4-openssl-dev libpcre2-dev
+libcjson-dev libwslay-dev libexpat1-dev libssl-dev libcmocka-dev
+openssh-server openssh-client jupyter-notebook python3-notebook
+jupyter-server python3-jupyter-server awscli python3-botocore
+python3-websockets chromium curl ca-certificates procps psmisc rsync
+clang libclang-rt-14-dev valgrind"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+	    missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "jconnect: installing Debian packages:$missing" >&2
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null 2>&1 || {
+		echo "jconnect: need root or sudo to install:$missing" >&2
+		exit 1
+	}
+	SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null || exit 1
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null ||
+    exit 1

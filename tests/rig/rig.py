@@ -1,0 +1,395 @@
+#!/usr/bin/python3
+"""jconnect test rig: real sshd and Jupyter, the fake AWS and the fake SSM
+agent, all on 127.0.0.1 with free ports, standing in for an EC2 instance.
+
+  rig.py start --dir D [sshd] [jupyter] [aws] [agent] [options]
+  rig.py stop --dir D
+
+`start` writes D/env (sh-sourceable: ports, keys, tokens, AWS settings) and
+D/pids, waits until every component answers, and exits.  `stop` ends every
+recorded process (TERM, then KILL) and waits for them.
+
+The "remote" is this machine: sshd logs in the current user with HOME set to
+D/rhome (sshd SetEnv), so nothing touches the real home directory.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY = "/usr/bin/python3"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout, proc=None, what="server"):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit("rig: %s exited early (status %d)" %
+                             (what, proc.returncode))
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.2):
+                return
+        except OSError:
+            time.sleep(0.03)
+    raise SystemExit("rig: %s did not listen on %d within %ds" %
+                     (what, port, timeout))
+
+
+class Rig:
+    def __init__(self, d):
+        self.dir = os.path.abspath(d)
+        self.rhome = os.path.join(self.dir, "rhome")
+        self.env = {}
+        self.pids = []
+
+    def spawn(self, name, argv, env=None, log=None, cwd=None):
+        logf = open(log or os.path.join(self.dir, name + ".log"), "ab")
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
+                             stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                             start_new_session=True)
+        logf.close()
+        self.pids.append({"name": name, "pid": p.pid})
+        self.save_pids()
+        return p
+
+    def save_pids(self):
+        with open(os.path.join(self.dir, "pids"), "w") as f:
+            json.dump(self.pids, f)
+
+    def remote_env(self):
+        """Environment of a process running 'on the remote' as the user."""
+        env = {
+            "HOME": self.rhome,
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "USER": self.env["SSH_USER"],
+            "LOGNAME": self.env["SSH_USER"],
+            "SHELL": "/bin/sh",
+        }
+        return env
+
+    # -- sshd ------------------------------------------------------------
+    def start_sshd(self, a):
+        d = os.path.join(self.dir, "sshd")
+        os.makedirs(d, exist_ok=True)
+        hk = os.path.join(d, "host_ed25519")
+        uk = os.path.join(self.dir, "user_ed25519")
+        for k in (hk, uk):
+            if not os.path.exists(k):
+                subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "",
+                                "-C", "jconnect-rig", "-f", k], check=True)
+        sshdir = os.path.join(self.rhome, ".ssh")
+        os.makedirs(sshdir, mode=0o700, exist_ok=True)
+        ak = os.path.join(sshdir, "authorized_keys")
+        if not os.path.exists(ak):
+            shutil.copy(uk + ".pub", ak)
+            os.chmod(ak, 0o600)
+        port = a.sshd_port or free_port()
+        cfg = os.path.join(d, "sshd_config")
+        with open(cfg, "w") as f:
+            f.write("\n".join([
+                "Port %d" % port,
+                "ListenAddress 127.0.0.1",
+                "HostKey %s" % hk,
+                "PidFile %s" % os.path.join(d, "sshd.pid"),
+                "AuthorizedKeysFile %s" % ak,
+                "PubkeyAuthentication yes",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                "UsePAM no",
+                "StrictModes no",
+                "AllowTcpForwarding yes",
+                "PermitRootLogin prohibit-password",
+                "LogLevel VERBOSE",
+                "MaxStartups 200",
+                "MaxSessions 200",
+                "SetEnv HOME=%s LANG=C.UTF-8" % self.rhome,
+                "",
+            ]))
+        if os.geteuid() == 0:
+            os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+        p = self.spawn("sshd", ["/usr/sbin/sshd", "-D", "-e", "-f", cfg])
+        wait_port(port, 10, p, "sshd")
+        with open(hk + ".pub") as f:
+            hostkey = f.read().split()
+        self.env.update({
+            "SSHD_PORT": str(port),
+            "SSHD_CONFIG": cfg,
+            "SSHD_LOG": os.path.join(self.dir, "sshd.log"),
+            "SSH_KEY": uk,
+            "SSH_HOST_KEY": hk + ".pub",
+            "SSH_HOST_KEY_LINE": "[127.0.0.1]:%d %s %s" % (port, hostkey[0],
+                                                           hostkey[1]),
+            "KNOWN_HOSTS": os.path.join(self.dir, "known_hosts"),
+            "AUTHORIZED_KEYS": ak,
+        })
+
+    # -- Jupyter ----------------------------------------------------------
+    def start_jupyter(self, a):
+        port = a.jupyter_port or free_port()
+        root = os.path.join(self.rhome, "notebooks")
+        os.makedirs(root, exist_ok=True)
+        if a.jupyter_file:
+            with open(os.path.join(root, "hello.txt"), "w") as f:
+                f.write("hello from the sandbox\n")
+        env = self.remote_env()
+        kind = a.jupyter_kind
+        app = "NotebookApp" if kind == "notebook" else "ServerApp"
+        argv = ["/usr/bin/jupyter", kind, "--no-browser", "--ip=127.0.0.1",
+                "--port=%d" % port, "--port-retries=0"]
+        argv.append(("--notebook-dir=%s" if kind == "notebook"
+                     else "--root_dir=%s") % root)
+        if os.geteuid() == 0:
+            argv.append("--allow-root")
+        if a.base_url:
+            argv.append("--%s.base_url=%s" % (app, a.base_url))
+        if a.jupyter_password:
+            h = subprocess.run(
+                [PY, "-c", "import sys\nfrom notebook.auth import passwd\n"
+                 "print(passwd(sys.argv[1]))", a.jupyter_password],
+                check=True, capture_output=True, text=True).stdout.strip()
+            argv += ["--%s.token=" % app, "--%s.password=%s" % (app, h)]
+        if a.jupyter_token:
+            env["JUPYTER_TOKEN"] = a.jupyter_token
+        argv += a.jupyter_arg or []
+        log = os.path.join(self.dir, "jupyter-%d.log" % port)
+        p = self.spawn("jupyter-%d" % port, argv, env=env, log=log, cwd=root)
+        wait_port(port, 60, p, "jupyter")
+        # The runtime file carries the real token (the log may mask it).
+        rt = os.path.join(self.rhome, ".local/share/jupyter/runtime")
+        prefix = "nbserver-" if kind == "notebook" else "jpserver-"
+        info = None
+        end = time.time() + 20
+        while info is None and time.time() < end:
+            fn = os.path.join(rt, "%s%d.json" % (prefix, p.pid))
+            try:
+                with open(fn) as f:
+                    info = json.load(f)
+            except (OSError, ValueError):
+                time.sleep(0.05)
+        if info is None:
+            raise SystemExit("rig: jupyter wrote no runtime file")
+        sfx = "" if self.env.get("JUPYTER_PORT") is None else "_2"
+        self.env.update({
+            "JUPYTER_PORT" + sfx: str(port),
+            "JUPYTER_TOKEN" + sfx: info.get("token", ""),
+            "JUPYTER_PID" + sfx: str(p.pid),
+            "JUPYTER_LOG" + sfx: log,
+            "JUPYTER_BASE_URL" + sfx: info.get("base_url", "/"),
+            "JUPYTER_RUNTIME_DIR": rt,
+        })
+
+    # -- fake SSM agent and fake AWS ---------------------------------------
+    def start_agent(self, a):
+        state = os.path.join(self.dir, "ssm")
+        os.makedirs(os.path.join(state, "sessions"), exist_ok=True)
+        port = free_port()
+        faults = os.path.join(self.dir, "agent-faults.json")
+        if not os.path.exists(faults):
+            with open(faults, "w") as f:
+                f.write("{}\n")
+        argv = [PY, os.path.join(HERE, "fake_agent.py"), "--port", str(port),
+                "--state", state, "--faults", faults]
+        if a.agent_version:
+            argv += ["--agent-version", a.agent_version]
+        env = dict(self.remote_env())
+        p = self.spawn("agent", argv, env=env)
+        wait_port(port, 15, p, "fake SSM agent")
+        self.env.update({"AGENT_PORT": str(port), "AGENT_STATE": state,
+                         "AGENT_FAULTS": faults})
+
+    def default_scenario(self):
+        online = "AGENT_PORT" in self.env
+        return {
+            "region": "us-east-1",
+            "stacks": {
+                "demo-stack": {"resources": [{
+                    "LogicalResourceId": "Notebook",
+                    "PhysicalResourceId": "i-0123456789abcdef0",
+                    "ResourceType": "AWS::EC2::Instance"}]},
+            },
+            "instances": {
+                "i-0123456789abcdef0": {
+                    "state": "running",
+                    "tags": {"Name": "demo-notebook",
+                             "aws:cloudformation:stack-name": "demo-stack"},
+                    "public_dns": "localhost",
+                    "public_ip": "127.0.0.1",
+                    "private_ip": "127.0.0.1",
+                    "ssm_online": online,
+                    "agent_version": self.env.get("AGENT_VERSION",
+                                                  "3.3.40.0"),
+                },
+            },
+        }
+
+    def start_aws(self, a):
+        state = os.path.join(self.dir, "aws")
+        os.makedirs(state, exist_ok=True)
+        if a.scenario:
+            with open(a.scenario) as f:
+                sc = json.load(f)
+        else:
+            sc = self.default_scenario()
+        if "AGENT_PORT" in self.env:
+            sc.setdefault("ssm", {}).update({
+                "stream_url": "ws://127.0.0.1:%s/v1/data-channel/" %
+                self.env["AGENT_PORT"],
+                "state_dir": self.env["AGENT_STATE"]})
+        scf = os.path.join(self.dir, "scenario.json")
+        with open(scf, "w") as f:
+            json.dump(sc, f, indent=1)
+        port = free_port()
+        argv = [PY, os.path.join(HERE, "fake_aws.py"), "--scenario", scf,
+                "--port", str(port), "--state", state]
+        p = self.spawn("aws", argv)
+        wait_port(port, 15, p, "fake AWS")
+        url = "http://127.0.0.1:%d" % port
+        self.env.update({
+            "AWS_PORT": str(port),
+            "AWS_ENDPOINT_URL": url,
+            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLERIG000001",
+            "AWS_SECRET_ACCESS_KEY": "rigsecretrigsecretrigsecretrigsecret0001",
+            "AWS_REGION": sc.get("region", "us-east-1"),
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_SCENARIO": scf,
+            "AWS_STATE": state,
+        })
+
+    def write_env(self):
+        with open(os.path.join(self.dir, "env"), "w") as f:
+            for k, v in sorted(self.env.items()):
+                f.write("%s='%s'\nexport %s\n" %
+                        (k, v.replace("'", "'\\''"), k))
+
+
+def cmd_start(a):
+    r = Rig(a.dir)
+    os.makedirs(r.rhome, exist_ok=True)
+    try:
+        with open(os.path.join(r.dir, "pids")) as f:
+            r.pids = json.load(f)
+    except (OSError, ValueError):
+        pass
+    try:
+        with open(os.path.join(r.dir, "env.json")) as f:
+            r.env = json.load(f)
+    except (OSError, ValueError):
+        pass
+    import pwd
+    r.env["SSH_USER"] = pwd.getpwuid(os.getuid()).pw_name
+    r.env["RHOME"] = r.rhome
+    r.env["RIG_DIR"] = r.dir
+    if a.agent_version:
+        r.env["AGENT_VERSION"] = a.agent_version
+    what = set(a.components or ["sshd", "jupyter"])
+    try:
+        if "sshd" in what:
+            r.start_sshd(a)
+        if "jupyter" in what:
+            r.start_jupyter(a)
+        if "agent" in what:
+            r.start_agent(a)
+        if "aws" in what:
+            r.start_aws(a)
+    finally:
+        with open(os.path.join(r.dir, "env.json"), "w") as f:
+            json.dump(r.env, f)
+        r.write_env()
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def cmd_stop(a):
+    d = os.path.abspath(a.dir)
+    try:
+        with open(os.path.join(d, "pids")) as f:
+            pids = json.load(f)
+    except (OSError, ValueError):
+        return
+    names = set(a.only or [])
+    keep = []
+    todo = []
+    for e in pids:
+        if names and not any(e["name"].startswith(n) for n in names):
+            keep.append(e)
+        else:
+            todo.append(e)
+    for e in todo:
+        try:
+            os.killpg(e["pid"], signal.SIGTERM)
+        except OSError:
+            pass
+    end = time.time() + 5
+    for e in todo:
+        while alive(e["pid"]) and time.time() < end:
+            try:
+                if os.waitpid(e["pid"], os.WNOHANG)[0]:
+                    break
+            except ChildProcessError:
+                pass
+            time.sleep(0.02)
+        if alive(e["pid"]):
+            try:
+                os.killpg(e["pid"], signal.SIGKILL)
+            except OSError:
+                pass
+    with open(os.path.join(d, "pids"), "w") as f:
+        json.dump(keep, f)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("start")
+    s.add_argument("--dir", required=True)
+    s.add_argument("components", nargs="*",
+                   choices=["sshd", "jupyter", "aws", "agent", []])
+    s.add_argument("--sshd-port", type=int, default=0)
+    s.add_argument("--jupyter-port", type=int, default=0)
+    s.add_argument("--jupyter-kind", default="notebook",
+                   choices=["notebook", "server"])
+    s.add_argument("--jupyter-token", help="token via JUPYTER_TOKEN")
+    s.add_argument("--jupyter-password", help="password-only server")
+    s.add_argument("--jupyter-file", action="store_true",
+                   help="put hello.txt in the notebook root")
+    s.add_argument("--jupyter-arg", action="append")
+    s.add_argument("--base-url")
+    s.add_argument("--agent-version")
+    s.add_argument("--scenario")
+    t = sub.add_parser("stop")
+    t.add_argument("--dir", required=True)
+    t.add_argument("only", nargs="*", help="component name prefixes")
+    a = ap.parse_args()
+    if a.cmd == "start":
+        cmd_start(a)
+    else:
+        cmd_stop(a)
+
+
+if __name__ == "__main__":
+    main()

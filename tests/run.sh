@@ -1,0 +1,62 @@
+#!/bin/sh
+# run.sh BUILD [unit|integration|PATTERN] - run the test suite and print one
+# summary line "N passed, N failed".  Unit tests are cmocka binaries in
+# BUILD/tests (TAP output); integration tests are tests/integration/t_*.sh.
+# Each test's TAP output goes to BUILD/test-logs/NAME.log.
+
+B=${1:-build}
+WHAT=${2:-all}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LOGS=$ROOT/$B/test-logs
+mkdir -p "$LOGS"
+pass=0
+fail=0
+failed_names=""
+
+count() {	# count NAME LOGFILE RC
+	p=$(grep -c '^ok ' "$2")
+	f=$(grep -c '^not ok ' "$2")
+	if [ "$3" != 0 ] && [ "$f" = 0 ]; then
+		# A crash or a timeout: count it, the log says why.
+		f=1
+		echo "not ok - $1 exited with status $3" >>"$2"
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	if [ "$f" != 0 ]; then
+		failed_names="$failed_names $1"
+		grep -E '^not ok' "$2" | sed 's/^/  /' >&2
+	fi
+	printf '%-40s %3d passed, %d failed\n' "$1" "$p" "$f" >&2
+}
+
+matches() {
+	case $WHAT in
+	all) return 0 ;;
+	unit) case $1 in test_*) return 0 ;; esac; return 1 ;;
+	integration) case $1 in t_*) return 0 ;; esac; return 1 ;;
+	*) case $1 in *$WHAT*) return 0 ;; esac; return 1 ;;
+	esac
+}
+
+for t in "$ROOT/$B"/tests/test_*; do
+	[ -x "$t" ] || continue
+	n=$(basename "$t")
+	matches "$n" || continue
+	( cd "$ROOT" && CMOCKA_MESSAGE_OUTPUT=TAP JC_TEST_BUILD="$ROOT/$B" \
+	    timeout 300 "$t" ) >"$LOGS/$n.log" 2>&1
+	count "$n" "$LOGS/$n.log" $?
+done
+
+for t in "$ROOT"/tests/integration/t_*.sh; do
+	[ -f "$t" ] || continue
+	n=$(basename "$t" .sh)
+	matches "$n" || continue
+	( cd "$ROOT" && JC_TEST_BUILD="$ROOT/$B" timeout 600 bash "$t" ) \
+	    >"$LOGS/$n.log" 2>&1
+	count "$n" "$LOGS/$n.log" $?
+done
+
+[ -n "$failed_names" ] && echo "failed:$failed_names (logs in $B/test-logs)" >&2
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
