@@ -68,12 +68,19 @@ $(B)/libjc.a: $(LIB_OBJ)
 jconnect: $(CORE_OBJ)
 	$(CC) $(LDFLAGS_ALL) -pie -o $@ $(CORE_OBJ) $(DEP_LIBS) -lm
 
+# Core helpers compiled into each plugin with hidden visibility, so plugins
+# need no core symbols at run time (unit tests get them from libjc.a).
+PCOMMON_OBJ = $(B)/pcommon/buf.o
+$(B)/pcommon/%.o: core/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -fvisibility=hidden -c -o $@ $<
+
 # Each plugin: a static archive (unit tests link it) and jc-NAME.so.
 define plugin_rules
 $(1)_OBJ = $$(patsubst %.c,$(B)/%.o,$$(wildcard plugins/$(1)/*.c))
 $(B)/plugins/$(1)/lib$(1).a: $$($(1)_OBJ)
 	@rm -f $$@; ar rcs $$@ $$^
-plugins/$(1)/jc-$(1).so: $$($(1)_OBJ)
+plugins/$(1)/jc-$(1).so: $$($(1)_OBJ) $(PCOMMON_OBJ)
 	$(CC) $(LDFLAGS_ALL) -shared -fvisibility=hidden -o $$@ $$^ $(DEP_LIBS)
 endef
 $(foreach p,$(PLUGINS),$(eval $(call plugin_rules,$(p))))

@@ -26,6 +26,7 @@ struct jc_opts {
 	int		 jupyter_port;	/* --jupyter-port, 0 = any */
 	const char	*jupyter_log;	/* --jupyter-log FILE on the remote */
 	int		 local_port;	/* --local-port, 0 = pick */
+	int		 remote_port;	/* --remote-port: no Jupyter, this port */
 	int		 proxy_port;	/* PORT of `proxy`, default 22 */
 	int		 no_browser;	/* --no-browser */
 	int		 start_jupyter;	/* --start-jupyter */

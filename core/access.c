@@ -1,0 +1,141 @@
+/*
+ * access.c - from TARGET to a logged-in session.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "aws.h"
+#include "config.h"
+#include "event.h"
+#include "log.h"
+#include "plugin.h"
+
+#define DEFAULT_USER	"ubuntu"
+
+int
+jc_access_resolve(struct jc_access *a, const char *target)
+{
+	const char *alias_target = NULL, *alias = NULL;
+	char why[256];
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(a->target, sizeof(a->target), "%s", target);
+	if ((r = jc_target_parse(target, &a->spec, why, sizeof(why))) != 0) {
+		jc_error("bad TARGET: %s", why);
+		return r;
+	}
+	/* A bare word may be an alias from the config file. */
+	if (a->spec.kind == JC_T_WORD && jc_config_is_alias(a->spec.value)) {
+		alias = a->spec.value;
+		if ((alias_target = jc_config_alias_target(alias)) == NULL) {
+			jc_error("alias \"%s\" in the config file has no "
+			    "\"target\"", alias);
+			return JC_ERR_USAGE;
+		}
+		jc_verbose("alias %s -> %s", alias, alias_target);
+		snprintf(a->target, sizeof(a->target), "%s", alias_target);
+		if (*a->spec.user != '\0' && jc_opts.user == NULL)
+			snprintf(a->user, sizeof(a->user), "%s",
+			    a->spec.user);
+		if ((r = jc_target_parse(alias_target, &a->spec, why,
+		    sizeof(why))) != 0) {
+			jc_error("alias \"%s\": bad target: %s", alias, why);
+			return r;
+		}
+	}
+	if ((r = jc_config_apply(&jc_opts, alias)) != 0)
+		return r;
+	/* user@ first (like ssh), then -l, then the config, then ubuntu. */
+	if (*a->spec.user != '\0')
+		snprintf(a->user, sizeof(a->user), "%s", a->spec.user);
+	else if (*a->user == '\0' && jc_opts.user != NULL)
+		snprintf(a->user, sizeof(a->user), "%s", jc_opts.user);
+	a->user_given = *a->user != '\0';
+	if (!a->user_given)
+		snprintf(a->user, sizeof(a->user), "%s", DEFAULT_USER);
+
+	if (!jc_target_is_aws(&a->spec)) {
+		if (jc_opts.via == JC_VIA_SSM) {
+			jc_error("%s is a host name; SSM needs an instance id, "
+			    "a stack or a name: target", target);
+			return JC_ERR_USAGE;
+		}
+		a->via = JC_VIA_SSH;
+		snprintf(a->host, sizeof(a->host), "%s", a->spec.host);
+		if (a->spec.port != 0 && jc_opts.ssh_port == 0)
+			jc_opts.ssh_port = a->spec.port;
+	} else {
+		if ((r = jc_aws_setup(jc_opts.profile, jc_opts.region)) != 0)
+			return r;
+		r = jc_resolve_instance(&a->spec, jc_opts.start_instance,
+		    jc_opts.via != JC_VIA_SSH, &a->inst);
+		if (r != 0)
+			return r;
+		a->have_inst = 1;
+		if ((r = jc_resolve_via(&a->inst, jc_opts.via)) < 0)
+			return r;
+		a->via = r;
+		snprintf(a->host, sizeof(a->host), "%s",
+		    *a->inst.public_dns ? a->inst.public_dns :
+		    a->inst.public_ip);
+		jc_event("resolved", "target", target, "instance_id",
+		    a->inst.id, "state", a->inst.state, "via",
+		    a->via == JC_VIA_SSM ? "ssm" : "ssh", (char *)NULL);
+	}
+	memset(&a->t, 0, sizeof(a->t));
+	a->t.size = sizeof(a->t);
+	a->t.spec = a->target;
+	a->t.host = a->host;
+	a->t.port = jc_opts.ssh_port;
+	a->t.user = a->user;
+	a->t.instance_id = a->have_inst ? a->inst.id : NULL;
+	a->t.region = a->have_inst ? a->inst.region : NULL;
+	a->t.identity = jc_opts.identity;
+	a->t.known_hosts = jc_opts.known_hosts;
+	a->t.host_key_check = jc_opts.host_key_check;
+	/* Recycled public IPs must not look like a changed host key. */
+	a->t.host_key_alias = a->have_inst ? a->inst.id : NULL;
+	a->t.timeout_ms = (jc_opts.timeout_s > 0 ? jc_opts.timeout_s : 20) *
+	    1000;
+	return 0;
+}
+
+const char *
+jc_access_describe(const struct jc_access *a)
+{
+	static char d[400];
+
+	if (a->via == JC_VIA_SSM)
+		snprintf(d, sizeof(d), "SSM to %s", a->inst.id);
+	else
+		snprintf(d, sizeof(d), "SSH to %s@%s:%d", a->user, a->host,
+		    a->t.port ? a->t.port : 22);
+	return d;
+}
+
+int
+jc_access_connect(struct jc_access *a)
+{
+	const char *name = a->via == JC_VIA_SSM ? "ssm" : "ssh";
+	int r;
+
+	if (a->p == NULL &&
+	    (r = jc_plugin_get(name, &a->p, &a->pstate)) != 0)
+		return r;
+	jc_verbose("connecting: %s", jc_access_describe(a));
+	if ((r = a->p->connect(a->pstate, &a->t, &a->s)) != 0)
+		return r;
+	jc_event("connected", "via", name, "target", a->target, (char *)NULL);
+	return 0;
+}
+
+void
+jc_access_disconnect(struct jc_access *a)
+{
+	if (a->s != NULL && a->p != NULL)
+		a->p->close(a->s);
+	a->s = NULL;
+}

@@ -1,0 +1,43 @@
+/*
+ * access.h - TARGET -> a logged-in access session (SSH or SSM plugin).
+ * Shared by open, url, proxy, keys and stop --jupyter.
+ */
+#ifndef JC_ACCESS_H
+#define JC_ACCESS_H
+
+#include "jc.h"
+#include "resolve.h"
+#include "target.h"
+
+struct jc_access {
+	struct jc_tspec		 spec;		/* parsed TARGET */
+	struct jc_instance	 inst;		/* when an AWS target */
+	int			 have_inst;
+	int			 via;		/* JC_VIA_SSH / JC_VIA_SSM */
+	char			 target[512];	/* TARGET after alias expansion */
+	char			 host[256];	/* what SSH dials */
+	char			 user[64];	/* login / notebook user */
+	int			 user_given;	/* from user@, -l or config */
+	struct jc_target	 t;		/* handed to the plugin */
+	const struct jc_plugin	*p;		/* access plugin */
+	void			*pstate;
+	struct jc_sess		*s;		/* NULL until connected */
+};
+
+/*
+ * Parse TARGET (expanding a config alias and applying its defaults to
+ * jc_opts), resolve AWS forms to one instance and choose SSH or SSM.
+ * Logs and returns JC_ERR_* on failure.
+ */
+int	jc_access_resolve(struct jc_access *, const char *target);
+
+/* Load the plugin for a->via and log in.  Logs and returns JC_ERR_*. */
+int	jc_access_connect(struct jc_access *);
+
+/* Drop the session (not the resolution): reconnect with connect again. */
+void	jc_access_disconnect(struct jc_access *);
+
+/* "SSH to ubuntu@host:22" / "SSM to i-..." for messages. */
+const char *jc_access_describe(const struct jc_access *);
+
+#endif /* JC_ACCESS_H */

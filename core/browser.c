@@ -1,0 +1,142 @@
+/*
+ * browser.c - $BROWSER, xdg-open or open, started detached.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "browser.h"
+#include "jc_plugin.h"
+#include "log.h"
+
+#define MAX_ARGS 32
+
+/* Is prog runnable (absolute path, or found on PATH)? */
+static int
+runnable(const char *prog)
+{
+	const char *path = getenv("PATH"), *p, *e;
+	char buf[4096];
+
+	if (strchr(prog, '/') != NULL)
+		return access(prog, X_OK) == 0;
+	if (path == NULL)
+		path = "/usr/bin:/bin";
+	for (p = path; *p != '\0'; p = *e ? e + 1 : e) {
+		e = strchr(p, ':');
+		if (e == NULL)
+			e = p + strlen(p);
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)(e - p), p, prog);
+		if (access(buf, X_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Start argv detached (double fork, so no zombie and no tie to our
+ * terminal's job control).  Returns 0 when the exec succeeded.
+ */
+static int
+spawn_detached(char *const argv[])
+{
+	int pfd[2], status, err = 0;
+	pid_t pid, gc;
+	ssize_t n;
+
+	if (pipe(pfd) != 0)
+		return -1;
+	fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
+	if ((pid = fork()) == -1) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		setsid();
+		if ((gc = fork()) != 0)
+			_exit(gc == -1);
+		int nul = open("/dev/null", O_RDWR);
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+			dup2(nul, 2);
+		}
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[0], argv);
+		err = errno;
+		(void)!write(pfd[1], &err, sizeof(err));
+		_exit(127);
+	}
+	close(pfd[1]);
+	waitpid(pid, &status, 0);
+	/* The exec error, if any, arrives on the pipe; EOF means success. */
+	n = read(pfd[0], &err, sizeof(err));
+	close(pfd[0]);
+	return n == (ssize_t)sizeof(err) ? -1 : 0;
+}
+
+/* Run one $BROWSER entry: split on spaces, substitute %s. */
+static int
+run_entry(const char *entry, const char *url)
+{
+	char *copy, *tok, *save, *argv[MAX_ARGS + 2];
+	int n = 0, used = 0, r;
+
+	if ((copy = strdup(entry)) == NULL)
+		return -1;
+	for (tok = strtok_r(copy, " \t", &save); tok != NULL && n < MAX_ARGS;
+	    tok = strtok_r(NULL, " \t", &save)) {
+		if (strcmp(tok, "%s") == 0) {
+			argv[n++] = (char *)url;
+			used = 1;
+		} else
+			argv[n++] = tok;
+	}
+	if (n == 0 || !runnable(argv[0])) {
+		free(copy);
+		return -1;
+	}
+	if (!used)
+		argv[n++] = (char *)url;
+	argv[n] = NULL;
+	r = spawn_detached(argv);
+	free(copy);
+	return r;
+}
+
+int
+jc_browser_open(const char *url)
+{
+	const char *env = getenv("BROWSER");
+	static const char *fallback[] = { "xdg-open", "open" };
+	char *list, *entry, *save;
+	size_t i;
+
+	if (env != NULL && *env != '\0') {
+		if ((list = strdup(env)) == NULL)
+			return JC_ERR_NOMEM;
+		for (entry = strtok_r(list, ":", &save); entry != NULL;
+		    entry = strtok_r(NULL, ":", &save))
+			if (run_entry(entry, url) == 0) {
+				jc_verbose("opened the browser with %s", entry);
+				free(list);
+				return 0;
+			}
+		free(list);
+	}
+	for (i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++)
+		if (run_entry(fallback[i], url) == 0) {
+			jc_verbose("opened the browser with %s", fallback[i]);
+			return 0;
+		}
+	jc_warn("no browser found ($BROWSER, xdg-open, open): open the URL "
+	    "above yourself");
+	return JC_ERR_UNSUPPORTED;
+}

@@ -1,0 +1,197 @@
+/*
+ * forward.c - accept local connections and relay each over its own stream.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "forward.h"
+#include "log.h"
+#include "loop.h"
+#include "net.h"
+#include "relay.h"
+
+#define FWD_BUF		(64 * 1024)	/* per direction, per connection */
+#define FWD_MAX_CONN	1024		/* stop accepting beyond this */
+#define FWD_ACCEPT_BURST 64
+
+struct conn {
+	struct jc_relay	*relay;
+	struct jc_fwd	*fwd;		/* NB. borrowed */
+	struct conn	*next;
+};
+
+struct jc_fwd {
+	int			 lfd, slot;
+	char			 rhost[256];
+	uint16_t		 rport;
+	const struct jc_plugin	*p;
+	struct jc_sess		*s;
+	struct jc_source	*src;
+	struct conn		*conns;
+	int			 nconn;
+	uint64_t		 accepted;
+};
+
+static void fwd_prepare(void *, struct jc_pollset *, int64_t *);
+static void fwd_dispatch(void *, struct jc_pollset *);
+static const struct jc_source_ops fwd_ops = { fwd_prepare, fwd_dispatch };
+
+int
+jc_fwd_new(int lfd, const char *rhost, uint16_t rport,
+    const struct jc_plugin *p, struct jc_sess *s, struct jc_fwd **out)
+{
+	struct jc_fwd *f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		close(lfd);
+		return JC_ERR_NOMEM;
+	}
+	f->lfd = lfd;
+	jc_fwd_set_dest(f, rhost, rport);
+	f->p = p;
+	f->s = s;
+	if ((f->src = jc_source_add(&fwd_ops, f)) == NULL) {
+		close(lfd);
+		free(f);
+		return JC_ERR_NOMEM;
+	}
+	*out = f;
+	return 0;
+}
+
+void
+jc_fwd_set_dest(struct jc_fwd *f, const char *rhost, uint16_t rport)
+{
+	snprintf(f->rhost, sizeof(f->rhost), "%s", rhost);
+	f->rport = rport;
+}
+
+static void
+drop_all(struct jc_fwd *f)
+{
+	struct conn *c;
+
+	while ((c = f->conns) != NULL) {
+		f->conns = c->next;
+		jc_relay_free(c->relay);
+		free(c);
+	}
+	f->nconn = 0;
+}
+
+void
+jc_fwd_set_session(struct jc_fwd *f, const struct jc_plugin *p,
+    struct jc_sess *s)
+{
+	drop_all(f);
+	f->p = p;
+	f->s = s;
+}
+
+int
+jc_fwd_active(const struct jc_fwd *f)
+{
+	return f->nconn;
+}
+
+void
+jc_fwd_free(struct jc_fwd *f)
+{
+	if (f == NULL)
+		return;
+	drop_all(f);
+	jc_source_del(f->src);
+	close(f->lfd);
+	free(f);
+}
+
+static void
+conn_done(void *arg, struct jc_relay *r, int error)
+{
+	struct conn *c = arg, **pp;
+	struct jc_fwd *f = c->fwd;
+	uint64_t ab, ba;
+
+	jc_relay_counts(r, &ab, &ba);
+	jc_debug("connection closed%s (%llu bytes out, %llu in)",
+	    error ? " on error" : "", (unsigned long long)ab,
+	    (unsigned long long)ba);
+	for (pp = &f->conns; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	f->nconn--;
+	jc_relay_free(r);
+	free(c);
+}
+
+static void
+fwd_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
+{
+	struct jc_fwd *f = arg;
+
+	(void)deadline;
+	f->slot = -1;
+	if (f->s != NULL && f->nconn < FWD_MAX_CONN)
+		f->slot = jc_ps_add(ps, f->lfd, POLLIN);
+}
+
+static void
+accept_one(struct jc_fwd *f, int cfd)
+{
+	struct conn *c;
+	int sfd, one = 1, r;
+
+	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((r = f->p->stream(f->s, f->rhost, f->rport, 0, &sfd)) != 0) {
+		jc_warn("cannot open a stream to %s:%u: %s", f->rhost,
+		    f->rport, r == JC_ERR_CLOSED ? "connection lost" :
+		    "plugin error");
+		close(cfd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(cfd);
+		close(sfd);
+		return;
+	}
+	c->fwd = f;
+	c->relay = jc_relay_new(cfd, cfd, sfd, sfd, FWD_BUF, conn_done, c);
+	if (c->relay == NULL) {
+		free(c);
+		return;
+	}
+	c->next = f->conns;
+	f->conns = c;
+	f->nconn++;
+	f->accepted++;
+}
+
+static void
+fwd_dispatch(void *arg, struct jc_pollset *ps)
+{
+	struct jc_fwd *f = arg;
+	int cfd, i;
+
+	if (f->slot < 0 || !(jc_ps_revents(ps, f->slot) & POLLIN))
+		return;
+	for (i = 0; i < FWD_ACCEPT_BURST && f->nconn < FWD_MAX_CONN; i++) {
+		cfd = accept(f->lfd, NULL, NULL);
+		if (cfd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				jc_warn("accept: %s", strerror(errno));
+			break;
+		}
+		jc_debug("connection %llu accepted",
+		    (unsigned long long)f->accepted + 1);
+		accept_one(f, cfd);
+	}
+}

@@ -1,0 +1,535 @@
+/*
+ * main.c - argv -> subcommand table.  The only file that calls exit() and
+ * maps JC_ERR_* codes to exit statuses (README, "Exit codes").
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "aws.h"
+#include "cmd.h"
+#include "config.h"
+#include "err.h"
+#include "event.h"
+#include "log.h"
+#include "loop.h"
+#include "plugin.h"
+
+struct jc_opts jc_opts;
+
+/* Option bits: which subcommand accepts which option. */
+#define O_CONNECT	0x0001	/* --via -i -l -p --region --profile
+				   --known-hosts --host-key-check --timeout
+				   --start-instance */
+#define O_JUPYTER	0x0002	/* --jupyter-port --jupyter-log
+				   --start-jupyter */
+#define O_LOCAL		0x0004	/* --local-port --no-browser -f
+				   --remote-port */
+#define O_JSON		0x0008	/* --json */
+#define O_KEYS		0x0010	/* --key --remove --generate --push-key */
+#define O_INSTALLKEYS	0x0020	/* --install-keys */
+#define O_STOP		0x0040	/* --all --jupyter */
+#define O_AWS		0x0080	/* --region --profile --start-instance only */
+
+static int cmd_help(int, char **);
+static int cmd_version(int, char **);
+static int cmd_plugins(int, char **);
+
+static const struct jc_cmd {
+	const char	*name;
+	int		(*fn)(int argc, char **argv);
+	unsigned	 opts;
+	int		 min_args, max_args;
+	const char	*usage;
+	const char	*help;
+} cmds[] = {
+	{ "open", jc_cmd_open, O_CONNECT | O_JUPYTER | O_LOCAL | O_JSON |
+	    O_INSTALLKEYS, 1, 1, "[open] [OPTIONS] TARGET",
+	  "Forward the remote Jupyter to a local port, check the token through\n"
+	  "the tunnel, print the URL on stdout and open the browser. Stays up\n"
+	  "until Ctrl-C (or goes to the background with -f)." },
+	{ "url", jc_cmd_url, O_CONNECT | O_JUPYTER | O_LOCAL | O_JSON |
+	    O_INSTALLKEYS, 1, 1, "url [OPTIONS] TARGET",
+	  "Start (or reuse) a background tunnel and print the notebook URL on\n"
+	  "stdout once it answers through the tunnel. For scripts:\n"
+	  "  URL := $(shell jconnect url my-stack)" },
+	{ "proxy", jc_cmd_proxy, O_CONNECT | O_INSTALLKEYS, 1, 2,
+	  "proxy [OPTIONS] TARGET [PORT]",
+	  "Relay stdin/stdout to TARGET:PORT (default 22), for ssh:\n"
+	  "  ssh -o ProxyCommand='jconnect proxy %h %p' ubuntu@my-stack\n"
+	  "Nothing but relayed bytes ever goes to stdout." },
+	{ "keys", jc_cmd_keys, O_CONNECT | O_KEYS, 1, 1,
+	  "keys [OPTIONS] [--key FILE.pub]... [--remove] TARGET",
+	  "Install your public keys in the remote ~/.ssh/authorized_keys (each\n"
+	  "key once; every other line kept byte for byte), or remove them." },
+	{ "resolve", jc_cmd_resolve, O_CONNECT | O_JSON, 1, 1,
+	  "resolve [--json] TARGET",
+	  "Show what TARGET resolves to and how it would be reached." },
+	{ "ls", jc_cmd_ls, O_JSON, 0, 0, "ls [--json]",
+	  "List background tunnels (stale entries are cleaned up)." },
+	{ "stop", jc_cmd_stop, O_STOP | O_CONNECT | O_JSON, 0, 1,
+	  "stop TARGET | --all | --jupyter [OPTIONS] TARGET",
+	  "Stop the background tunnel for TARGET (or all of them) and wait\n"
+	  "until its port is free; with --jupyter, stop the Jupyter server\n"
+	  "that jconnect started on TARGET." },
+	{ "plugins", cmd_plugins, O_JSON, 0, 0, "plugins [--json]",
+	  "List the plugins found, their ABI and paths." },
+	{ "help", cmd_help, 0, 0, 1, "help [COMMAND]", "Show help." },
+	{ "version", cmd_version, 0, 0, 0, "version", "Show the version." },
+};
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+enum {
+	OPT_VIA = 256, OPT_JPORT, OPT_JLOG, OPT_LPORT, OPT_NOBROWSER,
+	OPT_STARTJ, OPT_STARTI, OPT_JSON, OPT_REGION, OPT_PROFILE, OPT_KH,
+	OPT_HKC, OPT_PLUGINDIR, OPT_INSTALLKEYS, OPT_ALL, OPT_JUPYTER, OPT_KEY,
+	OPT_REMOVE, OPT_PUSH, OPT_GENERATE, OPT_TIMEOUT, OPT_RPORT,
+	OPT_VERSION, OPT_SUPERVISE,
+};
+
+static const struct option longopts[] = {
+	{ "via",		required_argument,	NULL, OPT_VIA },
+	{ "identity",		required_argument,	NULL, 'i' },
+	{ "login",		required_argument,	NULL, 'l' },
+	{ "port",		required_argument,	NULL, 'p' },
+	{ "jupyter-port",	required_argument,	NULL, OPT_JPORT },
+	{ "jupyter-log",	required_argument,	NULL, OPT_JLOG },
+	{ "local-port",		required_argument,	NULL, OPT_LPORT },
+	{ "remote-port",	required_argument,	NULL, OPT_RPORT },
+	{ "no-browser",		no_argument,		NULL, OPT_NOBROWSER },
+	{ "start-jupyter",	no_argument,		NULL, OPT_STARTJ },
+	{ "start-instance",	no_argument,		NULL, OPT_STARTI },
+	{ "background",		no_argument,		NULL, 'f' },
+	{ "json",		no_argument,		NULL, OPT_JSON },
+	{ "region",		required_argument,	NULL, OPT_REGION },
+	{ "profile",		required_argument,	NULL, OPT_PROFILE },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "known-hosts",	required_argument,	NULL, OPT_KH },
+	{ "host-key-check",	required_argument,	NULL, OPT_HKC },
+	{ "config",		required_argument,	NULL, 'F' },
+	{ "option",		required_argument,	NULL, 'o' },
+	{ "plugin-dir",		required_argument,	NULL, OPT_PLUGINDIR },
+	{ "install-keys",	no_argument,		NULL, OPT_INSTALLKEYS },
+	{ "all",		no_argument,		NULL, OPT_ALL },
+	{ "jupyter",		no_argument,		NULL, OPT_JUPYTER },
+	{ "key",		required_argument,	NULL, OPT_KEY },
+	{ "remove",		no_argument,		NULL, OPT_REMOVE },
+	{ "push-key",		no_argument,		NULL, OPT_PUSH },
+	{ "generate",		no_argument,		NULL, OPT_GENERATE },
+	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, OPT_VERSION },
+	{ "supervise",		no_argument,		NULL, OPT_SUPERVISE },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char options_help[] =
+"Options:\n"
+"  --via ssm|ssh|auto     access method (default auto: SSM when the\n"
+"                         instance is managed and online, else SSH)\n"
+"  -i, --identity FILE    SSH private key (e.g. the EC2 key pair .pem)\n"
+"  -l, --login USER       remote user (default: user@ from TARGET, the\n"
+"                         config file, else ubuntu)\n"
+"  -p, --port PORT        SSH port (default 22)\n"
+"  --jupyter-port N       use the Jupyter server on remote port N\n"
+"  --jupyter-log FILE     remote Jupyter log to read the URL from\n"
+"  --start-jupyter        start Jupyter on the remote when none runs\n"
+"  --remote-port N        forward remote port N as is (no Jupyter)\n"
+"  --local-port N         local port to use (default 8888, else 8889,\n"
+"                         8080, else any free port); exit 8 if busy\n"
+"  --no-browser           do not open the browser\n"
+"  -f, --background       run the tunnel in the background\n"
+"  --start-instance       start a stopped instance and wait for it\n"
+"  --json                 one JSON object per event on stdout\n"
+"  --region R, --profile P   AWS region and profile\n"
+"  --known-hosts FILE     known_hosts file (default ~/.ssh/known_hosts)\n"
+"  --host-key-check strict|accept-new   (default accept-new)\n"
+"  --timeout SECONDS      connect and login budget (default 20)\n"
+"  --install-keys         install your public keys before connecting\n"
+"  --key FILE.pub         (keys) install exactly this key; repeatable\n"
+"  --remove               (keys) remove the given keys instead\n"
+"  --generate             (keys) create ~/.ssh/id_ed25519 if no key\n"
+"  --push-key             (keys) send a 60-second key with EC2\n"
+"                         Instance Connect instead\n"
+"  --all                  (stop) stop every background tunnel\n"
+"  --jupyter              (stop) stop the Jupyter jconnect started\n"
+"  -F, --config FILE      config file (default\n"
+"                         ~/.config/jconnect/config.json)\n"
+"  -o KEY=VALUE           plugin option, e.g. -o ssm.chunk_size=16384\n"
+"  --plugin-dir DIR       look for plugins in DIR first\n"
+"  -v, --verbose          more messages (repeat for debug and trace)\n"
+"  -q, --quiet            errors only\n"
+"  -h, --help             this help\n";
+
+static const char targets_help[] =
+"TARGET:\n"
+"  i-0123456789abcdef0     an EC2 instance id (mi-... for hybrid nodes)\n"
+"  [user@]host[:port]      a host name or IP (SSH only)\n"
+"  stack:NAME  name:NAME  tag:KEY=VALUE\n"
+"  NAME                    an alias from the config file, else a\n"
+"                          CloudFormation stack, else a Name tag\n";
+
+static const char exit_help[] =
+"Exit status:\n"
+"  0 ok   1 other failure   2 usage   3 target not found or ambiguous\n"
+"  4 AWS credentials or permission   5 cannot reach or log in (SSH auth,\n"
+"  SSM TargetNotConnected, instance stopped)   6 host key mismatch\n"
+"  7 Jupyter not found or token rejected   8 no free local port\n";
+
+static void
+usage_all(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "jconnect %s - Jupyter on your EC2 instance, in your "
+	    "browser, safely.\n\nUsage:\n", JC_VERSION);
+	for (i = 0; i < NCMDS; i++)
+		fprintf(f, "  jconnect %s\n", cmds[i].usage);
+	fprintf(f, "\n%s\n%s\n%s\nExamples:\n"
+	    "  jconnect my-stack\n"
+	    "  jconnect -i key.pem ubuntu@ec2-54-1-2-3.compute-1.amazonaws.com\n"
+	    "  URL=$(jconnect url my-stack)\n"
+	    "  ssh -o ProxyCommand='jconnect proxy %%h %%p' ubuntu@my-stack\n"
+	    "\n'jconnect help COMMAND' shows the options of one command.\n",
+	    targets_help, options_help, exit_help);
+}
+
+static const struct jc_cmd *
+find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCMDS; i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+static void
+usage_cmd(FILE *f, const struct jc_cmd *c)
+{
+	fprintf(f, "Usage: jconnect %s\n\n%s\n\n", c->usage, c->help);
+	if (c->opts & (O_CONNECT | O_LOCAL | O_JUPYTER))
+		fprintf(f, "%s\n", targets_help);
+	fprintf(f, "%s\n%s", options_help, exit_help);
+}
+
+static int
+cmd_help(int argc, char **argv)
+{
+	const struct jc_cmd *c;
+
+	if (argc == 0) {
+		usage_all(stdout);
+		return 0;
+	}
+	if ((c = find_cmd(argv[0])) == NULL) {
+		jc_error("no command \"%s\"; see jconnect --help", argv[0]);
+		return JC_ERR_USAGE;
+	}
+	usage_cmd(stdout, c);
+	return 0;
+}
+
+static int
+cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("jconnect %s (plugin ABI %d.%d, %s)\n", JC_VERSION,
+	    JC_PLUGIN_ABI_MAJOR, JC_PLUGIN_ABI_MINOR, curl_version());
+	return 0;
+}
+
+static int
+cmd_plugins(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return jc_plugin_list(stdout, jc_opts.json);
+}
+
+static int
+parse_int(const char *what, const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v;
+
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
+		jc_error("%s must be a number from %d to %d, not \"%s\"", what,
+		    lo, hi, s);
+		return JC_ERR_USAGE;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* Option `name` (bit `bit`) is not for command c: say so. */
+static int
+not_for(const struct jc_cmd *c, unsigned bit, const char *name)
+{
+	if (c->opts & bit)
+		return 0;
+	jc_error("option %s does not apply to '%s'; see jconnect help %s",
+	    name, c->name, c->name);
+	return JC_ERR_USAGE;
+}
+
+static int
+parse(const struct jc_cmd *c, int argc, char **argv, int *first)
+{
+	int ch, v, r = 0, verbose = 0, quiet = 0;
+
+	opterr = 0;
+	optind = 1;
+	while (r == 0 && (ch = getopt_long(argc, argv,
+	    ":i:l:p:fvqF:o:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_VIA:
+			if ((r = not_for(c, O_CONNECT, "--via")) != 0)
+				break;
+			if (strcmp(optarg, "ssm") == 0)
+				jc_opts.via = JC_VIA_SSM;
+			else if (strcmp(optarg, "ssh") == 0)
+				jc_opts.via = JC_VIA_SSH;
+			else if (strcmp(optarg, "auto") == 0)
+				jc_opts.via = JC_VIA_AUTO;
+			else {
+				jc_error("--via must be ssm, ssh or auto");
+				r = JC_ERR_USAGE;
+			}
+			break;
+		case 'i':
+			if ((r = not_for(c, O_CONNECT, "-i")) == 0)
+				jc_opts.identity = optarg;
+			break;
+		case 'l':
+			if ((r = not_for(c, O_CONNECT, "-l")) == 0)
+				jc_opts.user = optarg;
+			break;
+		case 'p':
+			if ((r = not_for(c, O_CONNECT, "-p")) == 0)
+				r = parse_int("-p", optarg, 1, 65535,
+				    &jc_opts.ssh_port);
+			break;
+		case OPT_JPORT:
+			if ((r = not_for(c, O_JUPYTER | O_STOP,
+			    "--jupyter-port")) == 0)
+				r = parse_int("--jupyter-port", optarg, 1,
+				    65535, &jc_opts.jupyter_port);
+			break;
+		case OPT_JLOG:
+			if ((r = not_for(c, O_JUPYTER, "--jupyter-log")) == 0)
+				jc_opts.jupyter_log = optarg;
+			break;
+		case OPT_LPORT:
+			if ((r = not_for(c, O_LOCAL, "--local-port")) == 0)
+				r = parse_int("--local-port", optarg, 1, 65535,
+				    &jc_opts.local_port);
+			break;
+		case OPT_RPORT:
+			if ((r = not_for(c, O_LOCAL, "--remote-port")) == 0)
+				r = parse_int("--remote-port", optarg, 1, 65535,
+				    &jc_opts.remote_port);
+			break;
+		case OPT_NOBROWSER:
+			if ((r = not_for(c, O_LOCAL, "--no-browser")) == 0)
+				jc_opts.no_browser = 1;
+			break;
+		case OPT_STARTJ:
+			if ((r = not_for(c, O_JUPYTER, "--start-jupyter")) == 0)
+				jc_opts.start_jupyter = 1;
+			break;
+		case OPT_STARTI:
+			if ((r = not_for(c, O_CONNECT, "--start-instance")) == 0)
+				jc_opts.start_instance = 1;
+			break;
+		case 'f':
+			if ((r = not_for(c, O_LOCAL, "-f")) == 0)
+				jc_opts.background = 1;
+			break;
+		case OPT_JSON:
+			if ((r = not_for(c, O_JSON, "--json")) == 0)
+				jc_opts.json = 1;
+			break;
+		case OPT_REGION:
+			if ((r = not_for(c, O_CONNECT, "--region")) == 0)
+				jc_opts.region = optarg;
+			break;
+		case OPT_PROFILE:
+			if ((r = not_for(c, O_CONNECT, "--profile")) == 0)
+				jc_opts.profile = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case OPT_KH:
+			if ((r = not_for(c, O_CONNECT, "--known-hosts")) == 0)
+				jc_opts.known_hosts = optarg;
+			break;
+		case OPT_HKC:
+			if ((r = not_for(c, O_CONNECT, "--host-key-check")) != 0)
+				break;
+			if (strcmp(optarg, "strict") == 0)
+				jc_opts.host_key_check = JC_HKC_STRICT;
+			else if (strcmp(optarg, "accept-new") == 0)
+				jc_opts.host_key_check = JC_HKC_ACCEPT_NEW;
+			else {
+				jc_error("--host-key-check must be strict or "
+				    "accept-new");
+				r = JC_ERR_USAGE;
+			}
+			break;
+		case 'F':
+			jc_opts.config_file = optarg;
+			break;
+		case 'o':
+			r = jc_config_set_option(optarg);
+			break;
+		case OPT_PLUGINDIR:
+			jc_opts.plugin_dir = optarg;
+			break;
+		case OPT_INSTALLKEYS:
+			if ((r = not_for(c, O_INSTALLKEYS, "--install-keys")) == 0)
+				jc_opts.install_keys = 1;
+			break;
+		case OPT_ALL:
+			if ((r = not_for(c, O_STOP, "--all")) == 0)
+				jc_opts.all = 1;
+			break;
+		case OPT_JUPYTER:
+			if ((r = not_for(c, O_STOP, "--jupyter")) == 0)
+				jc_opts.stop_jupyter = 1;
+			break;
+		case OPT_KEY:
+			if ((r = not_for(c, O_KEYS, "--key")) != 0)
+				break;
+			if (jc_opts.nkey_files == 15) {
+				jc_error("at most 15 --key options");
+				r = JC_ERR_USAGE;
+				break;
+			}
+			jc_opts.key_files[jc_opts.nkey_files++] = optarg;
+			break;
+		case OPT_REMOVE:
+			if ((r = not_for(c, O_KEYS, "--remove")) == 0)
+				jc_opts.keys_remove = 1;
+			break;
+		case OPT_PUSH:
+			if ((r = not_for(c, O_KEYS, "--push-key")) == 0)
+				jc_opts.keys_push = 1;
+			break;
+		case OPT_GENERATE:
+			if ((r = not_for(c, O_KEYS, "--generate")) == 0)
+				jc_opts.keys_generate = 1;
+			break;
+		case OPT_TIMEOUT:
+			if ((r = not_for(c, O_CONNECT, "--timeout")) == 0)
+				r = parse_int("--timeout", optarg, 1, 3600,
+				    &jc_opts.timeout_s);
+			break;
+		case OPT_SUPERVISE:
+			jc_opts.supervised = 1;
+			break;
+		case 'h':
+			usage_cmd(stdout, c);
+			return 1;
+		case OPT_VERSION:
+			cmd_version(0, NULL);
+			return 1;
+		case ':':
+			jc_error("option %s needs a value; see jconnect help %s",
+			    argv[optind - 1], c->name);
+			r = JC_ERR_USAGE;
+			break;
+		default:
+			jc_error("unknown option %s; see jconnect help %s",
+			    argv[optind - 1], c->name);
+			r = JC_ERR_USAGE;
+			break;
+		}
+	}
+	if (r != 0)
+		return r;
+	if (quiet && verbose) {
+		jc_error("-q and -v together make no sense");
+		return JC_ERR_USAGE;
+	}
+	v = quiet ? JC_LOG_ERROR : JC_LOG_INFO + verbose;
+	jc_opts.verbosity = v;
+	jc_log_set_level(v);
+	*first = optind;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct jc_cmd *c = NULL;
+	char **args, st[8];
+	int r, first, nargs, status;
+
+	jc_log_set_level(JC_LOG_INFO);
+	if (argc < 2) {
+		usage_all(stderr);
+		exit(2);
+	}
+	if ((c = find_cmd(argv[1])) != NULL) {
+		argc--;
+		argv++;
+	} else if (strcmp(argv[1], "--version") == 0) {
+		exit(cmd_version(0, NULL));
+	} else if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage_all(stdout);
+		exit(0);
+	} else
+		c = find_cmd("open");
+	if ((r = parse(c, argc, argv, &first)) != 0) {
+		jc_config_free();
+		exit(r > 0 ? 0 : jc_exit_status(r));
+	}
+	args = argv + first;
+	nargs = argc - first;
+	if (nargs < c->min_args || nargs > c->max_args) {
+		if (nargs < c->min_args)
+			jc_error("missing %s; usage: jconnect %s",
+			    c->min_args == 1 && c->max_args <= 2 ? "TARGET" :
+			    "arguments", c->usage);
+		else
+			jc_error("too many arguments (\"%s\"); usage: jconnect "
+			    "%s", args[c->max_args], c->usage);
+		jc_config_free();
+		exit(2);
+	}
+	jc_event_enable(jc_opts.json);
+	jc_plugin_set_dir(jc_opts.plugin_dir);
+	if (c->fn != cmd_help && c->fn != cmd_version &&
+	    (r = jc_config_load(jc_opts.config_file)) != 0) {
+		jc_config_free();
+		exit(jc_exit_status(r));
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	jc_loop_signals();
+	r = c->fn(nargs, args);
+	status = jc_exit_status(r);
+	if (r != 0 && r != JC_ERR_INTR) {
+		snprintf(st, sizeof(st), "%d", status);
+		jc_event("error", "#exit", st, "error", jc_strerror(r),
+		    (char *)NULL);
+	}
+	jc_plugin_unload_all();
+	jc_aws_cleanup();
+	jc_config_free();
+	curl_global_cleanup();
+	fflush(stdout);
+	exit(status);
+}

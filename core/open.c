@@ -1,0 +1,542 @@
+/*
+ * open.c - `open` and `url`: the main job.
+ *
+ *   resolve -> log in -> find (or start) Jupyter -> pick a local port ->
+ *   forward -> check the token through the tunnel -> print the URL ->
+ *   browser -> serve until Ctrl-C, reconnecting on drops.
+ *
+ * With -f, and for `url`, the tunnel runs in a detached supervisor
+ * process that reports "ready" (or the error) back through a pipe, then
+ * records itself in a state file for `ls` and `stop`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "access.h"
+#include "browser.h"
+#include "cmd.h"
+#include "err.h"
+#include "event.h"
+#include "forward.h"
+#include "httpcheck.h"
+#include "jc.h"
+#include "jupyter.h"
+#include "log.h"
+#include "loop.h"
+#include "net.h"
+#include "state.h"
+
+#define VERIFY_MS	20000		/* checks through the tunnel */
+#define READY_MS	180000		/* a background start, all steps */
+#define RECONNECT_MAX_S	600		/* give up reconnecting after this */
+
+struct tunnel {
+	struct jc_access	 a;
+	struct jc_jupyter	 j;
+	int			 jupyter;	/* 0 with --remote-port */
+	struct jc_fwd		*fwd;
+	uint16_t		 lport;
+	char			 url[1200];
+	struct jc_source	*watch;
+	volatile int		 lost;		/* the session died */
+	int			 notify_fd;	/* background: report here */
+	int			 log_fd;	/* background: stderr after that */
+};
+
+/* ---- watchdog: notice a dead session within a second ---------------- */
+
+static void
+watch_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
+{
+	(void)arg;
+	(void)ps;
+	if (*deadline < 0 || *deadline > jc_now_ms() + 1000)
+		*deadline = jc_now_ms() + 1000;
+}
+
+static void
+watch_dispatch(void *arg, struct jc_pollset *ps)
+{
+	struct tunnel *tn = arg;
+
+	(void)ps;
+	if (tn->a.s != NULL && tn->a.p->status(tn->a.s) != 0)
+		tn->lost = 1;
+}
+
+static const struct jc_source_ops watch_ops = { watch_prepare, watch_dispatch };
+
+/* ---- steps ----------------------------------------------------------- */
+
+static int
+find_jupyter(struct tunnel *tn)
+{
+	struct jc_jupyter_req req;
+	char d[256];
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	req.want_port = jc_opts.jupyter_port;
+	req.log_file = jc_opts.jupyter_log;
+	/* Over SSM the login user (ssm-user) is not the notebook's user. */
+	req.run_as = tn->a.via == JC_VIA_SSM ? tn->a.user : NULL;
+	req.start = jc_opts.start_jupyter;
+	req.can_unix = tn->a.via == JC_VIA_SSH;
+	if ((r = jc_jupyter_find(tn->a.p, tn->a.s, &req, &tn->j)) != 0)
+		return r;
+	jc_jupyter_describe(&tn->j, d, sizeof(d));
+	jc_info("found %s", d);
+	return 0;
+}
+
+static void
+dest(const struct tunnel *tn, const char **host, int *port)
+{
+	if (tn->jupyter)
+		jc_jupyter_dial(&tn->j, host, port);
+	else {
+		*host = "127.0.0.1";
+		*port = jc_opts.remote_port;
+	}
+}
+
+static int
+listen_and_forward(struct tunnel *tn)
+{
+	char why[160], ps[8];
+	const char *host;
+	int fd, port, r;
+
+	r = jc_net_pick_port((uint16_t)jc_opts.local_port, &fd, &tn->lport,
+	    why, sizeof(why));
+	if (r != 0) {
+		if (jc_opts.local_port != 0)
+			jc_error("local port %d is busy; pick another with "
+			    "--local-port, or leave it out to choose "
+			    "automatically", jc_opts.local_port);
+		else
+			jc_error("no free local port on 127.0.0.1");
+		return JC_ERR_PORT;
+	}
+	jc_info("listening on 127.0.0.1, %s", why);
+	snprintf(ps, sizeof(ps), "%u", tn->lport);
+	jc_event("port", "#port", ps, "reason", why, (char *)NULL);
+	dest(tn, &host, &port);
+	return jc_fwd_new(fd, host, (uint16_t)port, tn->a.p, tn->a.s,
+	    &tn->fwd);
+}
+
+/* Without Jupyter: the forward works when a connection goes through. */
+static int
+verify_plain(struct tunnel *tn)
+{
+	struct jc_httpcheck res;
+	int r;
+
+	memset(&res, 0, sizeof(res));
+	r = jc_httpcheck_get(tn->lport, "/", NULL, VERIFY_MS, &res);
+	jc_httpcheck_free(&res);
+	if (r == JC_ERR_INTR)
+		return r;
+	/* Not every port speaks HTTP; a refused stream shows as an error. */
+	if (r != 0)
+		jc_verbose("no HTTP answer through the tunnel on port %u",
+		    tn->lport);
+	return 0;
+}
+
+static int
+build_url(struct tunnel *tn)
+{
+	if (tn->jupyter)
+		return jc_jupyter_url(&tn->j, tn->lport, tn->url,
+		    sizeof(tn->url));
+	snprintf(tn->url, sizeof(tn->url), "http://127.0.0.1:%u/", tn->lport);
+	return 0;
+}
+
+/* Log in and find the server; used at start and after each drop. */
+static int
+connect_and_find(struct tunnel *tn)
+{
+	int r;
+
+	if ((r = jc_access_connect(&tn->a)) != 0)
+		return r;
+	if (jc_opts.install_keys && !jc_opts.supervised &&
+	    (r = jc_keys_run(&tn->a, JC_KEYS_INSTALL)) != 0)
+		return r;
+	if (tn->jupyter && (r = find_jupyter(tn)) != 0)
+		return r;
+	return 0;
+}
+
+/* Report to the process that started us (background mode). */
+static void
+notify(struct tunnel *tn, int r)
+{
+	char line[1300];
+	int n;
+
+	if (tn->notify_fd < 0)
+		return;
+	if (r == 0)
+		n = snprintf(line, sizeof(line), "OK %u %s\n", tn->lport,
+		    tn->url);
+	else
+		n = snprintf(line, sizeof(line), "ERR %d\n", r);
+	(void)!write(tn->notify_fd, line, (size_t)n);
+	explicit_bzero(line, sizeof(line));
+	close(tn->notify_fd);
+	tn->notify_fd = -1;
+	/* The terminal may go away: from now on, messages go to the log. */
+	if (tn->log_fd >= 0) {
+		dup2(tn->log_fd, 2);
+		close(tn->log_fd);
+		tn->log_fd = -1;
+	}
+}
+
+static void
+write_state(struct tunnel *tn)
+{
+	struct jc_tunnel st;
+
+	memset(&st, 0, sizeof(st));
+	st.pid = getpid();
+	snprintf(st.target, sizeof(st.target), "%s", jc_opts.target);
+	snprintf(st.via, sizeof(st.via), "%s",
+	    tn->a.via == JC_VIA_SSM ? "ssm" : "ssh");
+	st.local_port = tn->lport;
+	snprintf(st.url, sizeof(st.url), "%s", tn->url);
+	st.started = (long)time(NULL);
+	jc_state_write(&st);
+	explicit_bzero(&st, sizeof(st));
+}
+
+/*
+ * After a drop: log in again with backoff, keeping the local port, so
+ * open browser tabs keep working.  Returns 0 or the last error once
+ * RECONNECT_MAX_S has passed (or JC_ERR_INTR).
+ */
+static int
+reconnect(struct tunnel *tn)
+{
+	int64_t start = jc_now_ms();
+	int delay = 500, r, port;
+	const char *host;
+	char old[1200];
+
+	jc_fwd_set_session(tn->fwd, NULL, NULL);
+	jc_access_disconnect(&tn->a);
+	jc_event("reconnecting", "target", jc_opts.target, (char *)NULL);
+	for (;;) {
+		jc_warn("connection lost; reconnecting (%s)",
+		    jc_access_describe(&tn->a));
+		r = connect_and_find(tn);
+		if (r == 0)
+			break;
+		jc_access_disconnect(&tn->a);
+		if (r == JC_ERR_HOSTKEY || r == JC_ERR_INTR)
+			return r;
+		if (jc_now_ms() - start > RECONNECT_MAX_S * 1000) {
+			jc_error("could not reconnect within %d minutes; giving "
+			    "up", RECONNECT_MAX_S / 60);
+			return r;
+		}
+		if ((r = jc_loop_run(NULL, delay)) == JC_ERR_INTR)
+			return r;
+		delay = delay * 2 > 10000 ? 10000 : delay * 2;
+	}
+	dest(tn, &host, &port);
+	jc_fwd_set_dest(tn->fwd, host, (uint16_t)port);
+	jc_fwd_set_session(tn->fwd, tn->a.p, tn->a.s);
+	tn->lost = 0;
+	snprintf(old, sizeof(old), "%s", tn->url);
+	build_url(tn);
+	if (strcmp(old, tn->url) != 0) {
+		/* A restarted server has a new token: say the new URL. */
+		jc_info("the server changed; new URL on stdout");
+		if (!jc_opts.supervised && !jc_event_enabled()) {
+			printf("%s\n", tn->url);
+			fflush(stdout);
+		}
+		jc_event("url", "url", tn->url, (char *)NULL);
+	}
+	if (jc_opts.supervised)
+		write_state(tn);
+	explicit_bzero(old, sizeof(old));
+	jc_info("reconnected; still on 127.0.0.1:%u", tn->lport);
+	jc_event("ready", "url", tn->url, (char *)NULL);
+	return 0;
+}
+
+static void
+tunnel_free(struct tunnel *tn)
+{
+	jc_fwd_free(tn->fwd);
+	tn->fwd = NULL;
+	jc_source_del(tn->watch);
+	tn->watch = NULL;
+	jc_access_disconnect(&tn->a);
+	jc_jupyter_clear(&tn->j);
+	explicit_bzero(tn->url, sizeof(tn->url));
+}
+
+/* The whole job, in this process.  Returns when stopped or failed. */
+static int
+run_tunnel(const char *target, int notify_fd, int log_fd)
+{
+	struct tunnel *tn;
+	char ps[8];
+	int r;
+
+	if ((tn = calloc(1, sizeof(*tn))) == NULL)
+		return JC_ERR_NOMEM;
+	tn->notify_fd = notify_fd;
+	tn->log_fd = log_fd;
+	tn->jupyter = jc_opts.remote_port == 0;
+	jc_opts.target = target;
+	if ((r = jc_access_resolve(&tn->a, target)) != 0 ||
+	    (r = connect_and_find(tn)) != 0 ||
+	    (r = listen_and_forward(tn)) != 0)
+		goto out;
+	if (tn->jupyter)
+		r = jc_jupyter_verify(tn->lport, &tn->j, VERIFY_MS);
+	else
+		r = verify_plain(tn);
+	if (r != 0 || (r = build_url(tn)) != 0)
+		goto out;
+	snprintf(ps, sizeof(ps), "%u", tn->lport);
+	jc_event("url", "url", tn->url, "#port", ps, (char *)NULL);
+	if (tn->notify_fd >= 0) {
+		write_state(tn);
+		notify(tn, 0);
+	} else {
+		if (!jc_event_enabled()) {
+			printf("%s\n", tn->url);
+			fflush(stdout);
+		}
+		jc_info("forwarding 127.0.0.1:%u -> %s; Ctrl-C to stop",
+		    tn->lport, jc_access_describe(&tn->a));
+		if (!jc_opts.no_browser)
+			jc_browser_open(tn->url);
+	}
+	jc_event("ready", "url", tn->url, (char *)NULL);
+	if ((tn->watch = jc_source_add(&watch_ops, tn)) == NULL) {
+		r = JC_ERR_NOMEM;
+		goto out;
+	}
+	for (;;) {
+		r = jc_loop_run(&tn->lost, -1);
+		if (r == JC_ERR_INTR) {
+			r = 0;
+			break;
+		}
+		if (r != 0 || (r = reconnect(tn)) != 0)
+			break;
+	}
+	if (r == JC_ERR_INTR)
+		r = 0;
+	jc_info("closing the tunnel on 127.0.0.1:%u", tn->lport);
+	jc_event("closed", "target", target, (char *)NULL);
+ out:
+	notify(tn, r);
+	tunnel_free(tn);
+	free(tn);
+	return r;
+}
+
+/* ---- background ------------------------------------------------------ */
+
+/*
+ * Read the supervisor's lines: "PID n", then "OK port url" or "ERR code".
+ * The URL holds the token: it is wiped from every temporary.
+ */
+static int
+await_ready(int fd, char *url, size_t n)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	char buf[1400], *nl, *line;
+	size_t len = 0;
+	ssize_t k;
+	int64_t end = jc_now_ms() + READY_MS;
+	long pid = 0;
+	int code, r = JC_ERR_INTERNAL, left;
+
+	for (;;) {
+		buf[len] = '\0';
+		if ((nl = strchr(buf, '\n')) != NULL) {
+			*nl = '\0';
+			line = buf;
+			if (sscanf(line, "PID %ld", &pid) == 1) {
+				memmove(buf, nl + 1, len - (size_t)(nl + 1 - buf));
+				len -= (size_t)(nl + 1 - buf);
+				continue;
+			}
+			if (sscanf(line, "ERR %d", &code) == 1)
+				r = code;
+			else if (strncmp(line, "OK ", 3) == 0 &&
+			    (line = strchr(line + 3, ' ')) != NULL &&
+			    strlen(line + 1) < n) {
+				snprintf(url, n, "%s", line + 1);
+				r = 0;
+			}
+			break;
+		}
+		left = (int)(end - jc_now_ms());
+		if (left <= 0 || poll(&p, 1, left) == 0) {
+			jc_error("the background tunnel did not get ready in "
+			    "%d s; run it in the foreground with -v to see why",
+			    READY_MS / 1000);
+			r = JC_ERR_TIMEOUT;
+			break;
+		}
+		k = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (k < 0 && errno == EINTR) {
+			if (jc_loop_stopping()) {
+				r = JC_ERR_INTR;
+				break;
+			}
+			continue;
+		}
+		if (k <= 0 || (len += (size_t)k) >= sizeof(buf) - 1) {
+			jc_error("the background tunnel exited before it was "
+			    "ready");
+			break;
+		}
+	}
+	if ((r == JC_ERR_TIMEOUT || r == JC_ERR_INTR) && pid > 0)
+		kill((pid_t)pid, SIGTERM);
+	explicit_bzero(buf, sizeof(buf));
+	return r;
+}
+
+/*
+ * Start the supervisor: a grandchild in its own session, stdin and stdout
+ * on /dev/null (so $(shell ...) returns at once), stderr kept until it is
+ * ready, then moved to a 0600 log file next to its state file.
+ */
+static int
+start_background(const char *target, char *url, size_t n)
+{
+	char logf[1400], line[32];
+	int pfd[2], fd, status, r, len;
+	pid_t pid, gc;
+
+	snprintf(logf, sizeof(logf), "%s", jc_state_file(target));
+	len = (int)strlen(logf);
+	if (len > 5)
+		snprintf(logf + len - 5, sizeof(logf) - (size_t)len + 5, ".log");
+	if (pipe(pfd) != 0)
+		return JC_ERR_IO;
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return JC_ERR_IO;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		setsid();
+		if ((gc = fork()) != 0)
+			_exit(gc == -1);
+		signal(SIGHUP, SIG_IGN);
+		if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			close(fd);
+		}
+		jc_opts.supervised = 1;
+		jc_opts.no_browser = 1;
+		jc_event_enable(0);
+		fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
+		len = snprintf(line, sizeof(line), "PID %ld\n", (long)getpid());
+		(void)!write(pfd[1], line, (size_t)len);
+		fd = open(logf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		r = run_tunnel(target, pfd[1], fd);
+		jc_state_remove(target);
+		_exit(jc_exit_status(r));
+	}
+	close(pfd[1]);
+	waitpid(pid, &status, 0);
+	r = await_ready(pfd[0], url, n);
+	close(pfd[0]);
+	return r;
+}
+
+/* `url` and `open -f` on a target that already has a tunnel. */
+static int
+reuse(const char *target, char *url, size_t n)
+{
+	struct jc_httpcheck res;
+	struct jc_tunnel t;
+	int r;
+
+	if (jc_state_find(target, &t) != 0)
+		return JC_ERR_NOTFOUND;
+	/* Only a tunnel that answers counts. */
+	memset(&res, 0, sizeof(res));
+	r = jc_httpcheck_get((uint16_t)t.local_port, "/api", NULL, 5000, &res);
+	jc_httpcheck_free(&res);
+	if (r != 0) {
+		jc_verbose("tunnel for %s (pid %ld) does not answer; starting "
+		    "a new one", target, (long)t.pid);
+		kill(t.pid, SIGTERM);
+		jc_state_remove(target);
+		return JC_ERR_NOTFOUND;
+	}
+	jc_verbose("reusing the tunnel on 127.0.0.1:%d (pid %ld)",
+	    t.local_port, (long)t.pid);
+	snprintf(url, n, "%s", t.url);
+	explicit_bzero(&t, sizeof(t));
+	return 0;
+}
+
+static int
+background(const char *target, int browser)
+{
+	char url[1200];
+	int r;
+
+	jc_opts.target = target;
+	if ((r = reuse(target, url, sizeof(url))) != 0 &&
+	    (r = start_background(target, url, sizeof(url))) != 0)
+		return r;
+	if (jc_event_enabled())
+		jc_event("url", "url", url, (char *)NULL);
+	else {
+		printf("%s\n", url);
+		fflush(stdout);
+	}
+	if (browser && !jc_opts.no_browser)
+		jc_browser_open(url);
+	explicit_bzero(url, sizeof(url));
+	return 0;
+}
+
+int
+jc_cmd_open(int argc, char **argv)
+{
+	(void)argc;
+	if (jc_opts.background)
+		return background(argv[0], 1);
+	return run_tunnel(argv[0], -1, -1);
+}
+
+int
+jc_cmd_url(int argc, char **argv)
+{
+	(void)argc;
+	return background(argv[0], 0);
+}

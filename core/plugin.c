@@ -1,0 +1,322 @@
+/*
+ * plugin.c - plugin registry.  Loads plugins/NAME/jc-NAME.so with dlopen
+ * (RTLD_NOW | RTLD_LOCAL: plugins see no core symbols, only the host
+ * table) after the checks of README "Plugin ABI".
+ */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "aws.h"
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+#include "plugin.h"
+
+#ifndef JC_LIBDIR
+#define JC_LIBDIR "/usr/local/lib/jconnect"
+#endif
+
+#define MAX_PLUGINS 16
+
+struct loaded {
+	const struct jc_plugin	*p;
+	void			*state;
+	void			*dl;
+	char			 path[PATH_MAX];
+};
+
+static struct loaded loaded[MAX_PLUGINS];
+static int nloaded;
+static const char *plugin_dir;
+
+static void
+host_log(int level, const char *plugin, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	jc_vlog(level, plugin, fmt, ap);
+	va_end(ap);
+}
+
+static int
+host_log_level(void)
+{
+	return jc_log_lvl;
+}
+
+static const struct jc_host host = {
+	.abi = JC_PLUGIN_ABI,
+	.size = sizeof(struct jc_host),
+	.log = host_log,
+	.log_level = host_log_level,
+	.now_ms = jc_now_ms,
+	.source_add = jc_source_add,
+	.source_del = jc_source_del,
+	.ps_add = jc_ps_add,
+	.ps_revents = jc_ps_revents,
+	.loop_run = jc_loop_run,
+	.aws_json = jc_aws_json,
+	.aws_explain = jc_aws_explain,
+	.free = free,
+	.option = jc_config_option,
+};
+
+const struct jc_host *
+jc_plugin_host(void)
+{
+	return &host;
+}
+
+void
+jc_plugin_set_dir(const char *dir)
+{
+	plugin_dir = dir;
+}
+
+const char *
+jc_plugin_exe_dir(void)
+{
+	static char dir[PATH_MAX];
+	char *slash;
+	ssize_t n;
+
+	if (dir[0] != '\0')
+		return dir;
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n <= 0) {
+		dir[0] = '\0';
+		return ".";
+	}
+	dir[n] = '\0';
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	return dir;
+}
+
+int
+jc_plugin_load_file(const char *path, const struct jc_plugin **pp,
+    void **statep, char *why, size_t whylen)
+{
+	const struct jc_plugin *(*entry)(void);
+	const struct jc_plugin *p;
+	const char *base;
+	struct stat st;
+	void *dl = NULL, *state = NULL;
+	char want[128];
+	int i;
+
+	if (nloaded == MAX_PLUGINS) {
+		snprintf(why, whylen, "too many plugins");
+		return JC_ERR_PLUGIN;
+	}
+	if (lstat(path, &st) != 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return JC_ERR_PLUGIN;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "not a regular file");
+		return JC_ERR_PLUGIN;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, whylen, "writable by group or others (mode %04o); "
+		    "fix with chmod go-w", (unsigned)(st.st_mode & 07777));
+		return JC_ERR_PLUGIN;
+	}
+	if ((dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(why, whylen, "%s", dlerror());
+		return JC_ERR_PLUGIN;
+	}
+	*(void **)&entry = dlsym(dl, "jc_plugin_entry");
+	if (entry == NULL || (p = entry()) == NULL) {
+		snprintf(why, whylen, "no jc_plugin_entry symbol");
+		goto fail;
+	}
+	if ((p->abi >> 16) != JC_PLUGIN_ABI_MAJOR) {
+		snprintf(why, whylen, "built for plugin ABI %u.%u, this jconnect "
+		    "speaks %u.%u; rebuild the plugin", p->abi >> 16,
+		    p->abi & 0xffff, JC_PLUGIN_ABI_MAJOR, JC_PLUGIN_ABI_MINOR);
+		goto fail;
+	}
+	if (p->size < JC_PLUGIN_MIN_SIZE) {
+		snprintf(why, whylen, "plugin struct too small (%u < %zu)",
+		    p->size, (size_t)JC_PLUGIN_MIN_SIZE);
+		goto fail;
+	}
+	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	snprintf(want, sizeof(want), "jc-%s.so", p->name ? p->name : "");
+	if (p->name == NULL || strcmp(base, want) != 0) {
+		snprintf(why, whylen, "file name %s does not match plugin name "
+		    "\"%s\"", base, p->name ? p->name : "");
+		goto fail;
+	}
+	for (i = 0; i < nloaded; i++)
+		if (strcmp(loaded[i].p->name, p->name) == 0) {
+			snprintf(why, whylen, "plugin \"%s\" already loaded from "
+			    "%s", p->name, loaded[i].path);
+			goto fail;
+		}
+	if ((p->kind & JC_KIND_METHOD) && (p->connect == NULL ||
+	    p->exec == NULL || p->exec_free == NULL || p->stream == NULL ||
+	    p->status == NULL || p->close == NULL)) {
+		snprintf(why, whylen, "access plugin lacks required operations");
+		goto fail;
+	}
+	if ((p->kind & JC_KIND_KEYS) && (p->size < sizeof(struct jc_plugin) ||
+	    p->keys == NULL)) {
+		snprintf(why, whylen, "key plugin lacks its keys operation");
+		goto fail;
+	}
+	if (p->init != NULL && p->init(&host, &state) != 0) {
+		snprintf(why, whylen, "init failed");
+		goto fail;
+	}
+	loaded[nloaded].p = p;
+	loaded[nloaded].state = state;
+	loaded[nloaded].dl = dl;
+	snprintf(loaded[nloaded].path, sizeof(loaded[nloaded].path), "%s",
+	    path);
+	nloaded++;
+	*pp = p;
+	*statep = state;
+	return 0;
+ fail:
+	dlclose(dl);
+	return JC_ERR_PLUGIN;
+}
+
+/* Candidate paths for plugin `name`, in search order. */
+static int
+candidates(const char *name, char paths[][PATH_MAX], int max)
+{
+	const char *env = getenv("JCONNECT_PLUGIN_DIR");
+	int n = 0;
+
+	if (plugin_dir != NULL && n < max)
+		snprintf(paths[n++], PATH_MAX, "%s/jc-%s.so", plugin_dir, name);
+	if (env != NULL && *env != '\0' && n < max)
+		snprintf(paths[n++], PATH_MAX, "%s/jc-%s.so", env, name);
+	if (n < max)
+		snprintf(paths[n++], PATH_MAX, "%s/plugins/%s/jc-%s.so",
+		    jc_plugin_exe_dir(), name, name);
+	if (n < max)
+		snprintf(paths[n++], PATH_MAX, "%s/jc-%s.so", JC_LIBDIR, name);
+	return n;
+}
+
+int
+jc_plugin_get(const char *name, const struct jc_plugin **pp, void **statep)
+{
+	char paths[4][PATH_MAX], why[512];
+	int i, n;
+
+	for (i = 0; i < nloaded; i++)
+		if (strcmp(loaded[i].p->name, name) == 0) {
+			*pp = loaded[i].p;
+			*statep = loaded[i].state;
+			return 0;
+		}
+	n = candidates(name, paths, 4);
+	for (i = 0; i < n; i++) {
+		if (access(paths[i], F_OK) != 0)
+			continue;
+		if (jc_plugin_load_file(paths[i], pp, statep, why,
+		    sizeof(why)) == 0) {
+			jc_debug("loaded plugin %s from %s", name, paths[i]);
+			return 0;
+		}
+		jc_error("refusing plugin %s: %s", paths[i], why);
+		return JC_ERR_PLUGIN;
+	}
+	jc_error("plugin \"%s\" not found (looked in %s%s%s and %s); build it "
+	    "with make, or set JCONNECT_PLUGIN_DIR", name,
+	    plugin_dir ? plugin_dir : "", plugin_dir ? ", " : "",
+	    paths[n - 2], JC_LIBDIR);
+	return JC_ERR_PLUGIN;
+}
+
+int
+jc_plugin_list(FILE *f, int json)
+{
+	static const char *names[] = { "ssh", "ssm", "keys" };
+	const struct jc_plugin *p;
+	char paths[4][PATH_MAX], why[512];
+	void *state;
+	size_t k;
+	int i, n, found, bad = 0;
+	cJSON *o;
+	char *s;
+
+	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		n = candidates(names[k], paths, 4);
+		found = 0;
+		for (i = 0; i < n && !found; i++) {
+			if (access(paths[i], F_OK) != 0)
+				continue;
+			found = 1;
+			*why = '\0';
+			if (jc_plugin_get(names[k], &p, &state) != 0) {
+				bad++;
+				p = NULL;
+			}
+			if (json) {
+				o = cJSON_CreateObject();
+				cJSON_AddStringToObject(o, "name", names[k]);
+				cJSON_AddStringToObject(o, "path", paths[i]);
+				cJSON_AddBoolToObject(o, "loaded", p != NULL);
+				if (p != NULL) {
+					cJSON_AddStringToObject(o, "version",
+					    p->version ? p->version : "");
+					snprintf(why, sizeof(why), "%u.%u",
+					    p->abi >> 16, p->abi & 0xffff);
+					cJSON_AddStringToObject(o, "abi", why);
+					cJSON_AddStringToObject(o, "summary",
+					    p->summary ? p->summary : "");
+				}
+				s = cJSON_PrintUnformatted(o);
+				fprintf(f, "%s\n", s ? s : "{}");
+				free(s);
+				cJSON_Delete(o);
+			} else if (p != NULL)
+				fprintf(f, "%-5s %-6s ABI %u.%u  %s\n      %s\n",
+				    p->name, p->version ? p->version : "",
+				    p->abi >> 16, p->abi & 0xffff, paths[i],
+				    p->summary ? p->summary : "");
+			else
+				fprintf(f, "%-5s (refused)  %s\n", names[k],
+				    paths[i]);
+		}
+		if (!found) {
+			bad++;
+			if (json)
+				fprintf(f, "{\"name\":\"%s\",\"loaded\":false}\n",
+				    names[k]);
+			else
+				fprintf(f, "%-5s (not found)\n", names[k]);
+		}
+	}
+	return bad ? JC_ERR_PLUGIN : 0;
+}
+
+void
+jc_plugin_unload_all(void)
+{
+	while (nloaded > 0) {
+		nloaded--;
+		if (loaded[nloaded].p->fini != NULL)
+			loaded[nloaded].p->fini(loaded[nloaded].state);
+		/* Under ASan keep the code mapped for leak stack traces. */
+		if (getenv("JC_NO_DLCLOSE") == NULL)
+			dlclose(loaded[nloaded].dl);
+	}
+}
