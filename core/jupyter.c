@@ -1,0 +1,1177 @@
+/*
+ * jupyter.c - find, start, stop and check Jupyter on the remote through an
+ * access plugin's exec (one POSIX sh script per step, fed on stdin so
+ * nothing secret is ever in a remote argv), and build the browser URL.
+ *
+ * Wire format of the scripts' stdout: sections that start with a line
+ * "@@<nonce> <word> <args...>".  The nonce is random per call, so no file
+ * content can forge a section.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/rand.h>
+
+#include "httpcheck.h"
+#include "jc_plugin.h"
+#include "jupyter.h"
+#include "log.h"
+#include "loop.h"
+
+#define EXEC_TIMEOUT_MS		40000	/* discovery: jupyter may hang 8 s x3 */
+#define START_WAIT_MS		60000	/* readiness default */
+#define STOP_TIMEOUT_MS		30000
+#define VERIFY_STEP_MS		10000
+#define CAND_MAX		(2 * JC_JUPYTER_MAX)
+
+/* ---- remote scripts --------------------------------------------------- */
+
+/* Shared helpers: section marker M, liveness test alive PID. */
+static const char sh_common[] =
+"set -f\n"
+"umask 077\n"
+"M() { printf '\\n@@%s %s\\n' \"$N\" \"$*\"; }\n"
+"TO=\n"
+"command -v timeout >/dev/null 2>&1 && TO='timeout 8'\n"
+"alive() {\n"
+"	if [ -d /proc/self ]; then\n"
+"		[ -d \"/proc/$1\" ] || return 1\n"
+"		c=$(tr '\\000' ' ' <\"/proc/$1/cmdline\" 2>/dev/null)\n"
+"		case $c in\n"
+"		'') return 0 ;;\n"
+"		*jupyter*|*python*) return 0 ;;\n"
+"		esac\n"
+"		return 1\n"
+"	fi\n"
+"	kill -0 \"$1\" 2>/dev/null || ps -p \"$1\" >/dev/null 2>&1\n"
+"}\n"
+"nap() { sleep 0.2 2>/dev/null || sleep 1; }\n"
+"JD=$HOME/.jconnect\n"
+"J=$(command -v jupyter 2>/dev/null)\n";
+
+/*
+ * Discovery: runtime files of live pids (newest first), the list
+ * commands only when no file was live, the log lines that matter (grep,
+ * so a 50 MB log costs one pass), and jconnect's own server.
+ */
+static const char sh_discover[] =
+"M id \"$(id -u)\" \"$(id -un)\"\n"
+"M jupyter \"$J\"\n"
+"HANG=0\n"
+"RT1=${JUPYTER_RUNTIME_DIR:-}\n"
+"if [ -z \"$RT1\" ] && [ -n \"$J\" ]; then\n"
+"	RT1=$($TO \"$J\" --runtime-dir </dev/null 2>/dev/null)\n"
+"	[ $? -eq 124 ] && HANG=1 && M hang 'jupyter --runtime-dir'\n"
+"fi\n"
+"LIVE=0\n"
+"SEEN=:\n"
+"for RT in \"$RT1\" \"$HOME/.local/share/jupyter/runtime\" "
+    "\"$HOME/Library/Jupyter/runtime\"; do\n"
+"	[ -n \"$RT\" ] && [ -d \"$RT\" ] || continue\n"
+"	case $SEEN in *\":$RT:\"*) continue ;; esac\n"
+"	SEEN=\"$SEEN$RT:\"\n"
+"	M runtime \"$RT\"\n"
+"	k=0\n"
+"	S=0\n"
+"	for f in $(cd \"$RT\" 2>/dev/null && ls -t 2>/dev/null); do\n"
+"		case $f in nbserver-*.json|jpserver-*.json) ;; *) continue ;; esac\n"
+"		p=${f#??server-}\n"
+"		p=${p%.json}\n"
+"		case $p in ''|*[!0-9]*) continue ;; esac\n"
+"		k=$((k + 1))\n"
+"		[ $k -gt 300 ] && break\n"
+"		if alive \"$p\"; then\n"
+"			LIVE=$((LIVE + 1))\n"
+"			[ $LIVE -gt 32 ] && continue\n"
+"			M file \"$f\" \"$p\"\n"
+"			dd if=\"$RT/$f\" bs=65536 count=1 2>/dev/null\n"
+"		else\n"
+"			S=$((S + 1))\n"
+"		fi\n"
+"	done\n"
+"	M stale \"$S\"\n"
+"done\n"
+"if [ \"$LIVE\" = 0 ] && [ -n \"$J\" ] && [ \"$HANG\" = 0 ]; then\n"
+"	for a in server notebook; do\n"
+"		o=$($TO \"$J\" \"$a\" list --jsonlist </dev/null 2>/dev/null)\n"
+"		rc=$?\n"
+"		if [ $rc -eq 124 ]; then M hang \"jupyter $a list\"; break; fi\n"
+"		[ $rc -ne 0 ] && o=$($TO \"$J\" \"$a\" list --json </dev/null 2>/dev/null)\n"
+"		M list \"$a\"\n"
+"		printf '%s\\n' \"$o\"\n"
+"	done\n"
+"fi\n"
+"OURS=\n"
+"if [ -f \"$JD/jupyter.pid\" ]; then\n"
+"	read -r op <\"$JD/jupyter.pid\"\n"
+"	case $op in ''|*[!0-9]*) ;; *) alive \"$op\" && OURS=$op && M ours \"$op\" ;; esac\n"
+"fi\n"
+"GA=-a\n"
+"echo | grep -a x >/dev/null 2>&1\n"
+"[ $? -gt 1 ] && GA=\n"
+"PAT='(https?|http[+]unix)://|is running at|is listening on|received signal|Shutting down|Shutdown confirmed|could not be started'\n"
+"for L in \"$LOGF\" \"${OURS:+$JD/jupyter.log}\"; do\n"
+"	[ -n \"$L\" ] || continue\n"
+"	if [ ! -f \"$L\" ] || [ ! -r \"$L\" ]; then M nolog \"$L\"; continue; fi\n"
+"	M log \"$L\"\n"
+"	LC_ALL=C $TO grep $GA -E \"$PAT\" \"$L\" </dev/null 2>/dev/null | tail -n 400 | cut -c 1-2048\n"
+"done\n"
+"M end\n";
+
+/*
+ * Start: pick lab > notebook > server, hand the token over in a 0600
+ * file (JUPYTER_TOKEN_FILE: the log then shows "...", ps shows nothing),
+ * detach, record the pid, wait for the runtime file.
+ */
+static const char sh_start[] =
+"M jupyter \"$J\"\n"
+"[ -n \"$J\" ] || { M nojupyter; exit 0; }\n"
+"APP=\n"
+"JB=${J%/*}\n"
+"for a in lab notebook server; do\n"
+"	if command -v \"jupyter-$a\" >/dev/null 2>&1 || [ -x \"$JB/jupyter-$a\" ]; then\n"
+"		APP=$a\n"
+"		break\n"
+"	fi\n"
+"done\n"
+"[ -n \"$APP\" ] || { M noapp; exit 0; }\n"
+"mkdir -p \"$JD\" && chmod 700 \"$JD\" || { M err \"cannot create $JD\"; exit 0; }\n"
+"RT=${JUPYTER_RUNTIME_DIR:-}\n"
+"[ -n \"$RT\" ] || RT=$($TO \"$J\" --runtime-dir </dev/null 2>/dev/null)\n"
+"[ -n \"$RT\" ] || RT=$HOME/.local/share/jupyter/runtime\n"
+"LOG=$JD/jupyter.log\n"
+"[ -f \"$LOG\" ] && mv -f \"$LOG\" \"$LOG.1\"\n"
+"TF=$JD/jupyter.token\n"
+"rm -f \"$TF\"\n"
+"printf '%s' \"$TOK\" >\"$TF\" || { M err \"cannot write $TF\"; exit 0; }\n"
+"TOK=\n"
+"unset JUPYTER_TOKEN\n"
+"JUPYTER_TOKEN_FILE=$TF\n"
+"export JUPYTER_TOKEN_FILE\n"
+"R=\n"
+"[ \"$(id -u)\" = 0 ] && R=--allow-root\n"
+"SS=\n"
+"command -v setsid >/dev/null 2>&1 && SS=setsid\n"
+"cd \"$HOME\" || cd /\n"
+"$SS nohup \"$J\" \"$APP\" --no-browser --ip=127.0.0.1 --port=\"$PORT\" "
+    "--port-retries=\"$RETRIES\" $R >>\"$LOG\" 2>&1 </dev/null &\n"
+"P=$!\n"
+"printf '%s\\n' \"$P\" >\"$JD/jupyter.pid\"\n"
+"M pid \"$P\" \"$APP\"\n"
+"i=0\n"
+"F=\n"
+"while [ $i -lt \"$WAIT\" ]; do\n"
+"	for f in \"$RT/jpserver-$P.json\" \"$RT/nbserver-$P.json\"; do\n"
+"		[ -f \"$f\" ] && grep -q '}' \"$f\" 2>/dev/null && F=$f\n"
+"	done\n"
+"	[ -n \"$F\" ] && break\n"
+"	alive \"$P\" || break\n"
+"	nap\n"
+"	i=$((i + 1))\n"
+"done\n"
+"if [ -z \"$F\" ]; then\n"
+"	if alive \"$P\"; then M timeout; kill \"$P\" 2>/dev/null; else M died; fi\n"
+"	rm -f \"$TF\" \"$JD/jupyter.pid\"\n"
+"	M logtail \"$LOG\"\n"
+"	tail -n 20 \"$LOG\" 2>/dev/null | cut -c 1-300\n"
+"	exit 0\n"
+"fi\n"
+"rm -f \"$TF\"\n"
+"M file \"${F##*/}\" \"$P\"\n"
+"dd if=\"$F\" bs=65536 count=1 2>/dev/null\n"
+"M log \"$LOG\"\n"
+"grep -E '(https?|http[+]unix)://|is running at' \"$LOG\" 2>/dev/null | tail -n 20 | cut -c 1-2048\n"
+"M end\n";
+
+/* Stop only the server whose environment names our token file. */
+static const char sh_stop[] =
+"[ -f \"$JD/jupyter.pid\" ] || { M none; exit 0; }\n"
+"read -r P <\"$JD/jupyter.pid\"\n"
+"case $P in ''|*[!0-9]*) rm -f \"$JD/jupyter.pid\"; M none; exit 0 ;; esac\n"
+"if ! alive \"$P\"; then rm -f \"$JD/jupyter.pid\" \"$JD/jupyter.token\"; "
+    "M gone \"$P\"; exit 0; fi\n"
+"if [ -r \"/proc/$P/environ\" ] && ! tr '\\000' '\\n' <\"/proc/$P/environ\" | "
+    "grep -F -x -q \"JUPYTER_TOKEN_FILE=$JD/jupyter.token\"; then\n"
+"	M notours \"$P\"\n"
+"	exit 0\n"
+"fi\n"
+"kill -TERM \"$P\" 2>/dev/null\n"
+"i=0\n"
+"while alive \"$P\" && [ $i -lt 50 ]; do nap; i=$((i + 1)); done\n"
+"if alive \"$P\"; then kill -KILL \"$P\" 2>/dev/null; M killed \"$P\"; "
+    "else M stopped \"$P\"; fi\n"
+"rm -f \"$JD/jupyter.pid\" \"$JD/jupyter.token\"\n"
+"M end\n";
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int
+hexrand(char *dst, size_t nbytes)
+{
+	unsigned char b[64];
+	size_t i;
+
+	if (nbytes > sizeof(b) || RAND_bytes(b, (int)nbytes) != 1)
+		return JC_ERR_INTERNAL;
+	for (i = 0; i < nbytes; i++)
+		snprintf(dst + 2 * i, 3, "%02x", b[i]);
+	explicit_bzero(b, sizeof(b));
+	return 0;
+}
+
+/* Copy at most len bytes of src (stopping at NUL) into dst, truncating. */
+static void
+scopy(char *dst, size_t n, const char *src, size_t len)
+{
+	size_t l = strnlen(src, len);
+
+	if (n == 0)
+		return;
+	if (l >= n)
+		l = n - 1;
+	memcpy(dst, src, l);
+	dst[l] = '\0';
+}
+
+/* A growable string for building scripts; secrets get wiped on free. */
+struct sb {
+	char	*p;
+	size_t	 len, cap;
+	int	 err;
+};
+
+static void
+sb_add(struct sb *b, const char *s, size_t n)
+{
+	char *np;
+	size_t nc;
+
+	if (b->err)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		nc = (b->len + n + 1) * 2;
+		if ((np = malloc(nc)) == NULL) {
+			b->err = 1;
+			return;
+		}
+		if (b->p != NULL) {
+			memcpy(np, b->p, b->len);
+			explicit_bzero(b->p, b->cap);
+			free(b->p);
+		}
+		b->p = np;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+sb_str(struct sb *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+/* name='value' with sh single-quote escaping; "~/" becomes "$HOME"/. */
+static void
+sb_var(struct sb *b, const char *name, const char *val)
+{
+	const char *p;
+
+	sb_str(b, name);
+	sb_str(b, "=");
+	if (val == NULL)
+		val = "";
+	if (strncmp(val, "~/", 2) == 0) {
+		sb_str(b, "\"$HOME\"/");
+		val += 2;
+	}
+	sb_str(b, "'");
+	for (p = val; *p != '\0'; p++) {
+		if (*p == '\'')
+			sb_str(b, "'\\''");
+		else
+			sb_add(b, p, 1);
+	}
+	sb_str(b, "'\n");
+}
+
+static void
+sb_free(struct sb *b)
+{
+	if (b->p != NULL) {
+		explicit_bzero(b->p, b->cap);
+		free(b->p);
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+/* A user name safe to put on a command line. */
+static int
+user_ok(const char *u)
+{
+	const char *p;
+
+	if (u == NULL || *u == '\0' || strlen(u) > 32 || *u == '-')
+		return 0;
+	for (p = u; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+		    *p == '.' || (*p == '$' && p[1] == '\0')))
+			return 0;
+	return 1;
+}
+
+/*
+ * Run a script (prelude + common + body) in the remote login shell,
+ * through sudo when run_as is set.  The script travels on stdin.
+ */
+static int
+run_script(const struct jc_plugin *p, struct jc_sess *s, const char *run_as,
+    struct sb *script, int timeout_ms, const char *what,
+    struct jc_exec_result *res)
+{
+	char cmd[128];
+	int r;
+
+	if (script->err)
+		return JC_ERR_NOMEM;
+	if (run_as != NULL && *run_as != '\0') {
+		if (!user_ok(run_as)) {
+			jc_error("cannot run Jupyter commands as \"%s\": "
+			    "not a user name", run_as);
+			return JC_ERR_USAGE;
+		}
+		snprintf(cmd, sizeof(cmd), "sudo -n -u %s -i sh -s", run_as);
+	} else
+		snprintf(cmd, sizeof(cmd), "sh -s");
+	memset(res, 0, sizeof(*res));
+	jc_debug("jupyter: %s on the remote (%s)", what, cmd);
+	if ((r = p->exec(s, cmd, script->p, script->len, timeout_ms, res)) != 0) {
+		jc_error("jupyter: %s on the remote failed: %s", what,
+		    r == JC_ERR_TIMEOUT ? "no answer in time" : "exec failed");
+		return r;
+	}
+	return 0;
+}
+
+/* ---- section reader ----------------------------------------------------- */
+
+struct section {
+	char		 word[16];	/* "file", "log", ... */
+	char		 args[512];	/* rest of the marker line */
+	const char	*body;		/* NB. borrowed from the exec output */
+	size_t		 bodylen;
+};
+
+/*
+ * Next section of out (len bytes) after *off, whose marker is
+ * "\n@@<nonce> ".  Returns 1 and fills *sec, or 0 at the end.
+ */
+static int
+next_section(const char *out, size_t len, const char *nonce, size_t *off,
+    struct section *sec)
+{
+	char mark[48];
+	size_t ml, i, wl, al;
+	const char *m = NULL, *eol, *w, *nextm;
+
+	ml = (size_t)snprintf(mark, sizeof(mark), "\n@@%s ", nonce);
+	for (i = *off; i + ml <= len; i++) {
+		if (out[i] == '\n' && memcmp(out + i, mark, ml) == 0) {
+			m = out + i;
+			break;
+		}
+	}
+	if (m == NULL)
+		return 0;
+	w = m + ml;
+	if ((eol = memchr(w, '\n', len - (size_t)(w - out))) == NULL)
+		eol = out + len;
+	memset(sec, 0, sizeof(*sec));
+	for (wl = 0; w + wl < eol && w[wl] != ' '; wl++)
+		;
+	if (wl >= sizeof(sec->word))
+		wl = sizeof(sec->word) - 1;
+	memcpy(sec->word, w, wl);
+	if (w + wl < eol) {
+		al = (size_t)(eol - (w + wl + 1));
+		if (al >= sizeof(sec->args))
+			al = sizeof(sec->args) - 1;
+		memcpy(sec->args, w + wl + 1, al);
+	}
+	sec->body = eol < out + len ? eol + 1 : eol;
+	/* The body runs up to the next marker. */
+	nextm = NULL;
+	for (i = (size_t)(sec->body - out); i + ml <= len; i++) {
+		if (out[i] == '\n' && memcmp(out + i, mark, ml) == 0) {
+			nextm = out + i;
+			break;
+		}
+	}
+	if (nextm == NULL)
+		nextm = out + len;
+	sec->bodylen = nextm >= sec->body ? (size_t)(nextm - sec->body) : 0;
+	*off = (size_t)(nextm - out);
+	return 1;
+}
+
+/* ---- public helpers ----------------------------------------------------- */
+
+void
+jc_jupyter_fixup(struct jc_jupyter *j)
+{
+	char tmp[sizeof(j->base_url)];
+	size_t l;
+
+	if (j->scheme[0] == '\0')
+		snprintf(j->scheme, sizeof(j->scheme), "http");
+	/* base_url always "/.../" */
+	l = strlen(j->base_url);
+	if (l == 0 || j->base_url[0] != '/') {
+		tmp[0] = '/';
+		memcpy(tmp + 1, j->base_url, sizeof(tmp) - 1);
+		tmp[sizeof(tmp) - 1] = '\0';
+		memcpy(j->base_url, tmp, sizeof(tmp));
+		l = strlen(j->base_url);
+	}
+	if (j->base_url[l - 1] != '/') {
+		if (l + 1 < sizeof(j->base_url)) {
+			j->base_url[l] = '/';
+			j->base_url[l + 1] = '\0';
+		} else
+			j->base_url[l - 1] = '/';
+	}
+	/* The address to dial on the remote. */
+	l = strlen(j->host);
+	if (l >= 2 && j->host[0] == '[' && j->host[l - 1] == ']') {
+		memmove(j->host, j->host + 1, l - 2);
+		j->host[l - 2] = '\0';
+	}
+	if (j->host[0] == '\0' || strcmp(j->host, "0.0.0.0") == 0 ||
+	    strcmp(j->host, "*") == 0 || strcasecmp(j->host, "localhost") == 0)
+		snprintf(j->host, sizeof(j->host), "127.0.0.1");
+	else if (strcmp(j->host, "::") == 0)
+		snprintf(j->host, sizeof(j->host), "::1");
+	if (j->sock[0] != '\0')
+		j->port = 0;
+}
+
+void
+jc_jupyter_clear(struct jc_jupyter *j)
+{
+	if (j != NULL)
+		explicit_bzero(j->token, sizeof(j->token));
+}
+
+void
+jc_jupyter_dial(const struct jc_jupyter *j, const char **hostp, int *portp)
+{
+	if (j->sock[0] != '\0') {
+		*hostp = j->sock;
+		*portp = 0;
+	} else {
+		*hostp = j->host;
+		*portp = j->port;
+	}
+}
+
+static const char *
+kind_name(const struct jc_jupyter *j)
+{
+	if (strcmp(j->kind, "nb") == 0)
+		return "Jupyter Notebook";
+	if (strcmp(j->kind, "jp") == 0)
+		return "Jupyter Server";
+	return "Jupyter";
+}
+
+void
+jc_jupyter_describe(const struct jc_jupyter *j, char *buf, size_t n)
+{
+	char where[300], pid[32] = "";
+	int based = strcmp(j->base_url, "/") != 0 && j->base_url[0] != '\0';
+
+	if (j->sock[0] != '\0')
+		snprintf(where, sizeof(where), "Unix socket %s", j->sock);
+	else
+		snprintf(where, sizeof(where), "remote port %d", j->port);
+	if (j->pid != 0)
+		snprintf(pid, sizeof(pid), ", pid %ld", j->pid);
+	snprintf(buf, n, "%s%s%s on %s%s%s (%s%s)", kind_name(j),
+	    j->version[0] ? " " : "", j->version, where,
+	    based ? ", base_url " : "", based ? j->base_url : "",
+	    j->source[0] ? j->source : "found", pid);
+}
+
+/* Percent-encode for a query value or path part. */
+static int
+enc(const char *s, char *dst, size_t n, int keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	unsigned char c;
+
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    c == '.' || c == '~' || (keep_slash && c == '/')) {
+			if (o + 1 >= n)
+				return -1;
+			dst[o++] = (char)c;
+		} else {
+			if (o + 3 >= n)
+				return -1;
+			dst[o++] = '%';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	if (o >= n)
+		return -1;
+	dst[o] = '\0';
+	return 0;
+}
+
+int
+jc_jupyter_url(const struct jc_jupyter *j, int local_port, char *buf, size_t n)
+{
+	char base[3 * sizeof(j->base_url)], def[3 * sizeof(j->default_path)];
+	char tok[3 * sizeof(j->token)], next[sizeof(base) * 3 + sizeof(def)];
+	char nextraw[sizeof(base) + sizeof(def)];
+	const char *d;
+	int w, r = JC_ERR_INTERNAL;
+
+	d = j->default_path[0] == '/' ? j->default_path + 1 : j->default_path;
+	if (enc(j->base_url, base, sizeof(base), 1) != 0 ||
+	    enc(d, def, sizeof(def), 1) != 0 ||
+	    enc(j->token, tok, sizeof(tok), 0) != 0)
+		goto out;
+	if (j->token[0] != '\0')
+		w = snprintf(buf, n, "%s://127.0.0.1:%d%s%s?token=%s",
+		    j->scheme, local_port, base, def, tok);
+	else if (j->no_auth)
+		w = snprintf(buf, n, "%s://127.0.0.1:%d%s%s", j->scheme,
+		    local_port, base, def);
+	else if (def[0] != '\0') {
+		/* The login page, then on to the default page. */
+		snprintf(nextraw, sizeof(nextraw), "%s%s", j->base_url, d);
+		if (enc(nextraw, next, sizeof(next), 0) != 0)
+			goto out;
+		w = snprintf(buf, n, "%s://127.0.0.1:%d%slogin?next=%s",
+		    j->scheme, local_port, base, next);
+	} else
+		w = snprintf(buf, n, "%s://127.0.0.1:%d%slogin", j->scheme,
+		    local_port, base);
+	if (w < 0 || (size_t)w >= n)
+		goto out;
+	r = 0;
+ out:
+	explicit_bzero(tok, sizeof(tok));
+	if (r != 0 && n > 0)
+		explicit_bzero(buf, n);
+	return r;
+}
+
+/* ---- discovery ---------------------------------------------------------- */
+
+struct found {
+	struct jc_jupyter	*c;		/* candidates, best first */
+	size_t			 n;
+	struct jc_jupyter	 log;		/* what the logs announced */
+	int			 have_log;
+	int			 stale;		/* dead runtime files seen */
+	int			 hang;		/* `jupyter` did not answer */
+	int			 no_jupyter;	/* no jupyter on PATH */
+	int			 complete;	/* the script ran to its end */
+	long			 ours;		/* pid of our server, 0 none */
+	char			 user[64];	/* remote user */
+	char			 nolog[256];	/* --jupyter-log not readable */
+};
+
+static int
+by_pid_desc(const void *a, const void *b)
+{
+	const struct jc_jupyter *x = a, *y = b;
+
+	return (x->pid < y->pid) - (x->pid > y->pid);
+}
+
+static int
+same_server(const struct jc_jupyter *a, const struct jc_jupyter *b)
+{
+	if (a->pid != 0 && b->pid != 0)
+		return a->pid == b->pid;
+	return a->port == b->port && strcmp(a->sock, b->sock) == 0;
+}
+
+static void
+parse_output(const char *out, size_t len, const char *nonce, struct found *f)
+{
+	struct section sec;
+	struct jc_jupyter lg;
+	char src[64];
+	size_t off = 0, before, i, k;
+	int dup;
+
+	while (next_section(out, len, nonce, &off, &sec)) {
+		if (strcmp(sec.word, "file") == 0 ||
+		    strcmp(sec.word, "list") == 0) {
+			if (strcmp(sec.word, "file") == 0) {
+				scopy(src, sizeof(src), sec.args,
+				    strcspn(sec.args, " "));
+			} else
+				snprintf(src, sizeof(src), "jupyter %.16s list",
+				    sec.args);
+			before = f->n;
+			if (jc_jupyter_json_parse(sec.body, sec.bodylen, src,
+			    f->c, CAND_MAX, &f->n) != 0 &&
+			    strcmp(sec.word, "file") == 0)
+				jc_verbose("jupyter: %s on the remote is not "
+				    "valid JSON; skipped", src);
+			if (strcmp(sec.word, "list") == 0 && f->n > before)
+				qsort(f->c + before, f->n - before,
+				    sizeof(f->c[0]), by_pid_desc);
+			/* A list repeats what the files said: drop dups. */
+			for (i = before; i < f->n;) {
+				for (dup = 0, k = 0; k < before; k++)
+					if (same_server(&f->c[k], &f->c[i]))
+						dup = 1;
+				if (!dup) {
+					i++;
+					continue;
+				}
+				jc_jupyter_clear(&f->c[i]);
+				memmove(&f->c[i], &f->c[i + 1],
+				    (f->n - i - 1) * sizeof(f->c[0]));
+				f->n--;
+			}
+		} else if (strcmp(sec.word, "log") == 0) {
+			if (jc_jupyter_log_parse(sec.body, sec.bodylen, &lg) ==
+			    0) {
+				jc_jupyter_clear(&f->log);
+				f->log = lg;
+				snprintf(f->log.source, sizeof(f->log.source),
+				    "log %.58s", sec.args);
+				f->have_log = 1;
+				jc_jupyter_clear(&lg);
+			} else
+				jc_verbose("jupyter: the log %s announces no "
+				    "running server", sec.args);
+		} else if (strcmp(sec.word, "stale") == 0)
+			f->stale += atoi(sec.args);
+		else if (strcmp(sec.word, "hang") == 0) {
+			f->hang = 1;
+			jc_warn("jupyter: `%s` on the remote did not answer "
+			    "within 8 s; skipped", sec.args);
+		} else if (strcmp(sec.word, "jupyter") == 0)
+			f->no_jupyter = sec.args[0] == '\0';
+		else if (strcmp(sec.word, "ours") == 0)
+			f->ours = atol(sec.args);
+		else if (strcmp(sec.word, "id") == 0)
+			scopy(f->user, sizeof(f->user), strchr(sec.args, ' ') ?
+			    strchr(sec.args, ' ') + 1 : sec.args, SIZE_MAX);
+		else if (strcmp(sec.word, "nolog") == 0)
+			scopy(f->nolog, sizeof(f->nolog), sec.args, SIZE_MAX);
+		else if (strcmp(sec.word, "end") == 0)
+			f->complete = 1;
+	}
+}
+
+static void
+found_free(struct found *f)
+{
+	size_t i;
+
+	if (f->c != NULL) {
+		for (i = 0; i < CAND_MAX; i++)
+			jc_jupyter_clear(&f->c[i]);
+		free(f->c);
+	}
+	jc_jupyter_clear(&f->log);
+	memset(f, 0, sizeof(*f));
+}
+
+static void
+say_none(const struct jc_jupyter_req *req, const struct found *f)
+{
+	char stale[64] = "";
+
+	if (f->stale > 0)
+		snprintf(stale, sizeof(stale), " (%d stale runtime file%s "
+		    "skipped)", f->stale, f->stale == 1 ? "" : "s");
+	if (f->no_jupyter && f->n == 0 && !f->have_log)
+		jc_error("no Jupyter server runs on the remote%s and "
+		    "`jupyter` is not on the PATH of %s's login shell: "
+		    "install it, or start one yourself", stale,
+		    f->user[0] ? f->user : "the remote user");
+	else if (req->want_port > 0 && f->n > 0)
+		jc_error("no Jupyter server on remote port %d (%zu other%s "
+		    "running, see -v): drop --jupyter-port, or add "
+		    "--start-jupyter to start one on port %d",
+		    req->want_port, f->n, f->n == 1 ? "" : "s",
+		    req->want_port);
+	else
+		jc_error("no Jupyter server runs on the remote%s: add "
+		    "--start-jupyter to start one, or --jupyter-log FILE "
+		    "if it was started with a custom runtime dir", stale);
+}
+
+/* Discovery proper; *none = 1 when nothing matched (start may help). */
+static int
+discover(const struct jc_plugin *p, struct jc_sess *s,
+    const struct jc_jupyter_req *req, int quiet, struct jc_jupyter *out,
+    int *none)
+{
+	struct jc_exec_result res;
+	struct found f;
+	struct sb sc;
+	char nonce[17], desc[512], first[160];
+	const struct jc_jupyter *pick = NULL;
+	size_t i;
+	int r = JC_ERR_INTERNAL, ran = 0, unix_skipped = 0;
+
+	*none = 0;
+	memset(&f, 0, sizeof(f));
+	memset(&sc, 0, sizeof(sc));
+	memset(&res, 0, sizeof(res));
+	if ((f.c = calloc(CAND_MAX, sizeof(*f.c))) == NULL)
+		return JC_ERR_NOMEM;
+	if ((r = hexrand(nonce, 8)) != 0)
+		goto out;
+	sb_var(&sc, "N", nonce);
+	sb_var(&sc, "LOGF", req->log_file);
+	sb_str(&sc, "exec 2>/dev/null\n");
+	sb_str(&sc, sh_common);
+	sb_str(&sc, sh_discover);
+	if ((r = run_script(p, s, req->run_as, &sc, EXEC_TIMEOUT_MS,
+	    "discovery", &res)) != 0)
+		goto out;
+	ran = 1;
+	parse_output(res.out, res.outlen, nonce, &f);
+	if (!f.complete) {
+		snprintf(first, sizeof(first), "%.*s",
+		    (int)strcspn(res.err ? res.err : "", "\r\n"),
+		    res.err ? res.err : "");
+		jc_error("jupyter: the discovery script did not finish on the "
+		    "remote (exit %d%s%s)%s", res.status, first[0] ? ": " : "",
+		    first, req->run_as ? ": can the login user run "
+		    "`sudo -n -u USER -i`?" : "");
+		r = JC_ERR_JUPYTER;
+		goto out;
+	}
+	if (f.nolog[0] != '\0')
+		jc_warn("jupyter: cannot read the log %s on the remote",
+		    f.nolog);
+	/* The log fills in what JSON lacks, or stands in for it. */
+	if (f.have_log) {
+		for (i = 0; i < f.n; i++) {
+			if (!same_server(&f.c[i], &f.log) ||
+			    f.c[i].default_path[0] != '\0')
+				continue;
+			memcpy(f.c[i].default_path, f.log.default_path,
+			    sizeof(f.c[i].default_path));
+		}
+		if (f.n == 0)
+			f.c[f.n++] = f.log;
+	}
+	for (i = 0; i < f.n; i++)
+		if (f.ours != 0 && f.c[i].pid == f.ours)
+			f.c[i].started = 1;
+	/* Choose: the wanted port, else the first (newest); not a socket
+	 * the method cannot reach when a TCP one exists. */
+	for (i = 0; i < f.n && pick == NULL; i++) {
+		if (req->want_port > 0 && f.c[i].port != req->want_port)
+			continue;
+		if (f.c[i].sock[0] != '\0' && !req->can_unix) {
+			unix_skipped++;
+			continue;
+		}
+		pick = &f.c[i];
+	}
+	if (pick == NULL && unix_skipped > 0) {
+		for (i = 0; i < f.n; i++)
+			if (f.c[i].sock[0] != '\0')
+				break;
+		jc_error("the Jupyter server on the remote listens on the "
+		    "Unix socket %s, which this access method cannot "
+		    "forward: use --via ssh, or restart Jupyter with "
+		    "--port instead of --sock", f.c[i].sock);
+		r = JC_ERR_JUPYTER;
+		goto out;
+	}
+	for (i = 0; i < f.n; i++) {
+		jc_jupyter_describe(&f.c[i], desc, sizeof(desc));
+		if (&f.c[i] == pick)
+			jc_verbose("jupyter: using %s", desc);
+		else
+			jc_verbose("jupyter: also running: %s", desc);
+	}
+	if (pick == NULL) {
+		*none = 1;
+		if (!quiet)
+			say_none(req, &f);
+		r = JC_ERR_JUPYTER;
+		goto out;
+	}
+	if (pick->token_masked && pick->token[0] == '\0')
+		jc_warn("jupyter: the log hides the token (it was set in the "
+		    "config or JUPYTER_TOKEN) and no runtime file shows it: "
+		    "the browser opens the login page, enter the token there");
+	*out = *pick;
+	r = 0;
+ out:
+	if (ran)
+		p->exec_free(&res);
+	sb_free(&sc);
+	found_free(&f);
+	return r;
+}
+
+int
+jc_jupyter_discover(const struct jc_plugin *p, struct jc_sess *s,
+    const struct jc_jupyter_req *req, int quiet, struct jc_jupyter *out)
+{
+	int none;
+
+	return discover(p, s, req, quiet, out, &none);
+}
+
+int
+jc_jupyter_find(const struct jc_plugin *p, struct jc_sess *s,
+    const struct jc_jupyter_req *req, struct jc_jupyter *out)
+{
+	int none = 0, r;
+
+	r = discover(p, s, req, req->start, out, &none);
+	if (r == JC_ERR_JUPYTER && none && req->start)
+		r = jc_jupyter_start(p, s, req, out);
+	return r;
+}
+
+/* ---- start / stop ------------------------------------------------------- */
+
+int
+jc_jupyter_start(const struct jc_plugin *p, struct jc_sess *s,
+    const struct jc_jupyter_req *req, struct jc_jupyter *out)
+{
+	struct jc_exec_result res;
+	struct jc_jupyter got[4];
+	struct section sec;
+	struct sb sc;
+	char nonce[17], tok[49], num[16], app[16] = "", tail[2048] = "";
+	char desc[512];
+	size_t off = 0, n = 0, i;
+	int r = JC_ERR_INTERNAL, ran = 0, wait_ms, ready = 0, died = 0;
+	int timedout = 0, nojup = 0, noapp = 0;
+	int64_t t0;
+
+	memset(&sc, 0, sizeof(sc));
+	memset(&res, 0, sizeof(res));
+	memset(got, 0, sizeof(got));
+	wait_ms = req->timeout_ms > 0 ? req->timeout_ms : START_WAIT_MS;
+	if ((r = hexrand(nonce, 8)) != 0 || (r = hexrand(tok, 24)) != 0)
+		goto out;
+	sb_var(&sc, "N", nonce);
+	sb_var(&sc, "TOK", tok);
+	snprintf(num, sizeof(num), "%d", req->want_port > 0 ?
+	    req->want_port : 8888);
+	sb_var(&sc, "PORT", num);
+	sb_var(&sc, "RETRIES", req->want_port > 0 ? "0" : "50");
+	snprintf(num, sizeof(num), "%d", (wait_ms + 199) / 200);
+	sb_var(&sc, "WAIT", num);
+	sb_str(&sc, sh_common);
+	sb_str(&sc, sh_start);
+	if (req->want_port > 0)
+		jc_info("starting Jupyter on the remote (port %d); waiting "
+		    "up to %d s for it", req->want_port, wait_ms / 1000);
+	else
+		jc_info("starting Jupyter on the remote; waiting up to %d s "
+		    "for it", wait_ms / 1000);
+	t0 = jc_now_ms();
+	if ((r = run_script(p, s, req->run_as, &sc, wait_ms + 20000,
+	    "start", &res)) != 0)
+		goto out;
+	ran = 1;
+	while (next_section(res.out, res.outlen, nonce, &off, &sec)) {
+		if (strcmp(sec.word, "file") == 0) {
+			sec.args[strcspn(sec.args, " ")] = '\0';
+			if (jc_jupyter_json_parse(sec.body, sec.bodylen,
+			    sec.args, got, 1, &n) == 0)
+				ready = 1;
+		} else if (strcmp(sec.word, "log") == 0 && n == 1) {
+			struct jc_jupyter lg;
+
+			if (jc_jupyter_log_parse(sec.body, sec.bodylen,
+			    &lg) == 0 && lg.port == got[0].port &&
+			    got[0].default_path[0] == '\0')
+				memcpy(got[0].default_path, lg.default_path,
+				    sizeof(got[0].default_path));
+			jc_jupyter_clear(&lg);
+		} else if (strcmp(sec.word, "pid") == 0)
+			snprintf(app, sizeof(app), "%s",
+			    strchr(sec.args, ' ') ? strchr(sec.args, ' ') + 1 :
+			    "");
+		else if (strcmp(sec.word, "died") == 0)
+			died = 1;
+		else if (strcmp(sec.word, "timeout") == 0)
+			timedout = 1;
+		else if (strcmp(sec.word, "nojupyter") == 0)
+			nojup = 1;
+		else if (strcmp(sec.word, "noapp") == 0)
+			noapp = 1;
+		else if (strcmp(sec.word, "logtail") == 0)
+			snprintf(tail, sizeof(tail), "%.*s",
+			    (int)sec.bodylen, sec.body);
+		else if (strcmp(sec.word, "err") == 0) {
+			jc_error("cannot start Jupyter on the remote: %s",
+			    sec.args);
+			r = JC_ERR_JUPYTER;
+			goto out;
+		}
+	}
+	r = JC_ERR_JUPYTER;
+	if (nojup) {
+		jc_error("cannot start Jupyter: `jupyter` is not on the PATH "
+		    "of the remote login shell (install it, e.g. "
+		    "`pip install jupyterlab`, or activate its environment "
+		    "in ~/.profile)");
+		goto out;
+	}
+	if (noapp) {
+		jc_error("cannot start Jupyter: `jupyter` is there but none of "
+		    "`jupyter lab`, `jupyter notebook`, `jupyter server` is "
+		    "installed on the remote");
+		goto out;
+	}
+	if (!ready) {
+		if (tail[0] != '\0') {
+			char *line, *save = NULL;
+
+			for (line = strtok_r(tail, "\n", &save); line != NULL;
+			    line = strtok_r(NULL, "\n", &save))
+				jc_verbose("jupyter log: %s", line);
+		}
+		jc_error("jupyter %s on the remote %s; its log is "
+		    "~/.jconnect/jupyter.log on the remote (run with -v to "
+		    "see its tail)", app[0] ? app : "",
+		    died ? "exited during start-up" : timedout ?
+		    "was not ready in time and was stopped" :
+		    "did not start");
+		goto out;
+	}
+	/* The token is ours even though the runtime file has it too. */
+	if (strcmp(got[0].token, tok) != 0) {
+		jc_error("jupyter %s on the remote did not take the token "
+		    "jconnect gave it (JUPYTER_TOKEN_FILE ignored?)", app);
+		goto out;
+	}
+	got[0].started = 1;
+	jc_jupyter_describe(&got[0], desc, sizeof(desc));
+	jc_info("Jupyter (jupyter %s) is up on the remote after %.1f s",
+	    app, (double)(jc_now_ms() - t0) / 1000.0);
+	jc_verbose("jupyter: started %s", desc);
+	*out = got[0];
+	r = 0;
+ out:
+	if (ran)
+		p->exec_free(&res);
+	for (i = 0; i < sizeof(got) / sizeof(got[0]); i++)
+		jc_jupyter_clear(&got[i]);
+	explicit_bzero(tok, sizeof(tok));
+	explicit_bzero(tail, sizeof(tail));
+	sb_free(&sc);
+	return r;
+}
+
+int
+jc_jupyter_stop(const struct jc_plugin *p, struct jc_sess *s,
+    const char *run_as)
+{
+	struct jc_exec_result res;
+	struct section sec;
+	struct sb sc;
+	char nonce[17];
+	size_t off = 0;
+	int r, ran = 0, done = 0;
+
+	memset(&sc, 0, sizeof(sc));
+	memset(&res, 0, sizeof(res));
+	if ((r = hexrand(nonce, 8)) != 0)
+		goto out;
+	sb_var(&sc, "N", nonce);
+	sb_str(&sc, sh_common);
+	sb_str(&sc, sh_stop);
+	if ((r = run_script(p, s, run_as, &sc, STOP_TIMEOUT_MS, "stop",
+	    &res)) != 0)
+		goto out;
+	ran = 1;
+	r = JC_ERR_JUPYTER;
+	while (next_section(res.out, res.outlen, nonce, &off, &sec)) {
+		if (strcmp(sec.word, "none") == 0) {
+			jc_info("no Jupyter server started by jconnect on the "
+			    "remote; nothing to stop");
+			done = 1;
+		} else if (strcmp(sec.word, "gone") == 0) {
+			jc_info("the Jupyter server jconnect started (pid %s) "
+			    "had already exited", sec.args);
+			done = 1;
+		} else if (strcmp(sec.word, "notours") == 0) {
+			jc_error("pid %s from ~/.jconnect/jupyter.pid on the "
+			    "remote is not the Jupyter server jconnect "
+			    "started; left alone", sec.args);
+			goto out;
+		} else if (strcmp(sec.word, "stopped") == 0) {
+			jc_info("stopped Jupyter on the remote (pid %s)",
+			    sec.args);
+			done = 1;
+		} else if (strcmp(sec.word, "killed") == 0) {
+			jc_warn("Jupyter on the remote (pid %s) ignored "
+			    "SIGTERM for 10 s and was killed", sec.args);
+			done = 1;
+		}
+	}
+	if (!done) {
+		jc_error("jupyter: the stop script did not finish on the "
+		    "remote (exit %d)", res.status);
+		goto out;
+	}
+	r = 0;
+ out:
+	if (ran)
+		p->exec_free(&res);
+	sb_free(&sc);
+	return r;
+}
+
+/* ---- verification through the tunnel ----------------------------------- */
+
+/* Learn the default page from a redirect of <base_url>. */
+static void
+learn_default(struct jc_jupyter *j, const char *loc)
+{
+	const char *p = loc, *seg;
+	size_t bl = strlen(j->base_url), sl;
+
+	/* Absolute Location: skip scheme://host */
+	if ((seg = strstr(p, "://")) != NULL && seg < strchr(p, '/') + 1) {
+		if ((p = strchr(seg + 3, '/')) == NULL)
+			return;
+	}
+	if (strncmp(p, j->base_url, bl) != 0)
+		return;
+	seg = p + bl;
+	sl = strcspn(seg, "/?#");
+	if (sl == 0 || sl + 2 > sizeof(j->default_path) ||
+	    strncmp(seg, "login", sl) == 0)
+		return;
+	j->default_path[0] = '/';
+	memcpy(j->default_path + 1, seg, sl);
+	j->default_path[sl + 1] = '\0';
+}
+
+int
+jc_jupyter_verify(int local_port, struct jc_jupyter *j, int timeout_ms)
+{
+	struct jc_httpcheck h;
+	char path[sizeof(j->base_url) + 16], desc[512];
+	int r, step;
+
+	memset(&h, 0, sizeof(h));
+	step = timeout_ms > 0 ? timeout_ms : VERIFY_STEP_MS;
+	jc_jupyter_describe(j, desc, sizeof(desc));
+	if (strcmp(j->scheme, "https") == 0) {
+		jc_verbose("jupyter: %s uses https; checked by the browser "
+		    "only", desc);
+		return 0;
+	}
+	/* 1. The forward reaches a Jupyter server. */
+	snprintf(path, sizeof(path), "%sapi", j->base_url);
+	r = jc_httpcheck_get((uint16_t)local_port, path, NULL, step, &h);
+	if (r == JC_ERR_INTR)
+		return r;
+	if (r != 0) {
+		jc_error("%s does not answer through the tunnel (%s): it may "
+		    "have stopped; run jconnect again, or add "
+		    "--start-jupyter", desc, r == JC_ERR_TIMEOUT ?
+		    "no answer in time" : "connection closed");
+		return JC_ERR_JUPYTER;
+	}
+	if (h.status != 200 || strstr(h.body, "\"version\"") == NULL) {
+		jc_error("%s answers %sapi with HTTP %d, not the Jupyter API: "
+		    "wrong port or base_url? (--jupyter-port N)", desc,
+		    j->base_url, h.status);
+		jc_httpcheck_free(&h);
+		return JC_ERR_JUPYTER;
+	}
+	if (j->version[0] == '\0') {
+		const char *v = strstr(h.body, "\"version\"");
+		const char *q1 = v ? strchr(v + 9, '"') : NULL;
+		const char *q2 = q1 ? strchr(q1 + 1, '"') : NULL;
+
+		if (q2 != NULL && (size_t)(q2 - q1 - 1) < sizeof(j->version))
+			snprintf(j->version, sizeof(j->version), "%.*s",
+			    (int)(q2 - q1 - 1), q1 + 1);
+	}
+	jc_httpcheck_free(&h);
+
+	/* 2. The default page, when no log told us. */
+	if (j->default_path[0] == '\0') {
+		r = jc_httpcheck_get((uint16_t)local_port, j->base_url, NULL,
+		    step, &h);
+		if (r == JC_ERR_INTR)
+			return r;
+		if (r == 0) {
+			if (h.status >= 300 && h.status < 400)
+				learn_default(j, h.location);
+			jc_httpcheck_free(&h);
+		}
+	}
+
+	/* 3. The token, or what the server wants instead. */
+	snprintf(path, sizeof(path), "%sapi/status", j->base_url);
+	r = jc_httpcheck_get((uint16_t)local_port, path,
+	    j->token[0] ? j->token : NULL, step, &h);
+	if (r == JC_ERR_INTR)
+		return r;
+	if (r != 0) {
+		jc_error("%s stopped answering through the tunnel during the "
+		    "token check; run jconnect again", desc);
+		return JC_ERR_JUPYTER;
+	}
+	r = 0;
+	if (j->token[0] != '\0') {
+		if (h.status == 401 || h.status == 403) {
+			jc_error("%s refused the token (HTTP %d): it was "
+			    "probably restarted since it was found; run "
+			    "jconnect again", desc, h.status);
+			r = JC_ERR_JUPYTER;
+		} else if (h.status != 200) {
+			jc_error("%s answers %s with HTTP %d", desc, path,
+			    h.status);
+			r = JC_ERR_JUPYTER;
+		}
+	} else if (h.status == 200) {
+		j->no_auth = 1;
+		j->password_only = 0;
+		jc_warn("%s asks for no token and no password: anyone who "
+		    "can reach its port on the remote can use it", desc);
+	} else if (j->token_masked) {
+		j->no_auth = 0;
+		jc_info("%s has a token set in its config that jconnect cannot "
+		    "read: the browser opens the login page, enter the token "
+		    "there", desc);
+	} else {
+		j->no_auth = 0;
+		j->password_only = 1;
+		jc_info("%s uses a password, not a token: the browser opens "
+		    "its login page, a password is needed", desc);
+	}
+	jc_httpcheck_free(&h);
+	return r;
+}
