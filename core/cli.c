@@ -1,6 +1,6 @@
 /*
- * main.c - argv -> subcommand table.  The only file that calls exit() and
- * maps JC_ERR_* codes to exit statuses (README, "Exit codes").
+ * cli.c - argv -> subcommand table, option parsing, help texts, and the
+ * mapping of JC_ERR_* codes to exit statuses (README, "Exit codes").
  */
 #include <getopt.h>
 #include <limits.h>
@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "aws.h"
+#include "cli.h"
 #include "cmd.h"
 #include "config.h"
 #include "err.h"
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "plugin.h"
+
 
 struct jc_opts jc_opts;
 
@@ -284,6 +286,7 @@ not_for(const struct jc_cmd *c, unsigned bit, const char *name)
 static int
 parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 {
+	memset(&jc_opts, 0, sizeof(jc_opts));
 	int ch, v, r = 0, verbose = 0, quiet = 0;
 
 	opterr = 0;
@@ -472,7 +475,28 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 }
 
 int
-main(int argc, char **argv)
+jc_cli_parse(int argc, char **argv, const char **cmd, int *first)
+{
+	const struct jc_cmd *c;
+	int r, shift = 0;
+
+	if (argc < 2)
+		return JC_ERR_USAGE;
+	if ((c = find_cmd(argv[1])) != NULL)
+		shift = 1;
+	else
+		c = find_cmd("open");
+	if ((r = parse(c, argc - shift, argv + shift, first)) != 0)
+		return r;
+	*first += shift;
+	if (argc - *first < c->min_args || argc - *first > c->max_args)
+		return JC_ERR_USAGE;
+	*cmd = c->name;
+	return 0;
+}
+
+int
+jc_cli_main(int argc, char **argv)
 {
 	const struct jc_cmd *c = NULL;
 	char **args, st[8];
@@ -481,21 +505,21 @@ main(int argc, char **argv)
 	jc_log_set_level(JC_LOG_INFO);
 	if (argc < 2) {
 		usage_all(stderr);
-		exit(2);
+		return 2;
 	}
 	if ((c = find_cmd(argv[1])) != NULL) {
 		argc--;
 		argv++;
 	} else if (strcmp(argv[1], "--version") == 0) {
-		exit(cmd_version(0, NULL));
+		return cmd_version(0, NULL);
 	} else if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage_all(stdout);
-		exit(0);
+		return 0;
 	} else
 		c = find_cmd("open");
 	if ((r = parse(c, argc, argv, &first)) != 0) {
 		jc_config_free();
-		exit(r > 0 ? 0 : jc_exit_status(r));
+		return r > 0 ? 0 : jc_exit_status(r);
 	}
 	args = argv + first;
 	nargs = argc - first;
@@ -508,14 +532,14 @@ main(int argc, char **argv)
 			jc_error("too many arguments (\"%s\"); usage: jconnect "
 			    "%s", args[c->max_args], c->usage);
 		jc_config_free();
-		exit(2);
+		return 2;
 	}
 	jc_event_enable(jc_opts.json);
 	jc_plugin_set_dir(jc_opts.plugin_dir);
 	if (c->fn != cmd_help && c->fn != cmd_version &&
 	    (r = jc_config_load(jc_opts.config_file)) != 0) {
 		jc_config_free();
-		exit(jc_exit_status(r));
+		return jc_exit_status(r);
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	jc_loop_signals();
@@ -531,5 +555,5 @@ main(int argc, char **argv)
 	jc_config_free();
 	curl_global_cleanup();
 	fflush(stdout);
-	exit(status);
+	return status;
 }

@@ -1,0 +1,176 @@
+/*
+ * test_cli.c - option parsing per subcommand and the exit-code table.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli.h"
+#include "config.h"
+#include "err.h"
+#include "jc.h"
+#include "log.h"
+
+#define ARGV(...) (char *[]){ "jconnect", __VA_ARGS__, NULL }
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
+
+static int
+parse(int argc, char **argv, const char **cmd, int *first)
+{
+	int r;
+
+	jc_config_free();
+	r = jc_cli_parse(argc, argv, cmd, first);
+	return r;
+}
+
+static void
+test_open_default(void **state)
+{
+	char **a = ARGV("-i", "key.pem", "-p", "2222", "--no-browser",
+	    "--jupyter-port", "8890", "-vv", "ubuntu@host.example.com");
+	const char *cmd;
+	int first;
+
+	(void)state;
+	assert_int_equal(parse(10, a, &cmd, &first), 0);
+	assert_string_equal(cmd, "open");
+	assert_string_equal(jc_opts.identity, "key.pem");
+	assert_int_equal(jc_opts.ssh_port, 2222);
+	assert_int_equal(jc_opts.jupyter_port, 8890);
+	assert_true(jc_opts.no_browser);
+	assert_int_equal(jc_opts.verbosity, JC_LOG_DEBUG);
+	assert_string_equal(a[first], "ubuntu@host.example.com");
+	jc_log_set_level(JC_LOG_INFO);
+}
+
+static void
+test_options_after_target(void **state)
+{
+	char **a = ARGV("url", "my-stack", "--via", "ssm", "--local-port",
+	    "9000", "--json", "-q");
+	const char *cmd;
+	int first;
+
+	(void)state;
+	assert_int_equal(parse(9, a, &cmd, &first), 0);
+	assert_string_equal(cmd, "url");
+	assert_int_equal(jc_opts.via, JC_VIA_SSM);
+	assert_int_equal(jc_opts.local_port, 9000);
+	assert_true(jc_opts.json);
+	assert_int_equal(jc_opts.verbosity, JC_LOG_ERROR);
+	assert_string_equal(a[first], "my-stack");
+	jc_log_set_level(JC_LOG_INFO);
+}
+
+static void
+test_keys_and_stop(void **state)
+{
+	char **k = ARGV("keys", "--key", "a.pub", "--key", "b.pub",
+	    "--remove", "box");
+	char **s = ARGV("stop", "--all");
+	const char *cmd;
+	int first;
+
+	(void)state;
+	assert_int_equal(parse(7, k, &cmd, &first), 0);
+	assert_int_equal(jc_opts.nkey_files, 2);
+	assert_string_equal(jc_opts.key_files[1], "b.pub");
+	assert_true(jc_opts.keys_remove);
+	assert_int_equal(parse(2, s, &cmd, &first), 0);
+	assert_true(jc_opts.all);
+	assert_string_equal(cmd, "stop");
+}
+
+static void
+test_usage_errors(void **state)
+{
+	static const char *bad[][6] = {
+		{ "--via", "telnet", "box", NULL },
+		{ "-p", "0", "box", NULL },
+		{ "-p", "65536", "box", NULL },
+		{ "--local-port", "12x", "box", NULL },
+		{ "--host-key-check", "maybe", "box", NULL },
+		{ "-i", NULL },				/* missing value */
+		{ "--frobnicate", "box", NULL },	/* unknown */
+		{ "ls", "-i", "key", NULL },		/* not for ls */
+		{ "proxy", "--no-browser", "box", NULL },
+		{ "resolve", "--start-jupyter", "box", NULL },
+		{ "-q", "-v", "box", NULL },
+		{ "box", "extra", NULL },		/* too many */
+		{ "url", NULL },			/* missing TARGET */
+		{ "-o", "noequals", "box", NULL },
+	};
+	char *argv[8];
+	const char *cmd;
+	size_t i, n;
+	int first;
+
+	(void)state;
+	jc_log_set_level(JC_LOG_ERROR);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		argv[0] = "jconnect";
+		for (n = 0; bad[i][n] != NULL; n++)
+			argv[n + 1] = (char *)bad[i][n];
+		argv[n + 1] = NULL;
+		if (parse((int)n + 1, argv, &cmd, &first) != JC_ERR_USAGE)
+			fail_msg("case %zu (%s %s) should be a usage error", i,
+			    bad[i][0], bad[i][1] ? bad[i][1] : "");
+	}
+	jc_log_set_level(JC_LOG_INFO);
+}
+
+static void
+test_exit_codes(void **state)
+{
+	(void)state;
+	assert_int_equal(jc_exit_status(0), 0);
+	assert_int_equal(jc_exit_status(JC_ERR_INTERNAL), 1);
+	assert_int_equal(jc_exit_status(JC_ERR_USAGE), 2);
+	assert_int_equal(jc_exit_status(JC_ERR_NOTFOUND), 3);
+	assert_int_equal(jc_exit_status(JC_ERR_AWS_AUTH), 4);
+	assert_int_equal(jc_exit_status(JC_ERR_UNREACHABLE), 5);
+	assert_int_equal(jc_exit_status(JC_ERR_CLOSED), 5);
+	assert_int_equal(jc_exit_status(JC_ERR_HOSTKEY), 6);
+	assert_int_equal(jc_exit_status(JC_ERR_JUPYTER), 7);
+	assert_int_equal(jc_exit_status(JC_ERR_PORT), 8);
+	assert_int_equal(jc_exit_status(JC_ERR_INTR), 0);
+	assert_int_equal(jc_exit_status(-999), 1);
+	assert_string_not_equal(jc_strerror(JC_ERR_PORT), "unknown error");
+}
+
+static void
+test_option_lookup(void **state)
+{
+	char **a = ARGV("-o", "ssm.chunk_size=4096", "-o",
+	    "ssm.chunk_size=8192", "box");
+	const char *cmd;
+	int first;
+
+	(void)state;
+	assert_int_equal(parse(6, a, &cmd, &first), 0);
+	/* The last -o wins, like ssh -o. */
+	assert_string_equal(jc_config_option("ssm.chunk_size"), "8192");
+	assert_null(jc_config_option("ssm.window"));
+	jc_config_free();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_default),
+		cmocka_unit_test(test_options_after_target),
+		cmocka_unit_test(test_keys_and_stop),
+		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_exit_codes),
+		cmocka_unit_test(test_option_lookup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
