@@ -139,6 +139,12 @@ install: all
 	for p in $(PLUGINS); do \
 	    install -m 0644 plugins/$$p/jc-$$p.so $(DESTDIR)$(LIBDIR)/; done
 	install -m 0644 jconnect.1 $(DESTDIR)$(MANDIR)/man1/jconnect.1
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 0644 completions/jconnect.bash \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/jconnect
+	install -m 0644 completions/_jconnect \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_jconnect
 
 clean:
 	rm -rf $(B) jconnect $(PLUGIN_SO)

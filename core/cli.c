@@ -40,6 +40,7 @@ struct jc_opts jc_opts;
 static int cmd_help(int, char **);
 static int cmd_version(int, char **);
 static int cmd_plugins(int, char **);
+static int cmd_aliases(int, char **);
 
 static const struct jc_cmd {
 	const char	*name;
@@ -80,6 +81,9 @@ static const struct jc_cmd {
 	  "that jconnect started on TARGET." },
 	{ "plugins", cmd_plugins, O_JSON, 0, 0, "plugins [--json]",
 	  "List the plugins found, their ABI and paths." },
+	{ "aliases", cmd_aliases, 0, 0, 0, "aliases",
+	  "List the aliases of the config file, one per line (used by the\n"
+	  "shell completions)." },
 	{ "help", cmd_help, 0, 0, 1, "help [COMMAND]", "Show help." },
 	{ "version", cmd_version, 0, 0, 0, "version", "Show the version." },
 };
@@ -254,6 +258,15 @@ cmd_plugins(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	return jc_plugin_list(stdout, jc_opts.json);
+}
+
+static int
+cmd_aliases(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	jc_config_list_aliases();
+	return 0;
 }
 
 static int

@@ -1,0 +1,40 @@
+# bash completion for jconnect                                -*- sh -*-
+# Subcommands, options, and aliases from the config file.
+
+_jconnect()
+{
+	local cur prev words cword
+	_init_completion 2>/dev/null || {
+		cur=${COMP_WORDS[COMP_CWORD]}
+		prev=${COMP_WORDS[COMP_CWORD-1]}
+	}
+	local cmds="open url proxy keys resolve ls stop plugins aliases help version"
+	local opts="--via -i --identity -l --login -p --port --jupyter-port
+		--jupyter-log --start-jupyter --remote-port --local-port
+		--no-browser -f --background --start-instance --json --region
+		--profile --known-hosts --host-key-check --timeout --install-keys
+		--key --remove --generate --push-key --all --jupyter -F --config
+		-o --plugin-dir -v --verbose -q --quiet -h --help"
+
+	case $prev in
+	--via) COMPREPLY=($(compgen -W "ssm ssh auto" -- "$cur")); return ;;
+	--host-key-check)
+		COMPREPLY=($(compgen -W "strict accept-new" -- "$cur")); return ;;
+	-i|--identity|--key|--known-hosts|-F|--config)
+		COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	--plugin-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+	help) COMPREPLY=($(compgen -W "$cmds" -- "$cur")); return ;;
+	-l|--login|-p|--port|--jupyter-port|--jupyter-log|--remote-port|\
+	--local-port|--region|--profile|--timeout|-o) return ;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+	elif [ "$COMP_CWORD" = 1 ]; then
+		COMPREPLY=($(compgen -W "$cmds $(jconnect aliases 2>/dev/null)" \
+		    -- "$cur"))
+	else
+		COMPREPLY=($(compgen -W "$(jconnect aliases 2>/dev/null)" \
+		    -- "$cur"))
+	fi
+}
+complete -F _jconnect jconnect
