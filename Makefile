@@ -52,7 +52,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_HELP = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 UNIT_HOBJ = $(UNIT_HELP:%.c=$(B)/%.o)
 TEST_SO	= $(B)/tests/plugins/jc-dummy.so $(B)/tests/plugins/jc-badabi.so
-TOOLS	= $(B)/tests/tools/httpget
+TOOLS	= $(B)/tests/tools/blast
 
 .PHONY: all deps demo check check-run check-unit asan fuzz bench install \
 	clean tests

@@ -1,0 +1,279 @@
+/*
+ * blast.c - a load tool for the benchmarks: a loopback server that sends
+ * or swallows N bytes per connection, and clients that time it.
+ *
+ *   blast serve PORT            request "down N\n": send N bytes;
+ *                               "up N\n" + N bytes: answer "ok\n"
+ *   blast down PORT BYTES       one download; prints bytes, seconds, MB/s
+ *   blast up PORT BYTES         one upload; same output
+ *   blast many PORT CLIENTS BYTES
+ *                               CLIENTS concurrent downloads; prints total
+ *                               seconds, p50 and p99 per-request latency
+ *   blast hold PORT N           open N idle connections, wait for stdin EOF
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK (256 * 1024)
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+dial(int port)
+{
+	struct sockaddr_in sin;
+	int fd, one = 1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		close(fd);
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+static int
+read_line(int fd, char *buf, size_t n)
+{
+	size_t i = 0;
+
+	while (i + 1 < n) {
+		if (read(fd, buf + i, 1) != 1)
+			return -1;
+		if (buf[i++] == '\n')
+			break;
+	}
+	buf[i] = '\0';
+	return 0;
+}
+
+static void
+serve_one(int c)
+{
+	static char buf[CHUNK];
+	char line[64];
+	long long n, k;
+	ssize_t w;
+
+	if (read_line(c, line, sizeof(line)) != 0)
+		return;
+	if (sscanf(line, "down %lld", &n) == 1) {
+		memset(buf, 'j', sizeof(buf));
+		for (k = 0; k < n; k += w)
+			if ((w = write(c, buf, (size_t)(n - k < CHUNK ? n - k :
+			    CHUNK))) <= 0)
+				return;
+	} else if (sscanf(line, "up %lld", &n) == 1) {
+		for (k = 0; k < n; k += w)
+			if ((w = read(c, buf, sizeof(buf))) <= 0)
+				return;
+		(void)!write(c, "ok\n", 3);
+	}
+}
+
+static int
+serve(int port)
+{
+	struct sockaddr_in sin;
+	int s, c, one = 1;
+
+	signal(SIGCHLD, SIG_IGN);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    listen(s, 512) != 0) {
+		perror("blast: bind");
+		return 1;
+	}
+	printf("listening\n");
+	fflush(stdout);
+	for (;;) {
+		if ((c = accept(s, NULL, NULL)) < 0)
+			continue;
+		if (fork() == 0) {
+			close(s);
+			serve_one(c);
+			_exit(0);
+		}
+		close(c);
+	}
+}
+
+static int
+down(int port, long long n)
+{
+	static char buf[CHUNK];
+	long long got = 0;
+	ssize_t k;
+	double t = now();
+	char req[64];
+	int fd;
+
+	if ((fd = dial(port)) < 0) {
+		perror("blast: connect");
+		return 1;
+	}
+	snprintf(req, sizeof(req), "down %lld\n", n);
+	(void)!write(fd, req, strlen(req));
+	while (got < n && (k = read(fd, buf, sizeof(buf))) > 0)
+		got += k;
+	t = now() - t;
+	close(fd);
+	printf("%lld %.3f %.1f\n", got, t, got / t / 1e6);
+	return got == n ? 0 : 1;
+}
+
+static int
+up(int port, long long n)
+{
+	static char buf[CHUNK];
+	long long sent = 0;
+	ssize_t k;
+	double t = now();
+	char req[64];
+	int fd;
+
+	if ((fd = dial(port)) < 0) {
+		perror("blast: connect");
+		return 1;
+	}
+	memset(buf, 'u', sizeof(buf));
+	snprintf(req, sizeof(req), "up %lld\n", n);
+	(void)!write(fd, req, strlen(req));
+	while (sent < n && (k = write(fd, buf, (size_t)(n - sent < CHUNK ?
+	    n - sent : CHUNK))) > 0)
+		sent += k;
+	k = read(fd, buf, 3);
+	t = now() - t;
+	close(fd);
+	printf("%lld %.3f %.1f\n", sent, t, sent / t / 1e6);
+	return k == 3 ? 0 : 1;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* CLIENTS downloads at once, each timed from connect to last byte. */
+static int
+many(int port, int clients, long long n)
+{
+	struct pollfd *pfd = calloc((size_t)clients, sizeof(*pfd));
+	long long *got = calloc((size_t)clients, sizeof(*got));
+	double *start = calloc((size_t)clients, sizeof(*start));
+	double *lat = calloc((size_t)clients, sizeof(*lat));
+	static char buf[CHUNK];
+	char req[64];
+	double t0 = now();
+	int i, left = clients, nlat = 0, bad = 0;
+	ssize_t k;
+
+	snprintf(req, sizeof(req), "down %lld\n", n);
+	for (i = 0; i < clients; i++) {
+		start[i] = now();
+		if ((pfd[i].fd = dial(port)) < 0) {
+			bad++;
+			left--;
+			pfd[i].fd = -1;
+			continue;
+		}
+		(void)!write(pfd[i].fd, req, strlen(req));
+		pfd[i].events = POLLIN;
+	}
+	while (left > 0) {
+		if (poll(pfd, (nfds_t)clients, 60000) <= 0)
+			break;
+		for (i = 0; i < clients; i++) {
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			k = read(pfd[i].fd, buf, sizeof(buf));
+			if (k > 0)
+				got[i] += k;
+			if (k <= 0 || got[i] >= n) {
+				if (got[i] == n)
+					lat[nlat++] = now() - start[i];
+				else
+					bad++;
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
+				left--;
+			}
+		}
+	}
+	qsort(lat, (size_t)nlat, sizeof(*lat), cmp_double);
+	printf("%.3f %.4f %.4f %d\n", now() - t0,
+	    nlat ? lat[nlat / 2] : 0, nlat ? lat[(nlat * 99) / 100 -
+	    (nlat * 99 % 100 == 0 && nlat > 1)] : 0, bad);
+	free(pfd);
+	free(got);
+	free(start);
+	free(lat);
+	return bad != 0 || left != 0;
+}
+
+static int
+hold(int port, int n)
+{
+	char c;
+	int i, ok = 0;
+
+	for (i = 0; i < n; i++)
+		if (dial(port) >= 0)
+			ok++;
+	printf("%d\n", ok);
+	fflush(stdout);
+	while (read(0, &c, 1) > 0)
+		;
+	return ok == n ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "serve") == 0)
+		return serve(atoi(argv[2]));
+	if (argc >= 4 && strcmp(argv[1], "down") == 0)
+		return down(atoi(argv[2]), atoll(argv[3]));
+	if (argc >= 4 && strcmp(argv[1], "up") == 0)
+		return up(atoi(argv[2]), atoll(argv[3]));
+	if (argc >= 5 && strcmp(argv[1], "many") == 0)
+		return many(atoi(argv[2]), atoi(argv[3]), atoll(argv[4]));
+	if (argc >= 4 && strcmp(argv[1], "hold") == 0)
+		return hold(atoi(argv[2]), atoi(argv[3]));
+	fprintf(stderr, "usage: blast serve PORT | down|up PORT BYTES | "
+	    "many PORT CLIENTS BYTES | hold PORT N\n");
+	return 2;
+}
