@@ -61,6 +61,10 @@ wait_for() {
 	done
 }
 
+# port_busy PORT / port_free PORT : is something listening on 127.0.0.1:PORT?
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_free() { ! port_busy "$1"; }
+
 # free_port : a currently free TCP port on 127.0.0.1.
 free_port() {
 	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

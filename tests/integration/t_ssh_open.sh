@@ -63,6 +63,6 @@ kill -INT "$jc"
 st=0
 wait "$jc" || st=$?
 check "Ctrl-C exits 0 (got $st)" test "$st" = 0
-check "no listener left on port $port" sh -c "! (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null"
+check "no listener left on port $port" port_free "$port"
 check "no child process left" sh -c "! pgrep -P $jc >/dev/null"
 check "sshd saw the session end" wait_for 5 grep -q 'Disconnected from\|Connection closed\|Close session' "$SSHD_LOG"

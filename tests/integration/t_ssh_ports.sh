@@ -15,9 +15,8 @@ start_jc() {
 }
 stop_jc() { local p; eval "p=\$pid_$1"; kill -INT "$p"; wait "$p"; }
 
-busy() { (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null; }
 for p in 8888 8889 8080; do
-	if busy $p; then
+	if port_busy $p; then
 		not_ok "port $p must be free for this test"; exit 1
 	fi
 done
