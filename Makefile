@@ -53,6 +53,8 @@ UNIT_HELP = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 UNIT_HOBJ = $(UNIT_HELP:%.c=$(B)/%.o)
 TEST_SO	= $(B)/tests/plugins/jc-dummy.so $(B)/tests/plugins/jc-badabi.so
 TOOLS	= $(B)/tests/tools/blast
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/replay_%)
 
 .PHONY: all deps demo check check-run check-unit asan fuzz bench install \
 	clean tests
@@ -95,11 +97,18 @@ $(B)/tests/%: tests/unit/%.c $(B)/libjc.a $(PLUGIN_AR) $(UNIT_HOBJ)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS_ALL) -o $@ $< $(UNIT_HOBJ) $(PLUGIN_AR) \
 	    $(B)/libjc.a $(DEP_LIBS) -lcmocka -lm
 
+# Each fuzz target also builds as a plain corpus replayer for make check.
+$(B)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(B)/libjc.a \
+    $(PLUGIN_AR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS_ALL) -o $@ $< tests/fuzz/replay.c \
+	    $(PLUGIN_AR) $(B)/libjc.a $(DEP_LIBS) -lm
+
 $(B)/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS_ALL) -o $@ $<
 
-tests: all $(UNIT_BIN) $(TEST_SO) $(TOOLS)
+tests: all $(UNIT_BIN) $(TEST_SO) $(TOOLS) $(REPLAY_BIN)
 
 deps:
 	@sh tests/rig/deps.sh

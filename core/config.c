@@ -47,13 +47,36 @@ slurp(const char *path, size_t *lenp)
 }
 
 int
+jc_config_parse(const char *text, size_t len, const char *label)
+{
+	const char *ep;
+	int line = 1;
+
+	cJSON_Delete(cfg);
+	alias_entry = NULL;
+	cfg = cJSON_ParseWithLength(text, len);
+	if (cfg == NULL || !cJSON_IsObject(cfg)) {
+		ep = cJSON_GetErrorPtr();
+		if (cfg == NULL && ep != NULL && ep >= text && ep <= text + len)
+			for (const char *p = text; p < ep; p++)
+				line += *p == '\n';
+		jc_error("config file %s: %s near line %d; fix it or move it "
+		    "away", label, cfg == NULL ? "invalid JSON" :
+		    "not a JSON object", line);
+		cJSON_Delete(cfg);
+		cfg = NULL;
+		return JC_ERR_USAGE;
+	}
+	return 0;
+}
+
+int
 jc_config_load(const char *path)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	const char *ep;
 	char *text;
 	size_t len;
-	int line = 1;
+	int r;
 
 	if (path == NULL) {
 		if (xdg != NULL && *xdg != '\0')
@@ -71,22 +94,11 @@ jc_config_load(const char *path)
 		    strerror(errno));
 		return JC_ERR_USAGE;
 	}
-	cfg = cJSON_ParseWithLength(text, len);
-	if (cfg == NULL || !cJSON_IsObject(cfg)) {
-		ep = cJSON_GetErrorPtr();
-		if (ep != NULL && ep >= text && ep <= text + len)
-			for (const char *p = text; p < ep; p++)
-				line += *p == '\n';
-		jc_error("config file %s: invalid JSON near line %d; fix it or "
-		    "move it away", path_used, line);
-		cJSON_Delete(cfg);
-		cfg = NULL;
-		free(text);
-		return JC_ERR_USAGE;
-	}
+	r = jc_config_parse(text, len, path_used);
 	free(text);
-	jc_debug("config: %s", path_used);
-	return 0;
+	if (r == 0)
+		jc_debug("config: %s", path_used);
+	return r;
 }
 
 void

@@ -9,6 +9,8 @@
 #ifndef JC_CONFIG_H
 #define JC_CONFIG_H
 
+#include <stddef.h>
+
 #include "jc.h"
 
 /*
@@ -17,6 +19,12 @@
  * line and problem.
  */
 int	jc_config_load(const char *path);
+
+/*
+ * Parse config text (label names it in messages) and make it the loaded
+ * config.  Returns 0 or JC_ERR_USAGE after logging the line.
+ */
+int	jc_config_parse(const char *text, size_t len, const char *label);
 
 /* Free the loaded config. */
 void	jc_config_free(void);

@@ -33,7 +33,7 @@ count() {	# count NAME LOGFILE RC
 matches() {
 	case $WHAT in
 	all) return 0 ;;
-	unit) case $1 in test_*) return 0 ;; esac; return 1 ;;
+	unit) case $1 in test_*|replay_*) return 0 ;; esac; return 1 ;;
 	integration) case $1 in t_*) return 0 ;; esac; return 1 ;;
 	*) case $1 in *$WHAT*) return 0 ;; esac; return 1 ;;
 	esac
@@ -45,6 +45,15 @@ for t in "$ROOT/$B"/tests/test_*; do
 	matches "$n" || continue
 	( cd "$ROOT" && CMOCKA_MESSAGE_OUTPUT=TAP JC_TEST_BUILD="$ROOT/$B" \
 	    timeout 300 "$t" ) >"$LOGS/$n.log" 2>&1
+	count "$n" "$LOGS/$n.log" $?
+done
+
+for t in "$ROOT/$B"/tests/replay_*; do
+	[ -x "$t" ] || continue
+	n=$(basename "$t")
+	matches "$n" || continue
+	c=$ROOT/tests/fuzz/corpus/${n#replay_}
+	( cd "$ROOT" && timeout 300 "$t" "$c" ) >"$LOGS/$n.log" 2>&1
 	count "$n" "$LOGS/$n.log" $?
 done
 
