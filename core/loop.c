@@ -173,7 +173,7 @@ jc_loop_run(volatile int *done, int timeout_ms)
 	struct jc_source *s;
 	int64_t end = -1, deadline, now;
 	uint64_t pass;
-	int wake = -1, r = 0, n, tmo;
+	int wake = -1, r = 0, n, tmo, pass_done = 0;
 	char junk[64];
 
 	if (timeout_ms >= 0)
@@ -187,10 +187,12 @@ jc_loop_run(volatile int *done, int timeout_ms)
 			break;
 		}
 		now = jc_now_ms();
-		if (end >= 0 && now >= end) {
+		/* Past the timeout after at least one pass (0 = one pass). */
+		if (end >= 0 && now >= end && pass_done) {
 			r = JC_ERR_TIMEOUT;
 			break;
 		}
+		pass_done = 1;
 		/* prepare */
 		ps.n = 0;
 		deadline = end;

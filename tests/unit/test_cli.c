@@ -78,11 +78,11 @@ test_keys_and_stop(void **state)
 	int first;
 
 	(void)state;
-	assert_int_equal(parse(7, k, &cmd, &first), 0);
+	assert_int_equal(parse(8, k, &cmd, &first), 0);
 	assert_int_equal(jc_opts.nkey_files, 2);
 	assert_string_equal(jc_opts.key_files[1], "b.pub");
 	assert_true(jc_opts.keys_remove);
-	assert_int_equal(parse(2, s, &cmd, &first), 0);
+	assert_int_equal(parse(3, s, &cmd, &first), 0);
 	assert_true(jc_opts.all);
 	assert_string_equal(cmd, "stop");
 }
