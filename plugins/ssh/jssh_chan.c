@@ -224,41 +224,49 @@ chan_open_step(struct jssh_chan *c)
 	}
 }
 
-/* Socket -> channel, within the peer's window.  Returns bytes moved. */
+/*
+ * Socket -> channel, within the peer's window and while libssh has no
+ * unsent output.  Returns bytes moved.
+ */
 static size_t
 stream_up(struct jssh_chan *c, int readable)
 {
 	unsigned char tmp[JSSH_IO_CHUNK];
+	size_t moved = 0;
 	uint32_t win;
 	ssize_t n;
-	int w;
+	int w, i;
 
 	if (c->sent_eof || !readable)
 		return 0;
-	if (ssh_get_poll_flags(c->ss->s) & SSH_WRITE_PENDING)
-		return 0;
-	if ((win = ssh_channel_window_size(c->ch)) == 0)
-		return 0;
-	n = read(c->sp, tmp, win < sizeof(tmp) ? win : sizeof(tmp));
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR)
-			return 0;
-		n = 0;			/* treat errors as EOF */
+	for (i = 0; i < 8; i++) {
+		if (ssh_get_poll_flags(c->ss->s) & SSH_WRITE_PENDING)
+			break;
+		if ((win = ssh_channel_window_size(c->ch)) == 0)
+			break;
+		n = read(c->sp, tmp, win < sizeof(tmp) ? win : sizeof(tmp));
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			n = 0;		/* treat errors as EOF */
+		}
+		if (n == 0) {
+			ssh_channel_send_eof(c->ch);
+			c->sent_eof = 1;
+			break;
+		}
+		w = ssh_channel_write(c->ch, tmp, (uint32_t)n);
+		if (w != n) {
+			/* Cannot happen within the window; never drop data. */
+			jssh_host->log(JC_LOG_WARN, "ssh", "%s: stream to %s:%u "
+			    "write failed: %s", c->ss->label, c->host, c->port,
+			    ssh_get_error(c->ss->s));
+			c->state = CH_DONE;
+			break;
+		}
+		moved += (size_t)n;
 	}
-	if (n == 0) {
-		ssh_channel_send_eof(c->ch);
-		c->sent_eof = 1;
-		return 0;
-	}
-	w = ssh_channel_write(c->ch, tmp, (uint32_t)n);
-	if (w != n) {
-		/* Cannot happen within the window; do not lose data silently. */
-		jssh_host->log(JC_LOG_WARN, "ssh", "%s: stream to %s:%u "
-		    "write failed: %s", c->ss->label, c->host, c->port,
-		    ssh_get_error(c->ss->s));
-		c->state = CH_DONE;
-	}
-	return (size_t)n;
+	return moved;
 }
 
 /* Channel -> our buffer -> socket.  Returns bytes moved from libssh. */
@@ -440,9 +448,9 @@ pump_dispatch(void *arg, struct jc_pollset *ps)
 			if (c->state != CH_OPEN)
 				continue;
 			if (c->kind == CH_STREAM) {
-				moved += stream_up(c, (jssh_host->ps_revents(
-				    ps, c->in_slot) & (POLLIN | POLLHUP |
-				    POLLERR)) != 0 && round == 0);
+				moved += stream_up(c, round > 0 ||
+				    (jssh_host->ps_revents(ps, c->in_slot) &
+				    (POLLIN | POLLHUP | POLLERR)) != 0);
 				moved += stream_down(c);
 			} else
 				moved += exec_io(c);
