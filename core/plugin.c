@@ -209,6 +209,10 @@ candidates(const char *name, char paths[][PATH_MAX], int max)
 	if (n < max)
 		snprintf(paths[n++], PATH_MAX, "%s/plugins/%s/jc-%s.so",
 		    jc_plugin_exe_dir(), name, name);
+	/* An installed tree, wherever it was copied: bin/../lib/jconnect. */
+	if (n < max)
+		snprintf(paths[n++], PATH_MAX, "%s/../lib/jconnect/jc-%s.so",
+		    jc_plugin_exe_dir(), name);
 	if (n < max)
 		snprintf(paths[n++], PATH_MAX, "%s/jc-%s.so", JC_LIBDIR, name);
 	return n;
@@ -217,7 +221,7 @@ candidates(const char *name, char paths[][PATH_MAX], int max)
 int
 jc_plugin_get(const char *name, const struct jc_plugin **pp, void **statep)
 {
-	char paths[4][PATH_MAX], why[512];
+	char paths[5][PATH_MAX], why[512];
 	int i, n;
 
 	for (i = 0; i < nloaded; i++)
@@ -226,7 +230,7 @@ jc_plugin_get(const char *name, const struct jc_plugin **pp, void **statep)
 			*statep = loaded[i].state;
 			return 0;
 		}
-	n = candidates(name, paths, 4);
+	n = candidates(name, paths, 5);
 	for (i = 0; i < n; i++) {
 		if (access(paths[i], F_OK) != 0)
 			continue;
@@ -241,7 +245,7 @@ jc_plugin_get(const char *name, const struct jc_plugin **pp, void **statep)
 	jc_error("plugin \"%s\" not found (looked in %s%s%s and %s); build it "
 	    "with make, or set JCONNECT_PLUGIN_DIR", name,
 	    plugin_dir ? plugin_dir : "", plugin_dir ? ", " : "",
-	    paths[n - 2], JC_LIBDIR);
+	    paths[n - 3], JC_LIBDIR);
 	return JC_ERR_PLUGIN;
 }
 
@@ -250,7 +254,7 @@ jc_plugin_list(FILE *f, int json)
 {
 	static const char *names[] = { "ssh", "ssm", "keys" };
 	const struct jc_plugin *p;
-	char paths[4][PATH_MAX], why[512];
+	char paths[5][PATH_MAX], why[512];
 	void *state;
 	size_t k;
 	int i, n, found, bad = 0;
@@ -258,7 +262,7 @@ jc_plugin_list(FILE *f, int json)
 	char *s;
 
 	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-		n = candidates(names[k], paths, 4);
+		n = candidates(names[k], paths, 5);
 		found = 0;
 		for (i = 0; i < n && !found; i++) {
 			if (access(paths[i], F_OK) != 0)
