@@ -823,6 +823,58 @@ test_big_log(void **state)
 	free(out);
 }
 
+/* Another user (-l USER over SSM): through sudo, the script on stdin. */
+static char rec_cmd[256];
+static char *rec_in;
+
+static int
+rec_exec(struct jc_sess *s, const char *cmd, const void *in, size_t inlen,
+    int timeout_ms, struct jc_exec_result *res)
+{
+	(void)s;
+	(void)timeout_ms;
+	snprintf(rec_cmd, sizeof(rec_cmd), "%s", cmd);
+	free(rec_in);
+	rec_in = calloc(1, inlen + 1);
+	memcpy(rec_in, in, inlen);
+	memset(res, 0, sizeof(*res));
+	return JC_ERR_CLOSED;
+}
+
+static void
+test_run_as(void **state)
+{
+	struct jc_plugin rec = local;
+	struct jc_jupyter_req q;
+	struct jc_jupyter j;
+
+	(void)state;
+	rec.exec = rec_exec;
+	req_init(&q);
+	q.run_as = "ubuntu";
+	q.start = 1;
+	q.want_port = 8999;
+	assert_int_equal(jc_jupyter_discover(&rec, &sess, &q, 1, &j),
+	    JC_ERR_CLOSED);
+	assert_string_equal(rec_cmd, "sudo -n -u ubuntu -i sh -s");
+	assert_non_null(strstr(rec_in, "jupyter"));
+	assert_int_equal(jc_jupyter_start(&rec, &sess, &q, &j), JC_ERR_CLOSED);
+	assert_string_equal(rec_cmd, "sudo -n -u ubuntu -i sh -s");
+	/* The token travels on stdin only. */
+	assert_non_null(strstr(rec_in, "TOK='"));
+	assert_non_null(strstr(rec_in, "PORT='8999'"));
+	assert_int_equal(jc_jupyter_stop(&rec, &sess, "ubuntu"),
+	    JC_ERR_CLOSED);
+	/* A user name that is not one never reaches a command line. */
+	q.run_as = "x;reboot";
+	rec_cmd[0] = '\0';
+	assert_int_equal(jc_jupyter_discover(&rec, &sess, &q, 1, &j),
+	    JC_ERR_USAGE);
+	assert_string_equal(rec_cmd, "");
+	free(rec_in);
+	rec_in = NULL;
+}
+
 /* Nothing answers on the port: the check says so, exit 7. */
 static void
 test_verify_dead_port(void **state)
@@ -909,6 +961,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hanging_jupyter,
 		    setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_big_log, setup_each,
+		    teardown_each),
+		cmocka_unit_test_setup_teardown(test_run_as, setup_each,
 		    teardown_each),
 		cmocka_unit_test_setup_teardown(test_verify_dead_port,
 		    setup_each, teardown_each),
