@@ -15,6 +15,9 @@ VERSION	= 0.1.0
 PKGS	= libssh libcurl libpcre2-8 libcjson expat libcrypto
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lwslay -ldl
+# The binary loads libcurl on first use (core/curl_lazy.c): not linked.
+CORE_LIBS  := $(shell $(PKG_CONFIG) --libs $(filter-out libcurl,$(PKGS)) \
+	      2>/dev/null) -ldl
 
 WARN	= -Wall -Wextra -Wpointer-arith -Wshadow -Wstrict-prototypes \
 	  -Wmissing-prototypes -Wformat=2 -Wformat-security \
@@ -68,7 +71,8 @@ $(B)/libjc.a: $(LIB_OBJ)
 	@rm -f $@; ar rcs $@ $^
 
 jconnect: $(CORE_OBJ)
-	$(CC) $(LDFLAGS_ALL) -pie -o $@ $(CORE_OBJ) $(DEP_LIBS) -lm
+	$(CC) $(LDFLAGS_ALL) -pie -o $@ $(CORE_OBJ) -Wl,--as-needed \
+	    $(CORE_LIBS) -lm
 
 # Core helpers compiled into each plugin with hidden visibility, so plugins
 # need no core symbols at run time (unit tests get them from libjc.a).

@@ -554,7 +554,6 @@ jc_cli_main(int argc, char **argv)
 		jc_config_free();
 		return jc_exit_status(r);
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	jc_loop_signals();
 	r = c->fn(nargs, args);
 	status = jc_exit_status(r);
