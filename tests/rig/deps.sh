@@ -6,7 +6,7 @@ libcjson-dev libwslay-dev libexpat1-dev libssl-dev libcmocka-dev
 openssh-server openssh-client jupyter-notebook python3-notebook
 jupyter-server python3-jupyter-server awscli python3-botocore
 python3-websockets chromium curl ca-certificates procps psmisc rsync
-clang libclang-rt-14-dev valgrind"
+clang libclang-rt-14-dev valgrind sudo"
 
 missing=""
 for p in $PKGS; do
