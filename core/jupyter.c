@@ -15,6 +15,7 @@
 
 #include <openssl/rand.h>
 
+#include "err.h"
 #include "httpcheck.h"
 #include "jc_plugin.h"
 #include "jupyter.h"
@@ -353,7 +354,7 @@ run_script(const struct jc_plugin *p, struct jc_sess *s, const char *run_as,
 	jc_debug("jupyter: %s on the remote (%s)", what, cmd);
 	if ((r = p->exec(s, cmd, script->p, script->len, timeout_ms, res)) != 0) {
 		jc_error("jupyter: %s on the remote failed: %s", what,
-		    r == JC_ERR_TIMEOUT ? "no answer in time" : "exec failed");
+		    r == JC_ERR_TIMEOUT ? "no answer in time" : jc_strerror(r));
 		return r;
 	}
 	return 0;
@@ -947,6 +948,13 @@ jc_jupyter_start(const struct jc_plugin *p, struct jc_sess *s,
 		jc_error("cannot start Jupyter: `jupyter` is there but none of "
 		    "`jupyter lab`, `jupyter notebook`, `jupyter server` is "
 		    "installed on the remote");
+		goto out;
+	}
+	if (!ready && (strstr(tail, "already in use") != NULL ||
+	    strstr(tail, "is not available") != NULL)) {
+		jc_error("cannot start Jupyter: remote port %d is already in "
+		    "use; pick another with --jupyter-port",
+		    req->want_port > 0 ? req->want_port : 8888);
 		goto out;
 	}
 	if (!ready) {

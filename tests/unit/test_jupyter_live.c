@@ -678,6 +678,42 @@ test_start_stop(void **state)
 	assert_int_equal(jc_jupyter_stop(&local, &sess, NULL), 0);
 }
 
+/* --start-jupyter on a busy remote port: a clear word, exit 7. */
+static void
+test_start_port_busy(void **state)
+{
+	struct jc_jupyter_req q;
+	struct jc_jupyter j;
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int fd, one = 1;
+	char *err;
+
+	(void)state;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	getsockname(fd, (struct sockaddr *)&sin, &sl);
+	req_init(&q);
+	q.start = 1;
+	q.want_port = ntohs(sin.sin_port);
+	capture_begin();
+	assert_int_equal(jc_jupyter_find(&local, &sess, &q, &j),
+	    JC_ERR_JUPYTER);
+	err = capture_end();
+	close(fd);
+	assert_non_null(strstr(err, "already in use"));
+	assert_non_null(strstr(err, "--jupyter-port"));
+	free(err);
+	err = sh("test -e \"$HOME/.jconnect/jupyter.pid\" && echo PIDFILE");
+	assert_null(strstr(err, "PIDFILE"));
+	free(err);
+}
+
 /* stop --jupyter never kills a server jconnect did not start. */
 static void
 test_stop_not_ours(void **state)
@@ -952,6 +988,8 @@ main(void)
 		    teardown_each),
 		cmocka_unit_test_setup_teardown(test_start_stop, setup_each,
 		    teardown_each),
+		cmocka_unit_test_setup_teardown(test_start_port_busy,
+		    setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_stop_not_ours, setup_each,
 		    teardown_each),
 		cmocka_unit_test_setup_teardown(test_wrong_token, setup_each,
