@@ -1,0 +1,44 @@
+#!/bin/bash
+# jconnect under valgrind on the SSH path: login, discovery, forwarding,
+# 10 parallel downloads, a connection cut and reconnect, Ctrl-C.  No
+# memory errors and nothing definitely lost.  (An ASan build cannot run
+# under valgrind; `make asan` covers the same path with LeakSanitizer.)
+. "$(dirname "$0")/lib.sh"
+
+if ldd "$JC" | grep -q libasan; then
+	ok "# SKIP valgrind: this is the ASan build (LeakSanitizer covers it)"
+	exit 0
+fi
+rig_start sshd jupyter
+pp=$(free_port)
+echo pass >"$T/ctl"
+"$PY" "$ROOT/tests/rig/faultproxy.py" --listen "$pp" --to "$SSHD_PORT" \
+    --control "$T/ctl" >/dev/null 2>&1 &
+_bg="${_bg:-} $!"
+wait_for 5 port_busy "$pp"
+head -c $((2 * 1024 * 1024)) /dev/urandom >"$RHOME/notebooks/f.bin"
+lp=$(free_port)
+valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+    --error-exitcode=99 --log-file="$T/vg.log" \
+    "$JC" --no-browser --local-port "$lp" -i "$SSH_KEY" -p "$pp" \
+    --known-hosts "$KNOWN_HOSTS" "$SSH_TARGET" >"$T/out" 2>"$T/err" &
+jc=$!
+wait_for 120 grep -q '^http' "$T/out" || { not_ok "URL under valgrind"; show "$T/err"; exit 1; }
+url=$(head -n1 "$T/out"); token=${url##*token=}
+dl=()
+for i in $(seq 1 10); do
+	curl -s -m 60 -o "$T/d.$i" "http://127.0.0.1:$lp/files/f.bin?token=$token" &
+	dl+=($!)
+done
+wait "${dl[@]}"
+bad=0
+for i in $(seq 1 10); do cmp -s "$T/d.$i" "$RHOME/notebooks/f.bin" || bad=$((bad+1)); done
+check "10 downloads byte-exact under valgrind ($bad bad)" test "$bad" = 0
+echo cut >"$T/ctl"; sleep 0.3; echo pass >"$T/ctl"
+check "reconnects under valgrind" wait_for 60 grep -q reconnected "$T/err"
+kill -INT "$jc"
+st=0; wait "$jc" || st=$?
+check "exit 0 under valgrind: no errors, nothing definitely lost (got $st)" \
+    test "$st" = 0
+check "valgrind log is clean" sh -c "! grep -q 'Invalid\|uninitialised\|definitely lost: [1-9]' '$T/vg.log'"
+[ "$st" = 0 ] || show "$T/vg.log" 40
