@@ -97,6 +97,7 @@ keys_local_pubfile(const struct jc_host *h, const char *path,
 	if ((r = slurp(path, &data, &len)) != 0) {
 		if (r == JC_ERR_IO)
 			h->log(JC_LOG_ERROR, "keys", "cannot read %s: %s", path,
+			    errno == EINVAL ? "not a regular file" :
 			    strerror(errno));
 		return r;
 	}
