@@ -150,3 +150,16 @@ check "owned by the login user" \
 check "holds exactly the key" \
     cmp "$RHOME2/.ssh/authorized_keys" "$T/new.pub"
 check "plain ssh with only that key logs in" plain_ssh "$T/new" "$P2"
+
+# --install-keys on proxy: the keys go in before the relay starts, and
+# stdout still carries nothing but the relayed SSH bytes.
+st=0
+timeout 30 "$JC" proxy --install-keys -i "$SSH_KEY" -p "$P2" \
+    --known-hosts "$T/kh2" "$SSH_TARGET" "$P2" </dev/null >"$T/out" \
+    2>"$T/err" || st=$?
+check "proxy --install-keys exits 0 (got $st)" test "$st" = 0
+check "proxy stdout starts with the SSH banner" grep -q "^SSH-2.0-" "$T/out"
+check "proxy --install-keys added ~/.ssh/id_ed25519.pub" \
+    grep -qF "$(cut -d' ' -f2 "$HOME/.ssh/id_ed25519.pub")" \
+    "$RHOME2/.ssh/authorized_keys"
+check "and that key logs in" plain_ssh "$HOME/.ssh/id_ed25519" "$P2"
