@@ -8,8 +8,13 @@
 #include "jc_plugin.h"
 
 /*
- * Choose profile and region (either may be NULL: env/config decide).
- * Credentials are looked up lazily on the first call.  Returns 0.
+ * Choose profile and region (either may be NULL: env/config decide) and
+ * read the shared config/credentials files.  Region order: region,
+ * AWS_REGION, AWS_DEFAULT_REGION, the profile's region, the instance
+ * metadata service.  Credentials are looked up lazily on the first call
+ * (and renewed before they expire).  May be called again to start over.
+ * Returns 0, or after logging one line JC_ERR_AWS_AUTH (a named profile
+ * that does not exist), JC_ERR_USAGE (a malformed region) or JC_ERR_IO.
  */
 int	jc_aws_setup(const char *profile, const char *region);
 

@@ -23,6 +23,7 @@ struct jc_instance {
 	int	ssm_managed;		/* DescribeInstanceInformation knows it */
 	int	ssm_online;		/* PingStatus == Online */
 	char	agent_version[32];	/* SSM agent version, "" when unknown */
+	int	ssm_checked;		/* DescribeInstanceInformation answered */
 };
 
 /*

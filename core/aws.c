@@ -1,0 +1,782 @@
+/*
+ * aws.c - the AWS client: profile and region, SigV4-signed calls over
+ * libcurl (CURLOPT_AWS_SIGV4), retries with jittered backoff, and AWS
+ * errors in plain words.
+ *
+ * libcurl signs exactly like botocore provided (aws-wire.md): the
+ * provider string names region and service, the body goes in
+ * CURLOPT_POSTFIELDS, no header is removed with "Name:", the session
+ * token is an added header, and we never set X-Amz-Date ourselves.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "aws.h"
+#include "aws_int.h"
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+
+#define DEFAULT_ATTEMPTS	5
+#define MAX_ATTEMPTS		10
+#define BACKOFF_BASE_MS		200
+#define BACKOFF_CAP_MS		8000
+#define CALL_TIMEOUT_MS		30000L
+#define CONNECT_TIMEOUT_MS	10000L
+#define REFRESH_MARGIN_S	300	/* renew credentials this early */
+#define FILE_MAX		(1u << 20)
+
+static struct {
+	int			 setup;
+	char			 profile[128];
+	int			 profile_explicit;
+	char			 region[64];
+	char			 region_from[96];
+	char			 config_path[1024];
+	char			 creds_path[1024];
+	struct jc_aws_ini	*config;
+	struct jc_aws_ini	*creds_file;
+	char			 ca_bundle[1024];
+	int			 max_attempts;
+	struct jc_aws_creds	 creds;		/* resolved lazily */
+	int			 have_creds;
+	CURL			*curl;
+	unsigned		 seed;		/* backoff jitter */
+	/* the last failed call, for jc_aws_explain */
+	char			 last_action[160];
+	struct jc_aws_error	 last_err;
+} aws;
+
+/* ---- files and profile ----------------------------------------------- */
+
+static const char *
+home_dir(void)
+{
+	const char *h = getenv("HOME");
+	struct passwd *pw;
+
+	if (h != NULL && *h != '\0')
+		return h;
+	if ((pw = getpwuid(getuid())) != NULL)
+		return pw->pw_dir;
+	return "/";
+}
+
+/* Read a whole (small) file; a missing file is not an error. */
+static int
+load_ini(const char *path, struct jc_aws_ini **out)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, n;
+	FILE *f;
+	int r = JC_ERR_IO;
+
+	*out = NULL;
+	if ((f = fopen(path, "r")) == NULL)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : JC_ERR_IO;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode))
+		goto out;
+	if ((buf = malloc(FILE_MAX)) == NULL) {
+		r = JC_ERR_NOMEM;
+		goto out;
+	}
+	while (len < FILE_MAX &&
+	    (n = fread(buf + len, 1, FILE_MAX - len, f)) > 0)
+		len += n;
+	if (ferror(f))
+		goto out;
+	if ((*out = jc_aws_ini_parse(buf, len)) == NULL) {
+		r = JC_ERR_NOMEM;
+		goto out;
+	}
+	r = 0;
+ out:
+	if (buf != NULL) {
+		explicit_bzero(buf, len);
+		free(buf);
+	}
+	fclose(f);
+	return r;
+}
+
+const char *
+jc_aws_profile(void)
+{
+	return aws.profile;
+}
+
+int
+jc_aws_profile_explicit(void)
+{
+	return aws.profile_explicit;
+}
+
+const char *
+jc_aws_setting(const char *profile, const char *key)
+{
+	return jc_aws_profile_get(aws.creds_file, aws.config, profile, key);
+}
+
+const char *
+jc_aws_setting_where(const char *profile, const char *key)
+{
+	if (jc_aws_ini_get(aws.creds_file, profile, key) != NULL)
+		return aws.creds_path;
+	if (jc_aws_profile_get(NULL, aws.config, profile, key) != NULL)
+		return aws.config_path;
+	return "nowhere";
+}
+
+int
+jc_aws_has_profile(const char *profile)
+{
+	return jc_aws_profile_exists(aws.creds_file, aws.config, profile);
+}
+
+const char *
+jc_aws_config_path(void)
+{
+	return aws.config_path;
+}
+
+const char *
+jc_aws_credentials_path(void)
+{
+	return aws.creds_path;
+}
+
+static int
+region_ok(const char *r)
+{
+	if (*r == '\0' || strlen(r) >= sizeof(aws.region))
+		return 0;
+	for (; *r != '\0'; r++)
+		if (!islower((unsigned char)*r) && !isdigit((unsigned char)*r) &&
+		    *r != '-')
+			return 0;
+	return 1;
+}
+
+/* The region of the instance we run on, when there is one. */
+static void
+region_from_imds(void)
+{
+	char *out = NULL, why[256];
+	size_t len;
+
+	if (jc_aws_imds_get("/latest/meta-data/placement/region", &out, &len,
+	    why, sizeof(why)) != 0) {
+		jc_debug("no region from instance metadata: %s", why);
+		return;
+	}
+	if (region_ok(out)) {
+		snprintf(aws.region, sizeof(aws.region), "%s", out);
+		snprintf(aws.region_from, sizeof(aws.region_from),
+		    "instance metadata");
+	}
+	free(out);
+}
+
+int
+jc_aws_setup(const char *profile, const char *region)
+{
+	const char *v, *from = NULL;
+	long n;
+	int r;
+
+	jc_aws_cleanup();
+	aws.setup = 1;
+	aws.seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	aws.profile_explicit = profile != NULL && *profile != '\0';
+	if (!aws.profile_explicit &&
+	    ((profile = getenv("AWS_PROFILE")) == NULL || *profile == '\0') &&
+	    ((profile = getenv("AWS_DEFAULT_PROFILE")) == NULL ||
+	    *profile == '\0'))
+		profile = "default";
+	if (strlen(profile) >= sizeof(aws.profile)) {
+		jc_error("AWS profile name too long");
+		return JC_ERR_USAGE;
+	}
+	snprintf(aws.profile, sizeof(aws.profile), "%s", profile);
+
+	if ((v = getenv("AWS_CONFIG_FILE")) != NULL && *v != '\0')
+		snprintf(aws.config_path, sizeof(aws.config_path), "%s", v);
+	else
+		snprintf(aws.config_path, sizeof(aws.config_path),
+		    "%s/.aws/config", home_dir());
+	if ((v = getenv("AWS_SHARED_CREDENTIALS_FILE")) != NULL && *v != '\0')
+		snprintf(aws.creds_path, sizeof(aws.creds_path), "%s", v);
+	else
+		snprintf(aws.creds_path, sizeof(aws.creds_path),
+		    "%s/.aws/credentials", home_dir());
+	if ((r = load_ini(aws.config_path, &aws.config)) != 0 ||
+	    (r = load_ini(aws.creds_path, &aws.creds_file)) != 0) {
+		if (r == JC_ERR_IO)
+			jc_error("cannot read %s or %s: %s", aws.config_path,
+			    aws.creds_path, strerror(errno));
+		return r;
+	}
+	/* botocore refuses a named profile that does not exist. */
+	if (strcmp(aws.profile, "default") != 0 &&
+	    !jc_aws_profile_exists(aws.creds_file, aws.config, aws.profile)) {
+		jc_error("AWS profile \"%s\" is not in %s or %s", aws.profile,
+		    aws.config_path, aws.creds_path);
+		return JC_ERR_AWS_AUTH;
+	}
+
+	/* Region: --region, AWS_REGION, AWS_DEFAULT_REGION, profile. */
+	if (region != NULL && *region != '\0')
+		from = "--region";
+	else if ((region = getenv("AWS_REGION")) != NULL && *region != '\0')
+		from = "AWS_REGION";
+	else if ((region = getenv("AWS_DEFAULT_REGION")) != NULL &&
+	    *region != '\0')
+		from = "AWS_DEFAULT_REGION";
+	else if ((region = jc_aws_setting(aws.profile, "region")) != NULL &&
+	    *region != '\0')
+		from = "profile";
+	if (from != NULL) {
+		if (!region_ok(region)) {
+			jc_error("\"%.64s\" (from %s) is not an AWS region name",
+			    region, from);
+			return JC_ERR_USAGE;
+		}
+		snprintf(aws.region, sizeof(aws.region), "%s", region);
+		if (strcmp(from, "profile") == 0)
+			snprintf(aws.region_from, sizeof(aws.region_from),
+			    "profile %.80s", aws.profile);
+		else
+			snprintf(aws.region_from, sizeof(aws.region_from),
+			    "%s", from);
+	} else
+		region_from_imds();
+
+	/* Attempts: -o aws.max_attempts, AWS_MAX_ATTEMPTS, profile. */
+	aws.max_attempts = DEFAULT_ATTEMPTS;
+	if ((v = jc_config_option("aws.max_attempts")) == NULL &&
+	    (v = getenv("AWS_MAX_ATTEMPTS")) == NULL)
+		v = jc_aws_setting(aws.profile, "max_attempts");
+	if (v != NULL) {
+		n = strtol(v, NULL, 10);
+		if (n >= 1 && n <= MAX_ATTEMPTS)
+			aws.max_attempts = (int)n;
+	}
+	/* A CA bundle adds trust; verification itself is never off. */
+	if (((v = getenv("AWS_CA_BUNDLE")) != NULL && *v != '\0') ||
+	    (v = jc_aws_setting(aws.profile, "ca_bundle")) != NULL)
+		snprintf(aws.ca_bundle, sizeof(aws.ca_bundle), "%s", v);
+	return 0;
+}
+
+const char *
+jc_aws_region(void)
+{
+	return aws.region[0] != '\0' ? aws.region : NULL;
+}
+
+void
+jc_aws_cleanup(void)
+{
+	jc_aws_ini_free(aws.config);
+	jc_aws_ini_free(aws.creds_file);
+	jc_aws_creds_clear(&aws.creds);
+	if (aws.curl != NULL)
+		curl_easy_cleanup(aws.curl);
+	explicit_bzero(&aws, sizeof(aws));
+}
+
+/* ---- HTTP ------------------------------------------------------------ */
+
+struct sink {
+	char	*buf;
+	size_t	 len, cap;
+	int	 toobig;
+};
+
+static size_t
+sink_write(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *s = arg;
+	size_t n = size * nmemb, cap;
+	char *b;
+
+	if (n > JC_AWS_BODY_MAX - s->len) {
+		s->toobig = 1;
+		return 0;
+	}
+	if (s->len + n + 1 > s->cap) {
+		cap = s->cap ? s->cap : 4096;
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		if ((b = realloc(s->buf, cap)) == NULL)
+			return 0;
+		s->buf = b;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	s->buf[s->len] = '\0';
+	return n;
+}
+
+/* Transport failures worth another attempt. */
+static int
+curl_retryable(CURLcode c)
+{
+	switch (c) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+jc_aws_http_do(const struct jc_aws_http *h, long *status, char **body,
+    size_t *len, char *why, size_t whylen, int *retry)
+{
+	struct curl_slist *hl = NULL, *t;
+	struct sink s;
+	char errbuf[CURL_ERROR_SIZE];
+	size_t i;
+	CURLcode c;
+	int r = JC_ERR_IO;
+
+	memset(&s, 0, sizeof(s));
+	*retry = 0;
+	errbuf[0] = '\0';
+	if (aws.curl == NULL && (aws.curl = curl_easy_init()) == NULL) {
+		snprintf(why, whylen, "libcurl is not usable");
+		return JC_ERR_IO;
+	}
+	/* Reset keeps the connection cache: later calls reuse it. */
+	curl_easy_reset(aws.curl);
+	for (i = 0; h->headers != NULL && h->headers[i] != NULL; i++) {
+		if ((t = curl_slist_append(hl, h->headers[i])) == NULL) {
+			r = JC_ERR_NOMEM;
+			goto out;
+		}
+		hl = t;
+	}
+	curl_easy_setopt(aws.curl, CURLOPT_URL, h->url);
+	curl_easy_setopt(aws.curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(aws.curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(aws.curl, CURLOPT_USERAGENT, "jconnect/" JC_VERSION);
+	curl_easy_setopt(aws.curl, CURLOPT_TIMEOUT_MS, h->timeout_ms);
+	curl_easy_setopt(aws.curl, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms);
+	curl_easy_setopt(aws.curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(aws.curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (aws.ca_bundle[0] != '\0')
+		curl_easy_setopt(aws.curl, CURLOPT_CAINFO, aws.ca_bundle);
+	if (h->no_proxy)
+		curl_easy_setopt(aws.curl, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(aws.curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(aws.curl, CURLOPT_WRITEFUNCTION, sink_write);
+	curl_easy_setopt(aws.curl, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(aws.curl, CURLOPT_HTTPHEADER, hl);
+	if (strcmp(h->method, "GET") != 0) {
+		/* Signed bodies must be POSTFIELDS (a read callback signs ""). */
+		curl_easy_setopt(aws.curl, CURLOPT_POSTFIELDSIZE,
+		    (long)h->bodylen);
+		curl_easy_setopt(aws.curl, CURLOPT_POSTFIELDS,
+		    h->body != NULL ? h->body : "");
+		if (strcmp(h->method, "POST") != 0)
+			curl_easy_setopt(aws.curl, CURLOPT_CUSTOMREQUEST,
+			    h->method);
+	}
+	if (h->sigv4 != NULL) {
+		curl_easy_setopt(aws.curl, CURLOPT_AWS_SIGV4, h->sigv4);
+		curl_easy_setopt(aws.curl, CURLOPT_USERNAME, h->creds->akid);
+		curl_easy_setopt(aws.curl, CURLOPT_PASSWORD, h->creds->secret);
+	}
+	c = curl_easy_perform(aws.curl);
+	/* Do not leave the secret in the handle's options. */
+	curl_easy_setopt(aws.curl, CURLOPT_PASSWORD, "");
+	curl_easy_setopt(aws.curl, CURLOPT_ERRORBUFFER, NULL);
+	if (c != CURLE_OK) {
+		if (s.toobig)
+			snprintf(why, whylen, "the answer from %s is larger "
+			    "than %u MiB", h->url, JC_AWS_BODY_MAX >> 20);
+		else
+			snprintf(why, whylen, "%s: %s", h->url,
+			    errbuf[0] != '\0' ? errbuf :
+			    curl_easy_strerror(c));
+		*retry = curl_retryable(c);
+		goto out;
+	}
+	curl_easy_getinfo(aws.curl, CURLINFO_RESPONSE_CODE, status);
+	if (s.buf == NULL && (s.buf = strdup("")) == NULL) {
+		r = JC_ERR_NOMEM;
+		goto out;
+	}
+	*body = s.buf;
+	*len = s.len;
+	s.buf = NULL;
+	r = 0;
+ out:
+	curl_easy_setopt(aws.curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hl);
+	free(s.buf);
+	return r;
+}
+
+/* ---- signed calls ---------------------------------------------------- */
+
+/* "ec2:DescribeInstances" from the form body or the JSON target. */
+static void
+iam_action(const char *service, const char *target, const char *body,
+    char *buf, size_t len)
+{
+	const char *a, *e;
+	size_t n;
+
+	if (target != NULL) {
+		a = strrchr(target, '.');
+		snprintf(buf, len, "%s:%s", service, a ? a + 1 : target);
+		return;
+	}
+	if (strncmp(body, "Action=", 7) == 0)
+		a = body + 7;
+	else if ((a = strstr(body, "&Action=")) != NULL)
+		a += 8;
+	else {
+		snprintf(buf, len, "%s:*", service);
+		return;
+	}
+	n = (e = strchr(a, '&')) != NULL ? (size_t)(e - a) : strlen(a);
+	snprintf(buf, len, "%s:%.*s", service, (int)(n > 80 ? 80 : n), a);
+}
+
+static int
+backoff_ms(int attempt)
+{
+	long b = BACKOFF_BASE_MS;
+	int i;
+
+	for (i = 1; i < attempt && b < BACKOFF_CAP_MS; i++)
+		b *= 2;
+	if (b > BACKOFF_CAP_MS)
+		b = BACKOFF_CAP_MS;
+	/* Equal jitter: half fixed, half random. */
+	return (int)(b / 2 + rand_r(&aws.seed) % (b / 2 + 1));
+}
+
+int
+jc_aws_call(const struct jc_aws_creds *c, const char *region,
+    const char *service, const char *target, const char *body, char **out,
+    size_t *outlen, struct jc_aws_error *err)
+{
+	struct jc_aws_http h;
+	const char *hdr[4], *from;
+	char url[1024], sig[160], tgt[192], *ans = NULL, *tokhdr = NULL,
+	    why[1024], action[160];
+	size_t len = 0, nh = 0, tl;
+	long status = 0;
+	int attempt, r = JC_ERR_INTERNAL, retry, wait;
+
+	memset(err, 0, sizeof(*err));
+	iam_action(service, target, body, action, sizeof(action));
+	if ((r = jc_aws_endpoint(service, region, jc_aws_setting(aws.profile,
+	    "endpoint_url"), url, sizeof(url), &from)) != 0) {
+		snprintf(err->message, sizeof(err->message), "no usable %s "
+		    "endpoint: %s", service, region == NULL || *region == '\0' ?
+		    "no AWS region (use --region, AWS_REGION or the profile's "
+		    "region)" : "the endpoint URL override is not http(s)");
+		return r;
+	}
+	jc_debug("%s -> %s (%s)", action, url, from);
+	snprintf(sig, sizeof(sig), "aws:amz:%s:%s", region, service);
+	if (target != NULL) {
+		hdr[nh++] = "Content-Type: application/x-amz-json-1.1";
+		snprintf(tgt, sizeof(tgt), "X-Amz-Target: %s", target);
+		hdr[nh++] = tgt;
+	} else
+		hdr[nh++] = "Content-Type: application/x-www-form-urlencoded; "
+		    "charset=utf-8";
+	if (c->token != NULL) {
+		/* Added as a header so libcurl signs it, as botocore does. */
+		tl = strlen(c->token) + sizeof("X-Amz-Security-Token: ");
+		if ((tokhdr = malloc(tl)) == NULL)
+			return JC_ERR_NOMEM;
+		snprintf(tokhdr, tl, "X-Amz-Security-Token: %s", c->token);
+		hdr[nh++] = tokhdr;
+	}
+	hdr[nh] = NULL;
+	memset(&h, 0, sizeof(h));
+	h.method = "POST";
+	h.url = url;
+	h.headers = hdr;
+	h.body = body;
+	h.bodylen = strlen(body);
+	h.sigv4 = sig;
+	h.creds = c;
+	h.timeout_ms = CALL_TIMEOUT_MS;
+	h.connect_ms = CONNECT_TIMEOUT_MS;
+	for (attempt = 1; ; attempt++) {
+		free(ans);
+		ans = NULL;
+		r = jc_aws_http_do(&h, &status, &ans, &len, why, sizeof(why),
+		    &retry);
+		if (r == JC_ERR_NOMEM)
+			goto out;
+		if (r != 0) {
+			memset(err, 0, sizeof(*err));
+			snprintf(err->message, sizeof(err->message),
+			    "cannot reach AWS at %.480s", why);
+		} else if (status >= 200 && status < 300) {
+			*out = ans;
+			ans = NULL;
+			if (outlen != NULL)
+				*outlen = len;
+			r = 0;
+			goto out;
+		} else {
+			jc_aws_error_decode((int)status, ans, len, err);
+			retry = jc_aws_error_retryable(err);
+			r = jc_aws_error_class(err);
+		}
+		if (!retry || attempt >= aws.max_attempts)
+			break;
+		wait = backoff_ms(attempt);
+		jc_verbose("%s: %s%s%s; retrying in %d ms (attempt %d of %d)",
+		    action, err->code, err->code[0] ? ": " : "", err->message,
+		    wait, attempt + 1, aws.max_attempts);
+		if (jc_loop_run(NULL, wait) == JC_ERR_INTR) {
+			r = JC_ERR_INTR;
+			goto out;
+		}
+	}
+	if (retry)
+		jc_verbose("%s: giving up after %d attempts", action, attempt);
+	/* Remember the action: AccessDenied messages may not name it. */
+	snprintf(aws.last_action, sizeof(aws.last_action), "%s", action);
+	aws.last_err = *err;
+ out:
+	free(ans);
+	if (tokhdr != NULL) {
+		explicit_bzero(tokhdr, strlen(tokhdr));
+		free(tokhdr);
+	}
+	return r;
+}
+
+/* ---- the public calls ------------------------------------------------ */
+
+/* Credentials for the current profile, renewed shortly before expiry. */
+static int
+creds(struct jc_aws_error *err)
+{
+	time_t now = time(NULL);
+	char when[32];
+	struct tm tm;
+	int r;
+
+	if (aws.have_creds && (aws.creds.expires == 0 ||
+	    aws.creds.expires > now + REFRESH_MARGIN_S))
+		return 0;
+	if (aws.have_creds)
+		jc_verbose("AWS credentials from %s expire soon; renewing",
+		    aws.creds.source);
+	jc_aws_creds_clear(&aws.creds);
+	aws.have_creds = 0;
+	if ((r = jc_aws_creds_chain(&aws.creds, err)) != 0)
+		return r;
+	aws.have_creds = 1;
+	if (aws.creds.expires != 0) {
+		gmtime_r(&aws.creds.expires, &tm);
+		strftime(when, sizeof(when), ", valid until %Y-%m-%dT%H:%M:%SZ",
+		    &tm);
+	} else
+		when[0] = '\0';
+	jc_verbose("AWS credentials: %s (key %.4s...)%s; region %s (%s)",
+	    aws.creds.source, aws.creds.akid, when,
+	    aws.region[0] ? aws.region : "none",
+	    aws.region[0] ? aws.region_from : "not configured");
+	return 0;
+}
+
+static int
+call(const char *service, const char *target, const char *body, char **out,
+    struct jc_aws_error *err)
+{
+	struct jc_aws_error tmp;
+	int r;
+
+	if (err == NULL)
+		err = &tmp;
+	memset(err, 0, sizeof(*err));
+	if (!aws.setup && (r = jc_aws_setup(NULL, NULL)) != 0) {
+		snprintf(err->message, sizeof(err->message), "the AWS "
+		    "configuration could not be read");
+		return r;
+	}
+	if (aws.region[0] == '\0') {
+		snprintf(err->message, sizeof(err->message), "no AWS region: "
+		    "pass --region, set AWS_REGION or put region in the "
+		    "profile %.100s of %.200s", aws.profile, aws.config_path);
+		return JC_ERR_AWS_AUTH;
+	}
+	if ((r = creds(err)) != 0)
+		return r;
+	return jc_aws_call(&aws.creds, aws.region, service, target, body, out,
+	    NULL, err);
+}
+
+int
+jc_aws_json(const char *service, const char *target, const char *body,
+    char **out, struct jc_aws_error *err)
+{
+	return call(service, target, body != NULL ? body : "{}", out, err);
+}
+
+int
+jc_aws_query(const char *service, const char *form, char **out,
+    struct jc_aws_error *err)
+{
+	return call(service, NULL, form, out, err);
+}
+
+/* ---- plain words ----------------------------------------------------- */
+
+static int
+is(const struct jc_aws_error *e, const char *a, const char *b)
+{
+	return strcmp(e->code, a) == 0 || (b != NULL && strcmp(e->code, b) == 0);
+}
+
+const char *
+jc_aws_explain(const struct jc_aws_error *e)
+{
+	static char s[1400];
+	char action[160], who[256];
+	const char *src = aws.have_creds ? aws.creds.source :
+	    "the configured credentials";
+	const char *p, *q;
+
+	if (e == NULL)
+		return "unknown AWS error";
+	if (e->code[0] == '\0') {
+		/* Our own sentence (credentials, transport) or a bare status. */
+		if (e->http_status == 0)
+			snprintf(s, sizeof(s), "%s", e->message);
+		else
+			snprintf(s, sizeof(s), "AWS answered %s", e->message);
+		return s;
+	}
+	if (is(e, "AccessDenied", "AccessDeniedException") ||
+	    is(e, "UnauthorizedOperation", "UnauthorizedException") ||
+	    is(e, "NotAuthorized", NULL)) {
+		if (jc_aws_denied_action(e->message, action,
+		    sizeof(action)) != 0) {
+			if (strcmp(e->code, aws.last_err.code) == 0 &&
+			    strcmp(e->message, aws.last_err.message) == 0 &&
+			    aws.last_action[0] != '\0')
+				snprintf(action, sizeof(action), "%s",
+				    aws.last_action);
+			else
+				snprintf(action, sizeof(action), "this call");
+		}
+		who[0] = '\0';
+		if ((p = strstr(e->message, "User: ")) != NULL &&
+		    (q = strchr(p + 6, ' ')) != NULL)
+			snprintf(who, sizeof(who), " for %.*s",
+			    (int)(q - p - 6 > 200 ? 200 : q - p - 6), p + 6);
+		snprintf(s, sizeof(s), "AWS denied %s%s: the IAM policy of "
+		    "these credentials (%s) must allow the action %s",
+		    action, who, src, action);
+		return s;
+	}
+	if (is(e, "UnrecognizedClientException", "InvalidClientTokenId") ||
+	    is(e, "InvalidAccessKeyId", "AuthFailure")) {
+		snprintf(s, sizeof(s), "AWS does not recognise the access key "
+		    "from %s: check the key id (or that it belongs to this "
+		    "partition/region) and that it has not been deleted "
+		    "(%s: %s)", src, e->code, e->message);
+		return s;
+	}
+	if (is(e, "ExpiredToken", "ExpiredTokenException") ||
+	    is(e, "InvalidToken", NULL)) {
+		snprintf(s, sizeof(s), "the AWS session token from %s has "
+		    "expired: get fresh credentials (for SSO, run aws sso "
+		    "login) and try again", src);
+		return s;
+	}
+	if (is(e, "RequestExpired", NULL) ||
+	    (is(e, "SignatureDoesNotMatch", "InvalidSignatureException") &&
+	    strstr(e->message, "expired") != NULL)) {
+		snprintf(s, sizeof(s), "AWS says the request was signed at the "
+		    "wrong time: check this machine's clock (%s)", e->message);
+		return s;
+	}
+	if (is(e, "SignatureDoesNotMatch", "InvalidSignatureException") ||
+	    is(e, "IncompleteSignature", "IncompleteSignatureException")) {
+		snprintf(s, sizeof(s), "AWS rejected the request signature: the "
+		    "secret access key from %s does not match its key id",
+		    src);
+		return s;
+	}
+	if (is(e, "MissingAuthenticationToken",
+	    "MissingAuthenticationTokenException")) {
+		snprintf(s, sizeof(s), "AWS saw no credentials in the request "
+		    "(%s)", e->message);
+		return s;
+	}
+	if (jc_aws_error_retryable(e)) {
+		snprintf(s, sizeof(s), "AWS kept throttling or failing the "
+		    "requests (%s: %s) after %d attempts; wait a minute and "
+		    "try again", e->code, e->message, aws.max_attempts ?
+		    aws.max_attempts : DEFAULT_ATTEMPTS);
+		return s;
+	}
+	if (is(e, "TargetNotConnected", NULL)) {
+		snprintf(s, sizeof(s), "the instance is not connected to "
+		    "Session Manager: it may be stopped, its SSM agent may be "
+		    "offline or missing, it may lack an instance profile with "
+		    "AmazonSSMManagedInstanceCore, or it is in another region "
+		    "or account than %s (%s)", aws.region[0] ? aws.region :
+		    "the one configured", e->message);
+		return s;
+	}
+	if (is(e, "InvalidDocument", NULL)) {
+		snprintf(s, sizeof(s), "the Session Manager document is missing "
+		    "or not usable in this account and region (%s)",
+		    e->message);
+		return s;
+	}
+	if (is(e, "IncorrectInstanceState", "EC2InstanceStateInvalidException")) {
+		snprintf(s, sizeof(s), "the instance is not in a state that "
+		    "allows this right now (for example still stopping or "
+		    "starting): %s", e->message);
+		return s;
+	}
+	if (is(e, "InvalidInstanceID.NotFound", "EC2InstanceNotFoundException")) {
+		snprintf(s, sizeof(s), "no such instance in %s: %s",
+		    aws.region[0] ? aws.region : "this region", e->message);
+		return s;
+	}
+	if (is(e, "ValidationError", "ValidationException")) {
+		snprintf(s, sizeof(s), "AWS rejected the request: %s",
+		    e->message);
+		return s;
+	}
+	snprintf(s, sizeof(s), "AWS error %s: %s", e->code, e->message);
+	return s;
+}

@@ -1,0 +1,630 @@
+/*
+ * aws_cred.c - where AWS credentials come from (aws-wire.md, "Credentials
+ * and region"): the environment, the shared files, credential_process,
+ * role_arn with source_profile or credential_source (STS AssumeRole),
+ * then the instance metadata service (IMDSv2).
+ *
+ * Like botocore, an explicit --profile skips the environment keys, and a
+ * profile that names a role_arn means that role even when it also holds
+ * keys (the self-referencing source_profile pattern).  Secrets are never
+ * logged and are wiped from every buffer that held them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aws.h"
+#include "aws_int.h"
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+
+#define PROCESS_OUT_MAX		(64u << 10)
+#define PROCESS_TIMEOUT_S	120
+#define MAX_ROLE_DEPTH		5
+#define IMDS_DEFAULT		"http://169.254.169.254"
+
+/* An error of our own: a sentence, no AWS code. */
+static int
+fail(struct jc_aws_error *err, int r, const char *fmt, ...)
+    JC_PRINTF(3, 4);
+
+static int
+fail(struct jc_aws_error *err, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(err, 0, sizeof(*err));
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int
+set_source(struct jc_aws_creds *c, const char *fmt, ...) JC_PRINTF(2, 3);
+
+static int
+set_source(struct jc_aws_creds *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->source, sizeof(c->source), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int
+dup_creds(struct jc_aws_creds *c, const char *akid, const char *secret,
+    const char *token)
+{
+	struct jc_aws_creds n;
+
+	memset(&n, 0, sizeof(n));
+	if ((n.akid = strdup(akid)) == NULL ||
+	    (n.secret = strdup(secret)) == NULL ||
+	    (token != NULL && *token != '\0' &&
+	    (n.token = strdup(token)) == NULL)) {
+		jc_aws_creds_clear(&n);
+		return JC_ERR_NOMEM;
+	}
+	jc_aws_creds_clear(c);
+	*c = n;
+	return 0;
+}
+
+/* Refuse credentials that have already expired, with a clear sentence. */
+static int
+check_expiry(const struct jc_aws_creds *c, struct jc_aws_error *err)
+{
+	char when[32];
+	struct tm tm;
+
+	if (c->expires == 0 || c->expires > time(NULL))
+		return 0;
+	gmtime_r(&c->expires, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return fail(err, JC_ERR_AWS_AUTH, "the AWS credentials from %s "
+	    "expired at %s: get fresh ones (for SSO, run aws sso login) and "
+	    "try again", c->source, when);
+}
+
+/* ---- environment ----------------------------------------------------- */
+
+/* 0 with creds, JC_ERR_NOTFOUND when not set, or an error. */
+static int
+env_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
+{
+	const char *id = getenv("AWS_ACCESS_KEY_ID");
+	const char *key = getenv("AWS_SECRET_ACCESS_KEY");
+	const char *tok = getenv("AWS_SESSION_TOKEN");
+	const char *exp = getenv("AWS_CREDENTIAL_EXPIRATION");
+	int r;
+
+	if ((id == NULL || *id == '\0') && (key == NULL || *key == '\0'))
+		return JC_ERR_NOTFOUND;
+	if (id == NULL || *id == '\0' || key == NULL || *key == '\0')
+		return fail(err, JC_ERR_AWS_AUTH, "%s is set but %s is not: "
+		    "set both, or neither", id != NULL && *id != '\0' ?
+		    "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
+		    id != NULL && *id != '\0' ? "AWS_SECRET_ACCESS_KEY" :
+		    "AWS_ACCESS_KEY_ID");
+	if (tok == NULL || *tok == '\0')
+		tok = getenv("AWS_SECURITY_TOKEN");
+	if ((r = dup_creds(c, id, key, tok)) != 0)
+		return r;
+	if (exp != NULL && *exp != '\0' &&
+	    jc_aws_time_parse(exp, &c->expires) != 0)
+		return fail(err, JC_ERR_AWS_AUTH, "AWS_CREDENTIAL_EXPIRATION is "
+		    "not an ISO 8601 time");
+	set_source(c, "environment (AWS_ACCESS_KEY_ID%s)",
+	    c->token != NULL ? " with AWS_SESSION_TOKEN" : "");
+	return 0;
+}
+
+/* ---- IMDSv2 ---------------------------------------------------------- */
+
+static long
+env_long(const char *name, long def, long lo, long hi)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n;
+
+	if (v == NULL || *v == '\0')
+		return def;
+	n = strtol(v, &end, 10);
+	return *end != '\0' || n < lo || n > hi ? def : n;
+}
+
+static int
+imds_disabled(void)
+{
+	const char *v = getenv("AWS_EC2_METADATA_DISABLED");
+
+	return v != NULL && strcasecmp(v, "true") == 0;
+}
+
+int
+jc_aws_imds_get(const char *path, char **out, size_t *len, char *why,
+    size_t whylen)
+{
+	struct jc_aws_http h;
+	const char *base, *hdr[2];
+	char url[1024], root[768], tokhdr[256], *tok = NULL, *ans = NULL;
+	size_t toklen = 0, alen = 0, n;
+	long status = 0, tmo;
+	int r = JC_ERR_IO, retry, attempts, i;
+
+	if (imds_disabled()) {
+		snprintf(why, whylen, "AWS_EC2_METADATA_DISABLED is true");
+		return JC_ERR_UNSUPPORTED;
+	}
+	if ((base = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT")) == NULL ||
+	    *base == '\0')
+		if ((base = jc_aws_setting(jc_aws_profile(),
+		    "ec2_metadata_service_endpoint")) == NULL)
+			base = IMDS_DEFAULT;
+	if (strncmp(base, "http://", 7) != 0 &&
+	    strncmp(base, "https://", 8) != 0) {
+		snprintf(why, whylen, "the metadata endpoint %.200s is not "
+		    "http(s)", base);
+		return JC_ERR_USAGE;
+	}
+	tmo = env_long("AWS_METADATA_SERVICE_TIMEOUT", 1, 1, 60) * 1000;
+	attempts = (int)env_long("AWS_METADATA_SERVICE_NUM_ATTEMPTS", 1, 1, 5);
+	memset(&h, 0, sizeof(h));
+	h.timeout_ms = tmo;
+	h.connect_ms = tmo;
+	h.no_proxy = 1;		/* link-local: never via a proxy */
+	h.url = url;
+	h.headers = hdr;
+	snprintf(root, sizeof(root), "%s", base);
+	if ((n = strlen(root)) > 0 && root[n - 1] == '/')
+		root[n - 1] = '\0';
+	for (i = 0; i < attempts; i++) {
+		/* IMDSv2: a session token first, then the GET with it. */
+		snprintf(url, sizeof(url), "%s/latest/api/token", root);
+		hdr[0] = "X-aws-ec2-metadata-token-ttl-seconds: 21600";
+		hdr[1] = NULL;
+		h.method = "PUT";
+		r = jc_aws_http_do(&h, &status, &tok, &toklen, why, whylen,
+		    &retry);
+		if (r == JC_ERR_NOMEM)
+			return r;
+		if (r != 0)
+			continue;
+		if (status != 200 || toklen == 0 || toklen > 200 ||
+		    strpbrk(tok, "\r\n") != NULL) {
+			snprintf(why, whylen, "the metadata service answered "
+			    "HTTP %ld to the IMDSv2 token request", status);
+			r = JC_ERR_IO;
+			goto next;
+		}
+		snprintf(tokhdr, sizeof(tokhdr), "X-aws-ec2-metadata-token: %s",
+		    tok);
+		hdr[0] = tokhdr;
+		snprintf(url, sizeof(url), "%s%s", root, path);
+		h.method = "GET";
+		r = jc_aws_http_do(&h, &status, &ans, &alen, why, whylen,
+		    &retry);
+		explicit_bzero(tokhdr, sizeof(tokhdr));
+		if (r == 0 && status != 200) {
+			snprintf(why, whylen, "the metadata service answered "
+			    "HTTP %ld for %s", status, path);
+			r = status == 404 ? JC_ERR_NOTFOUND : JC_ERR_IO;
+			free(ans);
+			ans = NULL;
+		}
+		if (r == 0) {
+			*out = ans;
+			*len = alen;
+			ans = NULL;
+		}
+ next:
+		if (tok != NULL) {
+			explicit_bzero(tok, toklen);
+			free(tok);
+			tok = NULL;
+		}
+		if (r == 0 || r == JC_ERR_NOTFOUND || r == JC_ERR_NOMEM)
+			return r;
+	}
+	return r;
+}
+
+static int
+imds_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
+{
+	char *role = NULL, *json = NULL, path[512], why[512], *nl;
+	size_t len = 0, jlen = 0;
+	int r;
+
+	r = jc_aws_imds_get("/latest/meta-data/iam/security-credentials/",
+	    &role, &len, why, sizeof(why));
+	if (r == JC_ERR_UNSUPPORTED)
+		return JC_ERR_NOTFOUND;
+	if (r == JC_ERR_NOMEM)
+		return r;
+	if (r != 0) {
+		jc_debug("instance metadata: %s", why);
+		return JC_ERR_NOTFOUND;
+	}
+	if ((nl = strpbrk(role, "\r\n")) != NULL)
+		*nl = '\0';
+	if (*role == '\0' || strchr(role, '/') != NULL ||
+	    strlen(role) > 128) {
+		r = fail(err, JC_ERR_AWS_AUTH, "this instance has no usable IAM "
+		    "role in its instance profile");
+		goto out;
+	}
+	snprintf(path, sizeof(path),
+	    "/latest/meta-data/iam/security-credentials/%s", role);
+	if ((r = jc_aws_imds_get(path, &json, &jlen, why, sizeof(why))) != 0) {
+		r = r == JC_ERR_NOMEM ? r : fail(err, JC_ERR_AWS_AUTH,
+		    "cannot read the role credentials from the instance "
+		    "metadata service: %s", why);
+		goto out;
+	}
+	if ((r = jc_aws_creds_json(json, jlen, JC_CREDS_IMDS, c, why,
+	    sizeof(why))) != 0) {
+		r = r == JC_ERR_NOMEM ? r : fail(err, r, "instance metadata "
+		    "credentials: %s", why);
+		goto out;
+	}
+	set_source(c, "instance metadata (IMDSv2, role %s)", role);
+	r = 0;
+ out:
+	free(role);
+	if (json != NULL) {
+		explicit_bzero(json, jlen);
+		free(json);
+	}
+	return r;
+}
+
+/* ---- credential_process ---------------------------------------------- */
+
+static int
+process_timeout_s(void)
+{
+	const char *v = jc_config_option("aws.credential_process_timeout");
+	long n;
+
+	if (v == NULL || (n = strtol(v, NULL, 10)) < 1 || n > 3600)
+		return PROCESS_TIMEOUT_S;
+	return (int)n;
+}
+
+static int
+process_creds(const char *profile, const char *cmd, struct jc_aws_creds *c,
+    struct jc_aws_error *err)
+{
+	struct pollfd pfd;
+	char *buf = NULL, why[256];
+	size_t len = 0;
+	ssize_t n;
+	int64_t end;
+	pid_t pid = -1;
+	int fds[2] = { -1, -1 }, st = 0, r, devnull, left;
+
+	if ((buf = malloc(PROCESS_OUT_MAX + 1)) == NULL)
+		return JC_ERR_NOMEM;
+	if (pipe(fds) != 0) {
+		r = fail(err, JC_ERR_IO, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	jc_verbose("running credential_process of profile %s", profile);
+	if ((pid = fork()) == -1) {
+		r = fail(err, JC_ERR_IO, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		/* stdin and stdout may be relayed bytes (proxy): keep out. */
+		if ((devnull = open("/dev/null", O_RDONLY)) >= 0)
+			dup2(devnull, 0);
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	fds[1] = -1;
+	end = jc_now_ms() + (int64_t)process_timeout_s() * 1000;
+	for (;;) {
+		if ((left = (int)(end - jc_now_ms())) <= 0) {
+			kill(pid, SIGTERM);
+			r = fail(err, JC_ERR_AWS_AUTH, "credential_process of "
+			    "profile %s did not finish within %d s", profile,
+			    process_timeout_s());
+			goto out;
+		}
+		pfd.fd = fds[0];
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, left) < 0) {
+			if (errno == EINTR && jc_loop_stopping()) {
+				kill(pid, SIGTERM);
+				r = JC_ERR_INTR;
+				goto out;
+			}
+			continue;
+		}
+		if (len == PROCESS_OUT_MAX) {
+			kill(pid, SIGTERM);
+			r = fail(err, JC_ERR_AWS_AUTH, "credential_process of "
+			    "profile %s printed more than %u bytes", profile,
+			    PROCESS_OUT_MAX);
+			goto out;
+		}
+		n = read(fds[0], buf + len, PROCESS_OUT_MAX - len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	pid = -1;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		r = fail(err, JC_ERR_AWS_AUTH, "credential_process of profile %s "
+		    "failed (%s %d); its messages are above", profile,
+		    WIFEXITED(st) ? "exit status" : "signal",
+		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+		goto out;
+	}
+	if ((r = jc_aws_creds_json(buf, len, JC_CREDS_PROCESS, c, why,
+	    sizeof(why))) != 0) {
+		if (r != JC_ERR_NOMEM)
+			r = fail(err, r, "credential_process of profile %s: %s",
+			    profile, why);
+		goto out;
+	}
+	set_source(c, "credential_process of profile %s", profile);
+	r = check_expiry(c, err);
+ out:
+	if (pid > 0)
+		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+			;
+	if (fds[0] != -1)
+		close(fds[0]);
+	if (fds[1] != -1)
+		close(fds[1]);
+	explicit_bzero(buf, len);
+	free(buf);
+	return r;
+}
+
+/* ---- profiles and roles ---------------------------------------------- */
+
+/* Keys written in the profile itself; JC_ERR_NOTFOUND when none. */
+static int
+static_creds(const char *profile, struct jc_aws_creds *c,
+    struct jc_aws_error *err)
+{
+	const char *id, *key, *tok;
+	int r;
+
+	id = jc_aws_setting(profile, "aws_access_key_id");
+	key = jc_aws_setting(profile, "aws_secret_access_key");
+	if (id == NULL && key == NULL)
+		return JC_ERR_NOTFOUND;
+	if (id == NULL || *id == '\0' || key == NULL || *key == '\0')
+		return fail(err, JC_ERR_AWS_AUTH, "profile %s has %s but not %s",
+		    profile, id != NULL ? "aws_access_key_id" :
+		    "aws_secret_access_key", id != NULL ?
+		    "aws_secret_access_key" : "aws_access_key_id");
+	tok = jc_aws_setting(profile, "aws_session_token");
+	if (tok == NULL)
+		tok = jc_aws_setting(profile, "aws_security_token");
+	if ((r = dup_creds(c, id, key, tok)) != 0)
+		return r;
+	set_source(c, "profile %s in %s", profile,
+	    jc_aws_setting_where(profile, "aws_access_key_id"));
+	return 0;
+}
+
+static int profile_creds(const char *profile, int depth,
+    struct jc_aws_creds *c, struct jc_aws_error *err);
+
+/* STS AssumeRole with the source credentials src. */
+static int
+assume_role(const char *profile, const char *role,
+    const struct jc_aws_creds *src, struct jc_aws_creds *c,
+    struct jc_aws_error *err)
+{
+	struct jc_xml *root = NULL;
+	const char *name, *ext, *dur, *region;
+	char form[4096], enc[2048], sess[128], *out = NULL;
+	size_t outlen = 0, n;
+	int r;
+
+	if ((name = jc_aws_setting(profile, "role_session_name")) == NULL) {
+		snprintf(sess, sizeof(sess), "jconnect-%lld",
+		    (long long)time(NULL));
+		name = sess;
+	}
+	n = (size_t)snprintf(form, sizeof(form),
+	    "Action=AssumeRole&Version=2011-06-15&RoleArn=");
+	if (jc_aws_form_escape(enc, sizeof(enc), role) != 0)
+		return fail(err, JC_ERR_USAGE, "role_arn of profile %s is too "
+		    "long", profile);
+	n += (size_t)snprintf(form + n, sizeof(form) - n, "%s&RoleSessionName=",
+	    enc);
+	if (jc_aws_form_escape(enc, sizeof(enc), name) != 0)
+		return fail(err, JC_ERR_USAGE, "role_session_name too long");
+	n += (size_t)snprintf(form + n, sizeof(form) - n, "%s", enc);
+	if ((ext = jc_aws_setting(profile, "external_id")) != NULL) {
+		if (jc_aws_form_escape(enc, sizeof(enc), ext) != 0)
+			return fail(err, JC_ERR_USAGE, "external_id too long");
+		n += (size_t)snprintf(form + n, sizeof(form) - n,
+		    "&ExternalId=%s", enc);
+	}
+	if ((dur = jc_aws_setting(profile, "duration_seconds")) != NULL &&
+	    strspn(dur, "0123456789") == strlen(dur) && *dur != '\0' &&
+	    strlen(dur) < 7)
+		n += (size_t)snprintf(form + n, sizeof(form) - n,
+		    "&DurationSeconds=%s", dur);
+	if (n >= sizeof(form))
+		return fail(err, JC_ERR_USAGE, "AssumeRole request too long");
+	/* STS works in every region; us-east-1 when none is configured. */
+	if ((region = jc_aws_region()) == NULL)
+		region = "us-east-1";
+	jc_verbose("assuming role %s for profile %s with %s", role, profile,
+	    src->source);
+	if ((r = jc_aws_call(src, region, "sts", NULL, form, &out, &outlen,
+	    err)) != 0) {
+		jc_verbose("AssumeRole %s failed", role);
+		return r;
+	}
+	if ((r = jc_xml_parse(out, outlen, &root)) != 0 ||
+	    (r = jc_aws_creds_sts(root, c)) != 0) {
+		r = r == JC_ERR_NOMEM ? r : fail(err, JC_ERR_AWS_AUTH,
+		    "STS AssumeRole for %s gave an answer without "
+		    "credentials", role);
+		goto out;
+	}
+	set_source(c, "role %s (profile %s, via %s)", role, profile,
+	    src->source);
+	r = 0;
+ out:
+	jc_xml_free(root);
+	explicit_bzero(out, outlen);
+	free(out);
+	return r;
+}
+
+static int
+role_creds(const char *profile, const char *role, int depth,
+    struct jc_aws_creds *c, struct jc_aws_error *err)
+{
+	struct jc_aws_creds src;
+	const char *sp, *cs;
+	int r;
+
+	memset(&src, 0, sizeof(src));
+	if (jc_aws_setting(profile, "mfa_serial") != NULL)
+		return fail(err, JC_ERR_AWS_AUTH, "profile %s needs an MFA code "
+		    "(mfa_serial), which jconnect cannot ask for: get "
+		    "temporary credentials first (aws sts get-session-token) "
+		    "or use credential_process", profile);
+	if (depth >= MAX_ROLE_DEPTH)
+		return fail(err, JC_ERR_AWS_AUTH, "profile %s: source_profile "
+		    "chain longer than %d (a loop?)", profile, MAX_ROLE_DEPTH);
+	sp = jc_aws_setting(profile, "source_profile");
+	cs = jc_aws_setting(profile, "credential_source");
+	if (sp != NULL && cs != NULL)
+		return fail(err, JC_ERR_AWS_AUTH, "profile %s has both "
+		    "source_profile and credential_source; keep one", profile);
+	if (sp != NULL) {
+		if (!jc_aws_has_profile(sp))
+			return fail(err, JC_ERR_AWS_AUTH, "source_profile %s of "
+			    "profile %s is not in %s or %s", sp, profile,
+			    jc_aws_config_path(), jc_aws_credentials_path());
+		/* Self-reference: this profile's own keys assume its role. */
+		if (strcmp(sp, profile) == 0)
+			r = static_creds(sp, &src, err);
+		else
+			r = profile_creds(sp, depth + 1, &src, err);
+		if (r == JC_ERR_NOTFOUND)
+			r = fail(err, JC_ERR_AWS_AUTH, "source_profile %s of "
+			    "profile %s has no credentials", sp, profile);
+	} else if (cs != NULL) {
+		if (strcmp(cs, "Environment") == 0)
+			r = env_creds(&src, err);
+		else if (strcmp(cs, "Ec2InstanceMetadata") == 0)
+			r = imds_creds(&src, err);
+		else
+			return fail(err, JC_ERR_AWS_AUTH, "credential_source %s "
+			    "of profile %s is not supported (Environment or "
+			    "Ec2InstanceMetadata)", cs, profile);
+		if (r == JC_ERR_NOTFOUND)
+			r = fail(err, JC_ERR_AWS_AUTH, "credential_source %s of "
+			    "profile %s gave no credentials", cs, profile);
+	} else
+		return fail(err, JC_ERR_AWS_AUTH, "profile %s has role_arn but "
+		    "neither source_profile nor credential_source", profile);
+	if (r == 0 && (r = check_expiry(&src, err)) == 0)
+		r = assume_role(profile, role, &src, c, err);
+	jc_aws_creds_clear(&src);
+	return r;
+}
+
+/*
+ * Credentials of one profile: role_arn first (see the top comment), then
+ * keys, then credential_process.  A source profile (depth > 0) with keys
+ * uses them even when it names a role, as botocore does.  Returns
+ * JC_ERR_NOTFOUND when the profile configures none of these.
+ */
+static int
+profile_creds(const char *profile, int depth, struct jc_aws_creds *c,
+    struct jc_aws_error *err)
+{
+	const char *role, *proc;
+	int r;
+
+	role = jc_aws_setting(profile, "role_arn");
+	if (depth > 0 || role == NULL) {
+		if ((r = static_creds(profile, c, err)) != JC_ERR_NOTFOUND)
+			return r;
+	}
+	if (role != NULL)
+		return role_creds(profile, role, depth, c, err);
+	if ((proc = jc_aws_setting(profile, "credential_process")) != NULL &&
+	    *proc != '\0')
+		return process_creds(profile, proc, c, err);
+	if (jc_aws_setting(profile, "sso_start_url") != NULL ||
+	    jc_aws_setting(profile, "sso_session") != NULL)
+		return fail(err, JC_ERR_AWS_AUTH, "profile %s uses AWS SSO, "
+		    "which jconnect reads through credential_process: add "
+		    "\"credential_process = aws configure export-credentials "
+		    "--profile %s --format process\" to a profile and run aws "
+		    "sso login", profile, profile);
+	if (jc_aws_setting(profile, "web_identity_token_file") != NULL)
+		return fail(err, JC_ERR_AWS_AUTH, "profile %s uses "
+		    "web_identity_token_file, which jconnect does not support; "
+		    "use credential_process", profile);
+	return JC_ERR_NOTFOUND;
+}
+
+int
+jc_aws_creds_chain(struct jc_aws_creds *c, struct jc_aws_error *err)
+{
+	const char *profile = jc_aws_profile();
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	jc_aws_creds_clear(c);
+	if (!jc_aws_profile_explicit()) {
+		if ((r = env_creds(c, err)) == 0)
+			return check_expiry(c, err);
+		if (r != JC_ERR_NOTFOUND)
+			return r;
+	}
+	if ((r = profile_creds(profile, 0, c, err)) == 0)
+		return check_expiry(c, err);
+	if (r != JC_ERR_NOTFOUND)
+		return r;
+	if ((r = imds_creds(c, err)) == 0)
+		return check_expiry(c, err);
+	if (r != JC_ERR_NOTFOUND)
+		return r;
+	return fail(err, JC_ERR_AWS_AUTH, "no AWS credentials found: looked "
+	    "at %sprofile %s in %s and %s, and the instance metadata service%s;"
+	    " run aws configure, set AWS_PROFILE or AWS_ACCESS_KEY_ID, or pass "
+	    "--profile", jc_aws_profile_explicit() ? "" :
+	    "AWS_ACCESS_KEY_ID, ", profile, jc_aws_credentials_path(),
+	    jc_aws_config_path(), imds_disabled() ?
+	    " (disabled by AWS_EC2_METADATA_DISABLED)" : "");
+}

@@ -1,0 +1,91 @@
+/*
+ * aws_int.h - what aws.c and aws_cred.c share: the HTTP transport, a
+ * signed call with given credentials, the loaded profile and the
+ * credential chain.  Not for other modules (they use aws.h).
+ */
+#ifndef JC_AWS_INT_H
+#define JC_AWS_INT_H
+
+#include <stddef.h>
+
+#include "aws_parse.h"
+
+#define JC_AWS_BODY_MAX		(16u << 20)	/* largest answer we read */
+
+/* One HTTP exchange.  All pointers borrowed. */
+struct jc_aws_http {
+	const char	*method;	/* "GET", "PUT" or "POST" */
+	const char	*url;
+	const char	*const *headers; /* "Name: value", NULL-terminated */
+	const char	*body;		/* POST/PUT body, may be NULL */
+	size_t		 bodylen;
+	const char	*sigv4;		/* "aws:amz:REGION:SERVICE" or NULL */
+	const struct jc_aws_creds *creds; /* with sigv4 */
+	long		 timeout_ms;	/* whole exchange */
+	long		 connect_ms;
+	int		 no_proxy;	/* never through a proxy (IMDS) */
+};
+
+/*
+ * Perform one exchange (no retries).  On 0 *status is the HTTP status and
+ * *body a malloc'd NUL-terminated answer of *len bytes (caller frees).
+ * On transport failure returns JC_ERR_IO with the reason in why and
+ * *retry set to 1 when another attempt could succeed.
+ */
+int	jc_aws_http_do(const struct jc_aws_http *h, long *status, char **body,
+	    size_t *len, char *why, size_t whylen, int *retry);
+
+/*
+ * A SigV4-signed AWS call with explicit credentials and region, with
+ * retries on throttling, 5xx and transient transport errors.  target is
+ * the X-Amz-Target for JSON 1.1, NULL for a query/ec2 form body.  On 0
+ * *out is the malloc'd answer.  On failure *err is filled and the return
+ * is the error's class (jc_aws_error_class), JC_ERR_IO, JC_ERR_USAGE
+ * (bad endpoint) or JC_ERR_INTR.  Logs retries at -v only.
+ */
+int	jc_aws_call(const struct jc_aws_creds *c, const char *region,
+	    const char *service, const char *target, const char *body,
+	    char **out, size_t *outlen, struct jc_aws_error *err);
+
+/* The profile in use ("default" when none was named).  Borrowed. */
+const char *jc_aws_profile(void);
+
+/* 1 when the profile came from --profile (then env keys are skipped). */
+int	jc_aws_profile_explicit(void);
+
+/* A setting of a profile from the shared files, or NULL.  Borrowed. */
+const char *jc_aws_setting(const char *profile, const char *key);
+
+/* The path of the file where the profile sets key, or "nowhere". */
+const char *jc_aws_setting_where(const char *profile, const char *key);
+
+/* 1 when the profile is in either shared file. */
+int	jc_aws_has_profile(const char *profile);
+
+/* Paths of the shared files in use (for messages).  Borrowed. */
+const char *jc_aws_config_path(void);
+const char *jc_aws_credentials_path(void);
+
+/*
+ * IMDSv2 GET of path ("/latest/meta-data/...") into a malloc'd answer.
+ * Returns 0, JC_ERR_UNSUPPORTED when disabled, or JC_ERR_IO with why.
+ */
+int	jc_aws_imds_get(const char *path, char **out, size_t *len, char *why,
+	    size_t whylen);
+
+/*
+ * Walk the credential chain for the current profile (aws-wire.md order:
+ * env, shared files, credential_process, role_arn + source_profile or
+ * credential_source, IMDS).  On 0 *c holds credentials and c->source says
+ * where they came from.  On failure returns JC_ERR_AWS_AUTH (or
+ * JC_ERR_NOMEM / JC_ERR_INTR) with a full sentence in err->message.
+ */
+int	jc_aws_creds_chain(struct jc_aws_creds *c, struct jc_aws_error *err);
+
+/*
+ * URL-encode src for a form body (RFC 3986 unreserved bytes kept) into
+ * dst.  Returns 0 or JC_ERR_USAGE when dst is too small.
+ */
+int	jc_aws_form_escape(char *dst, size_t len, const char *src);
+
+#endif /* JC_AWS_INT_H */
