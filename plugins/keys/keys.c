@@ -97,10 +97,13 @@ select_keys(struct keys_state *st, const struct jc_keys_req *req,
 	return 0;
 }
 
-/* Drop the -i key we logged in with: it is authorized already. */
+/*
+ * The -i key we logged in with is authorized already: drop it from an
+ * automatic pick (drop != 0), and warn before removing it.
+ */
 static int
 skip_login_key(struct keys_state *st, const struct jc_keys_req *req,
-    struct keys_list *l)
+    struct keys_list *l, int drop)
 {
 	struct keys_pub k;
 	char d[128];
@@ -112,9 +115,16 @@ skip_login_key(struct keys_state *st, const struct jc_keys_req *req,
 		return r == JC_ERR_NOMEM ? r : 0;
 	if ((i = keys_list_find(l, k.blob, k.bloblen)) >= 0) {
 		describe(&l->k[i], d, sizeof(d));
-		klog(st, JC_LOG_VERBOSE, "not adding %s: it is the -i key "
-		    "that logged in, so it is authorized already", d);
-		list_del(l, (size_t)i);
+		if (req->op == JC_KEYS_REMOVE)
+			klog(st, JC_LOG_WARN, "removing %s, the key this "
+			    "session logged in with (%s): it will not log in "
+			    "from this file any more", d, req->login_identity);
+		else if (drop) {
+			klog(st, JC_LOG_VERBOSE, "not adding %s: it is the -i "
+			    "key that logged in, so it is authorized already",
+			    d);
+			list_del(l, (size_t)i);
+		}
 	}
 	keys_pub_clear(&k);
 	return 0;
@@ -305,7 +315,10 @@ keys_p_keys(void *state, const struct jc_plugin *access, struct jc_sess *sess,
 		return JC_ERR_NOMEM;
 	if ((r = select_keys(st, req, l)) != 0)
 		goto out;
-	if (req->op == JC_KEYS_INSTALL && (r = skip_login_key(st, req, l)) != 0)
+	/* Named keys are taken as named; only the automatic pick skips. */
+	if (req->op != JC_KEYS_PUSH && (r = skip_login_key(st, req, l,
+	    req->op == JC_KEYS_INSTALL && (req->files == NULL ||
+	    req->files[0] == NULL))) != 0)
 		goto out;
 	if (l->n == 0 && req->op != JC_KEYS_REMOVE &&
 	    !(req->op == JC_KEYS_PUSH && req->login_identity != NULL)) {

@@ -561,7 +561,9 @@ test_op_defaults_and_login_key(void **state)
 static void
 test_op_no_key(void **state)
 {
-	char ident[400];
+	char ident[400], login[400];
+	const char *files[2];
+	size_t len;
 
 	(void)state;
 	nexec = 0;
@@ -571,13 +573,23 @@ test_op_no_key(void **state)
 	snprintf(ident, sizeof(ident), "%s/only", tmp);
 	unlink(ident);
 	keygen(ident, "only");
+	snprintf(login, sizeof(login), "%s", ident);
 	assert_int_equal(run_keys(JC_KEYS_INSTALL, NULL, ident, 1, NULL, 0),
 	    JC_ERR_USAGE);
 	assert_int_equal(nexec, 0);
 	assert_int_equal(access(akpath, F_OK), -1);
-	unlink(ident);
+	/* Named with --key, the login key is taken as named. */
 	strcat(ident, ".pub");
+	files[0] = ident;
+	files[1] = NULL;
+	assert_int_equal(run_keys(JC_KEYS_INSTALL, files, login, 1, NULL, 0),
+	    0);
+	assert_non_null(strstr(get_file(akpath, &len), " only\n"));
+	assert_int_equal(run_keys(JC_KEYS_REMOVE, files, login, 1, NULL, 0),
+	    0);
+	assert_string_equal(get_file(akpath, &len), "");
 	unlink(ident);
+	unlink(login);
 }
 
 /* A private key without .pub, in PEM as AWS hands them out. */
