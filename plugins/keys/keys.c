@@ -170,7 +170,9 @@ push_key(struct keys_state *st, const struct jc_keys_req *req,
 		r = keys_local_identity(req->login_identity, &ident);
 		if (r == JC_ERR_NOMEM)
 			return r;
-		if (r == 0)
+		/* Instance Connect takes only these two types. */
+		if (r == 0 && (strcmp(ident.type, "ssh-ed25519") == 0 ||
+		    strcmp(ident.type, "ssh-rsa") == 0))
 			k = &ident;
 	}
 	for (i = 0; k == NULL && i < l->n; i++)
@@ -283,8 +285,8 @@ update_remote(struct keys_state *st, const struct jc_plugin *access,
 		}
 	}
 	if (n > 0 && req->op == JC_KEYS_INSTALL)
-		klog(st, JC_LOG_INFO, "plain ssh with %s now logs in",
-		    n == 1 ? "this key" : "these keys");
+		klog(st, JC_LOG_INFO, "sshd now accepts %s: no -i FILE needed "
+		    "with ssh", n == 1 ? "this key" : "these keys");
 	r = 0;
  out:
 	free(buf);
