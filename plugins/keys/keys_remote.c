@@ -170,6 +170,22 @@ find_line(const char *out, size_t len, const char *needle)
 	return NULL;
 }
 
+/* Copy up to n bytes of remote text, control characters made '?'. */
+static void
+clean(char *dst, size_t dstsz, const char *s, size_t n)
+{
+	size_t i;
+
+	if (n >= dstsz)
+		n = dstsz - 1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		dst[i] = (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c;
+	}
+	dst[n] = '\0';
+}
+
 /*
  * Log what the remote said: our own "jconnect-keys:" lines, or else the
  * last line of stderr.  Returns 1 when something was logged.
@@ -177,31 +193,30 @@ find_line(const char *out, size_t len, const char *needle)
 static int
 log_remote_err(struct keys_remote *rk, const struct jc_exec_result *res)
 {
-	const char *p = res->err, *end = res->err + res->errlen, *nl, *last;
-	size_t plen = sizeof(ERR_PREFIX) - 1;
+	const char *p = res->err, *end = res->err + res->errlen, *nl;
+	const char *last = NULL;
+	size_t plen = sizeof(ERR_PREFIX) - 1, lastlen = 0;
+	char line[400];
 	int n = 0;
-	int lastlen = 0;
 
-	last = NULL;
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
 			nl = end;
 		if ((size_t)(nl - p) > plen && memcmp(p, ERR_PREFIX, plen) == 0) {
-			rk->host->log(JC_LOG_ERROR, "keys", "%.*s",
-			    (int)(nl - p - (long)plen), p + plen);
+			clean(line, sizeof(line), p + plen,
+			    (size_t)(nl - p) - plen);
+			rk->host->log(JC_LOG_ERROR, "keys", "%s", line);
 			n++;
 		} else if (nl > p) {
 			last = p;
-			lastlen = (int)(nl - p);
+			lastlen = (size_t)(nl - p);
 		}
 		p = nl + 1;
 	}
 	if (n == 0 && last != NULL) {
-		if (lastlen > 300)
-			lastlen = 300;
-		rk->host->log(JC_LOG_ERROR, "keys", "remote: %.*s", lastlen,
-		    last);
+		clean(line, sizeof(line), last, lastlen);
+		rk->host->log(JC_LOG_ERROR, "keys", "remote: %s", line);
 		n++;
 	}
 	return n > 0;
@@ -256,10 +271,7 @@ take_path(struct keys_remote *rk, const char *p, const char *end)
 	const char *nl = memchr(p, '\n', (size_t)(end - p));
 	size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
 
-	if (n >= sizeof(rk->path))
-		n = sizeof(rk->path) - 1;
-	memcpy(rk->path, p, n);
-	rk->path[n] = '\0';
+	clean(rk->path, sizeof(rk->path), p, n);
 }
 
 int
