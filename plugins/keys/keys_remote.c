@@ -216,7 +216,13 @@ log_remote_err(struct keys_remote *rk, const struct jc_exec_result *res)
 	}
 	if (n == 0 && last != NULL) {
 		clean(line, sizeof(line), last, lastlen);
-		rk->host->log(JC_LOG_ERROR, "keys", "remote: %s", line);
+		/* Our script exits 70 or 71; sudo -n exits 1 when refused. */
+		if (res->status == 1 && rk->run_as != NULL)
+			rk->host->log(JC_LOG_ERROR, "keys", "cannot act as %s "
+			    "with sudo -n (passwordless sudo is needed): %s",
+			    rk->run_as, line);
+		else
+			rk->host->log(JC_LOG_ERROR, "keys", "remote: %s", line);
 		n++;
 	}
 	return n > 0;
@@ -366,10 +372,6 @@ keys_remote_write(struct keys_remote *rk, const char *buf, size_t len)
 		rk->host->log(JC_LOG_ERROR, "keys", "the remote shell ended "
 		    "(status %d) before %s was replaced; it is unchanged",
 		    res.status, rk->path[0] ? rk->path : "authorized_keys");
-	else if (res.status == 1 && rk->run_as != NULL)
-		rk->host->log(JC_LOG_ERROR, "keys", "acting as %s needs "
-		    "passwordless sudo on the remote (sudo -n)",
-		    rk->run_as ? rk->run_as : "the login user");
  out:
 	rk->access->exec_free(&res);
 	return r;

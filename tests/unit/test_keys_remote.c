@@ -35,17 +35,24 @@
  * The host table a plugin gets, reduced to what the key plugin uses
  * off-line: logging to stderr and free.
  */
+static char logbuf[8192];	/* the last log lines, for assertions */
+
 static void
 th_log(int level, const char *plugin, const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
+	size_t n;
 
 	(void)level;
-	fprintf(stderr, "# [%s] ", plugin ? plugin : "core");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "# [%s] %s\n", plugin ? plugin : "core", line);
+	n = strlen(logbuf);
+	if (n + strlen(line) + 2 > sizeof(logbuf))
+		n = 0;
+	snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", line);
 }
 
 static int
@@ -398,7 +405,9 @@ static void
 test_read_only(void **state)
 {
 	(void)state;
+	logbuf[0] = '\0';
 	refuse_case("read-only 0444", 0444, NULL, KA "\n", sizeof(KA));
+	assert_non_null(strstr(logbuf, "is read-only"));
 	refuse_case("read-only 0400", 0400, NULL, KA "\n", sizeof(KA));
 }
 
@@ -678,8 +687,11 @@ test_op_run_as(void **state)
 	    0), 0);
 	assert_string_equal(get_file(akpath, &len), KA " one\n");
 	/* Another user: sudo -n (missing here, or refusing): a clear error. */
+	logbuf[0] = '\0';
 	assert_int_equal(run_keys(JC_KEYS_INSTALL, files, NULL, 0,
 	    "jc-no-such-user", 0), JC_ERR_IO);
+	assert_true(strstr(logbuf, "cannot act as jc-no-such-user") != NULL);
+	assert_true(strstr(logbuf, "sudo") != NULL);
 }
 
 static void
