@@ -165,7 +165,9 @@ static const char sh_start[] =
 "i=0\n"
 "F=\n"
 "while [ $i -lt \"$WAIT\" ]; do\n"
-"	for f in \"$RT/jpserver-$P.json\" \"$RT/nbserver-$P.json\"; do\n"
+"	for f in \"$RT/jpserver-$P.json\" \"$RT/nbserver-$P.json\" "
+    "\"$HOME/.local/share/jupyter/runtime/jpserver-$P.json\" "
+    "\"$HOME/.local/share/jupyter/runtime/nbserver-$P.json\"; do\n"
 "		[ -f \"$f\" ] && grep -q '}' \"$f\" 2>/dev/null && F=$f\n"
 "	done\n"
 "	[ -n \"$F\" ] && break\n"
@@ -958,19 +960,19 @@ jc_jupyter_start(const struct jc_plugin *p, struct jc_sess *s,
 		goto out;
 	}
 	if (!ready) {
-		if (tail[0] != '\0') {
-			char *line, *save = NULL;
+		char last[320] = "", *line, *save = NULL;
 
-			for (line = strtok_r(tail, "\n", &save); line != NULL;
-			    line = strtok_r(NULL, "\n", &save))
-				jc_verbose("jupyter log: %s", line);
+		for (line = strtok_r(tail, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			jc_verbose("jupyter log: %s", line);
+			if (line[strspn(line, " \t\r")] != '\0')
+				scopy(last, sizeof(last), line, SIZE_MAX);
 		}
-		jc_error("jupyter %s on the remote %s; its log is "
-		    "~/.jconnect/jupyter.log on the remote (run with -v to "
-		    "see its tail)", app[0] ? app : "",
+		jc_error("jupyter %s on the remote %s%s%s; its log is "
+		    "~/.jconnect/jupyter.log on the remote", app[0] ? app : "",
 		    died ? "exited during start-up" : timedout ?
 		    "was not ready in time and was stopped" :
-		    "did not start");
+		    "did not start", last[0] ? "; last log line: " : "", last);
 		goto out;
 	}
 	/* The token is ours even though the runtime file has it too. */

@@ -49,7 +49,8 @@ jport=$(free_port)
 if jc_open "$T/out1" "$T/err1" --start-jupyter --jupyter-port "$jport"; then
 	ok "--start-jupyter: URL printed"
 else
-	not_ok "--start-jupyter: URL printed"; show "$T/err1"; exit 1
+	not_ok "--start-jupyter: URL printed"; show "$T/err1"
+	show "$RHOME/.jconnect/jupyter.log"; exit 1
 fi
 url=$(head -n1 "$T/out1")
 port=$(url_port "$url")

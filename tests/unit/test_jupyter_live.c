@@ -714,6 +714,35 @@ test_start_port_busy(void **state)
 	free(err);
 }
 
+/* A jupyter that dies at start-up: its last log line is in the error. */
+static void
+test_start_dies(void **state)
+{
+	struct jc_jupyter_req q;
+	struct jc_jupyter j;
+	char *out, *err;
+
+	(void)state;
+	out = sh("mkdir -p \"$HOME/bin\" && printf '#!/bin/sh\\necho "
+	    "\"ModuleNotFoundError: No module named notebook\" >&2\\nexit 1\\n' "
+	    "> \"$HOME/bin/jupyter\" && cp \"$HOME/bin/jupyter\" "
+	    "\"$HOME/bin/jupyter-notebook\" && chmod +x \"$HOME\"/bin/* && "
+	    "echo ok");
+	free(out);
+	snprintf(sess.path, sizeof(sess.path), "%s/bin:/usr/bin:/bin",
+	    sess.home);
+	req_init(&q);
+	q.start = 1;
+	q.want_port = free_port();
+	capture_begin();
+	assert_int_equal(jc_jupyter_find(&local, &sess, &q, &j),
+	    JC_ERR_JUPYTER);
+	err = capture_end();
+	assert_non_null(strstr(err, "exited during start-up"));
+	assert_non_null(strstr(err, "No module named notebook"));
+	free(err);
+}
+
 /* stop --jupyter never kills a server jconnect did not start. */
 static void
 test_stop_not_ours(void **state)
@@ -990,6 +1019,8 @@ main(void)
 		    teardown_each),
 		cmocka_unit_test_setup_teardown(test_start_port_busy,
 		    setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_start_dies, setup_each,
+		    teardown_each),
 		cmocka_unit_test_setup_teardown(test_stop_not_ours, setup_each,
 		    teardown_each),
 		cmocka_unit_test_setup_teardown(test_wrong_token, setup_each,
