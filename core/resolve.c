@@ -263,6 +263,22 @@ asg_ids(const char *asg, struct idset *s, struct jc_aws_error *err)
 	return 0;
 }
 
+/* "arn:aws:cloudformation:R:A:stack/NAME/uuid" -> NAME, for messages. */
+static const char *
+stack_label(const char *stack, char *buf, size_t len)
+{
+	const char *p, *e;
+
+	if (strncmp(stack, "arn:", 4) != 0 ||
+	    (p = strstr(stack, ":stack/")) == NULL)
+		return stack;
+	p += 7;
+	if ((e = strchr(p, '/')) == NULL)
+		e = p + strlen(p);
+	snprintf(buf, len, "%.*s", (int)(e - p), p);
+	return buf;
+}
+
 /*
  * The instances of a stack, its nested stacks and its Auto Scaling
  * groups.  Returns 0, JC_ERR_NOTFOUND when the stack does not exist, or
@@ -275,6 +291,8 @@ stack_ids(const char *stack, int depth, struct idset *s,
 	struct jc_aws_resource *res = NULL;
 	struct jc_xml *root = NULL;
 	struct form *f = NULL;
+	char lbuf[256];
+	const char *label = stack_label(stack, lbuf, sizeof(lbuf));
 	size_t n = 0, i;
 	int r;
 
@@ -299,17 +317,17 @@ stack_ids(const char *stack, int depth, struct idset *s,
 		    strncmp(res[i].status, "DELETE_", 7) == 0)
 			continue;
 		if (strcmp(res[i].type, "AWS::EC2::Instance") == 0) {
-			jc_verbose("stack %s: %s is instance %s", stack,
+			jc_verbose("stack %s: %s is instance %s", label,
 			    res[i].logical, res[i].physical);
 			idset_add(s, res[i].physical);
 		} else if (strcmp(res[i].type,
 		    "AWS::CloudFormation::Stack") == 0) {
 			if (depth + 1 >= MAX_NEST) {
 				jc_warn("stack %s: nested stacks deeper than "
-				    "%d are not searched", stack, MAX_NEST);
+				    "%d are not searched", label, MAX_NEST);
 				continue;
 			}
-			jc_verbose("stack %s: nested stack %s", stack,
+			jc_verbose("stack %s: nested stack %s", label,
 			    res[i].logical);
 			r = stack_ids(res[i].physical, depth + 1, s, err);
 			/* A nested stack being deleted is not an error. */
@@ -317,7 +335,7 @@ stack_ids(const char *stack, int depth, struct idset *s,
 				goto out;
 		} else if (strcmp(res[i].type,
 		    "AWS::AutoScaling::AutoScalingGroup") == 0) {
-			jc_verbose("stack %s: Auto Scaling group %s", stack,
+			jc_verbose("stack %s: Auto Scaling group %s", label,
 			    res[i].physical);
 			if ((r = asg_ids(res[i].physical, s, err)) != 0)
 				goto out;
