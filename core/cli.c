@@ -303,7 +303,7 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 	int ch, v, r = 0, verbose = 0, quiet = 0;
 
 	opterr = 0;
-	optind = 1;
+	optind = 0;		/* glibc: a full reset, also after an error */
 	while (r == 0 && (ch = getopt_long(argc, argv,
 	    ":i:l:p:fvqF:o:h", longopts, NULL)) != -1) {
 		switch (ch) {

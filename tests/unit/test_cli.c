@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -16,8 +17,30 @@
 #include "jc.h"
 #include "log.h"
 
-#define ARGV(...) (char *[]){ "jconnect", __VA_ARGS__, NULL }
-#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
+/*
+ * argv for jc_cli_parse from string literals: copies them into writable
+ * storage (getopt may permute argv).  Valid until the next call.
+ */
+static char **
+mkargv(int *argc, ...)
+{
+	static char store[1024], *v[32];
+	const char *a;
+	size_t o = 0;
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, argc);
+	for (a = "jconnect"; a != NULL && n < 31; a = va_arg(ap, const char *)) {
+		v[n++] = strcpy(store + o, a);
+		o += strlen(a) + 1;
+	}
+	va_end(ap);
+	v[n] = NULL;
+	*argc = n;
+	return v;
+}
+#define ARGV(n, ...) mkargv(&(n), __VA_ARGS__, (const char *)NULL)
 
 static int
 parse(int argc, char **argv, const char **cmd, int *first)
@@ -32,13 +55,13 @@ parse(int argc, char **argv, const char **cmd, int *first)
 static void
 test_open_default(void **state)
 {
-	char **a = ARGV("-i", "key.pem", "-p", "2222", "--no-browser",
-	    "--jupyter-port", "8890", "-vv", "ubuntu@host.example.com");
 	const char *cmd;
-	int first;
+	int first, n;
+	char **a = ARGV(n, "-i", "key.pem", "-p", "2222", "--no-browser",
+	    "--jupyter-port", "8890", "-vv", "ubuntu@host.example.com");
 
 	(void)state;
-	assert_int_equal(parse(10, a, &cmd, &first), 0);
+	assert_int_equal(parse(n, a, &cmd, &first), 0);
 	assert_string_equal(cmd, "open");
 	assert_string_equal(jc_opts.identity, "key.pem");
 	assert_int_equal(jc_opts.ssh_port, 2222);
@@ -52,13 +75,13 @@ test_open_default(void **state)
 static void
 test_options_after_target(void **state)
 {
-	char **a = ARGV("url", "my-stack", "--via", "ssm", "--local-port",
-	    "9000", "--json", "-q");
 	const char *cmd;
-	int first;
+	int first, n;
+	char **a = ARGV(n, "url", "my-stack", "--via", "ssm", "--local-port",
+	    "9000", "--json", "-q");
 
 	(void)state;
-	assert_int_equal(parse(9, a, &cmd, &first), 0);
+	assert_int_equal(parse(n, a, &cmd, &first), 0);
 	assert_string_equal(cmd, "url");
 	assert_int_equal(jc_opts.via, JC_VIA_SSM);
 	assert_int_equal(jc_opts.local_port, 9000);
@@ -71,18 +94,19 @@ test_options_after_target(void **state)
 static void
 test_keys_and_stop(void **state)
 {
-	char **k = ARGV("keys", "--key", "a.pub", "--key", "b.pub",
-	    "--remove", "box");
-	char **s = ARGV("stop", "--all");
 	const char *cmd;
-	int first;
+	int first, n;
+	char **k = ARGV(n, "keys", "--key", "a.pub", "--key", "b.pub",
+	    "--remove", "box");
+	char **s;
 
 	(void)state;
-	assert_int_equal(parse(8, k, &cmd, &first), 0);
+	assert_int_equal(parse(n, k, &cmd, &first), 0);
 	assert_int_equal(jc_opts.nkey_files, 2);
 	assert_string_equal(jc_opts.key_files[1], "b.pub");
 	assert_true(jc_opts.keys_remove);
-	assert_int_equal(parse(3, s, &cmd, &first), 0);
+	s = ARGV(n, "stop", "--all");
+	assert_int_equal(parse(n, s, &cmd, &first), 0);
 	assert_true(jc_opts.all);
 	assert_string_equal(cmd, "stop");
 }
@@ -90,7 +114,7 @@ test_keys_and_stop(void **state)
 static void
 test_usage_errors(void **state)
 {
-	static const char *bad[][6] = {
+	static const char *bad[][6] = {	/* copied: getopt permutes */
 		{ "--via", "telnet", "box", NULL },
 		{ "-p", "0", "box", NULL },
 		{ "-p", "65536", "box", NULL },
@@ -114,13 +138,15 @@ test_usage_errors(void **state)
 	(void)state;
 	jc_log_set_level(JC_LOG_ERROR);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		argv[0] = "jconnect";
+		argv[0] = strdup("jconnect");
 		for (n = 0; bad[i][n] != NULL; n++)
-			argv[n + 1] = (char *)bad[i][n];
+			argv[n + 1] = strdup(bad[i][n]);
 		argv[n + 1] = NULL;
 		if (parse((int)n + 1, argv, &cmd, &first) != JC_ERR_USAGE)
 			fail_msg("case %zu (%s %s) should be a usage error", i,
 			    bad[i][0], bad[i][1] ? bad[i][1] : "");
+		while (n + 1 > 0)
+			free(argv[n--]);
 	}
 	jc_log_set_level(JC_LOG_INFO);
 }
@@ -147,13 +173,13 @@ test_exit_codes(void **state)
 static void
 test_option_lookup(void **state)
 {
-	char **a = ARGV("-o", "ssm.chunk_size=4096", "-o",
-	    "ssm.chunk_size=8192", "box");
 	const char *cmd;
-	int first;
+	int first, n;
+	char **a = ARGV(n, "-o", "ssm.chunk_size=4096", "-o",
+	    "ssm.chunk_size=8192", "box");
 
 	(void)state;
-	assert_int_equal(parse(6, a, &cmd, &first), 0);
+	assert_int_equal(parse(n, a, &cmd, &first), 0);
 	/* The last -o wins, like ssh -o. */
 	assert_string_equal(jc_config_option("ssm.chunk_size"), "8192");
 	assert_null(jc_config_option("ssm.window"));
