@@ -172,6 +172,8 @@ jc_cmd_resolve(int argc, char **argv)
 	int r;
 
 	(void)argc;
+	/* --json here means the one result object, not event lines. */
+	jc_event_enable(0);
 	jc_opts.target = argv[0];
 	if ((r = jc_access_resolve(&a, argv[0])) != 0)
 		return r;
