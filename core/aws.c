@@ -585,7 +585,7 @@ static int
 creds(struct jc_aws_error *err)
 {
 	time_t now = time(NULL);
-	char when[32];
+	char when[48];
 	struct tm tm;
 	int r;
 

@@ -2,6 +2,7 @@
 """fake_aws.py - the AWS APIs jconnect calls, on 127.0.0.1, for tests.
 
   fake_aws.py --scenario FILE (--port N | --port 0 --port-file F) [--state DIR]
+              [--tls CERT KEY]
 
 One HTTP server speaks CloudFormation, EC2, Auto Scaling, STS (query/ec2
 protocols, XML) and SSM and EC2 Instance Connect (JSON 1.1), routed by the
@@ -1140,6 +1141,8 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     ap.add_argument("--state")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
+                    help="serve HTTPS with this certificate")
     a = ap.parse_args()
     with open(a.scenario) as f:
         sc = json.load(f)
@@ -1149,6 +1152,11 @@ def main():
     Handler.fake = Fake(sc, state)
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
+    if a.tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls[0], a.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     if a.port_file:
         tmp = a.port_file + ".tmp"
         with open(tmp, "w") as f:
