@@ -30,7 +30,11 @@
 
 /* ---- remote scripts --------------------------------------------------- */
 
-/* Shared helpers: section marker M, liveness test alive PID. */
+/*
+ * Shared helpers: section marker M; alive PID (a zombie is dead: the
+ * script's own background child stays one until reaped; a live pid
+ * must look like Jupyter, or a recycled pid would pass).
+ */
 static const char sh_common[] =
 "set -f\n"
 "umask 077\n"
@@ -40,6 +44,8 @@ static const char sh_common[] =
 "alive() {\n"
 "	if [ -d /proc/self ]; then\n"
 "		[ -d \"/proc/$1\" ] || return 1\n"
+"		z=$(cat \"/proc/$1/stat\" 2>/dev/null)\n"
+"		case ${z##*) } in Z*|X*|'') return 1 ;; esac\n"
 "		c=$(tr '\\000' ' ' <\"/proc/$1/cmdline\" 2>/dev/null)\n"
 "		case $c in\n"
 "		'') return 0 ;;\n"

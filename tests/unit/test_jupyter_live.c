@@ -259,8 +259,10 @@ start_server(const char *kind, int port, const char *env,
 	argv[i++] = (char *)kind;
 	argv[i++] = (char *)"--no-browser";
 	argv[i++] = (char *)"--ip=127.0.0.1";
-	argv[i++] = portarg;
-	argv[i++] = (char *)"--port-retries=0";
+	if (port > 0) {		/* 0: a Unix socket in extra */
+		argv[i++] = portarg;
+		argv[i++] = (char *)"--port-retries=0";
+	}
 	if (strcmp(kind, "server") == 0)
 		argv[i++] = rootarg;
 	if (geteuid() == 0)
@@ -322,6 +324,33 @@ stop_all(void)
 
 	for (i = 0; i < MAX_SERVERS; i++)
 		stop_server(i);
+}
+
+/* 1 once pid has exited (a zombie waiting for init counts), within ms. */
+static int
+gone(pid_t pid, int ms)
+{
+	char path[64], buf[512], *p;
+	int64_t end = now_ms() + ms;
+	FILE *f;
+	size_t n;
+
+	for (;;) {
+		if (kill(pid, 0) != 0 && errno == ESRCH)
+			return 1;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if ((f = fopen(path, "r")) != NULL) {
+			n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+			buf[n] = '\0';
+			if ((p = strrchr(buf, ')')) != NULL && p[1] == ' ' &&
+			    (p[2] == 'Z' || p[2] == 'X'))
+				return 1;
+		}
+		if (now_ms() > end)
+			return 0;
+		usleep(20000);
+	}
 }
 
 /* The token in a server's runtime file. */
@@ -565,6 +594,43 @@ test_base_url(void **state)
 	assert_non_null(strstr(url, "/jupyter/tree?token="));
 }
 
+/*
+ * A Unix-socket server: dialled by path when the method can (SSH), a
+ * clear "cannot" otherwise (SSM).
+ */
+static void
+test_unix_socket(void **state)
+{
+	char sockarg[700], sockpath[600], *extra[2], *err;
+	struct jc_jupyter_req q;
+	struct jc_jupyter j;
+	const char *host;
+	int port;
+
+	(void)state;
+	snprintf(sockpath, sizeof(sockpath), "%s/nb.sock", sess.home);
+	snprintf(sockarg, sizeof(sockarg), "--sock=%s", sockpath);
+	extra[0] = sockarg;
+	extra[1] = NULL;
+	start_server("notebook", 0, NULL, (const char *const *)extra);
+	req_init(&q);
+	assert_int_equal(jc_jupyter_find(&local, &sess, &q, &j), 0);
+	assert_string_equal(j.sock, sockpath);
+	assert_int_equal(j.port, 0);
+	assert_int_equal((int)strlen(j.token), 48);
+	jc_jupyter_dial(&j, &host, &port);
+	assert_string_equal(host, sockpath);
+	assert_int_equal(port, 0);
+	q.can_unix = 0;
+	capture_begin();
+	assert_int_equal(jc_jupyter_find(&local, &sess, &q, &j),
+	    JC_ERR_JUPYTER);
+	err = capture_end();
+	assert_non_null(strstr(err, "Unix socket"));
+	assert_non_null(strstr(err, "--via ssh"));
+	free(err);
+}
+
 /* Password only: the login page and a sentence that says so. */
 static void
 test_password_only(void **state)
@@ -670,7 +736,7 @@ test_start_stop(void **state)
 	assert_string_equal(again.token, j.token);
 	/* stop --jupyter */
 	assert_int_equal(jc_jupyter_stop(&local, &sess, NULL), 0);
-	assert_true(kill((pid_t)pid, 0) != 0 || errno != 0);
+	assert_true(gone((pid_t)pid, 5000));
 	out = sh("test -e \"$HOME/.jconnect/jupyter.pid\" && echo PIDFILE");
 	assert_null(strstr(out, "PIDFILE"));
 	free(out);
@@ -1010,6 +1076,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_two_servers, setup_each,
 		    teardown_each),
 		cmocka_unit_test_setup_teardown(test_base_url, setup_each,
+		    teardown_each),
+		cmocka_unit_test_setup_teardown(test_unix_socket, setup_each,
 		    teardown_each),
 		cmocka_unit_test_setup_teardown(test_password_only, setup_each,
 		    teardown_each),
