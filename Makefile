@@ -81,11 +81,15 @@ $(B)/pcommon/%.o: core/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -c -o $@ $<
 
+# An empty object keeps `ar` happy for a plugin folder without sources yet.
+$(B)/.empty.o:
+	@mkdir -p $(B); echo 'typedef int jc_empty;' | $(CC) -x c -c -o $@ -
+
 # Each plugin: a static archive (unit tests link it) and jc-NAME.so.
 define plugin_rules
 $(1)_OBJ = $$(patsubst %.c,$(B)/%.o,$$(wildcard plugins/$(1)/*.c))
-$(B)/plugins/$(1)/lib$(1).a: $$($(1)_OBJ)
-	@rm -f $$@; ar rcs $$@ $$^
+$(B)/plugins/$(1)/lib$(1).a: $$($(1)_OBJ) $(B)/.empty.o
+	@mkdir -p $$(dir $$@); rm -f $$@; ar rcs $$@ $$^
 plugins/$(1)/jc-$(1).so: $$($(1)_OBJ) $(PCOMMON_OBJ)
 	$(CC) $(LDFLAGS_ALL) -shared -fvisibility=hidden -o $$@ $$^ $(DEP_LIBS)
 endef

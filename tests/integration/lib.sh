@@ -46,8 +46,8 @@ rig_start() {
 	fi
 	. "$T/rig/env"
 	# Our TARGET and the options that reach the rig's sshd.
-	SSH_TARGET=$SSH_USER@127.0.0.1
-	SSH_OPTS="-i $SSH_KEY -p $SSHD_PORT --known-hosts $KNOWN_HOSTS"
+	SSH_TARGET=${SSH_USER:-root}@127.0.0.1
+	SSH_OPTS="-i ${SSH_KEY:-} -p ${SSHD_PORT:-22} --known-hosts ${KNOWN_HOSTS:-}"
 }
 
 rig_stop() { "$PY" "$ROOT/tests/rig/rig.py" stop --dir "$T/rig" "$@"; }
