@@ -60,8 +60,11 @@ _bg="${_bg:-} $pid"
 check "a progress line on stderr" grep -q 'starting Jupyter on the remote' "$T/err1"
 check "pid file written ($pid)" test -n "$pid"
 check "token is 48 hex characters" sh -c "echo '$token' | grep -qE '^[0-9a-f]{48}\$'"
-addrs=$(ss -Hltn "sport = :$jport" | awk '{ print $4 }')
-check "bound to 127.0.0.1 only ($addrs)" test "$addrs" = "127.0.0.1:$jport"
+# Listening sockets on that port, from the kernel's tables (hex addr:port).
+addrs=$(awk -v p=":$(printf '%04X' "$jport")" '$2 ~ p"$" && $4 == "0A" \
+    { print $2 }' /proc/net/tcp /proc/net/tcp6 | tr '\n' ' ')
+check "bound to 127.0.0.1 only ($addrs)" \
+    test "$addrs" = "0100007F:$(printf '%04X' "$jport") "
 ps -eo args >"$T/ps"
 check "token absent from the remote ps output" \
     sh -c "! grep -q '$token' '$T/ps'"
