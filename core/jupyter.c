@@ -31,9 +31,10 @@
 /* ---- remote scripts --------------------------------------------------- */
 
 /*
- * Shared helpers: section marker M; alive PID (a zombie is dead: the
- * script's own background child stays one until reaped; a live pid
- * must look like Jupyter, or a recycled pid would pass).
+ * Shared helpers: section marker M; alive PID for a pid read from a file
+ * (a zombie is dead; a live pid must look like Jupyter, or a recycled
+ * pid would pass); child PID for the script's own background job, which
+ * shows the shell's command line until it has exec'd.
  */
 static const char sh_common[] =
 "set -f\n"
@@ -56,6 +57,11 @@ static const char sh_common[] =
 "	kill -0 \"$1\" 2>/dev/null || ps -p \"$1\" >/dev/null 2>&1\n"
 "}\n"
 "nap() { sleep 0.2 2>/dev/null || sleep 1; }\n"
+"child() {\n"
+"	kill -0 \"$1\" 2>/dev/null || return 1\n"
+"	z=$(cat \"/proc/$1/stat\" 2>/dev/null)\n"
+"	case ${z##*) } in Z*|X*) return 1 ;; esac\n"
+"}\n"
 "JD=$HOME/.jconnect\n"
 "J=$(command -v jupyter 2>/dev/null)\n";
 
@@ -177,12 +183,12 @@ static const char sh_start[] =
 "		[ -f \"$f\" ] && grep -q '}' \"$f\" 2>/dev/null && F=$f\n"
 "	done\n"
 "	[ -n \"$F\" ] && break\n"
-"	alive \"$P\" || break\n"
+"	child \"$P\" || break\n"
 "	nap\n"
 "	i=$((i + 1))\n"
 "done\n"
 "if [ -z \"$F\" ]; then\n"
-"	if alive \"$P\"; then M timeout; kill \"$P\" 2>/dev/null; else M died; fi\n"
+"	if child \"$P\"; then M timeout; kill \"$P\" 2>/dev/null; else M died; fi\n"
 "	rm -f \"$TF\" \"$JD/jupyter.pid\"\n"
 "	M logtail \"$LOG\"\n"
 "	tail -n 20 \"$LOG\" 2>/dev/null | cut -c 1-300\n"
