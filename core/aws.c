@@ -162,8 +162,8 @@ region_ok(const char *r)
 	if (*r == '\0' || strlen(r) >= sizeof(aws.region))
 		return 0;
 	for (; *r != '\0'; r++)
-		if (!islower((unsigned char)*r) && !isdigit((unsigned char)*r) &&
-		    *r != '-')
+		if (!islower((unsigned char)*r) &&
+		    !isdigit((unsigned char)*r) && *r != '-')
 			return 0;
 	return 1;
 }
@@ -248,8 +248,8 @@ jc_aws_setup(const char *profile, const char *region)
 		from = "profile";
 	if (from != NULL) {
 		if (!region_ok(region)) {
-			jc_error("\"%.64s\" (from %s) is not an AWS region name",
-			    region, from);
+			jc_error("\"%.64s\" (from %s) is not an AWS region "
+			    "name", region, from);
 			return JC_ERR_USAGE;
 		}
 		snprintf(aws.region, sizeof(aws.region), "%s", region);
@@ -393,7 +393,7 @@ jc_aws_http_do(const struct jc_aws_http *h, long *status, char **body,
 	curl_easy_setopt(aws.curl, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(aws.curl, CURLOPT_HTTPHEADER, hl);
 	if (strcmp(h->method, "GET") != 0) {
-		/* Signed bodies must be POSTFIELDS (a read callback signs ""). */
+		/* Signed bodies go in POSTFIELDS: a read callback signs "". */
 		curl_easy_setopt(aws.curl, CURLOPT_POSTFIELDSIZE,
 		    (long)h->bodylen);
 		curl_easy_setopt(aws.curl, CURLOPT_POSTFIELDS,
@@ -659,7 +659,8 @@ jc_aws_query(const char *service, const char *form, char **out,
 static int
 is(const struct jc_aws_error *e, const char *a, const char *b)
 {
-	return strcmp(e->code, a) == 0 || (b != NULL && strcmp(e->code, b) == 0);
+	return strcmp(e->code, a) == 0 ||
+	    (b != NULL && strcmp(e->code, b) == 0);
 }
 
 const char *
@@ -674,7 +675,7 @@ jc_aws_explain(const struct jc_aws_error *e)
 	if (e == NULL)
 		return "unknown AWS error";
 	if (e->code[0] == '\0') {
-		/* Our own sentence (credentials, transport) or a bare status. */
+		/* Our own sentence (credentials, transport) or a status. */
 		if (e->http_status == 0)
 			snprintf(s, sizeof(s), "%s", e->message);
 		else
@@ -728,8 +729,8 @@ jc_aws_explain(const struct jc_aws_error *e)
 	}
 	if (is(e, "SignatureDoesNotMatch", "InvalidSignatureException") ||
 	    is(e, "IncompleteSignature", "IncompleteSignatureException")) {
-		snprintf(s, sizeof(s), "AWS rejected the request signature: the "
-		    "secret access key from %s does not match its key id",
+		snprintf(s, sizeof(s), "AWS rejected the request signature: "
+		    "the secret access key from %s does not match its key id",
 		    src);
 		return s;
 	}
@@ -756,18 +757,20 @@ jc_aws_explain(const struct jc_aws_error *e)
 		return s;
 	}
 	if (is(e, "InvalidDocument", NULL)) {
-		snprintf(s, sizeof(s), "the Session Manager document is missing "
-		    "or not usable in this account and region (%s)",
+		snprintf(s, sizeof(s), "the Session Manager document is "
+		    "missing or not usable in this account and region (%s)",
 		    e->message);
 		return s;
 	}
-	if (is(e, "IncorrectInstanceState", "EC2InstanceStateInvalidException")) {
+	if (is(e, "IncorrectInstanceState",
+	    "EC2InstanceStateInvalidException")) {
 		snprintf(s, sizeof(s), "the instance is not in a state that "
 		    "allows this right now (for example still stopping or "
 		    "starting): %s", e->message);
 		return s;
 	}
-	if (is(e, "InvalidInstanceID.NotFound", "EC2InstanceNotFoundException")) {
+	if (is(e, "InvalidInstanceID.NotFound",
+	    "EC2InstanceNotFoundException")) {
 		snprintf(s, sizeof(s), "no such instance in %s: %s",
 		    aws.region[0] ? aws.region : "this region", e->message);
 		return s;

@@ -124,7 +124,8 @@ env_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 		return r;
 	if (exp != NULL && *exp != '\0' &&
 	    jc_aws_time_parse(exp, &c->expires) != 0)
-		return fail(err, JC_ERR_AWS_AUTH, "AWS_CREDENTIAL_EXPIRATION is "
+		return fail(err, JC_ERR_AWS_AUTH,
+		    "AWS_CREDENTIAL_EXPIRATION is "
 		    "not an ISO 8601 time");
 	set_source(c, "environment (AWS_ACCESS_KEY_ID%s)",
 	    c->token != NULL ? " with AWS_SESSION_TOKEN" : "");
@@ -263,7 +264,8 @@ imds_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 		*nl = '\0';
 	if (*role == '\0' || strchr(role, '/') != NULL ||
 	    strlen(role) > 128) {
-		r = fail(err, JC_ERR_AWS_AUTH, "this instance has no usable IAM "
+		r = fail(err, JC_ERR_AWS_AUTH,
+		    "this instance has no usable IAM "
 		    "role in its instance profile");
 		goto out;
 	}
@@ -378,7 +380,8 @@ process_creds(const char *profile, const char *cmd, struct jc_aws_creds *c,
 		;
 	pid = -1;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		r = fail(err, JC_ERR_AWS_AUTH, "credential_process of profile %s "
+		r = fail(err, JC_ERR_AWS_AUTH,
+		    "credential_process of profile %s "
 		    "failed (%s %d); its messages are above", profile,
 		    WIFEXITED(st) ? "exit status" : "signal",
 		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
@@ -421,7 +424,8 @@ static_creds(const char *profile, struct jc_aws_creds *c,
 	if (id == NULL && key == NULL)
 		return JC_ERR_NOTFOUND;
 	if (id == NULL || *id == '\0' || key == NULL || *key == '\0')
-		return fail(err, JC_ERR_AWS_AUTH, "profile %s has %s but not %s",
+		return fail(err, JC_ERR_AWS_AUTH,
+		    "profile %s has %s but not %s",
 		    profile, id != NULL ? "aws_access_key_id" :
 		    "aws_secret_access_key", id != NULL ?
 		    "aws_secret_access_key" : "aws_access_key_id");
@@ -515,7 +519,8 @@ role_creds(const char *profile, const char *role, int depth,
 
 	memset(&src, 0, sizeof(src));
 	if (jc_aws_setting(profile, "mfa_serial") != NULL)
-		return fail(err, JC_ERR_AWS_AUTH, "profile %s needs an MFA code "
+		return fail(err, JC_ERR_AWS_AUTH,
+		    "profile %s needs an MFA code "
 		    "(mfa_serial), which jconnect cannot ask for: get "
 		    "temporary credentials first (aws sts get-session-token) "
 		    "or use credential_process", profile);
@@ -529,7 +534,8 @@ role_creds(const char *profile, const char *role, int depth,
 		    "source_profile and credential_source; keep one", profile);
 	if (sp != NULL) {
 		if (!jc_aws_has_profile(sp))
-			return fail(err, JC_ERR_AWS_AUTH, "source_profile %s of "
+			return fail(err, JC_ERR_AWS_AUTH,
+			    "source_profile %s of "
 			    "profile %s is not in %s or %s", sp, profile,
 			    jc_aws_config_path(), jc_aws_credentials_path());
 		/* Self-reference: this profile's own keys assume its role. */
@@ -546,11 +552,13 @@ role_creds(const char *profile, const char *role, int depth,
 		else if (strcmp(cs, "Ec2InstanceMetadata") == 0)
 			r = imds_creds(&src, err);
 		else
-			return fail(err, JC_ERR_AWS_AUTH, "credential_source %s "
+			return fail(err, JC_ERR_AWS_AUTH,
+			    "credential_source %s "
 			    "of profile %s is not supported (Environment or "
 			    "Ec2InstanceMetadata)", cs, profile);
 		if (r == JC_ERR_NOTFOUND)
-			r = fail(err, JC_ERR_AWS_AUTH, "credential_source %s of "
+			r = fail(err, JC_ERR_AWS_AUTH,
+			    "credential_source %s of "
 			    "profile %s gave no credentials", cs, profile);
 	} else
 		return fail(err, JC_ERR_AWS_AUTH, "profile %s has role_arn but "

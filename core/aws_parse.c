@@ -163,7 +163,8 @@ static const char *const retry_codes[] = {
 	"BandwidthLimitExceeded", "RequestThrottled", "SlowDown",
 	"PriorRequestNotComplete", "EC2ThrottledException",
 	"TransactionInProgressException", "InternalError", "InternalFailure",
-	"InternalServerError", "ServiceUnavailable", "ServiceUnavailableException",
+	"InternalServerError", "ServiceUnavailable",
+	"ServiceUnavailableException",
 	"RequestTimeout", "RequestTimeoutException", "IDPCommunicationError",
 	NULL
 };
@@ -292,7 +293,8 @@ jc_aws_ec2_instances(const struct jc_xml *root, const char *region,
 	*n = 0;
 	if (next_token != NULL && ntlen > 0)
 		*next_token = '\0';
-	if (root == NULL || strcmp(root->name, "DescribeInstancesResponse") != 0)
+	if (root == NULL ||
+	    strcmp(root->name, "DescribeInstancesResponse") != 0)
 		return JC_ERR_PROTO;
 	for (res = jc_xml_path(root, "reservationSet/item"); res != NULL;
 	    res = jc_xml_next(res))
@@ -753,7 +755,8 @@ static const struct {
 	const char	*host;		/* host prefix */
 } services[] = {
 	{ "ec2",			"EC2",			"ec2" },
-	{ "cloudformation",		"CLOUDFORMATION",	"cloudformation" },
+	{ "cloudformation",		"CLOUDFORMATION",
+	  "cloudformation" },
 	{ "ssm",			"SSM",			"ssm" },
 	{ "ec2-instance-connect",	"EC2_INSTANCE_CONNECT",
 	  "ec2-instance-connect" },
@@ -816,8 +819,8 @@ jc_aws_endpoint(const char *service, const char *region,
 	if (region == NULL || *region == '\0')
 		return JC_ERR_USAGE;
 	for (p = region; *p != '\0'; p++)
-		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) &&
-		    *p != '-')
+		if (!islower((unsigned char)*p) &&
+		    !isdigit((unsigned char)*p) && *p != '-')
 			return JC_ERR_USAGE;
 	*from = "default";
 	n = snprintf(url, len, "https://%s.%s.amazonaws.com%s/",

@@ -17,7 +17,7 @@
 
 /* ---- XML ------------------------------------------------------------- */
 
-#define JC_XML_MAX_DEPTH	64		/* deeper documents are refused */
+#define JC_XML_MAX_DEPTH	64		/* deeper documents: refused */
 #define JC_XML_MAX_NODES	200000		/* elements per document */
 #define JC_XML_MAX_TEXT		(1u << 20)	/* bytes of text per element */
 
@@ -99,7 +99,7 @@ struct jc_aws_resource {
 	char	type[96];		/* AWS::EC2::Instance, ... */
 	char	physical[512];		/* instance id, nested stack ARN, ASG */
 	char	logical[256];
-	char	status[48];		/* CREATE_COMPLETE, DELETE_COMPLETE ... */
+	char	status[48];		/* CREATE_COMPLETE, ... */
 };
 
 /*

@@ -640,8 +640,9 @@ wait_ssm(struct jc_instance *in)
 		if ((r = ssm_info(in, 1)) != 0)
 			return r;
 		if (jc_now_ms() - said >= PROGRESS_S * 1000) {
-			jc_info("instance %s: SSM agent not online yet (%lld s)",
-			    in->id, (long long)((jc_now_ms() - t0) / 1000));
+			jc_info("instance %s: SSM agent not online yet "
+			    "(%lld s)", in->id,
+			    (long long)((jc_now_ms() - t0) / 1000));
 			said = jc_now_ms();
 		}
 	}

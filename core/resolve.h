@@ -20,10 +20,10 @@ struct jc_instance {
 	char	platform[32];		/* "linux" or "windows" */
 	char	launch_time[32];	/* ISO 8601 */
 	char	region[32];
-	int	ssm_managed;		/* DescribeInstanceInformation knows it */
+	int	ssm_managed;		/* SSM knows the instance */
 	int	ssm_online;		/* PingStatus == Online */
 	char	agent_version[32];	/* SSM agent version, "" when unknown */
-	int	ssm_checked;		/* DescribeInstanceInformation answered */
+	int	ssm_checked;		/* SSM was asked and answered */
 };
 
 /*
