@@ -1,0 +1,602 @@
+/*
+ * ssm.h - internals of the SSM access plugin (Session Manager spoken
+ * directly: StartSession, WebSocket, data channel, smux v1).
+ *
+ * Not installed.  Unit tests and fuzz targets include it to reach the
+ * codecs; everything here has hidden visibility in jc-ssm.so.  The wire
+ * formats are described in PROTOCOL.ssm next to this file.
+ */
+#ifndef SSM_H
+#define SSM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jc_plugin.h"
+#include "buf.h"
+
+#define SSM_CLIENT_VERSION	"1.2.677.0"
+
+/* ---- ClientMessage frames (ssm_msg.c) -------------------------------- */
+
+#define SSM_HDR_LEN		116	/* HeaderLength, always */
+#define SSM_FRAME_HDR		120	/* header + PayloadLength field */
+#define SSM_TYPE_LEN		32
+
+/* PayloadType */
+#define SSM_PT_OUTPUT		1
+#define SSM_PT_ERROR		2
+#define SSM_PT_SIZE		3
+#define SSM_PT_PARAMETER	4
+#define SSM_PT_HS_REQUEST	5
+#define SSM_PT_HS_RESPONSE	6
+#define SSM_PT_HS_COMPLETE	7
+#define SSM_PT_ENC_CHALLENGE	8
+#define SSM_PT_ENC_RESPONSE	9
+#define SSM_PT_FLAG		10
+#define SSM_PT_STDERR		11
+#define SSM_PT_EXITCODE		12
+
+/* Flag payload codes (PayloadType 10) */
+#define SSM_FLAG_DISCONNECT	1	/* DisconnectToPort */
+#define SSM_FLAG_TERMINATE	2	/* TerminateSession */
+#define SSM_FLAG_CONNECT_ERROR	3	/* ConnectToPortError */
+
+#define SSM_MT_INPUT		"input_stream_data"
+#define SSM_MT_OUTPUT		"output_stream_data"
+#define SSM_MT_ACK		"acknowledge"
+#define SSM_MT_CLOSED		"channel_closed"
+#define SSM_MT_START_PUB	"start_publication"
+#define SSM_MT_PAUSE_PUB	"pause_publication"
+
+/* A decoded frame.  payload points into the frame it was decoded from. */
+struct ssm_msg {
+	char		 type[SSM_TYPE_LEN + 1]; /* trimmed MessageType */
+	uint32_t	 hdrlen;		/* HeaderLength */
+	uint32_t	 schema;		/* SchemaVersion */
+	uint64_t	 created;		/* CreatedDate, ms since epoch */
+	int64_t		 seq;			/* SequenceNumber */
+	uint64_t	 flags;			/* Flags (nobody reads them) */
+	unsigned char	 id[16];		/* MessageId, canonical order */
+	unsigned char	 digest[32];		/* PayloadDigest as sent */
+	uint32_t	 ptype;			/* PayloadType */
+	uint32_t	 plen;			/* PayloadLength */
+	const unsigned char *payload;		/* NB. borrowed from the frame */
+};
+
+/*
+ * Decode and validate one frame of len bytes: at least 120 bytes,
+ * HeaderLength 116, PayloadLength equal to what follows; and except for
+ * start/pause_publication a non-empty MessageType, a non-zero CreatedDate
+ * and, when there is a payload, its SHA-256 in PayloadDigest.  Returns 0
+ * or JC_ERR_PROTO (the frame must then be dropped without an ack).
+ */
+int	ssm_msg_decode(const void *frame, size_t len, struct ssm_msg *m);
+
+/*
+ * Fill the 120-byte header of frame, whose plen payload bytes already sit
+ * at frame + SSM_FRAME_HDR, computing the payload digest.  type is at most
+ * 32 characters (space padded); id is in canonical order.
+ */
+void	ssm_msg_seal(unsigned char *frame, const char *type, uint64_t created,
+	    int64_t seq, uint64_t flags, const unsigned char id[16],
+	    uint32_t ptype, uint32_t plen);
+
+/*
+ * Build a whole frame with a fresh MessageId and CreatedDate = now.
+ * Returns a malloc'd frame (free()) and its length in *lenp, or NULL.
+ */
+unsigned char *ssm_msg_new(const char *type, int64_t seq, uint64_t flags,
+	    uint32_t ptype, const void *payload, size_t plen, size_t *lenp);
+
+/* Wall clock in ms since the Unix epoch (CreatedDate). */
+uint64_t ssm_epoch_ms(void);
+
+/* UUIDs: random v4, text form, parse, and the wire half-swap. */
+void	ssm_uuid_new(unsigned char id[16]);
+void	ssm_uuid_fmt(const unsigned char id[16], char out[37]);
+int	ssm_uuid_parse(const char *s, unsigned char id[16]);	/* 0 / PROTO */
+void	ssm_uuid_swap(const unsigned char in[16], unsigned char out[16]);
+
+/*
+ * The acknowledge payload for a message (compact JSON, field order as the
+ * reference client).  Returns its length, or JC_ERR_INTERNAL when out is
+ * too small or type holds characters that do not belong in a type name.
+ */
+int	ssm_ack_json(char *out, size_t n, const char *type,
+	    const unsigned char id[16], int64_t seq);
+
+/* AcknowledgedMessageSequenceNumber of an ack payload: 0 / JC_ERR_PROTO. */
+int	ssm_ack_parse(const void *p, size_t n, int64_t *seq);
+
+/*
+ * Compare dotted numeric versions component by component.  Returns -1, 0
+ * or 1, or SSM_VER_BAD when either is malformed or the two have different
+ * numbers of components (the reference treats that as "not supported").
+ */
+#define SSM_VER_BAD	(-2)
+int	ssm_version_cmp(const char *a, const char *b);
+
+/* ---- handshake (ssm_msg.c) --------------------------------------------- */
+
+#define SSM_HS_MAX_ACTIONS	8
+#define SSM_ACT_SUCCESS		1
+#define SSM_ACT_FAILED		2
+#define SSM_ACT_UNSUPPORTED	3
+
+struct ssm_hs_action {
+	char		 type[48];	/* ActionType */
+	int		 status;	/* SSM_ACT_* we answer */
+	char		 error[160];	/* "" on success */
+};
+
+struct ssm_hs {
+	char		 agent_version[32];	/* "" when absent */
+	char		 session_type[40];	/* SessionType action */
+	char		 prop_type[40];		/* Properties.type, "" if none */
+	char		 prop_port[16];		/* Properties.portNumber */
+	int		 kms;			/* KMSEncryption requested */
+	int		 nact;
+	struct ssm_hs_action act[SSM_HS_MAX_ACTIONS];
+};
+
+/*
+ * Parse a HandshakeRequest and decide the answer to every action:
+ * SessionType of a known type -> success; KMSEncryption -> failed (not
+ * supported by this client); anything else -> unsupported.  Returns 0 or
+ * JC_ERR_PROTO (not JSON, no action list, too many actions).
+ */
+int	ssm_hs_parse(const void *p, size_t n, struct ssm_hs *hs);
+
+/* The HandshakeResponse JSON for hs; malloc'd (free()), or NULL. */
+char	*ssm_hs_response(const struct ssm_hs *hs);
+
+/* CustomerMessage of a HandshakeComplete ("" when none): 0 / PROTO. */
+int	ssm_hs_complete(const void *p, size_t n, char *msg, size_t msglen);
+
+/* Output of a channel_closed payload ("" when none): 0 / PROTO. */
+int	ssm_closed_parse(const void *p, size_t n, char *out, size_t outlen);
+
+/* "EXIT_CODE: n" -> n: 0 / JC_ERR_PROTO. */
+int	ssm_exit_parse(const void *p, size_t n, int *code);
+
+/* The OpenDataChannel text frame; malloc'd (wipe and free), or NULL. */
+char	*ssm_open_json(const char *token, const char *client_id);
+
+/*
+ * Port mode from the handshake: *mux (smux v1) when type is
+ * LocalPortForwarding and the agent is newer than 3.0.196.0, *keepalive
+ * when mux and the agent is not newer than 3.1.1511.0, *raw (stdin/stdout
+ * style, one stream) when there is no LocalPortForwarding type.
+ */
+void	ssm_port_mode(const struct ssm_hs *hs, int *mux, int *keepalive,
+	    int *raw);
+
+/* ---- smux v1 (ssm_smux.c) ------------------------------------------------ */
+
+#define SMUX_VER		1
+#define SMUX_SYN		0
+#define SMUX_FIN		1
+#define SMUX_PSH		2
+#define SMUX_NOP		3
+#define SMUX_HDR		8
+#define SMUX_MAX_PSH		32768
+
+struct ssm_smux_rx {
+	unsigned char	 hdr[SMUX_HDR];	/* partial header */
+	size_t		 hlen;		/* header bytes collected */
+	uint32_t	 left;		/* PSH body bytes still to come */
+	uint32_t	 sid;		/* stream of the current PSH */
+};
+
+struct ssm_smux_ev {
+	int		 cmd;		/* SMUX_* */
+	uint32_t	 sid;
+	const unsigned char *data;	/* PSH: NB. points into the input */
+	size_t		 len;		/* PSH: bytes available at data */
+};
+
+/* Write an smux v1 header. */
+void	ssm_smux_hdr(unsigned char out[SMUX_HDR], int cmd, uint16_t len,
+	    uint32_t sid);
+
+/*
+ * Parse from p[0..n).  *used receives the header bytes consumed.  Returns
+ * 1 with an event, 0 when everything was consumed without one, or
+ * JC_ERR_PROTO (version not 1, unknown command, a length on a frame that
+ * carries none: the whole mux is dead).  For SMUX_PSH, ev->data points at
+ * p + *used and the caller takes k <= ev->len bytes of it with
+ * ssm_smux_took() (advancing its own offset by k too).
+ */
+int	ssm_smux_parse(struct ssm_smux_rx *, const unsigned char *p, size_t n,
+	    struct ssm_smux_ev *ev, size_t *used);
+void	ssm_smux_took(struct ssm_smux_rx *, size_t k);
+
+/* ---- reliability (ssm_rel.c) ---------------------------------------------- */
+
+/* Round-trip estimator of the reference (Jacobson), in ms. */
+struct ssm_rto {
+	double		 rtt;		/* smoothed RTT */
+	double		 rttvar;	/* RTT variation */
+	int64_t		 rto;		/* current timeout */
+};
+#define SSM_RTO_INIT		200
+#define SSM_RTO_MAX		1000
+void	ssm_rto_init(struct ssm_rto *);
+void	ssm_rto_sample(struct ssm_rto *, int64_t r_ms);
+
+/* Outgoing sequenced messages kept until acknowledged. */
+struct ssm_txent {
+	unsigned char	*frame;		/* NULL once acked */
+	size_t		 len;
+	int64_t		 first;		/* first send, monotonic ms */
+	int64_t		 sent;		/* last (re)send, 0 = resend now */
+	int		 attempts;	/* resends so far */
+	int		 data;		/* counts against the window */
+};
+
+struct ssm_txq {
+	struct ssm_txent *e;		/* ring of cap slots */
+	size_t		 cap, head, count;
+	int64_t		 base;		/* seq of e[head] */
+	size_t		 unacked;	/* entries with a frame */
+	size_t		 unacked_data;	/* ... that are data */
+	size_t		 bytes;		/* frame bytes held */
+	size_t		 maxcap;	/* ring never grows past this */
+};
+
+void	ssm_txq_init(struct ssm_txq *, size_t maxcap);
+void	ssm_txq_free(struct ssm_txq *);
+/* Room for one more entry (the ring may still grow)? */
+int	ssm_txq_room(const struct ssm_txq *);
+/*
+ * Keep frame (ownership passes) as sequence number seq, which must be
+ * base + count.  Returns 0 or JC_ERR_NOMEM (frame is then freed).
+ */
+int	ssm_txq_push(struct ssm_txq *, int64_t seq, unsigned char *frame,
+	    size_t len, int data, int64_t now);
+/*
+ * An ack for seq: frees its frame.  Returns 1 and the RTT sample in
+ * *sample_ms when it was outstanding, 0 for an unknown or repeated ack.
+ */
+int	ssm_txq_ack(struct ssm_txq *, int64_t seq, int64_t now,
+	    int64_t *sample_ms);
+/* Entry for seq, or NULL. */
+struct ssm_txent *ssm_txq_get(struct ssm_txq *, int64_t seq);
+
+/* Incoming messages buffered in sequence order (reorder buffer). */
+struct ssm_rxent {
+	unsigned char	*p;		/* payload copy, NULL = empty slot */
+	uint32_t	 len, off;	/* off: bytes already handed off */
+	uint32_t	 ptype;
+	int		 used;		/* slot holds a message */
+};
+
+struct ssm_rxq {
+	struct ssm_rxent *e;		/* cap slots, seq % cap */
+	size_t		 cap;
+	int64_t		 expected;	/* next seq to hand off */
+	size_t		 count, bytes, maxbytes;
+};
+
+#define SSM_RX_STORED		0	/* kept: ack it */
+#define SSM_RX_DUP		1	/* seen before: re-ack it */
+#define SSM_RX_FULL		2	/* no room: drop, no ack */
+
+/* Returns 0 or JC_ERR_NOMEM. */
+int	ssm_rxq_init(struct ssm_rxq *, size_t cap, size_t maxbytes);
+void	ssm_rxq_free(struct ssm_rxq *);
+/* Store a copy of message seq.  Returns SSM_RX_* or JC_ERR_NOMEM. */
+int	ssm_rxq_put(struct ssm_rxq *, int64_t seq, uint32_t ptype,
+	    const void *p, size_t len);
+/* The message at `expected`, or NULL. */
+struct ssm_rxent *ssm_rxq_head(struct ssm_rxq *);
+/* Drop the head and advance `expected`. */
+void	ssm_rxq_pop(struct ssm_rxq *);
+
+/* ---- WebSocket (ssm_ws.c) -------------------------------------------------- */
+
+struct ssm_ws;
+
+/* A complete message (text or binary); p is valid during the call. */
+typedef void ssm_ws_msg_fn(void *arg, int text, const unsigned char *p,
+	    size_t n);
+
+/* Low-level byte transport (libcurl connect-only, or an fd in tests). */
+struct ssm_ws_io {
+	/* >0 bytes, 0 = EOF, -1 = would block, -2 = error */
+	long	(*recv)(void *ctx, void *buf, size_t n);
+	long	(*send)(void *ctx, const void *buf, size_t n);
+	void	*ctx;
+};
+
+#define SSM_WS_UPGRADING	0	/* waiting for the 101 answer */
+#define SSM_WS_OPEN		1
+#define SSM_WS_CLOSED		2	/* closed by the peer or failed */
+
+/*
+ * Dial url (ws:// or wss://, the http(s) form is used with libcurl) with
+ * certificate checks and $HTTPS_PROXY honoured.  TCP/TLS/proxy set-up is
+ * libcurl's blocking connect bounded by timeout_ms; the HTTP upgrade then
+ * completes in ssm_ws_run().  on_msg is called for every message.
+ * Returns 0 and *out, or JC_ERR_UNREACHABLE / JC_ERR_NOMEM (logged at
+ * debug level; the caller decides what to tell the user, in why).
+ */
+int	ssm_ws_dial(const char *url, int timeout_ms, ssm_ws_msg_fn *on_msg,
+	    void *arg, struct ssm_ws **out, char *why, size_t whylen);
+
+/*
+ * The same over a caller-supplied transport; host/path go into the
+ * upgrade request.  For tests and fuzzing.  Returns 0 or JC_ERR_NOMEM.
+ */
+int	ssm_ws_new_io(const struct ssm_ws_io *io, int fd, const char *host,
+	    const char *path, ssm_ws_msg_fn *on_msg, void *arg,
+	    struct ssm_ws **out);
+
+/* Close the transport and free.  NULL is a no-op. */
+void	ssm_ws_free(struct ssm_ws *);
+
+int	ssm_ws_fd(const struct ssm_ws *);
+int	ssm_ws_state(const struct ssm_ws *);
+/* poll events the socket needs now (POLLIN, plus POLLOUT to flush). */
+short	ssm_ws_events(const struct ssm_ws *);
+/* 1 when bytes are already buffered locally: dispatch again at once. */
+int	ssm_ws_pending(const struct ssm_ws *);
+
+/*
+ * Read (when rx is non-zero, up to a per-call budget) and write.  on_msg
+ * runs from here.  Returns 0 while the socket is usable, else
+ * JC_ERR_CLOSED (peer closed, see ssm_ws_close_info) or JC_ERR_PROTO /
+ * JC_ERR_IO; the state is then SSM_WS_CLOSED.
+ */
+int	ssm_ws_run(struct ssm_ws *, int rx);
+
+/* Queue one message (copied).  Returns 0 or JC_ERR_NOMEM / _CLOSED. */
+int	ssm_ws_send(struct ssm_ws *, int text, const void *p, size_t n);
+/* Bytes queued but not yet written to the socket. */
+size_t	ssm_ws_backlog(const struct ssm_ws *);
+/* Queue a ping with payload "keepalive". */
+int	ssm_ws_ping(struct ssm_ws *);
+/* Close code and reason the peer sent (0 / "" when none). */
+void	ssm_ws_close_info(const struct ssm_ws *, int *code, char *reason,
+	    size_t n);
+
+/*
+ * Parse the server's answer to the upgrade request held in buf[0..len).
+ * Returns 1 when more bytes are needed, 0 when it is a valid 101 answer
+ * for key (the header length is stored in *hdrlen), or JC_ERR_PROTO
+ * (with a short reason in why).
+ */
+int	ssm_ws_parse_upgrade(const char *buf, size_t len, const char *key,
+	    size_t *hdrlen, char *why, size_t whylen);
+
+/* ---- the plugin ------------------------------------------------------------ */
+
+extern const struct jc_host *ssm_host;		/* set by init() */
+extern const struct jc_plugin ssm_plugin;	/* for static links (tests) */
+
+#define ssm_log(l, ...) do {						\
+	if (ssm_host != NULL && ssm_host->log_level() >= (l))		\
+		ssm_host->log((l), "ssm", __VA_ARGS__);			\
+} while (0)
+
+struct ssm_opts {
+	size_t		 chunk;		/* ssm.chunk_size: payload bytes */
+	size_t		 window;	/* ssm.window: unacked data msgs */
+	int		 reconnect_ms;	/* ssm.reconnect_s: resume budget */
+	int		 keepalive_ms;	/* ssm.smux_keepalive_ms (10 s) */
+	int		 ping_ms;	/* ssm.ping_s (5 min) */
+	int		 give_up_ms;	/* unacked message resent this long */
+	int		 connect_ms;	/* WebSocket connect + upgrade */
+	int		 handshake_ms;	/* from open to HandshakeComplete */
+};
+
+struct ssm_sess;
+struct ssm_chan;
+
+struct ssm_start {
+	char		 sid[160];	/* SessionId */
+	char		*token;		/* TokenValue (secret: wipe) */
+	char		*url;		/* StreamUrl */
+};
+
+/* Session-level (ssm.c) */
+struct ssm_sess {
+	char		 target[64];	/* instance id */
+	char		 client_id[37];	/* one per process run */
+	struct ssm_opts	 o;
+	struct ssm_chan	*chans;		/* port, proxy and exec channels */
+	struct ssm_start spare;		/* from connect(), until used */
+	char		 spare_doc[64];
+	char		 spare_port[8];
+	int64_t		 spare_until;
+	int		 dead;		/* 0, or sticky JC_ERR_* */
+	int		 closing;
+};
+
+/* API calls (ssm_api.c) */
+
+/*
+ * StartSession for target with document doc and parameters given as
+ * NULL-terminated name/value pairs.  Reason is "jconnect".  Returns 0 and
+ * fills *st (free with ssm_start_clear), or a JC_ERR_* after logging one
+ * clear line (TargetNotConnected -> JC_ERR_UNREACHABLE).
+ */
+int	ssm_api_start(const char *target, const char *doc,
+	    const char *const *params, struct ssm_start *st);
+/*
+ * ResumeSession: a new token for sid in *token (wipe and free).  Returns
+ * 0, JC_ERR_CLOSED when the session is gone (no token, DoesNotExist), or
+ * another JC_ERR_* for a failure worth retrying.
+ */
+int	ssm_api_resume(const char *sid, char **token);
+/* TerminateSession; failures are logged at debug level only. */
+void	ssm_api_terminate(const char *sid);
+void	ssm_start_clear(struct ssm_start *);
+
+/* Data channel (ssm_chan.c) */
+#define SSM_K_PORT		1	/* port forwarding (mux/basic) */
+#define SSM_K_RAW		2	/* one raw stream (ProxyCommand) */
+#define SSM_K_EXEC		3	/* NonInteractiveCommand */
+
+#define SSM_C_OPENING		0	/* WebSocket up, handshake running */
+#define SSM_C_READY		1	/* HandshakeComplete seen */
+#define SSM_C_RESUMING		2	/* WebSocket lost, resuming */
+#define SSM_C_ENDED		3	/* channel_closed or our close */
+#define SSM_C_FAILED		4	/* fatal error (ch->error) */
+
+struct ssm_stream;
+
+struct ssm_chan {
+	struct ssm_sess	*s;		/* NB. borrowed */
+	int		 kind;		/* SSM_K_* */
+	int		 state;		/* SSM_C_* */
+	int		 error;		/* JC_ERR_* when FAILED */
+	char		 why[256];	/* channel_closed text / error */
+	char		 doc[64];	/* document name */
+	struct ssm_start st;		/* SessionId, token, StreamUrl */
+	struct ssm_ws	*ws;
+	struct jc_source *src;
+	int		 ws_slot;
+	int		 ws_ok;		/* a WebSocket reached OPEN once */
+	int		 in_dispatch;
+	int		 terminated;	/* TerminateSession called */
+	int		 bad_frames;	/* invalid frames dropped */
+	uint64_t	 resent;	/* retransmissions */
+	int		 resumes;	/* successful ResumeSession */
+
+	/* sequencing */
+	int64_t		 next_seq;	/* our next sequence number */
+	struct ssm_txq	 tx;
+	struct ssm_rxq	 rx;
+	struct ssm_rto	 rto;
+	int		 paused;	/* pause_publication in force */
+	int		 rx_blocked;	/* handler refused the head */
+
+	/* handshake */
+	struct ssm_hs	 hs;
+	int		 hs_seen;	/* HandshakeRequest handled */
+	int		 mux, keepalive, raw;
+
+	/* timers (monotonic ms; 0 = off) */
+	int64_t		 hs_deadline;
+	int64_t		 dial_deadline;	/* WebSocket upgrade */
+	int64_t		 next_ping;
+	int64_t		 next_resend;
+	int64_t		 resume_at;	/* next resume attempt */
+	int64_t		 resume_until;	/* give up after this */
+	int		 resume_delay;
+	int		 resume_state;	/* state to go back to */
+	int64_t		 next_nop;	/* smux keepalive */
+	int64_t		 last_frame;	/* smux frame received */
+	int64_t		 opened;	/* channel creation */
+
+	/* port sessions */
+	char		 host[256];	/* destination as the agent sees it */
+	uint16_t	 port;
+	struct ssm_stream *streams;
+	struct ssm_stream *rr;		/* round-robin start */
+	struct ssm_smux_rx smux;
+	uint32_t	 next_sid;
+	int		 nstreams;
+	int		 connect_errors;
+	int		 said_accepted;
+
+	/* exec */
+	char		*out, *err;
+	size_t		 outlen, errlen, outcap, errcap;
+	int		 truncated;
+	int		 status;	/* exit code, -1 unknown */
+	int		 got_exit;
+	volatile int	 done;		/* exec finished (or failed) */
+
+	struct ssm_chan	*next;
+};
+
+/* One local connection of a port session. */
+struct ssm_stream {
+	struct ssm_chan	*ch;		/* NB. borrowed */
+	int		 sp;		/* plugin end of the socketpair */
+	uint32_t	 sid;		/* smux id (mux mode) */
+	int		 syn_sent;	/* SYN went out (or basic: active) */
+	int		 local_eof;	/* read 0 from sp */
+	int		 fin_sent;	/* FIN (or DisconnectToPort) out */
+	int		 remote_fin;	/* FIN received */
+	int		 shut;		/* sp write side shut down */
+	int		 gone;		/* sp unusable (peer closed) */
+	int		 dead;		/* to be freed */
+	int		 in_slot, out_slot;
+	int		 readable;	/* POLLIN seen this pass */
+	int64_t		 eof_at;	/* when local EOF was seen */
+	int64_t		 last_rx;	/* raw: agent bytes last came */
+	struct jc_buf	 tosock;	/* agent -> sp, bounded */
+	struct ssm_stream *next;
+};
+
+/*
+ * Open a channel: StartSession(doc, params), dial, send OpenDataChannel.
+ * The handshake completes in the loop.  Returns 0 and *out (already
+ * linked into s->chans) or a JC_ERR_* after logging one clear line.
+ */
+int	ssm_chan_open(struct ssm_sess *s, int kind, const char *doc,
+	    const char *const *params, struct ssm_chan **out);
+/*
+ * Close: Terminate flag for port sessions, TerminateSession, WebSocket
+ * down, streams closed; unlinks from s->chans and frees.
+ */
+void	ssm_chan_free(struct ssm_chan *);
+/* Free what a finished channel holds (source, socket, streams), not it. */
+void	ssm_chan_release(struct ssm_chan *);
+/*
+ * Queue one sequenced input_stream_data message.  data messages count
+ * against the window.  Returns 0 or JC_ERR_NOMEM / JC_ERR_CLOSED.
+ */
+int	ssm_chan_send(struct ssm_chan *, uint32_t ptype, const void *p,
+	    size_t n, int data);
+/*
+ * The same for a data message built in place: frame is malloc'd with
+ * SSM_FRAME_HDR bytes of room before its plen payload bytes; ownership
+ * passes in every case.
+ */
+int	ssm_chan_send_frame(struct ssm_chan *, unsigned char *frame,
+	    size_t plen, uint32_t ptype);
+/* A consumer has room again: hand off what the reorder buffer holds. */
+void	ssm_chan_kick(struct ssm_chan *);
+/* Room for another data message (window, ring, socket backlog)? */
+int	ssm_chan_can_send(const struct ssm_chan *);
+/* Mark the channel failed with err and a reason; logged once. */
+void	ssm_chan_fail(struct ssm_chan *, int err, const char *fmt, ...)
+	    JC_PRINTF(3, 4);
+/*
+ * A session started by connect() (the reachability check) that no one
+ * used yet: returns 0 and moves it into *st when doc and params match,
+ * else 1.
+ */
+int	ssm_sess_take_spare(struct ssm_sess *, const char *doc,
+	    const char *const *params, struct ssm_start *st);
+
+/* Session handlers, by kind (ssm_port.c, ssm_exec.c). */
+/* Payload of an in-order message.  Returns bytes taken (<= n) or <0. */
+long	ssm_port_deliver(struct ssm_chan *, uint32_t ptype,
+	    const unsigned char *p, size_t n);
+void	ssm_port_ready(struct ssm_chan *);
+void	ssm_port_prepare(struct ssm_chan *, struct jc_pollset *,
+	    int64_t *deadline);
+void	ssm_port_dispatch(struct ssm_chan *, struct jc_pollset *);
+/* The channel ended or failed: flush what can be, then EOF everyone. */
+void	ssm_port_end(struct ssm_chan *);
+void	ssm_port_free_streams(struct ssm_chan *);
+/* 1 when streams still have bytes to deliver locally. */
+int	ssm_port_busy(const struct ssm_chan *);
+/* New local stream; returns 0 and the core's socketpair end in *fdp. */
+int	ssm_port_stream(struct ssm_chan *, int *fdp);
+
+long	ssm_exec_deliver(struct ssm_chan *, uint32_t ptype,
+	    const unsigned char *p, size_t n);
+int	ssm_exec_run(struct ssm_sess *, const char *cmd, const void *in,
+	    size_t inlen, int timeout_ms, struct jc_exec_result *res);
+void	ssm_exec_free(struct jc_exec_result *);
+/* The command actually sent: stdin wrapped in base64 (malloc'd). */
+char	*ssm_exec_command(const char *cmd, const void *in, size_t inlen);
+
+#endif /* SSM_H */

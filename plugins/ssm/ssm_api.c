@@ -1,0 +1,225 @@
+/*
+ * ssm_api.c - StartSession, ResumeSession and TerminateSession through the
+ * host's signed AWS JSON 1.1 client (host->aws_json).  Answers carry the
+ * session token: they are wiped before they are freed, never logged.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ssm.h"
+
+#define REASON		"jconnect"
+
+static void
+wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	ssm_host->free(s);
+}
+
+static char *
+dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+
+	if (d != NULL)
+		memcpy(d, s, n);
+	return d;
+}
+
+void
+ssm_start_clear(struct ssm_start *st)
+{
+	if (st->token != NULL) {
+		explicit_bzero(st->token, strlen(st->token));
+		free(st->token);
+	}
+	free(st->url);
+	memset(st, 0, sizeof(*st));
+}
+
+static char *
+start_body(const char *target, const char *doc, const char *const *params)
+{
+	cJSON *root, *pm, *arr;
+	char *s = NULL;
+	size_t i;
+
+	if ((root = cJSON_CreateObject()) == NULL)
+		return NULL;
+	if (cJSON_AddStringToObject(root, "Target", target) == NULL ||
+	    cJSON_AddStringToObject(root, "DocumentName", doc) == NULL ||
+	    (pm = cJSON_AddObjectToObject(root, "Parameters")) == NULL)
+		goto out;
+	for (i = 0; params != NULL && params[i] != NULL &&
+	    params[i + 1] != NULL; i += 2) {
+		if ((arr = cJSON_AddArrayToObject(pm, params[i])) == NULL)
+			goto out;
+		cJSON_AddItemToArray(arr, cJSON_CreateString(params[i + 1]));
+	}
+	if (cJSON_AddStringToObject(root, "Reason", REASON) == NULL)
+		goto out;
+	s = cJSON_PrintUnformatted(root);
+ out:
+	cJSON_Delete(root);
+	return s;
+}
+
+static const char *
+jstr(const cJSON *o, const char *name)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(j) && *j->valuestring != '\0' ?
+	    j->valuestring : NULL;
+}
+
+int
+ssm_api_start(const char *target, const char *doc, const char *const *params,
+    struct ssm_start *st)
+{
+	struct jc_aws_error err;
+	cJSON *root = NULL;
+	char *body = NULL, *out = NULL;
+	const char *sid, *tok, *url;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	memset(&err, 0, sizeof(err));
+	if ((body = start_body(target, doc, params)) == NULL)
+		return JC_ERR_NOMEM;
+	r = ssm_host->aws_json("ssm", "AmazonSSM.StartSession", body, &out,
+	    &err);
+	if (r != 0) {
+		if (r == JC_ERR_UNREACHABLE ||
+		    strcmp(err.code, "TargetNotConnected") == 0) {
+			ssm_log(JC_LOG_ERROR, "Session Manager cannot reach %s: "
+			    "%s", target, ssm_host->aws_explain(&err));
+			r = JC_ERR_UNREACHABLE;
+		} else
+			ssm_log(JC_LOG_ERROR, "StartSession (%s) for %s "
+			    "failed: %s", doc, target,
+			    ssm_host->aws_explain(&err));
+		goto out;
+	}
+	r = JC_ERR_PROTO;
+	if ((root = cJSON_Parse(out)) == NULL ||
+	    (sid = jstr(root, "SessionId")) == NULL ||
+	    (tok = jstr(root, "TokenValue")) == NULL ||
+	    (url = jstr(root, "StreamUrl")) == NULL ||
+	    strlen(sid) >= sizeof(st->sid)) {
+		ssm_log(JC_LOG_ERROR, "StartSession for %s: the answer lacks "
+		    "SessionId, TokenValue or StreamUrl", target);
+		goto out;
+	}
+	snprintf(st->sid, sizeof(st->sid), "%s", sid);
+	if ((st->token = dup_str(tok)) == NULL ||
+	    (st->url = dup_str(url)) == NULL) {
+		ssm_start_clear(st);
+		r = JC_ERR_NOMEM;
+		goto out;
+	}
+	ssm_log(JC_LOG_VERBOSE, "session %s started (%s)", st->sid, doc);
+	r = 0;
+ out:
+	if (root != NULL) {
+		/* The parsed tree holds the token too. */
+		cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "TokenValue");
+
+		if (cJSON_IsString(t))
+			explicit_bzero(t->valuestring, strlen(t->valuestring));
+		cJSON_Delete(root);
+	}
+	wipe_free(out);
+	cJSON_free(body);
+	return r;
+}
+
+static char *
+sid_body(const char *sid)
+{
+	cJSON *root;
+	char *s = NULL;
+
+	if ((root = cJSON_CreateObject()) == NULL)
+		return NULL;
+	if (cJSON_AddStringToObject(root, "SessionId", sid) != NULL)
+		s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return s;
+}
+
+int
+ssm_api_resume(const char *sid, char **token)
+{
+	struct jc_aws_error err;
+	cJSON *root = NULL, *t;
+	char *body, *out = NULL;
+	const char *tok;
+	int r;
+
+	memset(&err, 0, sizeof(err));
+	if ((body = sid_body(sid)) == NULL)
+		return JC_ERR_NOMEM;
+	r = ssm_host->aws_json("ssm", "AmazonSSM.ResumeSession", body, &out,
+	    &err);
+	cJSON_free(body);
+	if (r != 0) {
+		ssm_log(JC_LOG_VERBOSE, "ResumeSession %s: %s", sid,
+		    ssm_host->aws_explain(&err));
+		if (strcmp(err.code, "DoesNotExistException") == 0 ||
+		    strcmp(err.code, "InvalidParameters") == 0 ||
+		    r == JC_ERR_AWS_AUTH)
+			r = JC_ERR_CLOSED;
+		return r;
+	}
+	r = JC_ERR_CLOSED;
+	if ((root = cJSON_Parse(out)) == NULL ||
+	    (tok = jstr(root, "TokenValue")) == NULL) {
+		ssm_log(JC_LOG_VERBOSE, "ResumeSession %s: no token (the "
+		    "session timed out)", sid);
+		goto out;
+	}
+	if ((*token = dup_str(tok)) == NULL) {
+		r = JC_ERR_NOMEM;
+		goto out;
+	}
+	r = 0;
+ out:
+	if (root != NULL) {
+		t = cJSON_GetObjectItemCaseSensitive(root, "TokenValue");
+		if (cJSON_IsString(t))
+			explicit_bzero(t->valuestring, strlen(t->valuestring));
+		cJSON_Delete(root);
+	}
+	wipe_free(out);
+	return r;
+}
+
+void
+ssm_api_terminate(const char *sid)
+{
+	struct jc_aws_error err;
+	char *body, *out = NULL;
+	int r;
+
+	memset(&err, 0, sizeof(err));
+	if ((body = sid_body(sid)) == NULL)
+		return;
+	r = ssm_host->aws_json("ssm", "AmazonSSM.TerminateSession", body,
+	    &out, &err);
+	cJSON_free(body);
+	if (r != 0)
+		ssm_log(JC_LOG_DEBUG, "TerminateSession %s: %s", sid,
+		    ssm_host->aws_explain(&err));
+	else
+		ssm_log(JC_LOG_DEBUG, "session %s terminated", sid);
+	if (out != NULL)
+		ssm_host->free(out);
+}

@@ -1,0 +1,870 @@
+/*
+ * ssm_chan.c - one Session Manager data channel: a session started with
+ * StartSession, its WebSocket, and the reliable layer on top of it
+ * (sequence numbers, acks, re-acks of duplicates, the reorder buffer,
+ * retransmission with the reference's RTO, pause/start publication, the
+ * handshake, channel_closed and resuming after the WebSocket drops).
+ *
+ * A channel is a loop source.  Its dispatch reads frames, hands in-order
+ * payloads to the session handler (ssm_port.c / ssm_exec.c), lets the
+ * port code pump local streams into new messages while the window has
+ * room, then runs the timers and flushes.  Nothing here sleeps or drops
+ * data: a full window stops local reads, a busy local reader stops the
+ * handler, and a full reorder buffer stops reading the WebSocket.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "ssm.h"
+
+#define TXQ_MAX_SLOTS	65536		/* outgoing ring, never more */
+#define RXQ_SLOTS	8192		/* reorder buffer, messages */
+#define RXQ_BYTES	(8u << 20)	/* reorder buffer, bytes */
+#define WS_BACKLOG_MAX	(1u << 20)	/* unwritten WebSocket bytes */
+#define RESEND_TICK_MAX	100		/* the reference's scheduler tick */
+#define RESEND_TICK_MIN	10
+#define RESEND_BACKOFF_MAX 2000
+#define RESEND_BURST	512		/* resends per tick at most */
+#define RESUME_DELAY_MAX 5000
+#define BAD_FRAME_LOGS	5
+
+static void chan_prepare(void *, struct jc_pollset *, int64_t *);
+static void chan_dispatch(void *, struct jc_pollset *);
+static const struct jc_source_ops chan_ops = { chan_prepare, chan_dispatch };
+
+static void on_ws_msg(void *, int, const unsigned char *, size_t);
+static void deliver_queue(struct ssm_chan *);
+
+static int64_t
+now_ms(void)
+{
+	return ssm_host->now_ms();
+}
+
+static void
+lower(int64_t *deadline, int64_t t)
+{
+	if (t > 0 && (*deadline < 0 || t < *deadline))
+		*deadline = t;
+}
+
+static int
+finished(const struct ssm_chan *ch)
+{
+	return ch->state == SSM_C_ENDED || ch->state == SSM_C_FAILED;
+}
+
+/* ---- failure and the end ------------------------------------------------ */
+
+static void
+terminate_once(struct ssm_chan *ch)
+{
+	if (ch->terminated || ch->st.sid[0] == '\0')
+		return;
+	ch->terminated = 1;
+	ssm_api_terminate(ch->st.sid);
+}
+
+static void
+chan_end(struct ssm_chan *ch)
+{
+	ch->hs_deadline = ch->resume_at = ch->next_nop = 0;
+	if (ch->kind == SSM_K_EXEC)
+		ch->done = 1;
+	else
+		ssm_port_end(ch);
+}
+
+void
+ssm_chan_fail(struct ssm_chan *ch, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (finished(ch))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(ch->why, sizeof(ch->why), fmt, ap);
+	va_end(ap);
+	ch->state = SSM_C_FAILED;
+	ch->error = err;
+	ssm_log(JC_LOG_ERROR, "%s", ch->why);
+	/* Push out what is queued (a HandshakeResponse saying why). */
+	if (ch->ws != NULL && ssm_ws_state(ch->ws) == SSM_WS_OPEN)
+		(void)ssm_ws_run(ch->ws, 0);
+	terminate_once(ch);
+	chan_end(ch);
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
+static int
+ws_open(const struct ssm_chan *ch)
+{
+	return ch->ws != NULL && ssm_ws_state(ch->ws) == SSM_WS_OPEN;
+}
+
+static void
+transmit(struct ssm_chan *ch, struct ssm_txent *e, int64_t now)
+{
+	if (ssm_ws_send(ch->ws, 0, e->frame, e->len) == 0)
+		e->sent = now;
+}
+
+/*
+ * Take a frame (malloc'd, SSM_FRAME_HDR bytes of room in front of plen
+ * payload bytes), seal it with our next sequence number and send it.
+ */
+static int
+send_frame(struct ssm_chan *ch, unsigned char *frame, size_t plen,
+    uint32_t ptype, int data)
+{
+	struct ssm_txent *e;
+	unsigned char id[16];
+	int64_t now = now_ms();
+	int r;
+
+	if (finished(ch)) {
+		free(frame);
+		return JC_ERR_CLOSED;
+	}
+	ssm_uuid_new(id);
+	ssm_msg_seal(frame, SSM_MT_INPUT, ssm_epoch_ms(), ch->next_seq, 0, id,
+	    ptype, (uint32_t)plen);
+	if ((r = ssm_txq_push(&ch->tx, ch->next_seq, frame,
+	    SSM_FRAME_HDR + plen, data, now)) != 0) {
+		ssm_chan_fail(ch, r, "session %s: out of memory", ch->st.sid);
+		return r;
+	}
+	e = ssm_txq_get(&ch->tx, ch->next_seq);
+	ch->next_seq++;
+	e->sent = 0;
+	if (ws_open(ch) && !ch->paused)
+		transmit(ch, e, now);
+	return 0;
+}
+
+int
+ssm_chan_send(struct ssm_chan *ch, uint32_t ptype, const void *p, size_t n,
+    int data)
+{
+	unsigned char *f;
+
+	if ((f = malloc(SSM_FRAME_HDR + n)) == NULL)
+		return JC_ERR_NOMEM;
+	if (n > 0)
+		memcpy(f + SSM_FRAME_HDR, p, n);
+	return send_frame(ch, f, n, ptype, data);
+}
+
+int
+ssm_chan_send_frame(struct ssm_chan *ch, unsigned char *frame, size_t plen,
+    uint32_t ptype)
+{
+	return send_frame(ch, frame, plen, ptype, 1);
+}
+
+int
+ssm_chan_can_send(const struct ssm_chan *ch)
+{
+	return ch->state == SSM_C_READY && !ch->paused && ws_open(ch) &&
+	    ch->tx.unacked_data < ch->s->o.window && ssm_txq_room(&ch->tx) &&
+	    ssm_ws_backlog(ch->ws) < WS_BACKLOG_MAX;
+}
+
+static void
+send_ack(struct ssm_chan *ch, const struct ssm_msg *m)
+{
+	unsigned char f[SSM_FRAME_HDR + 256], id[16];
+	int n;
+
+	if (!ws_open(ch))
+		return;
+	n = ssm_ack_json((char *)f + SSM_FRAME_HDR, sizeof(f) - SSM_FRAME_HDR,
+	    m->type, m->id, m->seq);
+	if (n < 0)
+		return;
+	ssm_uuid_new(id);
+	ssm_msg_seal(f, SSM_MT_ACK, ssm_epoch_ms(), 0, 3, id, 0, (uint32_t)n);
+	(void)ssm_ws_send(ch->ws, 0, f, SSM_FRAME_HDR + (size_t)n);
+}
+
+/* ---- handshake ------------------------------------------------------------ */
+
+static int
+type_fits(const struct ssm_chan *ch, const char *t)
+{
+	if (ch->kind == SSM_K_EXEC)
+		return strcmp(t, "NonInteractiveCommands") == 0 ||
+		    strcmp(t, "InteractiveCommands") == 0 ||
+		    strcmp(t, "Standard_Stream") == 0;
+	return strcmp(t, "Port") == 0;
+}
+
+static void
+on_hs_request(struct ssm_chan *ch, const unsigned char *p, size_t n)
+{
+	char *resp;
+	int i, r;
+
+	if (ch->hs_seen) {
+		ssm_log(JC_LOG_DEBUG, "session %s: second HandshakeRequest "
+		    "ignored", ch->st.sid);
+		return;
+	}
+	if (ssm_hs_parse(p, n, &ch->hs) != 0) {
+		ssm_chan_fail(ch, JC_ERR_PROTO, "session %s: the SSM agent "
+		    "sent a HandshakeRequest that is not valid JSON",
+		    ch->st.sid);
+		return;
+	}
+	ch->hs_seen = 1;
+	if ((resp = ssm_hs_response(&ch->hs)) == NULL) {
+		ssm_chan_fail(ch, JC_ERR_NOMEM, "session %s: out of memory",
+		    ch->st.sid);
+		return;
+	}
+	r = ssm_chan_send(ch, SSM_PT_HS_RESPONSE, resp, strlen(resp), 0);
+	free(resp);
+	if (r != 0)
+		return;
+	ssm_log(JC_LOG_VERBOSE, "session %s: agent %s, session type %s%s%s",
+	    ch->st.sid, ch->hs.agent_version[0] ? ch->hs.agent_version : "?",
+	    ch->hs.session_type[0] ? ch->hs.session_type : "?",
+	    ch->hs.prop_type[0] ? ", " : "", ch->hs.prop_type);
+	if (ch->hs.kms) {
+		ssm_chan_fail(ch, JC_ERR_UNSUPPORTED, "session %s is "
+		    "KMS-encrypted (the Session Manager preferences name a "
+		    "KMS key) and jconnect does not support KMS-encrypted "
+		    "sessions; remove the KMS key from the preferences or "
+		    "use --via ssh", ch->st.sid);
+		return;
+	}
+	for (i = 0; i < ch->hs.nact; i++)
+		if (ch->hs.act[i].status != SSM_ACT_SUCCESS) {
+			ssm_chan_fail(ch, JC_ERR_UNSUPPORTED, "session %s: "
+			    "the SSM agent asked for %s, which jconnect "
+			    "cannot do (%s)", ch->st.sid, ch->hs.act[i].type,
+			    ch->hs.act[i].error);
+			return;
+		}
+	if (ch->hs.session_type[0] == '\0' ||
+	    !type_fits(ch, ch->hs.session_type)) {
+		ssm_chan_fail(ch, JC_ERR_PROTO, "session %s: the SSM agent "
+		    "opened a %s session for document %s", ch->st.sid,
+		    ch->hs.session_type[0] ? ch->hs.session_type : "untyped",
+		    ch->doc);
+		return;
+	}
+	if (ch->kind != SSM_K_EXEC)
+		ssm_port_mode(&ch->hs, &ch->mux, &ch->keepalive, &ch->raw);
+}
+
+static void
+on_hs_complete(struct ssm_chan *ch, const unsigned char *p, size_t n)
+{
+	char msg[512];
+
+	if (!ch->hs_seen) {
+		ssm_chan_fail(ch, JC_ERR_PROTO, "session %s: unable to "
+		    "determine the session type (HandshakeComplete without "
+		    "a HandshakeRequest)", ch->st.sid);
+		return;
+	}
+	if (ssm_hs_complete(p, n, msg, sizeof(msg)) == 0 && msg[0] != '\0')
+		ssm_log(JC_LOG_INFO, "%s", msg);
+	if (ch->state != SSM_C_OPENING)
+		return;
+	ch->state = SSM_C_READY;
+	ch->hs_deadline = 0;
+	ssm_log(JC_LOG_DEBUG, "session %s ready", ch->st.sid);
+	if (ch->kind != SSM_K_EXEC)
+		ssm_port_ready(ch);
+}
+
+/*
+ * Hand an in-order payload to whoever consumes it.  Returns the bytes
+ * taken (fewer than n: the consumer is full, try again later) or <0.
+ */
+static long
+handle(struct ssm_chan *ch, uint32_t ptype, const unsigned char *p, size_t n)
+{
+	switch (ptype) {
+	case SSM_PT_HS_REQUEST:
+		on_hs_request(ch, p, n);
+		return (long)n;
+	case SSM_PT_HS_COMPLETE:
+		on_hs_complete(ch, p, n);
+		return (long)n;
+	case SSM_PT_ENC_CHALLENGE:
+		ssm_chan_fail(ch, JC_ERR_UNSUPPORTED, "session %s: the SSM "
+		    "agent sent a KMS challenge; jconnect does not support "
+		    "KMS-encrypted sessions", ch->st.sid);
+		return -1;
+	default:
+		break;
+	}
+	if (ch->state == SSM_C_OPENING && !ch->hs_seen &&
+	    ch->kind == SSM_K_EXEC) {
+		/* Agents too old for a handshake just start talking. */
+		ch->state = SSM_C_READY;
+		ch->hs_deadline = 0;
+	}
+	if (ch->state == SSM_C_OPENING) {
+		ssm_log(JC_LOG_DEBUG, "session %s: data before the handshake "
+		    "finished, dropped", ch->st.sid);
+		return (long)n;
+	}
+	if (finished(ch) && ch->kind == SSM_K_EXEC)
+		return (long)n;
+	if (ch->kind == SSM_K_EXEC)
+		return ssm_exec_deliver(ch, ptype, p, n);
+	return ssm_port_deliver(ch, ptype, p, n);
+}
+
+/* ---- receiving ------------------------------------------------------------- */
+
+static void
+deliver_queue(struct ssm_chan *ch)
+{
+	struct ssm_rxent *e;
+	long k;
+
+	while ((e = ssm_rxq_head(&ch->rx)) != NULL) {
+		k = handle(ch, e->ptype, e->p + e->off, e->len - e->off);
+		if (k < 0)
+			return;
+		e->off += (uint32_t)k;
+		if (e->off < e->len) {
+			ch->rx_blocked = 1;
+			return;
+		}
+		ssm_rxq_pop(&ch->rx);
+	}
+	ch->rx_blocked = 0;
+}
+
+void
+ssm_chan_kick(struct ssm_chan *ch)
+{
+	if (ch->rx_blocked)
+		deliver_queue(ch);
+}
+
+static void
+on_output(struct ssm_chan *ch, const struct ssm_msg *m)
+{
+	long k;
+	int r;
+
+	if (m->seq < ch->rx.expected) {
+		/* A duplicate: our ack was lost, say it again. */
+		send_ack(ch, m);
+		return;
+	}
+	if (m->seq == ch->rx.expected && ssm_rxq_head(&ch->rx) == NULL) {
+		/* In order with nothing waiting: no copy. */
+		send_ack(ch, m);
+		k = handle(ch, m->ptype, m->payload, m->plen);
+		if (k < 0)
+			return;
+		if ((size_t)k == m->plen) {
+			ch->rx.expected++;
+			deliver_queue(ch);
+			return;
+		}
+		r = ssm_rxq_put(&ch->rx, m->seq, m->ptype, m->payload + k,
+		    m->plen - (size_t)k);
+		if (r < 0)
+			ssm_chan_fail(ch, r, "session %s: out of memory",
+			    ch->st.sid);
+		ch->rx_blocked = 1;
+		return;
+	}
+	r = ssm_rxq_put(&ch->rx, m->seq, m->ptype, m->payload, m->plen);
+	if (r < 0) {
+		ssm_chan_fail(ch, r, "session %s: out of memory", ch->st.sid);
+		return;
+	}
+	if (r == SSM_RX_FULL)
+		return;		/* no ack: the agent sends it again */
+	send_ack(ch, m);
+	if (r == SSM_RX_STORED && m->seq == ch->rx.expected)
+		deliver_queue(ch);
+}
+
+static void
+on_ack(struct ssm_chan *ch, const struct ssm_msg *m)
+{
+	int64_t seq, sample;
+
+	if (ssm_ack_parse(m->payload, m->plen, &seq) != 0) {
+		ssm_log(JC_LOG_DEBUG, "session %s: unreadable ack dropped",
+		    ch->st.sid);
+		return;
+	}
+	if (ssm_txq_ack(&ch->tx, seq, now_ms(), &sample))
+		ssm_rto_sample(&ch->rto, sample);
+}
+
+static void
+on_closed(struct ssm_chan *ch, const struct ssm_msg *m)
+{
+	char out[sizeof(ch->why)];
+
+	if (finished(ch))
+		return;
+	if (ssm_closed_parse(m->payload, m->plen, out, sizeof(out)) != 0)
+		out[0] = '\0';
+	if (out[0] != '\0')
+		snprintf(ch->why, sizeof(ch->why), "%s", out);
+	else
+		snprintf(ch->why, sizeof(ch->why), "session ended");
+	ch->state = SSM_C_ENDED;
+	ssm_log(ch->kind == SSM_K_EXEC ? JC_LOG_DEBUG : JC_LOG_VERBOSE,
+	    "session %s closed by Session Manager: %s", ch->st.sid, ch->why);
+	chan_end(ch);
+}
+
+static void
+on_ws_msg(void *arg, int text, const unsigned char *p, size_t n)
+{
+	struct ssm_chan *ch = arg;
+	struct ssm_msg m;
+
+	if (ssm_msg_decode(p, n, &m) != 0) {
+		/* Dropped without an ack: a good copy will come again. */
+		if (ch->bad_frames++ < BAD_FRAME_LOGS)
+			ssm_log(JC_LOG_DEBUG, "session %s: invalid %s frame "
+			    "(%zu bytes) dropped", ch->st.sid,
+			    text ? "text" : "binary", n);
+		return;
+	}
+	if (strcmp(m.type, SSM_MT_OUTPUT) == 0)
+		on_output(ch, &m);
+	else if (strcmp(m.type, SSM_MT_ACK) == 0)
+		on_ack(ch, &m);
+	else if (strcmp(m.type, SSM_MT_CLOSED) == 0)
+		on_closed(ch, &m);
+	else if (strcmp(m.type, SSM_MT_PAUSE_PUB) == 0) {
+		ssm_log(JC_LOG_DEBUG, "session %s: pause_publication",
+		    ch->st.sid);
+		ch->paused = 1;
+	} else if (strcmp(m.type, SSM_MT_START_PUB) == 0) {
+		if (ch->paused)
+			ssm_log(JC_LOG_DEBUG, "session %s: start_publication",
+			    ch->st.sid);
+		ch->paused = 0;
+	} else
+		ssm_log(JC_LOG_DEBUG, "session %s: message type %s ignored",
+		    ch->st.sid, m.type);
+}
+
+/* ---- the WebSocket: dial, lose, resume ------------------------------------ */
+
+static int
+chan_dial(struct ssm_chan *ch, char *why, size_t whylen)
+{
+	char *open;
+	int r;
+
+	r = ssm_ws_dial(ch->st.url, ch->s->o.connect_ms, on_ws_msg, ch,
+	    &ch->ws, why, whylen);
+	if (r != 0)
+		return r;
+	if ((open = ssm_open_json(ch->st.token, ch->s->client_id)) == NULL) {
+		ssm_ws_free(ch->ws);
+		ch->ws = NULL;
+		return JC_ERR_NOMEM;
+	}
+	r = ssm_ws_send(ch->ws, 1, open, strlen(open));
+	explicit_bzero(open, strlen(open));
+	free(open);
+	if (r == 0)
+		r = ssm_ws_ping(ch->ws);
+	if (r != 0) {
+		ssm_ws_free(ch->ws);
+		ch->ws = NULL;
+		return r;
+	}
+	ch->dial_deadline = now_ms() + ch->s->o.connect_ms;
+	ch->next_ping = now_ms() + ch->s->o.ping_ms;
+	return 0;
+}
+
+static void
+schedule_resume(struct ssm_chan *ch, int64_t now)
+{
+	unsigned char rnd[2] = { 0, 0 };
+
+	if (ch->resume_delay == 0) {
+		(void)RAND_bytes(rnd, sizeof(rnd));
+		ch->resume_delay = 100 + (rnd[0] | rnd[1] << 8) % 100;
+	} else if ((ch->resume_delay *= 2) > RESUME_DELAY_MAX)
+		ch->resume_delay = RESUME_DELAY_MAX;
+	ch->resume_at = now + ch->resume_delay;
+	if (ch->resume_at > ch->resume_until)
+		ch->resume_at = ch->resume_until;
+}
+
+static void
+resume_give_up(struct ssm_chan *ch)
+{
+	ssm_chan_fail(ch, JC_ERR_CLOSED, "lost the connection to Session "
+	    "Manager (session %s) and could not resume it within %d s",
+	    ch->st.sid, ch->s->o.reconnect_ms / 1000);
+}
+
+static void
+chan_lost(struct ssm_chan *ch, const char *what)
+{
+	int64_t now = now_ms();
+	char reason[160] = "";
+	int code = 0;
+
+	if (ch->ws != NULL) {
+		ssm_ws_close_info(ch->ws, &code, reason, sizeof(reason));
+		ssm_ws_free(ch->ws);
+		ch->ws = NULL;
+	}
+	if (finished(ch))
+		return;
+	if (!ch->ws_ok) {
+		/* Never got through: resuming would fail the same way. */
+		ssm_chan_fail(ch, JC_ERR_UNREACHABLE, "session %s: the data "
+		    "channel did not open (%s%s%s)", ch->st.sid, what,
+		    reason[0] ? ": " : "", reason);
+		return;
+	}
+	if (ch->state != SSM_C_RESUMING) {
+		ch->resume_state = ch->state;
+		ch->state = SSM_C_RESUMING;
+	}
+	/* The budget runs from the first loss until a socket is open again. */
+	if (ch->resume_until == 0) {
+		ch->resume_until = now + ch->s->o.reconnect_ms;
+		ch->resume_delay = 0;
+	} else if (now >= ch->resume_until) {
+		resume_give_up(ch);
+		return;
+	}
+	if (code != 0)
+		ssm_log(JC_LOG_VERBOSE, "session %s: WebSocket lost (%s, close "
+		    "%d \"%s\"); resuming", ch->st.sid, what, code, reason);
+	else
+		ssm_log(JC_LOG_VERBOSE, "session %s: WebSocket lost (%s%s%s); "
+		    "resuming", ch->st.sid, what, reason[0] ? ": " : "",
+		    reason);
+	schedule_resume(ch, now);
+}
+
+static void
+resume_try(struct ssm_chan *ch)
+{
+	char why[256], *tok = NULL;
+	int64_t now;
+	size_t i;
+	int r;
+
+	ch->resume_at = 0;
+	r = ssm_api_resume(ch->st.sid, &tok);
+	now = now_ms();
+	if (r == JC_ERR_CLOSED) {
+		ssm_chan_fail(ch, JC_ERR_CLOSED, "session %s: Session Manager "
+		    "refused to resume it after the connection dropped",
+		    ch->st.sid);
+		return;
+	}
+	if (r == 0) {
+		explicit_bzero(ch->st.token, strlen(ch->st.token));
+		free(ch->st.token);
+		ch->st.token = tok;
+		/* The original StreamUrl, only the token is new. */
+		r = chan_dial(ch, why, sizeof(why));
+		if (r != 0)
+			ssm_log(JC_LOG_VERBOSE, "session %s: %s", ch->st.sid,
+			    why);
+	}
+	if (r != 0) {
+		if (now >= ch->resume_until) {
+			resume_give_up(ch);
+			return;
+		}
+		schedule_resume(ch, now);
+		return;
+	}
+	ch->state = ch->resume_state;
+	if (ch->state == SSM_C_OPENING)
+		ch->hs_deadline = now + ch->s->o.handshake_ms;
+	/* Same sequence state: everything unacked goes out again. */
+	for (i = 0; i < ch->tx.count; i++)
+		ch->tx.e[(ch->tx.head + i) % ch->tx.cap].sent = 0;
+	ch->resumes++;
+}
+
+/* ---- timers ------------------------------------------------------------------ */
+
+static int64_t
+resend_after(const struct ssm_chan *ch, const struct ssm_txent *e)
+{
+	int64_t t = ch->rto.rto << (e->attempts < 3 ? e->attempts : 3);
+
+	return t > RESEND_BACKOFF_MAX ? RESEND_BACKOFF_MAX : t;
+}
+
+static int64_t
+resend_tick(const struct ssm_chan *ch)
+{
+	int64_t t = ch->rto.rto / 2;
+
+	if (t < RESEND_TICK_MIN)
+		t = RESEND_TICK_MIN;
+	return t > RESEND_TICK_MAX ? RESEND_TICK_MAX : t;
+}
+
+static void
+resend(struct ssm_chan *ch, int64_t now)
+{
+	struct ssm_txent *e;
+	size_t i;
+	int burst = 0;
+
+	ch->next_resend = 0;
+	if (!ws_open(ch) || ch->paused || ch->tx.unacked == 0)
+		return;
+	for (i = 0; i < ch->tx.count && burst < RESEND_BURST; i++) {
+		e = &ch->tx.e[(ch->tx.head + i) % ch->tx.cap];
+		if (e->frame == NULL)
+			continue;
+		if (e->sent == 0) {
+			/* Queued while paused or disconnected. */
+			transmit(ch, e, now);
+			burst++;
+			continue;
+		}
+		if (now - e->sent <= resend_after(ch, e))
+			continue;
+		if (now - e->first > ch->s->o.give_up_ms) {
+			ssm_chan_fail(ch, JC_ERR_CLOSED, "session %s: no "
+			    "acknowledgement from the SSM agent for %d s; "
+			    "giving up", ch->st.sid,
+			    ch->s->o.give_up_ms / 1000);
+			return;
+		}
+		/* Same bytes, same MessageId; the send time moves on. */
+		e->attempts++;
+		ch->resent++;
+		transmit(ch, e, now);
+		burst++;
+	}
+	if (ch->tx.unacked > 0)
+		ch->next_resend = now + resend_tick(ch);
+}
+
+static void
+timers(struct ssm_chan *ch, int64_t now)
+{
+	if (ch->state == SSM_C_RESUMING) {
+		if (ch->resume_at > 0 && now >= ch->resume_at)
+			resume_try(ch);
+		return;
+	}
+	if (finished(ch))
+		return;
+	if (ch->ws != NULL && ssm_ws_state(ch->ws) == SSM_WS_UPGRADING &&
+	    now >= ch->dial_deadline) {
+		chan_lost(ch, "no WebSocket upgrade answer in time");
+		return;
+	}
+	if (ch->hs_deadline > 0 && now >= ch->hs_deadline) {
+		ssm_chan_fail(ch, JC_ERR_TIMEOUT, "session %s: no handshake "
+		    "from the SSM agent within %d s", ch->st.sid,
+		    ch->s->o.handshake_ms / 1000);
+		return;
+	}
+	if (ch->next_ping > 0 && now >= ch->next_ping && ws_open(ch)) {
+		(void)ssm_ws_ping(ch->ws);
+		ch->next_ping = now + ch->s->o.ping_ms;
+	}
+	if (ch->tx.unacked > 0 && (ch->next_resend == 0 ||
+	    now >= ch->next_resend))
+		resend(ch, now);
+}
+
+/* ---- the loop source -------------------------------------------------------- */
+
+static void
+chan_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
+{
+	struct ssm_chan *ch = arg;
+	short ev;
+
+	ch->ws_slot = -1;
+	if (ch->ws != NULL && ssm_ws_state(ch->ws) != SSM_WS_CLOSED) {
+		/*
+		 * Always read: acks must keep flowing while a local reader
+		 * is slow, or a client that writes before it reads would
+		 * deadlock.  A full reorder buffer drops without an ack.
+		 */
+		ev = ssm_ws_events(ch->ws);
+		if (ssm_ws_pending(ch->ws))
+			lower(deadline, now_ms());
+		ch->ws_slot = ssm_host->ps_add(ps, ssm_ws_fd(ch->ws), ev);
+		if (ssm_ws_state(ch->ws) == SSM_WS_UPGRADING)
+			lower(deadline, ch->dial_deadline);
+	}
+	if (ch->state == SSM_C_RESUMING)
+		lower(deadline, ch->resume_at);
+	else if (!finished(ch)) {
+		lower(deadline, ch->hs_deadline);
+		lower(deadline, ch->next_ping);
+		if (ch->tx.unacked > 0) {
+			if (ch->next_resend == 0)
+				ch->next_resend = now_ms() + resend_tick(ch);
+			lower(deadline, ch->next_resend);
+		}
+	}
+	if (ch->kind != SSM_K_EXEC)
+		ssm_port_prepare(ch, ps, deadline);
+}
+
+static void
+ws_io(struct ssm_chan *ch, short ev)
+{
+	int r, rx;
+
+	if (ch->ws == NULL)
+		return;
+	rx = (ev & (POLLIN | POLLHUP | POLLERR)) || ssm_ws_pending(ch->ws);
+	r = ssm_ws_run(ch->ws, rx);
+	if (r == 0 && ch->ws != NULL && ssm_ws_state(ch->ws) == SSM_WS_OPEN) {
+		ch->ws_ok = 1;
+		ch->resume_until = 0;
+	}
+	if (r != 0 && ch->ws != NULL)
+		chan_lost(ch, r == JC_ERR_CLOSED ? "closed by the peer" :
+		    r == JC_ERR_PROTO ? "protocol error" : "I/O error");
+}
+
+static void
+chan_dispatch(void *arg, struct jc_pollset *ps)
+{
+	struct ssm_chan *ch = arg;
+	short ev = 0;
+
+	ch->in_dispatch = 1;
+	if (ch->ws_slot >= 0)
+		ev = ssm_host->ps_revents(ps, ch->ws_slot);
+	ws_io(ch, ev);
+	if (ch->rx_blocked)
+		deliver_queue(ch);
+	if (ch->kind != SSM_K_EXEC)
+		ssm_port_dispatch(ch, ps);
+	timers(ch, now_ms());
+	/* Flush what this pass queued (acks, data, resends). */
+	if (ch->ws != NULL && ssm_ws_state(ch->ws) == SSM_WS_OPEN &&
+	    ssm_ws_backlog(ch->ws) > 0)
+		ws_io(ch, 0);
+	ch->in_dispatch = 0;
+}
+
+/* ---- open and free ------------------------------------------------------------ */
+
+int
+ssm_chan_open(struct ssm_sess *s, int kind, const char *doc,
+    const char *const *params, struct ssm_chan **out)
+{
+	struct ssm_chan *ch;
+	char why[256];
+	int r;
+
+	if ((ch = calloc(1, sizeof(*ch))) == NULL)
+		return JC_ERR_NOMEM;
+	ch->s = s;
+	ch->kind = kind;
+	ch->state = SSM_C_OPENING;
+	ch->status = -1;
+	ch->next_sid = 3;
+	ch->ws_slot = -1;
+	snprintf(ch->doc, sizeof(ch->doc), "%s", doc);
+	ssm_txq_init(&ch->tx, TXQ_MAX_SLOTS);
+	ssm_rto_init(&ch->rto);
+	if ((r = ssm_rxq_init(&ch->rx, RXQ_SLOTS, RXQ_BYTES)) != 0)
+		goto fail;
+	if ((r = ssm_sess_take_spare(s, doc, params, &ch->st)) != 0 &&
+	    (r = ssm_api_start(s->target, doc, params, &ch->st)) != 0)
+		goto fail;
+	if ((r = chan_dial(ch, why, sizeof(why))) != 0) {
+		ssm_log(JC_LOG_ERROR, "session %s: %s", ch->st.sid, why);
+		terminate_once(ch);
+		goto fail;
+	}
+	if ((ch->src = ssm_host->source_add(&chan_ops, ch)) == NULL) {
+		r = JC_ERR_NOMEM;
+		terminate_once(ch);
+		goto fail;
+	}
+	ch->opened = now_ms();
+	ch->hs_deadline = ch->opened + s->o.handshake_ms;
+	ch->next = s->chans;
+	s->chans = ch;
+	*out = ch;
+	return 0;
+ fail:
+	ssm_ws_free(ch->ws);
+	ssm_txq_free(&ch->tx);
+	ssm_rxq_free(&ch->rx);
+	ssm_start_clear(&ch->st);
+	free(ch);
+	return r;
+}
+
+/* Free what a finished channel holds, but not the struct. */
+void
+ssm_chan_release(struct ssm_chan *ch)
+{
+	unsigned char flag[4] = { 0, 0, 0, SSM_FLAG_TERMINATE };
+
+	if (ch->src != NULL) {
+		ssm_host->source_del(ch->src);
+		ch->src = NULL;
+	}
+	/* A port session is told to stop, as Ctrl-C does in the reference. */
+	if (ch->kind != SSM_K_EXEC && ch->state == SSM_C_READY &&
+	    ws_open(ch) && ssm_version_cmp(ch->hs.agent_version,
+	    "2.3.722.0") == 1 &&
+	    ssm_chan_send(ch, SSM_PT_FLAG, flag, sizeof(flag), 0) == 0)
+		(void)ssm_ws_run(ch->ws, 0);
+	if (ch->state != SSM_C_FAILED && ch->state != SSM_C_ENDED)
+		ch->state = SSM_C_ENDED;
+	terminate_once(ch);
+	ssm_ws_free(ch->ws);
+	ch->ws = NULL;
+	ssm_port_free_streams(ch);
+	ssm_txq_free(&ch->tx);
+	ssm_rxq_free(&ch->rx);
+}
+
+void
+ssm_chan_free(struct ssm_chan *ch)
+{
+	struct ssm_chan **pp;
+
+	if (ch == NULL)
+		return;
+	for (pp = &ch->s->chans; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == ch) {
+			*pp = ch->next;
+			break;
+		}
+	ssm_chan_release(ch);
+	ssm_start_clear(&ch->st);
+	free(ch->out);
+	free(ch->err);
+	free(ch);
+}

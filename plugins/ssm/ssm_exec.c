@@ -1,0 +1,209 @@
+/*
+ * ssm_exec.c - exec over AWS-StartNonInteractiveCommand: stdout arrives
+ * as Output (1), stderr as StdErr (11) and the exit status as ExitCode
+ * (12, "EXIT_CODE: n").
+ *
+ * The document has no stdin.  Input is carried in the command itself:
+ *   printf %s 'BASE64' | base64 -d | sh -c 'CMD'
+ * (base64 has no quote characters; CMD is single-quoted with ' -> '\'').
+ * Without input the command runs as sh -c 'CMD' </dev/null, so a command
+ * that reads stdin sees EOF instead of waiting for ever.  The agent runs
+ * the whole string as one argument of sh -c, which the kernel limits to
+ * 128 KiB; input is therefore capped at EXEC_IN_MAX.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "ssm.h"
+
+#define EXEC_IN_MAX	(64 * 1024)
+#define EXEC_DOC	"AWS-StartNonInteractiveCommand"
+
+/* Single-quote s for sh into out (room for 4 * strlen + 3). */
+static size_t
+sh_quote(char *out, const char *s)
+{
+	size_t o = 0;
+
+	out[o++] = '\'';
+	for (; *s != '\0'; s++) {
+		if (*s == '\'') {
+			memcpy(out + o, "'\\''", 4);
+			o += 4;
+		} else
+			out[o++] = *s;
+	}
+	out[o++] = '\'';
+	out[o] = '\0';
+	return o;
+}
+
+char *
+ssm_exec_command(const char *cmd, const void *in, size_t inlen)
+{
+	static const char pre[] = "printf %s '";
+	static const char mid[] = "' | base64 -d | sh -c ";
+	static const char none[] = "sh -c ";
+	static const char nul[] = " </dev/null";
+	size_t n, o = 0, b64;
+	char *s;
+
+	if (inlen > EXEC_IN_MAX)
+		return NULL;
+	b64 = in != NULL && inlen > 0 ? 4 * ((inlen + 2) / 3) : 0;
+	n = sizeof(pre) + sizeof(mid) + sizeof(nul) + b64 + 4 * strlen(cmd) +
+	    4;
+	if ((s = malloc(n)) == NULL)
+		return NULL;
+	if (b64 > 0) {
+		memcpy(s, pre, sizeof(pre) - 1);
+		o = sizeof(pre) - 1;
+		o += (size_t)EVP_EncodeBlock((unsigned char *)s + o, in,
+		    (int)inlen);
+		memcpy(s + o, mid, sizeof(mid) - 1);
+		o += sizeof(mid) - 1;
+		o += sh_quote(s + o, cmd);
+	} else {
+		memcpy(s, none, sizeof(none) - 1);
+		o = sizeof(none) - 1;
+		o += sh_quote(s + o, cmd);
+		memcpy(s + o, nul, sizeof(nul));
+	}
+	return s;
+}
+
+/* Append to a growing capture, up to JC_EXEC_MAX. */
+static int
+append(char **buf, size_t *len, size_t *cap, const unsigned char *p,
+    size_t n, int *truncated)
+{
+	size_t ncap;
+	char *nb;
+
+	if (*len + n > JC_EXEC_MAX) {
+		n = JC_EXEC_MAX - *len;
+		*truncated = 1;
+	}
+	if (*len + n + 1 > *cap) {
+		ncap = *cap ? *cap : 4096;
+		while (ncap < *len + n + 1)
+			ncap *= 2;
+		if ((nb = realloc(*buf, ncap)) == NULL)
+			return JC_ERR_NOMEM;
+		*buf = nb;
+		*cap = ncap;
+	}
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+long
+ssm_exec_deliver(struct ssm_chan *ch, uint32_t ptype, const unsigned char *p,
+    size_t n)
+{
+	int r = 0, code;
+
+	switch (ptype) {
+	case SSM_PT_OUTPUT:
+		r = append(&ch->out, &ch->outlen, &ch->outcap, p, n,
+		    &ch->truncated);
+		break;
+	case SSM_PT_STDERR:
+		r = append(&ch->err, &ch->errlen, &ch->errcap, p, n,
+		    &ch->truncated);
+		break;
+	case SSM_PT_EXITCODE:
+		if (ssm_exit_parse(p, n, &code) == 0) {
+			ch->status = code;
+			ch->got_exit = 1;
+			ch->done = 1;
+		} else
+			ssm_log(JC_LOG_DEBUG, "session %s: unreadable exit "
+			    "code", ch->st.sid);
+		break;
+	default:
+		ssm_log(JC_LOG_DEBUG, "session %s: payload type %u ignored",
+		    ch->st.sid, ptype);
+		break;
+	}
+	if (r != 0) {
+		ssm_chan_fail(ch, r, "session %s: out of memory", ch->st.sid);
+		return -1;
+	}
+	return (long)n;
+}
+
+static char *
+take(char **p, size_t len, size_t *outlen)
+{
+	char *s = *p;
+
+	if (s == NULL && (s = calloc(1, 1)) == NULL)
+		return NULL;
+	*p = NULL;
+	*outlen = len;
+	return s;
+}
+
+int
+ssm_exec_run(struct ssm_sess *s, const char *cmd, const void *in,
+    size_t inlen, int timeout_ms, struct jc_exec_result *res)
+{
+	const char *params[3] = { "command", NULL, NULL };
+	struct ssm_chan *ch = NULL;
+	char *command;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	res->status = -1;
+	if ((command = ssm_exec_command(cmd, in, inlen)) == NULL) {
+		if (inlen > EXEC_IN_MAX) {
+			ssm_log(JC_LOG_ERROR, "exec over SSM: %zu bytes of "
+			    "input is more than the %d a command can carry",
+			    inlen, EXEC_IN_MAX);
+			return JC_ERR_UNSUPPORTED;
+		}
+		return JC_ERR_NOMEM;
+	}
+	params[1] = command;
+	r = ssm_chan_open(s, SSM_K_EXEC, EXEC_DOC, params, &ch);
+	free(command);
+	if (r != 0)
+		return r;
+	r = ssm_host->loop_run(&ch->done, timeout_ms);
+	if (r == JC_ERR_TIMEOUT)
+		ssm_log(JC_LOG_ERROR, "session %s: the command did not finish "
+		    "within %d s", ch->st.sid, timeout_ms / 1000);
+	if (r == 0 && ch->state == SSM_C_FAILED)
+		r = ch->error;
+	if (r == 0) {
+		if ((res->out = take(&ch->out, ch->outlen, &res->outlen)) ==
+		    NULL ||
+		    (res->err = take(&ch->err, ch->errlen, &res->errlen)) ==
+		    NULL) {
+			ssm_exec_free(res);
+			r = JC_ERR_NOMEM;
+		} else {
+			res->status = ch->got_exit ? ch->status : -1;
+			res->truncated = ch->truncated;
+		}
+	}
+	ssm_chan_free(ch);
+	return r;
+}
+
+void
+ssm_exec_free(struct jc_exec_result *res)
+{
+	if (res == NULL)
+		return;
+	free(res->out);
+	free(res->err);
+	res->out = res->err = NULL;
+	res->outlen = res->errlen = 0;
+}

@@ -1,0 +1,619 @@
+/*
+ * ssm_port.c - port sessions: the local streams the core asked for, and
+ * how their bytes travel in a data channel.
+ *
+ *   mux   smux v1 (agent > 3.0.196.0, LocalPortForwarding): any number of
+ *         streams, ids 3, 5, 7 ..., PSH frames packed into data messages
+ *   basic one stream at a time; local EOF sends DisconnectToPort and the
+ *         next queued stream takes over
+ *   raw   one stream, no framing (AWS-StartSSHSession: ProxyCommand)
+ *
+ * Each stream is the plugin's end of a socketpair whose other end the
+ * core relays.  Local bytes are read straight into the payload of a new
+ * message, and only while the channel's window has room; agent bytes are
+ * written to the socket, buffered up to STREAM_BUF, and a full buffer
+ * makes the handler refuse the rest (the data channel then holds it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ssm.h"
+
+#define STREAM_BUF	(256 * 1024)	/* agent -> local, per stream */
+#define FIN_WAIT_MS	30000		/* mux: answer to our FIN */
+#define RAW_LINGER_MS	2000		/* raw: quiet time after local EOF */
+#define BUILD_MAX	256		/* messages built per pass */
+
+static int64_t
+now_ms(void)
+{
+	return ssm_host->now_ms();
+}
+
+static void
+lower(int64_t *deadline, int64_t t)
+{
+	if (t > 0 && (*deadline < 0 || t < *deadline))
+		*deadline = t;
+}
+
+static int
+ch_finished(const struct ssm_chan *ch)
+{
+	return ch->state == SSM_C_ENDED || ch->state == SSM_C_FAILED;
+}
+
+static struct ssm_stream *
+first_live(const struct ssm_chan *ch)
+{
+	struct ssm_stream *st;
+
+	for (st = ch->streams; st != NULL; st = st->next)
+		if (!st->dead)
+			return st;
+	return NULL;
+}
+
+static void
+stream_close(struct ssm_stream *st)
+{
+	if (st->dead)
+		return;
+	if (st->sp >= 0)
+		close(st->sp);
+	st->sp = -1;
+	jc_buf_free(&st->tosock);
+	st->dead = 1;
+	st->readable = 0;
+}
+
+/* The local side is gone for good: drop what it will never read. */
+static void
+stream_gone(struct ssm_stream *st)
+{
+	st->gone = 1;
+	st->local_eof = 1;
+	st->readable = 0;
+	if (st->eof_at == 0)
+		st->eof_at = now_ms();
+	jc_buf_free(&st->tosock);
+}
+
+static void
+stream_flush(struct ssm_stream *st)
+{
+	ssize_t n;
+
+	while (st->tosock.len > 0) {
+		n = send(st->sp, jc_buf_ptr(&st->tosock), st->tosock.len,
+		    MSG_NOSIGNAL);
+		if (n > 0) {
+			jc_buf_consume(&st->tosock, (size_t)n);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		stream_gone(st);
+		return;
+	}
+	jc_buf_shrink(&st->tosock);
+}
+
+/* Agent bytes for st: write through, buffer the rest.  Returns taken. */
+static size_t
+stream_take(struct ssm_stream *st, const unsigned char *p, size_t n)
+{
+	size_t taken = 0, k;
+	ssize_t w;
+
+	if (st->dead || st->gone)
+		return n;
+	if (st->tosock.len == 0) {
+		w = send(st->sp, p, n, MSG_NOSIGNAL);
+		if (w > 0)
+			taken = (size_t)w;
+		else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			stream_gone(st);
+			return n;
+		}
+	}
+	while (taken < n &&
+	    (k = jc_buf_put(&st->tosock, p + taken, n - taken)) > 0)
+		taken += k;
+	return taken;
+}
+
+int
+ssm_port_stream(struct ssm_chan *ch, int *fdp)
+{
+	struct ssm_stream *st, **pp;
+	int sv[2];
+
+	if (ch_finished(ch))
+		return JC_ERR_CLOSED;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return JC_ERR_IO;
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		return JC_ERR_NOMEM;
+	}
+	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	st->ch = ch;
+	st->sp = sv[0];
+	st->in_slot = -1;
+	jc_buf_init(&st->tosock, STREAM_BUF);
+	for (pp = &ch->streams; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = st;
+	ch->nstreams++;
+	*fdp = sv[1];
+	return 0;
+}
+
+static void
+activate(struct ssm_chan *ch, struct ssm_stream *st)
+{
+	st->syn_sent = 1;
+	if (!ch->said_accepted) {
+		ch->said_accepted = 1;
+		ssm_log(JC_LOG_DEBUG, "session %s: first connection",
+		    ch->st.sid);
+	}
+}
+
+/* ---- agent -> local ---------------------------------------------------------- */
+
+static struct ssm_stream *
+find_sid(const struct ssm_chan *ch, uint32_t sid)
+{
+	struct ssm_stream *st;
+
+	for (st = ch->streams; st != NULL; st = st->next)
+		if (!st->dead && st->syn_sent && st->sid == sid)
+			return st;
+	return NULL;
+}
+
+static long
+mux_deliver(struct ssm_chan *ch, const unsigned char *p, size_t n)
+{
+	struct ssm_smux_ev ev;
+	struct ssm_stream *st;
+	size_t off = 0, used, k;
+	int r;
+
+	while (off < n) {
+		r = ssm_smux_parse(&ch->smux, p + off, n - off, &ev, &used);
+		if (r < 0) {
+			ssm_chan_fail(ch, JC_ERR_PROTO, "session %s: invalid "
+			    "smux frame from the SSM agent", ch->st.sid);
+			return -1;
+		}
+		off += used;
+		if (r == 0)
+			break;
+		ch->last_frame = now_ms();
+		st = find_sid(ch, ev.sid);
+		switch (ev.cmd) {
+		case SMUX_PSH:
+			/* Bytes for a closed stream are discarded (smux). */
+			k = st != NULL && !st->remote_fin ?
+			    stream_take(st, ev.data, ev.len) : ev.len;
+			ssm_smux_took(&ch->smux, k);
+			off += k;
+			if (k < ev.len)
+				return (long)off;
+			break;
+		case SMUX_FIN:
+			if (st != NULL)
+				st->remote_fin = 1;
+			break;
+		default:
+			/* SYN from the server, NOP: nothing to do. */
+			break;
+		}
+	}
+	return (long)off;
+}
+
+static void
+on_flag(struct ssm_chan *ch, const unsigned char *p, size_t n)
+{
+	struct ssm_stream *st;
+	uint32_t code;
+
+	if (n != 4)
+		return;
+	code = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+	if (code != SSM_FLAG_CONNECT_ERROR) {
+		ssm_log(JC_LOG_DEBUG, "session %s: flag %u ignored",
+		    ch->st.sid, code);
+		return;
+	}
+	if (ch->connect_errors++ < 3)
+		ssm_log(JC_LOG_WARN, "the SSM agent on %s could not connect "
+		    "to %s:%u (ConnectToPortError): is anything listening "
+		    "there?", ch->s->target, ch->host[0] ? ch->host :
+		    "localhost", ch->port);
+	/* Basic mode: that connection is over.  Mux: a FIN follows. */
+	if (!ch->mux && (st = first_live(ch)) != NULL) {
+		st->fin_sent = 1;
+		stream_gone(st);
+		stream_close(st);
+	}
+}
+
+long
+ssm_port_deliver(struct ssm_chan *ch, uint32_t ptype, const unsigned char *p,
+    size_t n)
+{
+	struct ssm_stream *st;
+
+	if (ptype == SSM_PT_FLAG) {
+		on_flag(ch, p, n);
+		return (long)n;
+	}
+	if (ptype != SSM_PT_OUTPUT) {
+		ssm_log(JC_LOG_DEBUG, "session %s: payload type %u ignored",
+		    ch->st.sid, ptype);
+		return (long)n;
+	}
+	if (ch->mux)
+		return mux_deliver(ch, p, n);
+	/* Basic and raw: bytes belong to the current connection. */
+	if ((st = first_live(ch)) == NULL)
+		return 0;
+	if (!st->syn_sent)
+		activate(ch, st);
+	st->last_rx = now_ms();
+	return (long)stream_take(st, p, n);
+}
+
+/* ---- local -> agent ------------------------------------------------------------ */
+
+static unsigned char *
+frame_new(const struct ssm_chan *ch)
+{
+	return malloc(SSM_FRAME_HDR + ch->s->o.chunk);
+}
+
+static int
+nop_due(const struct ssm_chan *ch, int64_t now)
+{
+	return ch->mux && ch->keepalive && ch->next_nop > 0 &&
+	    now >= ch->next_nop;
+}
+
+static int
+mux_wants(const struct ssm_stream *st)
+{
+	return !st->dead && (!st->syn_sent ||
+	    (!st->fin_sent && (st->local_eof || st->gone)) ||
+	    (st->readable && !st->local_eof));
+}
+
+/* Pack SYN/FIN/NOP and PSH frames of several streams into one message. */
+static int
+mux_build(struct ssm_chan *ch, int64_t now)
+{
+	struct ssm_stream *st, *start;
+	unsigned char *frame, *pl;
+	size_t cap = ch->s->o.chunk, off = 0, want;
+	ssize_t n;
+	int any = nop_due(ch, now), full = 0, moved = 0;
+
+	start = ch->rr != NULL && !ch->rr->dead ? ch->rr : ch->streams;
+	for (st = ch->streams; st != NULL && !any; st = st->next)
+		any = mux_wants(st);
+	if (!any || (frame = frame_new(ch)) == NULL)
+		return 0;
+	pl = frame + SSM_FRAME_HDR;
+	if (nop_due(ch, now)) {
+		ssm_smux_hdr(pl, SMUX_NOP, 0, 0);
+		off += SMUX_HDR;
+		ch->next_nop = now + ch->s->o.keepalive_ms;
+	}
+	st = start;
+	while (st != NULL && !full) {
+		if (st->dead)
+			goto next;
+		if (!st->syn_sent) {
+			if (cap - off < SMUX_HDR) {
+				full = 1;
+				break;
+			}
+			st->sid = ch->next_sid;
+			ch->next_sid += 2;
+			ssm_smux_hdr(pl + off, SMUX_SYN, 0, st->sid);
+			off += SMUX_HDR;
+			activate(ch, st);
+		}
+		if (st->remote_fin && !st->local_eof) {
+			/* No half-close in smux: this stream is over. */
+			st->local_eof = 1;
+			st->readable = 0;
+			st->eof_at = now;
+		}
+		if (st->readable && !st->local_eof) {
+			if (cap - off <= SMUX_HDR) {
+				full = 1;
+				break;
+			}
+			want = cap - off - SMUX_HDR;
+			if (want > SMUX_MAX_PSH)
+				want = SMUX_MAX_PSH;
+			n = read(st->sp, pl + off + SMUX_HDR, want);
+			if (n > 0) {
+				ssm_smux_hdr(pl + off, SMUX_PSH, (uint16_t)n,
+				    st->sid);
+				off += SMUX_HDR + (size_t)n;
+				moved = 1;
+				if ((size_t)n < want)
+					st->readable = 0;
+			} else if (n == 0) {
+				st->local_eof = 1;
+				st->readable = 0;
+				st->eof_at = now;
+			} else if (errno == EAGAIN || errno == EINTR)
+				st->readable = 0;
+			else
+				stream_gone(st);
+		}
+		if (!st->fin_sent && (st->local_eof || st->gone)) {
+			if (cap - off < SMUX_HDR) {
+				full = 1;
+				break;
+			}
+			ssm_smux_hdr(pl + off, SMUX_FIN, 0, st->sid);
+			off += SMUX_HDR;
+			st->fin_sent = 1;
+		}
+ next:
+		st = st->next != NULL ? st->next : ch->streams;
+		if (st == start) {
+			/* Another round while bytes keep coming. */
+			if (!moved)
+				break;
+			moved = 0;
+		}
+	}
+	/* The next message starts with the next stream (fairness). */
+	if (full)
+		ch->rr = st;
+	else if (start != NULL)
+		ch->rr = start->next != NULL ? start->next : ch->streams;
+	if (off == 0) {
+		free(frame);
+		return 0;
+	}
+	return ssm_chan_send_frame(ch, frame, off, SSM_PT_OUTPUT) == 0;
+}
+
+/* Basic and raw: the first live stream is the connection. */
+static int
+plain_build(struct ssm_chan *ch, int64_t now)
+{
+	unsigned char flag[4] = { 0, 0, 0, SSM_FLAG_DISCONNECT };
+	struct ssm_stream *st = first_live(ch);
+	unsigned char *frame;
+	ssize_t n;
+
+	if (st == NULL)
+		return 0;
+	if (!st->syn_sent)
+		activate(ch, st);
+	if ((st->local_eof || st->gone) && !st->fin_sent) {
+		if (ch->raw)
+			return 0;	/* raw ends by linger (progress) */
+		st->fin_sent = 1;
+		stream_close(st);
+		return ssm_chan_send(ch, SSM_PT_FLAG, flag, sizeof(flag),
+		    1) == 0;
+	}
+	if (!st->readable || st->local_eof)
+		return 0;
+	if ((frame = frame_new(ch)) == NULL)
+		return 0;
+	n = read(st->sp, frame + SSM_FRAME_HDR, ch->s->o.chunk);
+	if (n > 0) {
+		if ((size_t)n < ch->s->o.chunk)
+			st->readable = 0;
+		return ssm_chan_send_frame(ch, frame, (size_t)n,
+		    SSM_PT_OUTPUT) == 0;
+	}
+	free(frame);
+	if (n == 0) {
+		st->local_eof = 1;
+		st->eof_at = now;
+		st->readable = 0;
+		return 1;	/* come back for the flag */
+	}
+	if (errno == EAGAIN || errno == EINTR)
+		st->readable = 0;
+	else
+		stream_gone(st);
+	return 1;
+}
+
+/* ---- per-stream endings ------------------------------------------------------------ */
+
+static void
+progress(struct ssm_chan *ch, struct ssm_stream *st, int64_t now)
+{
+	int drained = st->tosock.len == 0 && (ch->rx.count == 0 ||
+	    ssm_rxq_head(&ch->rx) == NULL);
+
+	if (st->dead)
+		return;
+	if (ch_finished(ch)) {
+		/* Deliver what arrived, then EOF. */
+		if (st->gone || drained)
+			stream_close(st);
+		return;
+	}
+	if (ch->mux) {
+		if (st->remote_fin && st->tosock.len == 0 && !st->shut) {
+			shutdown(st->sp, SHUT_WR);
+			st->shut = 1;
+		}
+		if (st->fin_sent && (st->gone || (st->remote_fin &&
+		    st->tosock.len == 0) || now - st->eof_at > FIN_WAIT_MS))
+			stream_close(st);
+		return;
+	}
+	if (ch->raw && (st->local_eof || st->gone) &&
+	    ch->tx.unacked_data == 0 && now - (st->last_rx > st->eof_at ?
+	    st->last_rx : st->eof_at) >= RAW_LINGER_MS)
+		stream_close(st);
+}
+
+static void
+reap(struct ssm_chan *ch)
+{
+	struct ssm_stream **pp, *st;
+
+	for (pp = &ch->streams; (st = *pp) != NULL;) {
+		if (st->dead) {
+			if (ch->rr == st)
+				ch->rr = st->next;
+			*pp = st->next;
+			free(st);
+			ch->nstreams--;
+		} else
+			pp = &st->next;
+	}
+}
+
+/* ---- loop hooks ------------------------------------------------------------------- */
+
+void
+ssm_port_ready(struct ssm_chan *ch)
+{
+	int64_t now = now_ms();
+
+	if (ch->mux)
+		ssm_log(JC_LOG_VERBOSE, "session %s: smux v1, keepalive %s",
+		    ch->st.sid, ch->keepalive ? "on" : "off");
+	else
+		ssm_log(JC_LOG_VERBOSE, "session %s: %s", ch->st.sid, ch->raw ?
+		    "raw stream" : "basic mode (one connection at a time)");
+	ch->last_frame = now;
+	if (ch->keepalive)
+		ch->next_nop = now + ch->s->o.keepalive_ms;
+}
+
+void
+ssm_port_prepare(struct ssm_chan *ch, struct jc_pollset *ps, int64_t *deadline)
+{
+	struct ssm_stream *st, *active = ch->mux ? NULL : first_live(ch);
+	int can = ssm_chan_can_send(ch), work = 0;
+	int64_t now = now_ms();
+	short ev;
+
+	for (st = ch->streams; st != NULL; st = st->next) {
+		st->in_slot = -1;
+		if (st->dead) {
+			work = 1;
+			continue;
+		}
+		ev = 0;
+		if (st->tosock.len > 0)
+			ev |= POLLOUT;
+		if (can && !st->local_eof && (ch->mux || st == active)) {
+			if (st->readable)
+				work = 1;
+			else
+				ev |= POLLIN;
+		}
+		if (can && ch->mux && mux_wants(st))
+			work = 1;
+		if (can && !ch->mux && st == active && (st->local_eof ||
+		    st->gone) && !st->fin_sent && !ch->raw)
+			work = 1;
+		if (ev != 0)
+			st->in_slot = ssm_host->ps_add(ps, st->sp, ev);
+		if (ch->mux && st->fin_sent)
+			lower(deadline, st->eof_at + FIN_WAIT_MS + 1);
+		if (ch->raw && st->local_eof)
+			lower(deadline, (st->last_rx > st->eof_at ?
+			    st->last_rx : st->eof_at) + RAW_LINGER_MS);
+		if (ch_finished(ch) || (st->remote_fin && st->tosock.len == 0))
+			work = 1;
+	}
+	if (ch->state == SSM_C_READY && ch->keepalive) {
+		lower(deadline, ch->next_nop);
+		lower(deadline, ch->last_frame + 3 * ch->s->o.keepalive_ms);
+	}
+	if (work)
+		lower(deadline, now);
+}
+
+void
+ssm_port_dispatch(struct ssm_chan *ch, struct jc_pollset *ps)
+{
+	struct ssm_stream *st;
+	int64_t now = now_ms();
+	short rev;
+	int i, room = 0;
+
+	for (st = ch->streams; st != NULL; st = st->next) {
+		if (st->dead || st->in_slot < 0)
+			continue;
+		rev = ssm_host->ps_revents(ps, st->in_slot);
+		if (rev & (POLLIN | POLLHUP | POLLERR))
+			st->readable = 1;
+		if (st->tosock.len > 0 && (rev & (POLLOUT | POLLHUP | POLLERR))) {
+			stream_flush(st);
+			room = 1;
+		}
+	}
+	if (room)
+		ssm_chan_kick(ch);
+	if (ch->state == SSM_C_READY && ch->keepalive &&
+	    now - ch->last_frame > 3 * ch->s->o.keepalive_ms) {
+		ssm_chan_fail(ch, JC_ERR_CLOSED, "session %s: nothing from "
+		    "the SSM agent for %d s (smux keepalive)", ch->st.sid,
+		    3 * ch->s->o.keepalive_ms / 1000);
+	}
+	for (i = 0; i < BUILD_MAX && ssm_chan_can_send(ch); i++)
+		if (!(ch->mux ? mux_build(ch, now) : plain_build(ch, now)))
+			break;
+	for (st = ch->streams; st != NULL; st = st->next)
+		progress(ch, st, now);
+	reap(ch);
+}
+
+void
+ssm_port_end(struct ssm_chan *ch)
+{
+	/* progress() closes each stream once its bytes are delivered. */
+	ch->next_nop = 0;
+}
+
+int
+ssm_port_busy(const struct ssm_chan *ch)
+{
+	return first_live(ch) != NULL;
+}
+
+void
+ssm_port_free_streams(struct ssm_chan *ch)
+{
+	struct ssm_stream *st;
+
+	while ((st = ch->streams) != NULL) {
+		ch->streams = st->next;
+		stream_close(st);
+		free(st);
+	}
+	ch->rr = NULL;
+	ch->nstreams = 0;
+}

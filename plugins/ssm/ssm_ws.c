@@ -1,0 +1,673 @@
+/*
+ * ssm_ws.c - a WebSocket client: libcurl connect-only for TCP, TLS and
+ * proxies (this libcurl has no ws:// support), our own HTTP upgrade, and
+ * wslay for framing.
+ *
+ * libcurl's curl_easy_perform() does the connect (bounded); everything
+ * after that is non-blocking and driven from the core loop.  Reads and
+ * writes go through two large local buffers so wslay's 4 KiB steps do
+ * not become 4 KiB system calls, and every read loop runs until the
+ * transport says "would block", so TLS never holds bytes poll() cannot
+ * see (unless the per-call budget ran out; ssm_ws_pending() then says so).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <wslay/wslay.h>
+
+#include "ssm.h"
+
+#define WS_INBUF	(256 * 1024)	/* transport -> wslay */
+#define WS_OUTBUF	(256 * 1024)	/* wslay -> transport */
+#define WS_RX_BUDGET	(4u << 20)	/* bytes read per ssm_ws_run */
+#define WS_HDR_MAX	16384		/* upgrade answer */
+#define WS_MAX_MSG	(64u << 20)	/* largest message accepted */
+#define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+struct ssm_ws {
+	CURL			*curl;		/* NULL with a caller transport */
+	struct ssm_ws_io	 io;
+	int			 fd;
+	int			 state;		/* SSM_WS_* */
+	wslay_event_context_ptr	 ctx;
+	ssm_ws_msg_fn		*on_msg;
+	void			*arg;
+	char			 key[32];	/* Sec-WebSocket-Key */
+	char			*req;		/* upgrade request */
+	size_t			 reqlen, reqoff;
+	char			*hdr;		/* upgrade answer so far */
+	size_t			 hdrlen;
+	unsigned char		*in;		/* read, not yet parsed */
+	size_t			 inoff, inlen;
+	unsigned char		*out;		/* framed, not yet written */
+	size_t			 outoff, outlen;
+	size_t			 budget;	/* rx bytes left this run */
+	int			 more;		/* budget ran out */
+	int			 eof;		/* transport EOF */
+	int			 ioerr;		/* transport error */
+	int			 close_code;
+	char			 close_reason[200];
+};
+
+/* ---- transports ------------------------------------------------------------ */
+
+static long
+curl_recv_fn(void *c, void *buf, size_t n)
+{
+	size_t got = 0;
+	CURLcode rc = curl_easy_recv(c, buf, n, &got);
+
+	if (rc == CURLE_AGAIN)
+		return -1;
+	if (rc != CURLE_OK)
+		return -2;
+	return (long)got;
+}
+
+static long
+curl_send_fn(void *c, const void *buf, size_t n)
+{
+	size_t sent = 0;
+	CURLcode rc = curl_easy_send(c, buf, n, &sent);
+
+	if (rc == CURLE_AGAIN)
+		return -1;
+	if (rc != CURLE_OK)
+		return -2;
+	return (long)sent;
+}
+
+/* ---- buffered I/O under wslay ------------------------------------------------ */
+
+/* Write buffered output until the transport would block. */
+static int
+flush_out(struct ssm_ws *ws)
+{
+	long n;
+
+	while (ws->outlen > 0) {
+		n = ws->io.send(ws->io.ctx, ws->out + ws->outoff, ws->outlen);
+		if (n == -1)
+			return 0;
+		if (n <= 0) {
+			ws->ioerr = 1;
+			return JC_ERR_IO;
+		}
+		ws->outoff += (size_t)n;
+		ws->outlen -= (size_t)n;
+	}
+	ws->outoff = 0;
+	return 0;
+}
+
+static ssize_t
+recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
+    void *user)
+{
+	struct ssm_ws *ws = user;
+	long n;
+
+	(void)flags;
+	if (ws->inlen == 0) {
+		if (ws->budget == 0) {
+			ws->more = 1;
+			wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+			return -1;
+		}
+		n = ws->io.recv(ws->io.ctx, ws->in, WS_INBUF);
+		if (n == -1) {
+			wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+			return -1;
+		}
+		if (n <= 0) {
+			if (n == 0)
+				ws->eof = 1;
+			else
+				ws->ioerr = 1;
+			wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+			return -1;
+		}
+		ws->inoff = 0;
+		ws->inlen = (size_t)n;
+		ws->budget = (size_t)n >= ws->budget ? 0 : ws->budget - (size_t)n;
+	}
+	if (len > ws->inlen)
+		len = ws->inlen;
+	memcpy(buf, ws->in + ws->inoff, len);
+	ws->inoff += len;
+	ws->inlen -= len;
+	return (ssize_t)len;
+}
+
+static ssize_t
+send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
+    int flags, void *user)
+{
+	struct ssm_ws *ws = user;
+	size_t room;
+
+	(void)flags;
+	if (ws->outoff + ws->outlen + len > WS_OUTBUF && ws->outoff > 0) {
+		memmove(ws->out, ws->out + ws->outoff, ws->outlen);
+		ws->outoff = 0;
+	}
+	room = WS_OUTBUF - (ws->outoff + ws->outlen);
+	if (room == 0) {
+		if (flush_out(ws) != 0) {
+			wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+			return -1;
+		}
+		if (ws->outlen > 0 && ws->outoff > 0) {
+			memmove(ws->out, ws->out + ws->outoff, ws->outlen);
+			ws->outoff = 0;
+		}
+		room = WS_OUTBUF - (ws->outoff + ws->outlen);
+		if (room == 0) {
+			wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+			return -1;
+		}
+	}
+	if (len > room)
+		len = room;
+	memcpy(ws->out + ws->outoff + ws->outlen, data, len);
+	ws->outlen += len;
+	return (ssize_t)len;
+}
+
+static int
+genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *user)
+{
+	(void)ctx;
+	(void)user;
+	return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
+}
+
+static void
+msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg
+    *a, void *user)
+{
+	struct ssm_ws *ws = user;
+	size_t n;
+
+	(void)ctx;
+	switch (a->opcode) {
+	case WSLAY_TEXT_FRAME:
+	case WSLAY_BINARY_FRAME:
+		if (ws->on_msg != NULL)
+			ws->on_msg(ws->arg, a->opcode == WSLAY_TEXT_FRAME,
+			    a->msg, a->msg_length);
+		break;
+	case WSLAY_CONNECTION_CLOSE:
+		ws->close_code = a->status_code;
+		n = a->msg_length > 2 ? a->msg_length - 2 : 0;
+		if (n >= sizeof(ws->close_reason))
+			n = sizeof(ws->close_reason) - 1;
+		if (n > 0)
+			memcpy(ws->close_reason, a->msg + 2, n);
+		ws->close_reason[n] = '\0';
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct wslay_event_callbacks ws_callbacks = {
+	recv_cb, send_cb, genmask_cb, NULL, NULL, NULL, msg_cb
+};
+
+/* ---- upgrade ------------------------------------------------------------------ */
+
+static void
+accept_value(const char *key, char out[32])
+{
+	unsigned char d[SHA_DIGEST_LENGTH];
+	char buf[64 + sizeof(WS_GUID)];
+
+	snprintf(buf, sizeof(buf), "%s%s", key, WS_GUID);
+	SHA1((const unsigned char *)buf, strlen(buf), d);
+	EVP_EncodeBlock((unsigned char *)out, d, (int)sizeof(d));
+}
+
+/* Does the comma-separated header value v (length n) hold token tok? */
+static int
+has_token(const char *v, size_t n, const char *tok)
+{
+	size_t tl = strlen(tok), i = 0, s, e;
+
+	while (i < n) {
+		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		s = i;
+		while (i < n && v[i] != ',')
+			i++;
+		e = i;
+		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+			e--;
+		if (e - s == tl && strncasecmp(v + s, tok, tl) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+ssm_ws_parse_upgrade(const char *buf, size_t len, const char *key,
+    size_t *hdrlen, char *why, size_t whylen)
+{
+	const char *end = NULL, *line, *eol, *colon, *v;
+	char want[32];
+	size_t i, vl;
+	int up = 0, conn = 0, acc = 0;
+
+	for (i = 0; i + 4 <= len; i++)
+		if (memcmp(buf + i, "\r\n\r\n", 4) == 0) {
+			end = buf + i;
+			break;
+		}
+	if (end == NULL) {
+		if (len >= WS_HDR_MAX) {
+			snprintf(why, whylen, "upgrade answer too long");
+			return JC_ERR_PROTO;
+		}
+		return 1;
+	}
+	eol = memchr(buf, '\r', (size_t)(end - buf) + 1);
+	if (eol == NULL || eol - buf < 12 || strncmp(buf, "HTTP/1.1 ", 9) != 0 ||
+	    strncmp(buf + 9, "101", 3) != 0 ||
+	    (eol - buf > 12 && buf[12] != ' ')) {
+		vl = eol != NULL ? (size_t)(eol - buf) : 0;
+		for (i = 0; i < vl; i++)
+			if (buf[i] < 0x20 || buf[i] > 0x7e)
+				break;
+		snprintf(why, whylen, "server answered \"%.*s\" instead of "
+		    "101 Switching Protocols", (int)(i > 80 ? 80 : i), buf);
+		return JC_ERR_PROTO;
+	}
+	accept_value(key, want);
+	for (line = eol + 2; line < end; line = eol + 2) {
+		eol = memchr(line, '\r', (size_t)(end - line) + 1);
+		if (eol == NULL || eol[1] != '\n')
+			break;
+		if ((colon = memchr(line, ':', (size_t)(eol - line))) == NULL)
+			continue;
+		v = colon + 1;
+		while (v < eol && (*v == ' ' || *v == '\t'))
+			v++;
+		vl = (size_t)(eol - v);
+		while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			vl--;
+#define HDR_IS(s) ((size_t)(colon - line) == sizeof(s) - 1 &&		\
+	strncasecmp(line, s, sizeof(s) - 1) == 0)
+		if (HDR_IS("Upgrade"))
+			up |= has_token(v, vl, "websocket");
+		else if (HDR_IS("Connection"))
+			conn |= has_token(v, vl, "upgrade");
+		else if (HDR_IS("Sec-WebSocket-Accept"))
+			acc = vl == strlen(want) && memcmp(v, want, vl) == 0;
+		else if (HDR_IS("Sec-WebSocket-Extensions") ||
+		    HDR_IS("Sec-WebSocket-Protocol")) {
+			snprintf(why, whylen, "server chose an extension or "
+			    "subprotocol that was not offered");
+			return JC_ERR_PROTO;
+		}
+#undef HDR_IS
+	}
+	if (!up || !conn || !acc) {
+		snprintf(why, whylen, "bad upgrade answer (%s)", !up ?
+		    "no Upgrade: websocket" : !conn ? "no Connection: upgrade" :
+		    "wrong Sec-WebSocket-Accept");
+		return JC_ERR_PROTO;
+	}
+	*hdrlen = (size_t)(end - buf) + 4;
+	return 0;
+}
+
+static int
+ws_init(struct ssm_ws *ws, const char *host, const char *path)
+{
+	unsigned char raw[16];
+	int n;
+
+	if ((ws->in = malloc(WS_INBUF)) == NULL ||
+	    (ws->out = malloc(WS_OUTBUF)) == NULL ||
+	    (ws->hdr = malloc(WS_HDR_MAX)) == NULL)
+		return JC_ERR_NOMEM;
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return JC_ERR_INTERNAL;
+	EVP_EncodeBlock((unsigned char *)ws->key, raw, sizeof(raw));
+	n = snprintf(NULL, 0, "GET %s HTTP/1.1\r\nHost: %s\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+	    "User-Agent: jconnect-ssm/" SSM_CLIENT_VERSION "\r\n\r\n",
+	    path, host, ws->key);
+	if (n < 0 || (ws->req = malloc((size_t)n + 1)) == NULL)
+		return JC_ERR_NOMEM;
+	snprintf(ws->req, (size_t)n + 1, "GET %s HTTP/1.1\r\nHost: %s\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+	    "User-Agent: jconnect-ssm/" SSM_CLIENT_VERSION "\r\n\r\n",
+	    path, host, ws->key);
+	ws->reqlen = (size_t)n;
+	if (wslay_event_context_client_init(&ws->ctx, &ws_callbacks, ws) != 0)
+		return JC_ERR_NOMEM;
+	wslay_event_config_set_max_recv_msg_length(ws->ctx, WS_MAX_MSG);
+	ws->state = SSM_WS_UPGRADING;
+	return 0;
+}
+
+int
+ssm_ws_new_io(const struct ssm_ws_io *io, int fd, const char *host,
+    const char *path, ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out)
+{
+	struct ssm_ws *ws;
+	int r;
+
+	if ((ws = calloc(1, sizeof(*ws))) == NULL)
+		return JC_ERR_NOMEM;
+	ws->io = *io;
+	ws->fd = fd;
+	ws->on_msg = on_msg;
+	ws->arg = arg;
+	if ((r = ws_init(ws, host, path)) != 0) {
+		ssm_ws_free(ws);
+		return r;
+	}
+	*out = ws;
+	return 0;
+}
+
+int
+ssm_ws_dial(const char *url, int timeout_ms, ssm_ws_msg_fn *on_msg, void *arg,
+    struct ssm_ws **out, char *why, size_t whylen)
+{
+	struct ssm_ws *ws = NULL;
+	CURLU *u = NULL;
+	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+	char *query = NULL, *hurl = NULL, hostport[300], *target = NULL;
+	curl_socket_t sock = CURL_SOCKET_BAD;
+	CURLcode rc;
+	size_t vl;
+	int r = JC_ERR_NOMEM, tls;
+
+	snprintf(why, whylen, "out of memory");
+	if ((u = curl_url()) == NULL)
+		goto out;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
+	    CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		snprintf(why, whylen, "bad StreamUrl");
+		r = JC_ERR_PROTO;
+		goto out;
+	}
+	if (strcmp(scheme, "wss") == 0 || strcmp(scheme, "https") == 0)
+		tls = 1;
+	else if (strcmp(scheme, "ws") == 0 || strcmp(scheme, "http") == 0)
+		tls = 0;
+	else {
+		snprintf(why, whylen, "StreamUrl scheme %.16s is not ws/wss",
+		    scheme);
+		r = JC_ERR_PROTO;
+		goto out;
+	}
+	curl_url_get(u, CURLUPART_PORT, &port, 0);
+	if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+		goto out;
+	curl_url_get(u, CURLUPART_QUERY, &query, 0);
+	if (port != NULL)
+		snprintf(hostport, sizeof(hostport), "%s:%s", host, port);
+	else
+		snprintf(hostport, sizeof(hostport), "%s", host);
+	vl = strlen(path) + (query ? strlen(query) + 1 : 0) + 1;
+	if ((target = malloc(vl)) == NULL)
+		goto out;
+	snprintf(target, vl, "%s%s%s", path, query ? "?" : "",
+	    query ? query : "");
+	if (curl_url_set(u, CURLUPART_SCHEME, tls ? "https" : "http", 0) !=
+	    CURLUE_OK || curl_url_get(u, CURLUPART_URL, &hurl, 0) != CURLUE_OK)
+		goto out;
+	if ((ws = calloc(1, sizeof(*ws))) == NULL ||
+	    (ws->curl = curl_easy_init()) == NULL)
+		goto out;
+	curl_easy_setopt(ws->curl, CURLOPT_URL, hurl);
+	curl_easy_setopt(ws->curl, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(ws->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(ws->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(ws->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(ws->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	/* A proxy from the environment must tunnel, not relay a GET. */
+	curl_easy_setopt(ws->curl, CURLOPT_HTTPPROXYTUNNEL, 1L);
+	curl_easy_setopt(ws->curl, CURLOPT_TCP_NODELAY, 1L);
+	if ((rc = curl_easy_perform(ws->curl)) != CURLE_OK) {
+		snprintf(why, whylen, "cannot connect to %s: %s", hostport,
+		    curl_easy_strerror(rc));
+		r = JC_ERR_UNREACHABLE;
+		goto out;
+	}
+	if (curl_easy_getinfo(ws->curl, CURLINFO_ACTIVESOCKET, &sock) !=
+	    CURLE_OK || sock == CURL_SOCKET_BAD) {
+		snprintf(why, whylen, "no socket after connecting");
+		r = JC_ERR_UNREACHABLE;
+		goto out;
+	}
+	ws->fd = (int)sock;
+	ws->io.recv = curl_recv_fn;
+	ws->io.send = curl_send_fn;
+	ws->io.ctx = ws->curl;
+	ws->on_msg = on_msg;
+	ws->arg = arg;
+	if ((r = ws_init(ws, hostport, target)) != 0)
+		goto out;
+	*out = ws;
+	ws = NULL;
+	why[0] = '\0';
+	r = 0;
+ out:
+	ssm_ws_free(ws);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_free(query);
+	curl_free(hurl);
+	free(target);
+	curl_url_cleanup(u);
+	return r;
+}
+
+void
+ssm_ws_free(struct ssm_ws *ws)
+{
+	if (ws == NULL)
+		return;
+	if (ws->ctx != NULL)
+		wslay_event_context_free(ws->ctx);
+	if (ws->curl != NULL)
+		curl_easy_cleanup(ws->curl);
+	free(ws->req);
+	free(ws->hdr);
+	free(ws->in);
+	free(ws->out);
+	free(ws);
+}
+
+int
+ssm_ws_fd(const struct ssm_ws *ws)
+{
+	return ws->fd;
+}
+
+int
+ssm_ws_state(const struct ssm_ws *ws)
+{
+	return ws->state;
+}
+
+short
+ssm_ws_events(const struct ssm_ws *ws)
+{
+	short ev = 0;
+
+	if (ws->state == SSM_WS_CLOSED)
+		return 0;
+	ev = POLLIN;
+	if (ws->reqoff < ws->reqlen || ws->outlen > 0)
+		ev |= POLLOUT;
+	return ev;
+}
+
+int
+ssm_ws_pending(const struct ssm_ws *ws)
+{
+	return ws->state != SSM_WS_CLOSED && (ws->more || ws->inlen > 0);
+}
+
+static int
+ws_fail(struct ssm_ws *ws, int r)
+{
+	ws->state = SSM_WS_CLOSED;
+	return r;
+}
+
+/* Send the request, read the 101; leftover bytes are the first frames. */
+static int
+upgrade_step(struct ssm_ws *ws)
+{
+	char why[160];
+	size_t hl = 0;
+	long n;
+	int r;
+
+	while (ws->reqoff < ws->reqlen) {
+		n = ws->io.send(ws->io.ctx, ws->req + ws->reqoff,
+		    ws->reqlen - ws->reqoff);
+		if (n == -1)
+			return 0;
+		if (n <= 0)
+			return ws_fail(ws, JC_ERR_IO);
+		ws->reqoff += (size_t)n;
+	}
+	for (;;) {
+		n = ws->io.recv(ws->io.ctx, ws->hdr + ws->hdrlen,
+		    WS_HDR_MAX - ws->hdrlen);
+		if (n == -1)
+			return 0;
+		if (n == 0) {
+			ws->eof = 1;
+			return ws_fail(ws, JC_ERR_CLOSED);
+		}
+		if (n < 0)
+			return ws_fail(ws, JC_ERR_IO);
+		ws->hdrlen += (size_t)n;
+		r = ssm_ws_parse_upgrade(ws->hdr, ws->hdrlen, ws->key, &hl, why,
+		    sizeof(why));
+		if (r < 0) {
+			ssm_log(JC_LOG_DEBUG, "WebSocket upgrade: %s", why);
+			snprintf(ws->close_reason, sizeof(ws->close_reason),
+			    "%s", why);
+			return ws_fail(ws, r);
+		}
+		if (r == 0)
+			break;
+	}
+	memcpy(ws->in, ws->hdr + hl, ws->hdrlen - hl);
+	ws->inoff = 0;
+	ws->inlen = ws->hdrlen - hl;
+	free(ws->hdr);
+	ws->hdr = NULL;
+	ws->state = SSM_WS_OPEN;
+	return 0;
+}
+
+int
+ssm_ws_run(struct ssm_ws *ws, int rx)
+{
+	int r;
+
+	if (ws->state == SSM_WS_CLOSED)
+		return JC_ERR_CLOSED;
+	if (ws->state == SSM_WS_UPGRADING) {
+		if ((r = upgrade_step(ws)) != 0)
+			return r;
+		if (ws->state != SSM_WS_OPEN)
+			return 0;
+	}
+	if (rx || ws->inlen > 0) {
+		ws->budget = WS_RX_BUDGET;
+		ws->more = 0;
+		if (wslay_event_recv(ws->ctx) != 0) {
+			if (ws->eof || wslay_event_get_close_received(ws->ctx))
+				return ws_fail(ws, JC_ERR_CLOSED);
+			return ws_fail(ws, ws->ioerr ? JC_ERR_IO :
+			    JC_ERR_PROTO);
+		}
+	}
+	if (wslay_event_want_write(ws->ctx) && wslay_event_send(ws->ctx) != 0)
+		return ws_fail(ws, JC_ERR_IO);
+	if (flush_out(ws) != 0)
+		return ws_fail(ws, JC_ERR_IO);
+	if (wslay_event_get_close_received(ws->ctx)) {
+		/* Our close answer is queued: one try to send it. */
+		if (wslay_event_want_write(ws->ctx))
+			(void)wslay_event_send(ws->ctx);
+		(void)flush_out(ws);
+		return ws_fail(ws, JC_ERR_CLOSED);
+	}
+	return 0;
+}
+
+int
+ssm_ws_send(struct ssm_ws *ws, int text, const void *p, size_t n)
+{
+	struct wslay_event_msg m;
+
+	if (ws->state == SSM_WS_CLOSED)
+		return JC_ERR_CLOSED;
+	m.opcode = text ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME;
+	m.msg = p;
+	m.msg_length = n;
+	switch (wslay_event_queue_msg(ws->ctx, &m)) {
+	case 0:
+		return 0;
+	case WSLAY_ERR_NOMEM:
+		return JC_ERR_NOMEM;
+	default:
+		return JC_ERR_CLOSED;
+	}
+}
+
+size_t
+ssm_ws_backlog(const struct ssm_ws *ws)
+{
+	if (ws->ctx == NULL)
+		return ws->outlen;
+	return ws->outlen + wslay_event_get_queued_msg_length(ws->ctx);
+}
+
+int
+ssm_ws_ping(struct ssm_ws *ws)
+{
+	struct wslay_event_msg m;
+
+	if (ws->state == SSM_WS_CLOSED)
+		return JC_ERR_CLOSED;
+	m.opcode = WSLAY_PING;
+	m.msg = (const uint8_t *)"keepalive";
+	m.msg_length = 9;
+	return wslay_event_queue_msg(ws->ctx, &m) == 0 ? 0 : JC_ERR_NOMEM;
+}
+
+void
+ssm_ws_close_info(const struct ssm_ws *ws, int *code, char *reason, size_t n)
+{
+	*code = ws->close_code;
+	snprintf(reason, n, "%s", ws->close_reason);
+}
