@@ -343,14 +343,15 @@ user_ok(const char *u)
 
 /*
  * Run a script (prelude + common + body) in the remote login shell,
- * through sudo when run_as is set.  The script travels on stdin.
+ * through sudo when run_as is set and is not the session's user.  The
+ * script travels on stdin.
  */
 static int
 run_script(const struct jc_plugin *p, struct jc_sess *s, const char *run_as,
     struct sb *script, int timeout_ms, const char *what,
     struct jc_exec_result *res)
 {
-	char cmd[128];
+	char cmd[256];
 	int r;
 
 	if (script->err)
@@ -361,7 +362,10 @@ run_script(const struct jc_plugin *p, struct jc_sess *s, const char *run_as,
 			    "not a user name", run_as);
 			return JC_ERR_USAGE;
 		}
-		snprintf(cmd, sizeof(cmd), "sudo -n -u %s -i sh -s", run_as);
+		/* No sudo when the session already runs as that user. */
+		snprintf(cmd, sizeof(cmd), "if [ \"$(id -un)\" = %s ]; then "
+		    "exec sh -s; else exec sudo -n -u %s -i sh -s; fi", run_as,
+		    run_as);
 	} else
 		snprintf(cmd, sizeof(cmd), "sh -s");
 	memset(res, 0, sizeof(*res));

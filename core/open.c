@@ -261,6 +261,10 @@ reconnect(struct tunnel *tn)
 	jc_fwd_set_dest(tn->fwd, host, (uint16_t)port);
 	jc_fwd_set_session(tn->fwd, tn->a.p, tn->a.s);
 	tn->lost = 0;
+	/* The server may have restarted: check it again, as at start. */
+	if (tn->jupyter &&
+	    (r = jc_jupyter_verify(tn->lport, &tn->j, VERIFY_MS)) != 0)
+		return r;
 	snprintf(old, sizeof(old), "%s", tn->url);
 	build_url(tn);
 	if (strcmp(old, tn->url) != 0) {

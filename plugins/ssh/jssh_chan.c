@@ -187,7 +187,10 @@ chan_open_step(struct jssh_chan *c)
 	int rc;
 
 	if (c->state == CH_OPENING) {
-		if (c->kind == CH_STREAM)
+		if (c->kind == CH_STREAM && c->port == 0)	/* Unix socket */
+			rc = ssh_channel_open_forward_unix(c->ch, c->host,
+			    "127.0.0.1", 0);
+		else if (c->kind == CH_STREAM)
 			rc = ssh_channel_open_forward(c->ch, c->host, c->port,
 			    "127.0.0.1", 0);
 		else

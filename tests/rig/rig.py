@@ -153,7 +153,7 @@ class Rig:
         argv = ["/usr/bin/jupyter", kind, "--no-browser", "--ip=127.0.0.1",
                 "--port=%d" % port, "--port-retries=0"]
         argv.append(("--notebook-dir=%s" if kind == "notebook"
-                     else "--root_dir=%s") % root)
+                     else "--ServerApp.root_dir=%s") % root)
         if os.geteuid() == 0:
             argv.append("--allow-root")
         if a.base_url:
