@@ -242,7 +242,10 @@ sys.exit(0 if any("NextToken" in x["params"] for x in r) else 1)' "$T/plain/requ
 
 # ---- the rig's default scenario ----------------------------------------------------
 unset AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-rig_start aws
+rig_start agent aws
 finds "rig default scenario: demo-stack" i-0123456789abcdef0 demo-stack
-check "  ... reached by SSH at localhost (no agent running)" sh -c \
-    "test '$(field via)' = ssh && grep -q '\"host\":\"localhost\"' '$T/out'"
+check "  ... with the fake agent running: SSM" sh -c \
+    "test '$(field via)' = ssm && grep -q '\"host\":\"localhost\"' '$T/out'"
+res --via ssh demo-stack
+check "  ... --via ssh: SSH to localhost" sh -c \
+    "test $st = 0 && test '$(field via)' = ssh && test '$(field public_dns)' = localhost"
