@@ -332,8 +332,10 @@ process_creds(const char *profile, const char *cmd, struct jc_aws_creds *c,
 	}
 	if (pid == 0) {
 		/* stdin and stdout may be relayed bytes (proxy): keep out. */
-		if ((devnull = open("/dev/null", O_RDONLY)) >= 0)
+		if ((devnull = open("/dev/null", O_RDONLY)) > 0) {
 			dup2(devnull, 0);
+			close(devnull);
+		}
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
@@ -345,7 +347,7 @@ process_creds(const char *profile, const char *cmd, struct jc_aws_creds *c,
 	end = jc_now_ms() + (int64_t)process_timeout_s() * 1000;
 	for (;;) {
 		if ((left = (int)(end - jc_now_ms())) <= 0) {
-			kill(pid, SIGTERM);
+			kill(pid, SIGKILL);
 			r = fail(err, JC_ERR_AWS_AUTH, "credential_process of "
 			    "profile %s did not finish within %d s", profile,
 			    process_timeout_s());
@@ -353,16 +355,16 @@ process_creds(const char *profile, const char *cmd, struct jc_aws_creds *c,
 		}
 		pfd.fd = fds[0];
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, left) < 0) {
-			if (errno == EINTR && jc_loop_stopping()) {
-				kill(pid, SIGTERM);
+		if ((n = poll(&pfd, 1, left)) <= 0) {
+			if (n < 0 && errno == EINTR && jc_loop_stopping()) {
+				kill(pid, SIGKILL);
 				r = JC_ERR_INTR;
 				goto out;
 			}
 			continue;
 		}
 		if (len == PROCESS_OUT_MAX) {
-			kill(pid, SIGTERM);
+			kill(pid, SIGKILL);
 			r = fail(err, JC_ERR_AWS_AUTH, "credential_process of "
 			    "profile %s printed more than %u bytes", profile,
 			    PROCESS_OUT_MAX);

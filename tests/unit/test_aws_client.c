@@ -20,6 +20,7 @@
 
 #include "aws.h"
 #include "aws_int.h"
+#include "config.h"
 #include "jc_plugin.h"
 #include "log.h"
 
@@ -87,6 +88,7 @@ group_setup(void **state)
 	    "\"2001-01-01T00:00:00Z\"}' ;;\n"
 	    "fail) echo 'token expired, run aws sso login' >&2; exit 3 ;;\n"
 	    "junk) echo 'hello' ;;\n"
+	    "slow) sleep 3 ;;\n"
 	    "esac\n", 0700);
 	snprintf(cfg, sizeof(cfg),
 	    "[default]\n"
@@ -102,6 +104,8 @@ group_setup(void **state)
 	    "credential_process = %s/proc.sh fail\n"
 	    "[profile proc-junk]\n"
 	    "credential_process = %s/proc.sh junk\n"
+	    "[profile proc-slow]\n"
+	    "credential_process = %s/proc.sh slow\n"
 	    "[profile mfa]\n"
 	    "role_arn = arn:aws:iam::123456789012:role/r\n"
 	    "source_profile = dev\n"
@@ -121,7 +125,7 @@ group_setup(void **state)
 	    "[profile nothing]\n"
 	    "region = sa-east-1\n"
 	    "[profile badregion]\n"
-	    "region = us east\n", dir, dir, dir, dir);
+	    "region = us east\n", dir, dir, dir, dir, dir);
 	put(cfgpath, cfg, 0600);
 	return 0;
 }
@@ -248,6 +252,7 @@ test_chain(void **state)
 {
 	struct jc_aws_error err;
 	struct jc_aws_creds c;
+	time_t t0;
 	size_t i;
 	int r;
 
@@ -286,6 +291,15 @@ test_chain(void **state)
 			fail_msg("case %zu: source \"%s\"", i, c.source);
 		jc_aws_creds_clear(&c);
 	}
+	/* a credential_process that hangs is killed after the timeout */
+	clean_env();
+	assert_int_equal(jc_config_set_option(
+	    "aws.credential_process_timeout=1"), 0);
+	assert_int_equal(jc_aws_setup("proc-slow", NULL), 0);
+	t0 = time(NULL);
+	assert_int_equal(jc_aws_creds_chain(&c, &err), JC_ERR_AWS_AUTH);
+	assert_true(time(NULL) - t0 < 5);
+	assert_non_null(strstr(err.message, "did not finish within 1 s"));
 	/* nothing anywhere */
 	clean_env();
 	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
