@@ -60,7 +60,7 @@ else
 	not_ok "after an sshd restart the same port works again"
 	show "$XDG_STATE_HOME/jconnect/$SSH_TARGET.log"
 fi
-check "the supervisor logged the reconnect" \
+check "the supervisor logged the reconnect" wait_for 10 \
     grep -q reconnected "$XDG_STATE_HOME/jconnect/$SSH_TARGET.log"
 check "the log holds no token" \
     sh -c "! grep -q '$token' '$XDG_STATE_HOME/jconnect/$SSH_TARGET.log'"
@@ -68,7 +68,7 @@ check "the log holds no token" \
 # A real Makefile: URL := $(shell jconnect url ...), curl, jconnect stop.
 cat >"$T/Makefile" <<MK
 URL := \$(shell $JC url $A $SSH_TARGET)
-BASE := \$(firstword \$(subst ?, ,\$(URL)))
+BASE := \$(dir \$(URL))
 TOKEN := \$(lastword \$(subst =, ,\$(URL)))
 
 status:

@@ -38,7 +38,7 @@ if wait_for 15 api; then
 else
 	not_ok "same local port works again after the cut"; show "$T/err"
 fi
-check "jconnect said it reconnected" grep -q 'reconnected; still on 127.0.0.1:'"$lp" "$T/err"
+check "jconnect said it reconnected" wait_for 10 grep -q 'reconnected; still on 127.0.0.1:'"$lp" "$T/err"
 curl -s -m 30 -o "$T/dl2" "http://127.0.0.1:$lp/files/big.bin?token=$token"
 check "a full 20 MB download after the reconnect is byte-exact" \
     test "$(sha256sum <"$T/dl2" | cut -d' ' -f1)" = "$want"
