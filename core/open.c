@@ -242,9 +242,19 @@ reconnect(struct tunnel *tn)
 	for (;;) {
 		jc_warn("connection lost; reconnecting (%s)",
 		    jc_access_describe(&tn->a));
-		r = connect_and_find(tn);
-		if (r == 0)
-			break;
+		if ((r = connect_and_find(tn)) == 0) {
+			dest(tn, &host, &port);
+			jc_fwd_set_dest(tn->fwd, host, (uint16_t)port);
+			jc_fwd_set_session(tn->fwd, tn->a.p, tn->a.s);
+			/* The server may have restarted: check it again. */
+			if (!tn->jupyter || (r = jc_jupyter_verify(tn->lport,
+			    &tn->j, VERIFY_MS)) == 0)
+				break;
+			/* Refused by a live server: that is final (exit 7). */
+			if (tn->a.p->status(tn->a.s) == 0 || r == JC_ERR_INTR)
+				return r;
+			jc_fwd_set_session(tn->fwd, NULL, NULL);
+		}
 		jc_access_disconnect(&tn->a);
 		if (r == JC_ERR_HOSTKEY || r == JC_ERR_INTR)
 			return r;
@@ -257,14 +267,7 @@ reconnect(struct tunnel *tn)
 			return r;
 		delay = delay * 2 > 10000 ? 10000 : delay * 2;
 	}
-	dest(tn, &host, &port);
-	jc_fwd_set_dest(tn->fwd, host, (uint16_t)port);
-	jc_fwd_set_session(tn->fwd, tn->a.p, tn->a.s);
 	tn->lost = 0;
-	/* The server may have restarted: check it again, as at start. */
-	if (tn->jupyter &&
-	    (r = jc_jupyter_verify(tn->lport, &tn->j, VERIFY_MS)) != 0)
-		return r;
 	snprintf(old, sizeof(old), "%s", tn->url);
 	build_url(tn);
 	if (strcmp(old, tn->url) != 0) {
