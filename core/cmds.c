@@ -193,8 +193,12 @@ jc_cmd_resolve(int argc, char **argv)
 			    a.inst.private_ip);
 			cJSON_AddStringToObject(o, "platform", a.inst.platform);
 			cJSON_AddStringToObject(o, "region", a.inst.region);
+			cJSON_AddBoolToObject(o, "ssm_managed",
+			    a.inst.ssm_managed);
 			cJSON_AddBoolToObject(o, "ssm_online",
 			    a.inst.ssm_online);
+			cJSON_AddStringToObject(o, "agent_version",
+			    a.inst.agent_version);
 		}
 		cJSON_AddStringToObject(o, "host", a.host);
 		cJSON_AddStringToObject(o, "user", a.user);
