@@ -421,6 +421,18 @@ on_closed(struct ssm_chan *ch, const struct ssm_msg *m)
 		return;
 	if (ssm_closed_parse(m->payload, m->plen, out, sizeof(out)) != 0)
 		out[0] = '\0';
+	if (ch->kind == SSM_K_RAW && ch->rx_bytes == 0) {
+		/*
+		 * A raw stream (ssh ProxyCommand) that ends before the far
+		 * side said a word never reached it: SSH servers speak
+		 * first.  That is a failure, not a clean end.
+		 */
+		ssm_chan_fail(ch, JC_ERR_UNREACHABLE, "the SSM agent on %s "
+		    "could not reach port %u there (session %s ended: %s)",
+		    ch->s->target, ch->port, ch->st.sid, out[0] ? out :
+		    "no reason given");
+		return;
+	}
 	if (out[0] != '\0')
 		snprintf(ch->why, sizeof(ch->why), "%s", out);
 	else

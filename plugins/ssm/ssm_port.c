@@ -274,6 +274,7 @@ ssm_port_deliver(struct ssm_chan *ch, uint32_t ptype, const unsigned char *p,
 	if (!st->syn_sent)
 		activate(ch, st);
 	st->last_rx = now_ms();
+	ch->rx_bytes += n;
 	return (long)stream_take(st, p, n);
 }
 

@@ -4,6 +4,8 @@ Manager data channel, on 127.0.0.1, for jconnect's tests.
 
   fake_agent.py --port N --state DIR [--agent-version V] [--faults FILE]
                 [--lenient]
+  fake_agent.py --state DIR --report sessions DOC | terminated |
+                violations | stat NAME | mode MODE
 
 Serves ws://127.0.0.1:N/v1/data-channel/<SessionId>?role=publish_subscribe.
 Sessions are created by the fake AWS (StartSession writes
@@ -1138,11 +1140,62 @@ async def main():
         await watcher()
 
 
+def report(what):
+    """Answer a test's question about DIR; the exit status is the answer
+    for checks, numbers are printed."""
+    def stats():
+        try:
+            with open(os.path.join(STATE, "agent-stats.json")) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
+    def records():
+        out = []
+        for fn in sorted(os.listdir(os.path.join(STATE, "sessions"))):
+            if fn.endswith(".json"):
+                with open(os.path.join(STATE, "sessions", fn)) as f:
+                    out.append(json.load(f))
+        return out
+
+    cmd, arg = what[0], (what[1] if len(what) > 1 else None)
+    if cmd == "sessions":          # sessions started for document ARG
+        print(sum(r.get("DocumentName") == arg for r in records()))
+    elif cmd == "terminated":      # every session was terminated
+        left = [r["SessionId"] for r in records()
+                if r.get("Status") != "Terminated"]
+        for sid in left:
+            print("# not terminated:", sid)
+        return 1 if left else 0
+    elif cmd == "violations":      # none recorded
+        try:
+            with open(os.path.join(STATE, "violations.log")) as f:
+                v = f.read()
+        except OSError:
+            v = ""
+        for line in v.splitlines():
+            print("#", line)
+        return 1 if v.strip() else 0
+    elif cmd == "stat":            # counter ARG summed over sessions
+        print(sum(v.get(arg) or 0 for v in stats().values()
+                  if isinstance(v.get(arg), (int, float))))
+    elif cmd == "mode":            # some session ran in mode ARG
+        return 0 if any(v.get("mode") == arg
+                        for v in stats().values()) else 1
+    else:
+        print("fake_agent: unknown report %r" % cmd, file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--port", type=int)
     ap.add_argument("--state", required=True)
+    ap.add_argument("--report", nargs="+", metavar="WHAT",
+                    help="sessions DOC | terminated | violations | "
+                    "stat NAME | mode MODE (for tests; no server)")
     ap.add_argument("--agent-version", default="3.3.40.0")
     ap.add_argument("--faults")
     ap.add_argument("--lenient", action="store_true",
@@ -1150,6 +1203,10 @@ if __name__ == "__main__":
     ARGS = ap.parse_args()
     STATE = os.path.abspath(ARGS.state)
     os.makedirs(os.path.join(STATE, "sessions"), exist_ok=True)
+    if ARGS.report:
+        sys.exit(report(ARGS.report))
+    if ARGS.port is None:
+        ap.error("--port is required to serve")
     try:
         asyncio.run(main())
     except KeyboardInterrupt:
