@@ -26,11 +26,14 @@ url=$(head -n1 "$T/out")
 token=${url##*token=}
 api() { curl -fsS -m 3 -H "Authorization: token $token" "http://127.0.0.1:$lp/api/status" -o /dev/null; }
 
-# Cut the SSH connection in the middle of a download.
-(sleep 0.3; echo cut >"$T/ctl"; sleep 0.3; echo pass >"$T/ctl") &
-curl -s -m 20 --limit-rate 10M -o "$T/dl1" \
-    "http://127.0.0.1:$lp/files/big.bin?token=$token"
-wait $!
+# Cut the SSH connection in the middle of a download (once 2 MB arrived).
+size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+curl -s -m 30 --limit-rate 5M -o "$T/dl1" \
+    "http://127.0.0.1:$lp/files/big.bin?token=$token" &
+dl=$!
+wait_for 20 test "$(size "$T/dl1")" -gt 2000000
+echo cut >"$T/ctl"; sleep 0.3; echo pass >"$T/ctl"
+wait "$dl"
 check "the cut download is not reported as complete" \
     sh -c "test \"\$(sha256sum <'$T/dl1' | cut -d' ' -f1)\" != '$want'"
 if wait_for 15 api; then
