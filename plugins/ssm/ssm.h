@@ -72,6 +72,9 @@ struct ssm_msg {
  * or JC_ERR_PROTO (the frame must then be dropped without an ack).
  */
 int	ssm_msg_decode(const void *frame, size_t len, struct ssm_msg *m);
+/* The same in two steps: every check but the digest, then the digest. */
+int	ssm_msg_decode_hdr(const void *frame, size_t len, struct ssm_msg *m);
+int	ssm_msg_check_digest(const struct ssm_msg *m);
 
 /*
  * Fill the 120-byte header of frame, whose plen payload bytes already sit
@@ -353,6 +356,12 @@ int	ssm_ws_run(struct ssm_ws *, int rx);
 
 /* Queue one message (copied).  Returns 0 or JC_ERR_NOMEM / _CLOSED. */
 int	ssm_ws_send(struct ssm_ws *, int text, const void *p, size_t n);
+/*
+ * Write what is framed now, without waiting for the next ssm_ws_run (acks
+ * must not wait behind a long read).  A write error closes the socket;
+ * the next ssm_ws_run reports it.
+ */
+void	ssm_ws_flush(struct ssm_ws *);
 /* Bytes queued but not yet written to the socket. */
 size_t	ssm_ws_backlog(const struct ssm_ws *);
 /* Queue a ping with payload "keepalive". */

@@ -147,8 +147,30 @@ trim_char(unsigned char c)
 int
 ssm_msg_decode(const void *frame, size_t len, struct ssm_msg *m)
 {
-	const unsigned char *f = frame;
+	int r;
+
+	if ((r = ssm_msg_decode_hdr(frame, len, m)) != 0)
+		return r;
+	return ssm_msg_check_digest(m);
+}
+
+int
+ssm_msg_check_digest(const struct ssm_msg *m)
+{
 	unsigned char d[SHA256_DIGEST_LENGTH];
+
+	/* The reference skips every check for these two. */
+	if (strcmp(m->type, SSM_MT_START_PUB) == 0 ||
+	    strcmp(m->type, SSM_MT_PAUSE_PUB) == 0 || m->plen == 0)
+		return 0;
+	SHA256(m->payload, m->plen, d);
+	return memcmp(d, m->digest, sizeof(d)) == 0 ? 0 : JC_ERR_PROTO;
+}
+
+int
+ssm_msg_decode_hdr(const void *frame, size_t len, struct ssm_msg *m)
+{
+	const unsigned char *f = frame;
 	size_t a = 0, b = SSM_TYPE_LEN, i;
 
 	memset(m, 0, sizeof(*m));
@@ -184,11 +206,6 @@ ssm_msg_decode(const void *frame, size_t len, struct ssm_msg *m)
 		return 0;
 	if (m->type[0] == '\0' || m->created == 0)
 		return JC_ERR_PROTO;
-	if (m->plen > 0) {
-		SHA256(m->payload, m->plen, d);
-		if (memcmp(d, m->digest, sizeof(d)) != 0)
-			return JC_ERR_PROTO;
-	}
 	return 0;
 }
 

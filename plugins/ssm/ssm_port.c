@@ -29,6 +29,7 @@
 #define FIN_WAIT_MS	30000		/* mux: answer to our FIN */
 #define RAW_LINGER_MS	2000		/* raw: quiet time after local EOF */
 #define BUILD_MAX	256		/* messages built per pass */
+#define SOCK_BUF	(512 * 1024)	/* socketpair send buffers */
 
 static int64_t
 now_ms(void)
@@ -133,7 +134,7 @@ int
 ssm_port_stream(struct ssm_chan *ch, int *fdp)
 {
 	struct ssm_stream *st, **pp;
-	int sv[2];
+	int sv[2], sockbuf = SOCK_BUF;
 
 	if (ch_finished(ch))
 		return JC_ERR_CLOSED;
@@ -145,6 +146,9 @@ ssm_port_stream(struct ssm_chan *ch, int *fdp)
 		return JC_ERR_NOMEM;
 	}
 	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	/* Fewer, larger hand-overs between us and the core's relay. */
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sockbuf, sizeof(sockbuf));
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sockbuf, sizeof(sockbuf));
 	st->ch = ch;
 	st->sp = sv[0];
 	st->in_slot = -1;

@@ -27,7 +27,7 @@
 #include "ssm.h"
 
 #define WS_INBUF	(256 * 1024)	/* transport -> wslay */
-#define WS_OUTBUF	(256 * 1024)	/* wslay -> transport */
+#define WS_OUTBUF	(512 * 1024)	/* frames -> transport */
 #define WS_RX_BUDGET	(4u << 20)	/* bytes read per ssm_ws_run */
 #define WS_HDR_MAX	16384		/* upgrade answer */
 #define WS_MAX_MSG	(64u << 20)	/* largest message accepted */
@@ -50,6 +50,11 @@ struct ssm_ws {
 	size_t			 inoff, inlen;
 	unsigned char		*out;		/* framed, not yet written */
 	size_t			 outoff, outlen;
+	unsigned char		*msg;		/* data message being received */
+	size_t			 msglen, msgcap;
+	int			 msgtext;	/* its first frame was text */
+	int			 in_data;	/* current frame is not control */
+	int			 too_big;	/* message over WS_MAX_MSG */
 	size_t			 budget;	/* rx bytes left this run */
 	int			 more;		/* budget ran out */
 	int			 eof;		/* transport EOF */
@@ -191,6 +196,56 @@ genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *user)
 	return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
 }
 
+/*
+ * Data frames are not buffered by wslay (no_buffering): their payload is
+ * gathered here, once, into a buffer that is reused for every message.
+ * Control frames still come whole through msg_cb.
+ */
+static void
+frame_start_cb(wslay_event_context_ptr ctx,
+    const struct wslay_event_on_frame_recv_start_arg *a, void *user)
+{
+	struct ssm_ws *ws = user;
+
+	(void)ctx;
+	ws->in_data = (a->opcode & 0x8) == 0;
+	if (!ws->in_data)
+		return;
+	if (a->opcode != WSLAY_CONTINUATION_FRAME) {
+		ws->msglen = 0;
+		ws->too_big = 0;
+		ws->msgtext = a->opcode == WSLAY_TEXT_FRAME;
+	}
+	if (a->payload_length > WS_MAX_MSG - ws->msglen)
+		ws->too_big = 1;
+}
+
+static void
+frame_chunk_cb(wslay_event_context_ptr ctx,
+    const struct wslay_event_on_frame_recv_chunk_arg *a, void *user)
+{
+	struct ssm_ws *ws = user;
+	unsigned char *n;
+	size_t cap;
+
+	(void)ctx;
+	if (!ws->in_data || ws->too_big || a->data_length == 0)
+		return;
+	if (ws->msglen + a->data_length > ws->msgcap) {
+		cap = ws->msgcap ? ws->msgcap : 65536;
+		while (cap < ws->msglen + a->data_length)
+			cap *= 2;
+		if ((n = realloc(ws->msg, cap)) == NULL) {
+			ws->too_big = 1;
+			return;
+		}
+		ws->msg = n;
+		ws->msgcap = cap;
+	}
+	memcpy(ws->msg + ws->msglen, a->data, a->data_length);
+	ws->msglen += a->data_length;
+}
+
 static void
 msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg
     *a, void *user)
@@ -202,9 +257,9 @@ msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg
 	switch (a->opcode) {
 	case WSLAY_TEXT_FRAME:
 	case WSLAY_BINARY_FRAME:
-		if (ws->on_msg != NULL)
-			ws->on_msg(ws->arg, a->opcode == WSLAY_TEXT_FRAME,
-			    a->msg, a->msg_length);
+		if (ws->on_msg != NULL && !ws->too_big)
+			ws->on_msg(ws->arg, ws->msgtext, ws->msg, ws->msglen);
+		ws->msglen = 0;
 		break;
 	case WSLAY_CONNECTION_CLOSE:
 		ws->close_code = a->status_code;
@@ -221,7 +276,8 @@ msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg
 }
 
 static const struct wslay_event_callbacks ws_callbacks = {
-	recv_cb, send_cb, genmask_cb, NULL, NULL, NULL, msg_cb
+	recv_cb, send_cb, genmask_cb, frame_start_cb, frame_chunk_cb, NULL,
+	msg_cb
 };
 
 /* ---- upgrade ------------------------------------------------------------------ */
@@ -359,6 +415,7 @@ ws_init(struct ssm_ws *ws, const char *host, const char *path)
 	if (wslay_event_context_client_init(&ws->ctx, &ws_callbacks, ws) != 0)
 		return JC_ERR_NOMEM;
 	wslay_event_config_set_max_recv_msg_length(ws->ctx, WS_MAX_MSG);
+	wslay_event_config_set_no_buffering(ws->ctx, 1);
 	ws->state = SSM_WS_UPGRADING;
 	return 0;
 }
@@ -496,6 +553,7 @@ ssm_ws_free(struct ssm_ws *ws)
 	free(ws->hdr);
 	free(ws->in);
 	free(ws->out);
+	free(ws->msg);
 	free(ws);
 }
 
@@ -609,6 +667,11 @@ ssm_ws_run(struct ssm_ws *ws, int rx)
 			return ws_fail(ws, ws->ioerr ? JC_ERR_IO :
 			    JC_ERR_PROTO);
 		}
+		if (ws->too_big) {
+			ssm_log(JC_LOG_DEBUG, "WebSocket message over %u bytes",
+			    WS_MAX_MSG);
+			return ws_fail(ws, JC_ERR_PROTO);
+		}
 	}
 	if (wslay_event_want_write(ws->ctx) && wslay_event_send(ws->ctx) != 0)
 		return ws_fail(ws, JC_ERR_IO);
@@ -624,6 +687,68 @@ ssm_ws_run(struct ssm_ws *ws, int rx)
 	return 0;
 }
 
+/* XOR with the 4-byte mask, eight bytes at a time, into dst. */
+static void
+mask_copy(unsigned char *dst, const unsigned char *src, size_t n,
+    const unsigned char key[4])
+{
+	unsigned char k8[8];
+	uint64_t w, k;
+	size_t i = 0;
+
+	memcpy(k8, key, 4);
+	memcpy(k8 + 4, key, 4);
+	memcpy(&k, k8, 8);
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, src + i, 8);
+		w ^= k;
+		memcpy(dst + i, &w, 8);
+	}
+	for (; i < n; i++)
+		dst[i] = src[i] ^ key[i % 4];
+}
+
+/*
+ * Frame one message straight into the output buffer: a single pass that
+ * masks and copies (wslay would copy it, then mask it a byte at a time).
+ * Only when wslay has nothing queued, so messages keep their order.
+ * Returns 1 when done, 0 when the slow path must take it.
+ */
+static int
+send_fast(struct ssm_ws *ws, int text, const void *p, size_t n)
+{
+	unsigned char *h, key[4];
+	size_t hl = n < 126 ? 2 : n < 65536 ? 4 : 10, i;
+
+	if (ws->state != SSM_WS_OPEN || wslay_event_want_write(ws->ctx))
+		return 0;
+	if (ws->outoff + ws->outlen + hl + 4 + n > WS_OUTBUF && ws->outoff > 0) {
+		memmove(ws->out, ws->out + ws->outoff, ws->outlen);
+		ws->outoff = 0;
+	}
+	if (ws->outlen + hl + 4 + n > WS_OUTBUF)
+		return 0;
+	if (RAND_bytes(key, sizeof(key)) != 1)
+		return 0;
+	h = ws->out + ws->outoff + ws->outlen;
+	h[0] = 0x80 | (text ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME);
+	if (hl == 2)
+		h[1] = 0x80 | (unsigned char)n;
+	else if (hl == 4) {
+		h[1] = 0x80 | 126;
+		h[2] = (unsigned char)(n >> 8);
+		h[3] = (unsigned char)n;
+	} else {
+		h[1] = 0x80 | 127;
+		for (i = 0; i < 8; i++)
+			h[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+	}
+	memcpy(h + hl, key, 4);
+	mask_copy(h + hl + 4, p, n, key);
+	ws->outlen += hl + 4 + n;
+	return 1;
+}
+
 int
 ssm_ws_send(struct ssm_ws *ws, int text, const void *p, size_t n)
 {
@@ -631,6 +756,8 @@ ssm_ws_send(struct ssm_ws *ws, int text, const void *p, size_t n)
 
 	if (ws->state == SSM_WS_CLOSED)
 		return JC_ERR_CLOSED;
+	if (send_fast(ws, text, p, n))
+		return 0;
 	m.opcode = text ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME;
 	m.msg = p;
 	m.msg_length = n;
@@ -642,6 +769,13 @@ ssm_ws_send(struct ssm_ws *ws, int text, const void *p, size_t n)
 	default:
 		return JC_ERR_CLOSED;
 	}
+}
+
+void
+ssm_ws_flush(struct ssm_ws *ws)
+{
+	if (ws->state == SSM_WS_OPEN && ws->outlen > 0 && flush_out(ws) != 0)
+		ws->state = SSM_WS_CLOSED;
 }
 
 size_t

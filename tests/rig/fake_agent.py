@@ -70,6 +70,9 @@ RTO_INIT, RTO_MAX = 0.2, 1.0
 OUT_WINDOW = 4096            # unacked output messages
 OUT_WINDOW_BYTES = 8 << 20
 MUX_OUT_MAX = 1 << 20        # smux bytes waiting for the data channel
+DEST_MAX = 4 << 20           # bytes waiting for a destination (smux's
+                             # session receive buffer)
+IN_BUFFER = 10000            # messages held ahead of `expected`
 PAUSE_GRACE = 0.3
 
 STATE = None
@@ -208,6 +211,7 @@ class Session:
                       "acks_in": 0, "acks_out": 0, "reacks": 0,
                       "bad_frames": 0, "nops_in": 0, "nops_out": 0,
                       "streams": 0, "mode": None, "client_version": None,
+                      "not_ready": 0,
                       "ended": False, "exit_code": None,
                       "max_psh": 0, "max_payload_in": 0}
 
@@ -236,40 +240,52 @@ class Session:
                 self.writer_task.cancel()
             self.update_space()
 
+    def written(self, seq):
+        """The send time of a sequenced frame is when it left, not when it
+        was queued, or a long queue looks like loss."""
+        e = self.unacked.get(seq) if seq is not None else None
+        if e is not None:
+            e[1] = time.monotonic()
+
     async def writer(self, ws, q):
         held = None
         try:
             while True:
-                frame, t = await q.get()
+                frame, t, seq = await q.get()
                 d = fault("delay_ms", 0) / 1000.0
                 if d > 0:
                     wait = t + d - time.monotonic()
                     if wait > 0:
                         await asyncio.sleep(wait)
                 if held is None and pct("reorder_pct") and q.empty() is False:
-                    held = frame
+                    held = (frame, seq)
                     continue
                 await ws.send(frame)
+                self.written(seq)
                 if held is not None:
-                    await ws.send(held)
+                    await ws.send(held[0])
+                    self.written(held[1])
                     held = None
         except (websockets.ConnectionClosed, asyncio.CancelledError):
             pass
 
-    def wire(self, frame, counted=True):
+    def wire(self, frame, counted=True, seq=None):
         """Send one frame on the current connection, with output faults."""
         if self.ws is None:
             return
+        if seq is not None and seq in self.unacked:
+            self.unacked[seq][1] = -1.0     # queued: not yet on the wire
         if pct("drop_out_pct"):
+            self.written(seq)
             return
         if pct("corrupt_pct") and len(frame) > HDR_LEN:
             b = bytearray(frame)
             b[HDR_LEN] ^= 0x55
             frame = bytes(b)
         now = time.monotonic()
-        self.queue.put_nowait((frame, now))
+        self.queue.put_nowait((frame, now, seq))
         if pct("dup_pct"):
-            self.queue.put_nowait((frame, now))
+            self.queue.put_nowait((frame, now, None))
         if counted:
             self.conn_bytes += len(frame) - HDR_LEN
             n = fault("close_every_bytes", 0)
@@ -316,7 +332,7 @@ class Session:
         self.stat("out_msgs")
         self.stat("out_bytes", len(payload))
         if self.ws is not None and not self.paused:
-            self.wire(frame)
+            self.wire(frame, seq=seq)
         else:
             self.unacked[seq][1] = 0.0
         self.update_space()
@@ -334,14 +350,15 @@ class Session:
             n = 0
             for seq in sorted(self.unacked):
                 e = self.unacked[seq]
+                if e[1] < 0:
+                    continue            # still in the write queue
                 backoff = min(self.rto * (1 << min(e[3], 3)), 2.0)
                 if e[1] and now - e[1] <= backoff:
                     continue
                 if e[1]:
                     e[3] += 1
                     self.stat("out_resent")
-                e[1] = now
-                self.wire(e[0], counted=False)
+                self.wire(e[0], counted=False, seq=seq)
                 n += 1
                 if n >= 64:
                     break
@@ -381,7 +398,7 @@ class Session:
         if e is None:
             return
         self.unacked_bytes -= len(e[0])
-        r = time.monotonic() - e[1] if e[1] else 0.0
+        r = time.monotonic() - e[1] if e[1] > 0 else 0.0
         self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.rtt - r)
         self.rtt = 0.875 * self.rtt + 0.125 * r
         self.rto = min(RTO_MAX, self.rtt + max(0.01, 4 * self.rttvar))
@@ -432,11 +449,18 @@ class Session:
             self.send_ack(m)
             return
         if seq > self.expected:
-            if seq not in self.inbuf:
-                self.inbuf[seq] = m
-            else:
+            if seq in self.inbuf:
                 self.stat("in_dups")
+            elif len(self.inbuf) >= IN_BUFFER:
+                return                  # full: no ack, it comes again
+            else:
+                self.inbuf[seq] = m
             self.send_ack(m)
+            return
+        if self.plugin is not None and self.plugin.congested():
+            # The destination is not reading: the handler is not ready,
+            # so no ack and no progress (the client resends later).
+            self.stat("not_ready")
             return
         self.send_ack(m)
         self.process(m)
@@ -776,6 +800,9 @@ class Mux:
     def disconnect(self):
         violation(self.sess.sid, "DisconnectToPort in mux mode")
 
+    def congested(self):
+        return any(st.buffered() > DEST_MAX for st in self.streams.values())
+
     def stop(self):
         self.dead = True
         for st in list(self.streams.values()):
@@ -827,6 +854,11 @@ class MuxStream:
             self.pending.append(data)
         else:
             self.writer.write(data)
+
+    def buffered(self):
+        if self.writer is None:
+            return sum(len(d) for d in self.pending)
+        return self.writer.transport.get_write_buffer_size()
 
     def send_fin(self):
         if not self.fin_sent:
@@ -920,6 +952,11 @@ class Basic:
         if self.connecting is None:
             self.connecting = asyncio.ensure_future(self.dial())
 
+    def congested(self):
+        if self.writer is None:
+            return sum(len(d) for d in self.pending) > DEST_MAX
+        return self.writer.transport.get_write_buffer_size() > DEST_MAX
+
     def disconnect(self):
         if self.raw:
             violation(self.sess.sid, "DisconnectToPort in a raw session")
@@ -970,6 +1007,9 @@ class Exec:
 
     def input(self, data):
         violation(self.sess.sid, "input to a non-interactive command")
+
+    def congested(self):
+        return False
 
     def disconnect(self):
         violation(self.sess.sid, "DisconnectToPort to a command session")

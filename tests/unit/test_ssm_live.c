@@ -818,6 +818,139 @@ test_mux_many(void **st)
 	assert_true(all_terminated());
 }
 
+/*
+ * Fairness: 50 local connections upload as fast as they can through one
+ * smux session for 3.5 s; a sink on the far side counts what each one
+ * delivered between 1 s and 3 s.  The order in which streams reach the
+ * agent is ours to choose (mux_build), so the slowest stream must get at
+ * least half of the average (the issue: "at least half of its fair
+ * share").  Client and sink are single processes polling every socket,
+ * so the scheduler cannot favour some of 100 processes on 2 cores.
+ */
+#define FAIR_N	50
+
+static void
+fair_sink(int lfd, const char *out)
+{
+	unsigned char buf[65536];
+	struct pollfd p[FAIR_N + 1];
+	long long got[FAIR_N + 1];
+	int64_t t0 = 0, now;
+	int n = 1, open_n = 0, i;
+	FILE *f;
+	ssize_t k;
+
+	p[0].fd = lfd;
+	p[0].events = POLLIN;
+	while (n <= FAIR_N || open_n > 0) {
+		if (poll(p, (nfds_t)n, 10000) <= 0)
+			_exit(2);
+		now = jc_now_ms();
+		if ((p[0].revents & POLLIN) && n <= FAIR_N) {
+			if ((p[n].fd = accept(lfd, NULL, NULL)) >= 0) {
+				p[n].events = POLLIN;
+				got[n++] = 0;
+				open_n++;
+				if (t0 == 0)
+					t0 = now;
+			}
+		}
+		for (i = 1; i < n; i++) {
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			if ((k = read(p[i].fd, buf, sizeof(buf))) <= 0) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				open_n--;
+			} else if (now >= t0 + 1000 && now < t0 + 3000)
+				got[i] += k;
+		}
+	}
+	if ((f = fopen(out, "w")) == NULL)
+		_exit(3);
+	for (i = 1; i <= FAIR_N; i++)
+		fprintf(f, "%lld\n", got[i]);
+	fclose(f);
+	_exit(0);
+}
+
+static void
+fair_client(int port)
+{
+	unsigned char buf[65536];
+	struct sockaddr_in sa;
+	struct pollfd p[FAIR_N];
+	int64_t t0;
+	int i;
+
+	memset(buf, 'f', sizeof(buf));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < FAIR_N; i++) {
+		p[i].fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (connect(p[i].fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+			_exit(2);
+		fcntl(p[i].fd, F_SETFL, O_NONBLOCK);
+		p[i].events = POLLOUT;
+	}
+	t0 = jc_now_ms();
+	while (jc_now_ms() < t0 + 3500) {
+		if (poll(p, FAIR_N, 100) < 0)
+			_exit(3);
+		for (i = 0; i < FAIR_N; i++)
+			if (p[i].revents & POLLOUT)
+				(void)!write(p[i].fd, buf, sizeof(buf));
+	}
+	for (i = 0; i < FAIR_N; i++)
+		close(p[i].fd);
+	_exit(0);
+}
+
+static void
+test_fairness(void **st)
+{
+	struct jc_sess *s;
+	struct jc_fwd *f;
+	pid_t pids[2];
+	char path[400];
+	long long v, sum = 0, min = -1;
+	uint16_t lp;
+	FILE *fp;
+	int i, sport, lfd;
+
+	(void)st;
+	snprintf(path, sizeof(path), "%s/fair", dir);
+	lfd = listen_on(&sport);
+	if ((pids[0] = fork()) == 0)
+		fair_sink(lfd, path);
+	close(lfd);
+	opt_set("ssm.chunk_size", "16384");
+	s = connect_to("i-0123456789abcdef0");
+	f = forward(s, sport, &lp);
+	if ((pids[1] = fork()) == 0)
+		fair_client(lp);
+	assert_int_equal(serve_children(pids, 2, 90), 0);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	for (i = 0; i < FAIR_N; i++) {
+		assert_int_equal(fscanf(fp, "%lld", &v), 1);
+		sum += v;
+		if (min < 0 || v < min)
+			min = v;
+	}
+	fclose(fp);
+	fprintf(stderr, "# fairness: %d uploads, mean %lld B/s, slowest %lld "
+	    "B/s (%.0f%% of the mean)\n", FAIR_N, sum / FAIR_N / 2, min / 2,
+	    100.0 * (double)min / ((double)sum / FAIR_N));
+	assert_true(sum > 0);
+	assert_true(min * 2 * FAIR_N >= sum);
+	jc_fwd_free(f);
+	ssm_plugin.close(s);
+	no_violations();
+}
+
 static void
 test_basic_mode(void **st)
 {
@@ -1223,6 +1356,7 @@ main(void)
 		cmocka_unit_test_setup(test_exec, test_setup),
 		cmocka_unit_test_setup(test_target_not_connected, test_setup),
 		cmocka_unit_test_setup(test_mux_many, test_setup),
+		cmocka_unit_test_setup(test_fairness, test_setup),
 		cmocka_unit_test_setup(test_basic_mode, test_setup),
 		cmocka_unit_test_setup(test_keepalive, test_setup),
 		cmocka_unit_test_setup(test_proxy, test_setup),
