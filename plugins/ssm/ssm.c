@@ -210,12 +210,12 @@ ssm_p_connect(void *state, const struct jc_target *t, struct jc_sess **out)
 		goto fail;
 	/*
 	 * Reachability now, not at the first stream: StartSession answers
-	 * TargetNotConnected when the agent is offline.  Other refusals
-	 * (a policy that allows other documents only) are left to the
-	 * calls that really need a session.
+	 * TargetNotConnected when the agent is offline.  A policy that
+	 * refuses this one document is left to the calls that really need
+	 * a session; bad credentials or no AWS at all fail here.
 	 */
-	r = ssm_api_start(s->target, SPARE_DOC, params, &s->spare);
-	if (r == JC_ERR_UNREACHABLE || r == JC_ERR_AWS_AUTH || r == JC_ERR_IO)
+	r = ssm_api_start_ex(s->target, SPARE_DOC, params, &s->spare, 1);
+	if (r < 0)
 		goto fail;
 	if (r == 0) {
 		snprintf(s->spare_doc, sizeof(s->spare_doc), "%s", SPARE_DOC);

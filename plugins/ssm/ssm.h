@@ -434,6 +434,14 @@ struct ssm_sess {
 int	ssm_api_start(const char *target, const char *doc,
 	    const char *const *params, struct ssm_start *st);
 /*
+ * The same; with probe set, AccessDenied and InvalidDocument (a policy or
+ * account without this document) are logged at verbose level only and
+ * return SSM_PROBE_REFUSED (positive: not an error for connect()).
+ */
+#define SSM_PROBE_REFUSED	1
+int	ssm_api_start_ex(const char *target, const char *doc,
+	    const char *const *params, struct ssm_start *st, int probe);
+/*
  * ResumeSession: a new token for sid in *token (wipe and free).  Returns
  * 0, JC_ERR_CLOSED when the session is gone (no token, DoesNotExist), or
  * another JC_ERR_* for a failure worth retrying.

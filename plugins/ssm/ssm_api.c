@@ -84,6 +84,13 @@ int
 ssm_api_start(const char *target, const char *doc, const char *const *params,
     struct ssm_start *st)
 {
+	return ssm_api_start_ex(target, doc, params, st, 0);
+}
+
+int
+ssm_api_start_ex(const char *target, const char *doc,
+    const char *const *params, struct ssm_start *st, int probe)
+{
 	struct jc_aws_error err;
 	cJSON *root = NULL;
 	char *body = NULL, *out = NULL;
@@ -102,6 +109,13 @@ ssm_api_start(const char *target, const char *doc, const char *const *params,
 			ssm_log(JC_LOG_ERROR, "Session Manager cannot reach %s: "
 			    "%s", target, ssm_host->aws_explain(&err));
 			r = JC_ERR_UNREACHABLE;
+		} else if (probe && (strcmp(err.code, "AccessDenied") == 0 ||
+		    strcmp(err.code, "AccessDeniedException") == 0 ||
+		    strcmp(err.code, "InvalidDocument") == 0)) {
+			/* A policy may allow other documents: not fatal. */
+			ssm_log(JC_LOG_VERBOSE, "StartSession (%s) for %s: %s",
+			    doc, target, ssm_host->aws_explain(&err));
+			r = SSM_PROBE_REFUSED;
 		} else
 			ssm_log(JC_LOG_ERROR, "StartSession (%s) for %s "
 			    "failed: %s", doc, target,

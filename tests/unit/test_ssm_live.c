@@ -204,6 +204,18 @@ th_aws_json(const char *service, const char *target, const char *body,
 			r = JC_ERR_UNREACHABLE;
 			goto out;
 		}
+		if (strncmp(tgt, "i-0nossh", 8) == 0 && strcmp(cJSON_GetObjectItem(
+		    req, "DocumentName")->valuestring, "AWS-StartSSHSession") ==
+		    0) {
+			err->http_status = 400;
+			snprintf(err->code, sizeof(err->code),
+			    "AccessDeniedException");
+			snprintf(err->message, sizeof(err->message), "not "
+			    "authorized to perform ssm:StartSession on "
+			    "document/AWS-StartSSHSession");
+			r = JC_ERR_AWS_AUTH;
+			goto out;
+		}
 		rand_hex(id, 17);
 		memmove(id + 9, id, 18);
 		memcpy(id, "jconnect-", 9);
@@ -791,6 +803,34 @@ test_target_not_connected(void **st)
 	assert_non_null(strstr(last_error, "agent is offline"));
 }
 
+/*
+ * A policy that allows port forwarding and commands but not the SSH
+ * document: connect() still succeeds (its check is refused quietly),
+ * exec works, and a ProxyCommand stream is refused with a clear error.
+ */
+static void
+test_policy_without_ssh(void **st)
+{
+	struct jc_exec_result res;
+	struct jc_sess *s;
+	int fd = -1;
+
+	(void)st;
+	s = connect_to("i-0nossh0000000000");
+	assert_int_equal(last_error[0], '\0');
+	assert_int_equal(ssm_plugin.exec(s, "echo ok", NULL, 0, 20000, &res),
+	    0);
+	assert_string_equal(res.out, "ok\n");
+	ssm_plugin.exec_free(&res);
+	assert_int_equal(ssm_plugin.stream(s, "127.0.0.1", 22,
+	    JC_STREAM_PROXY, &fd), JC_ERR_AWS_AUTH);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(last_error, "AWS-StartSSHSession"));
+	assert_int_equal(ssm_plugin.status(s), JC_ERR_AWS_AUTH);
+	ssm_plugin.close(s);
+	assert_true(all_terminated());
+}
+
 static void
 test_mux_many(void **st)
 {
@@ -1355,6 +1395,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_exec, test_setup),
 		cmocka_unit_test_setup(test_target_not_connected, test_setup),
+		cmocka_unit_test_setup(test_policy_without_ssh, test_setup),
 		cmocka_unit_test_setup(test_mux_many, test_setup),
 		cmocka_unit_test_setup(test_fairness, test_setup),
 		cmocka_unit_test_setup(test_basic_mode, test_setup),
