@@ -13,7 +13,7 @@ echo pass >"$T/ctl"
     --control "$T/ctl" >"$T/proxy.log" 2>&1 &
 _bg="${_bg:-} $!"
 wait_for 5 port_busy "$pp"
-head -c $((20 * 1024 * 1024)) /dev/urandom >"$RHOME/notebooks/big.bin"
+head -c $((64 * 1024 * 1024)) /dev/urandom >"$RHOME/notebooks/big.bin"
 want=$(sha256sum <"$RHOME/notebooks/big.bin" | cut -d' ' -f1)
 
 lp=$(free_port)
@@ -42,8 +42,8 @@ else
 	not_ok "same local port works again after the cut"; show "$T/err"
 fi
 check "jconnect said it reconnected" wait_for 10 grep -q 'reconnected; still on 127.0.0.1:'"$lp" "$T/err"
-curl -s -m 30 -o "$T/dl2" "http://127.0.0.1:$lp/files/big.bin?token=$token"
-check "a full 20 MB download after the reconnect is byte-exact" \
+curl -s -m 60 -o "$T/dl2" "http://127.0.0.1:$lp/files/big.bin?token=$token"
+check "a full 64 MB download after the reconnect is byte-exact" \
     test "$(sha256sum <"$T/dl2" | cut -d' ' -f1)" = "$want"
 
 # The peer goes silent: keepalives notice, then it comes back.
