@@ -231,6 +231,8 @@ class Session:
         # Everything unacked goes out again on the new connection.
         for e in sorted(self.unacked.items()):
             e[1][1] = 0.0
+        # A pause already in force applies to a new connection too.
+        self.faults_changed()
         self.update_space()
 
     def detach(self, ws):

@@ -631,6 +631,17 @@ agent_stat(const char *name)
 	return sum;
 }
 
+/* Wait until the agent has seen data from us (the session is up). */
+static void
+wait_flowing(void)
+{
+	int i;
+
+	for (i = 0; i < 30 && agent_stat("in_bytes") <= 0; i++)
+		;
+	assert_true(agent_stat("in_bytes") > 0);
+}
+
 /* The "mode" of the newest session. */
 static void
 agent_mode(const char *want)
@@ -1104,23 +1115,23 @@ test_pause_and_acks(void **st)
 	struct jc_fwd *f;
 	pid_t pid;
 	uint16_t lp;
-	int i;
 
 	(void)st;
 	opt_set("ssm.chunk_size", "4096");
 	s = connect_to("i-0123456789abcdef0");
 	f = forward(s, echo_port, &lp);
-	pid = spawn_echo(lp, 12 * MB, 99);
-	for (i = 0; i < 4; i++)
-		jc_loop_run(NULL, 150);
+	/* Big enough to be in flight through every phase below. */
+	pid = spawn_echo(lp, 120 * MB, 99);
+	wait_flowing();
 	faults_write("{\"pause\": true}");
-	jc_loop_run(NULL, 600);
+	jc_loop_run(NULL, 1000);
+	/* Longer than the largest RTO (1 s): resends must happen. */
 	faults_write("{\"withhold_acks\": true}");
-	jc_loop_run(NULL, 800);
+	jc_loop_run(NULL, 2500);
 	faults_write("{\"delay_ms\": 30}");
-	jc_loop_run(NULL, 300);
+	jc_loop_run(NULL, 500);
 	faults_write("{}");
-	assert_int_equal(serve_children(&pid, 1, 120), 0);
+	assert_int_equal(serve_children(&pid, 1, 180), 0);
 	assert_true(agent_stat("reacks") > 0);
 	jc_fwd_free(f);
 	ssm_plugin.close(s);
@@ -1142,7 +1153,7 @@ test_resume_refused(void **st)
 	s = connect_to("i-0123456789abcdef0");
 	f = forward(s, echo_port, &lp);
 	pid = spawn_echo(lp, 200 * MB, 5);
-	jc_loop_run(NULL, 500);
+	wait_flowing();
 	faults_write("{\"refuse_resume\": true, \"close_ws\": 1}");
 	end = jc_now_ms() + 15000;
 	while (ssm_plugin.status(s) == 0 && jc_now_ms() < end)
