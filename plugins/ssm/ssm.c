@@ -184,6 +184,7 @@ static void
 ssm_p_fini(void *state)
 {
 	(void)state;
+	ssm_msg_cleanup();
 	curl_global_cleanup();
 }
 

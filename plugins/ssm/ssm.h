@@ -92,6 +92,13 @@ void	ssm_msg_seal(unsigned char *frame, const char *type, uint64_t created,
 unsigned char *ssm_msg_new(const char *type, int64_t seq, uint64_t flags,
 	    uint32_t ptype, const void *payload, size_t plen, size_t *lenp);
 
+/* Random bytes from a pool refilled by RAND_bytes: 0 / JC_ERR_INTERNAL. */
+int	ssm_rand(void *buf, size_t n);
+/* SHA-256 with the algorithm fetched once. */
+void	ssm_sha256(const void *p, size_t n, unsigned char out[32]);
+/* Free the cached digest state and wipe the random pool (fini). */
+void	ssm_msg_cleanup(void);
+
 /* Wall clock in ms since the Unix epoch (CreatedDate). */
 uint64_t ssm_epoch_ms(void);
 
@@ -489,6 +496,7 @@ struct ssm_chan {
 	struct ssm_rto	 rto;
 	int		 paused;	/* pause_publication in force */
 	int		 rx_blocked;	/* handler refused the head */
+	size_t		 unflushed;	/* bytes handled since acks left */
 
 	/* handshake */
 	struct ssm_hs	 hs;
@@ -548,6 +556,7 @@ struct ssm_stream {
 	int64_t		 eof_at;	/* when local EOF was seen */
 	int64_t		 last_rx;	/* raw: agent bytes last came */
 	struct jc_buf	 tosock;	/* agent -> sp, bounded */
+	struct jc_buf	 fromsock;	/* sp -> agent read-ahead */
 	struct ssm_stream *next;
 };
 
@@ -604,6 +613,8 @@ void	ssm_port_dispatch(struct ssm_chan *, struct jc_pollset *);
 /* The channel ended or failed: flush what can be, then EOF everyone. */
 void	ssm_port_end(struct ssm_chan *);
 void	ssm_port_free_streams(struct ssm_chan *);
+/* Write what gathered for local sockets this pass. */
+void	ssm_port_flush(struct ssm_chan *);
 /* 1 when streams still have bytes to deliver locally. */
 int	ssm_port_busy(const struct ssm_chan *);
 /* New local stream; returns 0 and the core's socketpair end in *fdp. */

@@ -33,6 +33,7 @@
 #define RESEND_BURST	512		/* resends per tick at most */
 #define RESUME_DELAY_MAX 5000
 #define BAD_FRAME_LOGS	5
+#define ACK_FLUSH	(64 * 1024)	/* payload bytes between ack flushes */
 
 static void chan_prepare(void *, struct jc_pollset *, int64_t *);
 static void chan_dispatch(void *, struct jc_pollset *);
@@ -399,15 +400,22 @@ on_output(struct ssm_chan *ch, const struct ssm_msg *m)
 }
 
 /*
- * Acks leave as soon as the message is handled, not after the rest of
- * what was read in this pass: a late ack looks like loss to a sender
- * whose RTO is a few milliseconds on a fast path.
+ * Acks leave once ACK_FLUSH bytes of payload were handled, not only after
+ * the rest of what one read brought (up to 4 MiB): a late ack looks like
+ * loss to a sender whose RTO is a few milliseconds on a fast path.  Not
+ * after every message either: with 1 KiB messages that would be a system
+ * call, and a wake-up of the far side, per KiB.
  */
 static void
-ack_now(struct ssm_chan *ch)
+ack_now(struct ssm_chan *ch, size_t n)
 {
-	if (ch->ws != NULL)
-		ssm_ws_flush(ch->ws);
+	ch->unflushed += n + SSM_FRAME_HDR;
+	if (ch->unflushed < ACK_FLUSH || ch->ws == NULL)
+		return;
+	ch->unflushed = 0;
+	if (ch->kind != SSM_K_EXEC)
+		ssm_port_flush(ch);
+	ssm_ws_flush(ch->ws);
 }
 
 static void
@@ -472,14 +480,14 @@ on_ws_msg(void *arg, int text, const unsigned char *p, size_t n)
 	    (m.seq - ch->rx.expected < (int64_t)ch->rx.cap &&
 	    ch->rx.e[(size_t)(m.seq % (int64_t)ch->rx.cap)].used))) {
 		send_ack(ch, &m);
-		ack_now(ch);
+		ack_now(ch, m.plen);
 		return;
 	}
 	if (ssm_msg_check_digest(&m) != 0)
 		goto bad;
 	if (strcmp(m.type, SSM_MT_OUTPUT) == 0) {
 		on_output(ch, &m);
-		ack_now(ch);
+		ack_now(ch, m.plen);
 	} else if (strcmp(m.type, SSM_MT_ACK) == 0)
 		on_ack(ch, &m);
 	else if (strcmp(m.type, SSM_MT_CLOSED) == 0)
@@ -800,6 +808,9 @@ chan_dispatch(void *arg, struct jc_pollset *ps)
 	if (ch->ws_slot >= 0)
 		ev = ssm_host->ps_revents(ps, ch->ws_slot);
 	ws_io(ch, ev);
+	ch->unflushed = 0;
+	if (ch->kind != SSM_K_EXEC)
+		ssm_port_flush(ch);
 	if (ch->rx_blocked)
 		deliver_queue(ch);
 	if (ch->kind != SSM_K_EXEC)

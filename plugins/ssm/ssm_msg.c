@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -47,6 +48,71 @@ get64(const unsigned char *p)
 	return (uint64_t)get32(p) << 32 | get32(p + 4);
 }
 
+/* ---- random bytes and SHA-256 for the hot path ----------------------------- */
+
+/*
+ * A pool refilled 4 KiB at a time: two draws per message (MessageId and
+ * WebSocket mask) would otherwise take OpenSSL's DRBG lock each time.
+ * The bytes are the DRBG's all the same; the pool is wiped when freed.
+ */
+static unsigned char rpool[4096];
+static size_t rpool_left;
+
+int
+ssm_rand(void *buf, size_t n)
+{
+	unsigned char *b = buf;
+	size_t k;
+
+	while (n > 0) {
+		if (rpool_left == 0) {
+			if (RAND_bytes(rpool, sizeof(rpool)) != 1)
+				return JC_ERR_INTERNAL;
+			rpool_left = sizeof(rpool);
+		}
+		k = n < rpool_left ? n : rpool_left;
+		memcpy(b, rpool + sizeof(rpool) - rpool_left, k);
+		explicit_bzero(rpool + sizeof(rpool) - rpool_left, k);
+		rpool_left -= k;
+		b += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* SHA256() fetches the algorithm on every call; fetch it once. */
+static EVP_MD *sha_md;
+static EVP_MD_CTX *sha_ctx;
+
+void
+ssm_sha256(const void *p, size_t n, unsigned char out[32])
+{
+	unsigned int len = 32;
+
+	if (sha_md == NULL && (sha_md = EVP_MD_fetch(NULL, "SHA256",
+	    NULL)) == NULL)
+		goto slow;
+	if (sha_ctx == NULL && (sha_ctx = EVP_MD_CTX_new()) == NULL)
+		goto slow;
+	if (EVP_DigestInit_ex2(sha_ctx, sha_md, NULL) == 1 &&
+	    EVP_DigestUpdate(sha_ctx, p, n) == 1 &&
+	    EVP_DigestFinal_ex(sha_ctx, out, &len) == 1)
+		return;
+ slow:
+	SHA256(p, n, out);
+}
+
+void
+ssm_msg_cleanup(void)
+{
+	EVP_MD_CTX_free(sha_ctx);
+	EVP_MD_free(sha_md);
+	sha_ctx = NULL;
+	sha_md = NULL;
+	explicit_bzero(rpool, sizeof(rpool));
+	rpool_left = 0;
+}
+
 uint64_t
 ssm_epoch_ms(void)
 {
@@ -61,7 +127,7 @@ ssm_epoch_ms(void)
 void
 ssm_uuid_new(unsigned char id[16])
 {
-	if (RAND_bytes(id, 16) != 1) {
+	if (ssm_rand(id, 16) != 0) {
 		/* Uniqueness is all that matters here; never a secret. */
 		uint64_t t = ssm_epoch_ms() ^ (uint64_t)(uintptr_t)id;
 		size_t i;
@@ -163,7 +229,7 @@ ssm_msg_check_digest(const struct ssm_msg *m)
 	if (strcmp(m->type, SSM_MT_START_PUB) == 0 ||
 	    strcmp(m->type, SSM_MT_PAUSE_PUB) == 0 || m->plen == 0)
 		return 0;
-	SHA256(m->payload, m->plen, d);
+	ssm_sha256(m->payload, m->plen, d);
 	return memcmp(d, m->digest, sizeof(d)) == 0 ? 0 : JC_ERR_PROTO;
 }
 
@@ -226,7 +292,7 @@ ssm_msg_seal(unsigned char *frame, const char *type, uint64_t created,
 	put64(frame + 48, (uint64_t)seq);
 	put64(frame + 56, flags);
 	ssm_uuid_swap(id, frame + 64);
-	SHA256(frame + SSM_FRAME_HDR, plen, frame + 80);
+	ssm_sha256(frame + SSM_FRAME_HDR, plen, frame + 80);
 	put32(frame + 112, ptype);
 	put32(frame + 116, plen);
 }
@@ -288,12 +354,48 @@ json_seq(const cJSON *j, int64_t *v)
 	return 0;
 }
 
+/*
+ * The sequence number of an ack without building a JSON tree: acks come
+ * once per message we send.  Only the reference's flat form is taken
+ * this way; anything else goes to cJSON.
+ */
+static int
+ack_fast(const char *p, size_t n, int64_t *seq)
+{
+	static const char key[] = "\"AcknowledgedMessageSequenceNumber\":";
+	const char *k, *end = p + n;
+	int64_t v = 0;
+	int digits = 0;
+
+	if (n < sizeof(key) || p[0] != '{' || p[n - 1] != '}')
+		return -1;
+	for (k = p + 1; k + sizeof(key) - 1 <= end; k++)
+		if (*k == '"' && memcmp(k, key, sizeof(key) - 1) == 0)
+			break;
+	if (k + sizeof(key) - 1 > end)
+		return -1;
+	/* The key must start a member of the top-level object. */
+	if (k[-1] != ',' && k[-1] != '{')
+		return -1;
+	for (k += sizeof(key) - 1; k < end && *k >= '0' && *k <= '9'; k++) {
+		if (++digits > 15)
+			return -1;
+		v = v * 10 + (*k - '0');
+	}
+	if (digits == 0 || k >= end || (*k != ',' && *k != '}'))
+		return -1;
+	*seq = v;
+	return 0;
+}
+
 int
 ssm_ack_parse(const void *p, size_t n, int64_t *seq)
 {
 	cJSON *root;
 	int r;
 
+	if (ack_fast(p, n, seq) == 0)
+		return 0;
 	if ((root = cJSON_ParseWithLength(p, n)) == NULL)
 		return JC_ERR_PROTO;
 	r = json_seq(cJSON_GetObjectItemCaseSensitive(root,

@@ -29,6 +29,9 @@
 #define FIN_WAIT_MS	30000		/* mux: answer to our FIN */
 #define RAW_LINGER_MS	2000		/* raw: quiet time after local EOF */
 #define BUILD_MAX	256		/* messages built per pass */
+#define STAGE_BUF	(64 * 1024)	/* local -> agent read-ahead */
+#define STAGE_MIN	(16 * 1024)	/* reads this large skip it */
+#define DIRECT_MIN	(16 * 1024)	/* agent bytes sent without copy */
 #define SOCK_BUF	(512 * 1024)	/* socketpair send buffers */
 
 static int64_t
@@ -70,6 +73,7 @@ stream_close(struct ssm_stream *st)
 		close(st->sp);
 	st->sp = -1;
 	jc_buf_free(&st->tosock);
+	jc_buf_free(&st->fromsock);
 	st->dead = 1;
 	st->readable = 0;
 }
@@ -84,6 +88,7 @@ stream_gone(struct ssm_stream *st)
 	if (st->eof_at == 0)
 		st->eof_at = now_ms();
 	jc_buf_free(&st->tosock);
+	jc_buf_free(&st->fromsock);
 }
 
 static void
@@ -106,16 +111,21 @@ stream_flush(struct ssm_stream *st)
 	jc_buf_shrink(&st->tosock);
 }
 
-/* Agent bytes for st: write through, buffer the rest.  Returns taken. */
+/*
+ * Agent bytes for st.  Large payloads go straight to the socket when
+ * nothing waits; small ones gather in tosock, written when it holds
+ * DIRECT_MIN bytes or at the end of the pass (ssm_port_flush): one system
+ * call per many 1 KiB messages, not one each.  Returns bytes taken.
+ */
 static size_t
 stream_take(struct ssm_stream *st, const unsigned char *p, size_t n)
 {
-	size_t taken = 0, k;
+	size_t taken = 0, k, before;
 	ssize_t w;
 
 	if (st->dead || st->gone)
 		return n;
-	if (st->tosock.len == 0) {
+	if (st->tosock.len == 0 && n >= DIRECT_MIN) {
 		w = send(st->sp, p, n, MSG_NOSIGNAL);
 		if (w > 0)
 			taken = (size_t)w;
@@ -124,10 +134,69 @@ stream_take(struct ssm_stream *st, const unsigned char *p, size_t n)
 			return n;
 		}
 	}
-	while (taken < n &&
-	    (k = jc_buf_put(&st->tosock, p + taken, n - taken)) > 0)
-		taken += k;
-	return taken;
+	for (;;) {
+		while (taken < n &&
+		    (k = jc_buf_put(&st->tosock, p + taken, n - taken)) > 0)
+			taken += k;
+		if (st->tosock.len >= DIRECT_MIN) {
+			before = st->tosock.len;
+			stream_flush(st);
+			if (st->gone)
+				return n;
+			if (taken < n && st->tosock.len < before)
+				continue;
+		}
+		return taken;
+	}
+}
+
+/* Read up to want local bytes of st into dst (see STAGE_BUF). */
+static ssize_t
+stream_read(struct ssm_stream *st, unsigned char *dst, size_t want)
+{
+	size_t room;
+	ssize_t n;
+
+	if (st->fromsock.len == 0) {
+		if (want >= STAGE_MIN) {
+			if ((n = read(st->sp, dst, want)) >= 0 &&
+			    (size_t)n < want)
+				st->readable = 0;
+			return n;
+		}
+		room = jc_buf_room(&st->fromsock);
+		if ((n = jc_buf_read_fd(&st->fromsock, st->sp)) <= 0)
+			return n;
+		if ((size_t)n < room)
+			st->readable = 0;
+	}
+	n = (ssize_t)(st->fromsock.len < want ? st->fromsock.len : want);
+	memcpy(dst, jc_buf_ptr(&st->fromsock), (size_t)n);
+	jc_buf_consume(&st->fromsock, (size_t)n);
+	jc_buf_shrink(&st->fromsock);
+	return n;
+}
+
+/* Local bytes are waiting to be read (in the socket or read ahead). */
+static int
+has_local(const struct ssm_stream *st)
+{
+	return !st->local_eof && (st->readable || st->fromsock.len > 0);
+}
+
+void
+ssm_port_flush(struct ssm_chan *ch)
+{
+	struct ssm_stream *st;
+	int room = 0;
+
+	for (st = ch->streams; st != NULL; st = st->next)
+		if (!st->dead && st->tosock.len > 0) {
+			stream_flush(st);
+			room = 1;
+		}
+	if (room)
+		ssm_chan_kick(ch);
 }
 
 int
@@ -153,6 +222,7 @@ ssm_port_stream(struct ssm_chan *ch, int *fdp)
 	st->sp = sv[0];
 	st->in_slot = -1;
 	jc_buf_init(&st->tosock, STREAM_BUF);
+	jc_buf_init(&st->fromsock, STAGE_BUF);
 	for (pp = &ch->streams; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = st;
@@ -302,7 +372,7 @@ mux_wants(const struct ssm_stream *st)
 {
 	return !st->dead && (!st->syn_sent ||
 	    (!st->fin_sent && (st->local_eof || st->gone)) ||
-	    (st->readable && !st->local_eof));
+	    has_local(st));
 }
 
 /* Pack SYN/FIN/NOP and PSH frames of several streams into one message. */
@@ -347,7 +417,7 @@ mux_build(struct ssm_chan *ch, int64_t now)
 			st->readable = 0;
 			st->eof_at = now;
 		}
-		if (st->readable && !st->local_eof) {
+		if (has_local(st)) {
 			if (cap - off <= SMUX_HDR) {
 				full = 1;
 				break;
@@ -355,14 +425,12 @@ mux_build(struct ssm_chan *ch, int64_t now)
 			want = cap - off - SMUX_HDR;
 			if (want > SMUX_MAX_PSH)
 				want = SMUX_MAX_PSH;
-			n = read(st->sp, pl + off + SMUX_HDR, want);
+			n = stream_read(st, pl + off + SMUX_HDR, want);
 			if (n > 0) {
 				ssm_smux_hdr(pl + off, SMUX_PSH, (uint16_t)n,
 				    st->sid);
 				off += SMUX_HDR + (size_t)n;
 				moved = 1;
-				if ((size_t)n < want)
-					st->readable = 0;
 			} else if (n == 0) {
 				st->local_eof = 1;
 				st->readable = 0;
@@ -423,17 +491,14 @@ plain_build(struct ssm_chan *ch, int64_t now)
 		return ssm_chan_send(ch, SSM_PT_FLAG, flag, sizeof(flag),
 		    1) == 0;
 	}
-	if (!st->readable || st->local_eof)
+	if (!has_local(st))
 		return 0;
 	if ((frame = frame_new(ch)) == NULL)
 		return 0;
-	n = read(st->sp, frame + SSM_FRAME_HDR, ch->s->o.chunk);
-	if (n > 0) {
-		if ((size_t)n < ch->s->o.chunk)
-			st->readable = 0;
+	n = stream_read(st, frame + SSM_FRAME_HDR, ch->s->o.chunk);
+	if (n > 0)
 		return ssm_chan_send_frame(ch, frame, (size_t)n,
 		    SSM_PT_OUTPUT) == 0;
-	}
 	free(frame);
 	if (n == 0) {
 		st->local_eof = 1;
@@ -533,7 +598,7 @@ ssm_port_prepare(struct ssm_chan *ch, struct jc_pollset *ps, int64_t *deadline)
 		if (st->tosock.len > 0)
 			ev |= POLLOUT;
 		if (can && !st->local_eof && (ch->mux || st == active)) {
-			if (st->readable)
+			if (has_local(st))
 				work = 1;
 			else
 				ev |= POLLIN;

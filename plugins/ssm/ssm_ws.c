@@ -193,7 +193,7 @@ genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *user)
 {
 	(void)ctx;
 	(void)user;
-	return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
+	return ssm_rand(buf, len) == 0 ? 0 : -1;
 }
 
 /*
@@ -728,7 +728,7 @@ send_fast(struct ssm_ws *ws, int text, const void *p, size_t n)
 	}
 	if (ws->outlen + hl + 4 + n > WS_OUTBUF)
 		return 0;
-	if (RAND_bytes(key, sizeof(key)) != 1)
+	if (ssm_rand(key, sizeof(key)) != 0)
 		return 0;
 	h = ws->out + ws->outoff + ws->outlen;
 	h[0] = 0x80 | (text ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME);

@@ -68,7 +68,7 @@ FLAG_DISCONNECT, FLAG_TERMINATE, FLAG_CONNECT_ERROR = 1, 2, 3
 SMUX_SYN, SMUX_FIN, SMUX_PSH, SMUX_NOP = 0, 1, 2, 3
 RTO_INIT, RTO_MAX = 0.2, 1.0
 OUT_WINDOW = 4096            # unacked output messages
-OUT_WINDOW_BYTES = 8 << 20
+OUT_WINDOW_BYTES = 2 << 20       # bounds queueing, so RTT stays honest
 MUX_OUT_MAX = 1 << 20        # smux bytes waiting for the data channel
 DEST_MAX = 4 << 20           # bytes waiting for a destination (smux's
                              # session receive buffer)
