@@ -359,6 +359,28 @@ json_seq(const cJSON *j, int64_t *v)
  * once per message we send.  Only the reference's flat form is taken
  * this way; anything else goes to cJSON.
  */
+/* Does k start a member name of the outermost object that begins at p? */
+static int
+top_level(const char *p, const char *k)
+{
+	int depth = 0, str = 0;
+
+	for (; p < k; p++) {
+		if (str) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"')
+				str = 0;
+		} else if (*p == '"')
+			str = 1;
+		else if (*p == '{' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ']')
+			depth--;
+	}
+	return p == k && !str && depth == 1 && (k[-1] == '{' || k[-1] == ',');
+}
+
 static int
 ack_fast(const char *p, size_t n, int64_t *seq)
 {
@@ -372,10 +394,7 @@ ack_fast(const char *p, size_t n, int64_t *seq)
 	for (k = p + 1; k + sizeof(key) - 1 <= end; k++)
 		if (*k == '"' && memcmp(k, key, sizeof(key) - 1) == 0)
 			break;
-	if (k + sizeof(key) - 1 > end)
-		return -1;
-	/* The key must start a member of the top-level object. */
-	if (k[-1] != ',' && k[-1] != '{')
+	if (k + sizeof(key) - 1 > end || !top_level(p, k))
 		return -1;
 	for (k += sizeof(key) - 1; k < end && *k >= '0' && *k <= '9'; k++) {
 		if (++digits > 15)

@@ -1,8 +1,9 @@
 /*
  * fuzz_ssm_handshake.c - libFuzzer target for the handshake JSON: the
  * HandshakeRequest parser, the response built from what it decided, the
- * HandshakeComplete parser, and the OpenDataChannel builder fed the bytes
- * as a token (its JSON must parse back to the same token).
+ * HandshakeComplete parser, the ack parser's fast path (checked against
+ * cJSON), and the OpenDataChannel builder fed the bytes as a token (its
+ * JSON must parse back to the same token).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ssm_hs hs;
 	char msg[128], tok[512], *s;
+	int64_t seq;
 	cJSON *j;
 	int i, mux, ka, raw;
 
@@ -44,6 +46,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	(void)ssm_hs_complete(data, size, msg, sizeof(msg));
+	/* The ack fast path never disagrees with a real JSON parse. */
+	if (ssm_ack_parse(data, size, &seq) == 0 &&
+	    (j = cJSON_ParseWithLength((const char *)data, size)) != NULL) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(j,
+		    "AcknowledgedMessageSequenceNumber");
+
+		if (cJSON_IsNumber(v) && v->valuedouble != (double)seq)
+			__builtin_trap();
+		cJSON_Delete(j);
+	}
 	/* Any bytes as a token still make valid JSON. */
 	if (size < sizeof(tok) && memchr(data, '\0', size) == NULL) {
 		memcpy(tok, data, size);

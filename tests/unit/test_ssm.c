@@ -249,6 +249,18 @@ test_ack_parse(void **st)
 	assert_int_equal(ssm_ack_parse(L("{\"AcknowledgedMessageSequenceNumber"
 	    "\":\"3\"}"), &s), JC_ERR_PROTO);
 	assert_int_equal(ssm_ack_parse("{}", 2, &s), JC_ERR_PROTO);
+	/* the key inside a nested object or a string is not the field */
+	assert_int_equal(ssm_ack_parse(L("{\"A\":{\"Acknowledged"
+	    "MessageSequenceNumber\":5}}"), &s), JC_ERR_PROTO);
+	assert_int_equal(ssm_ack_parse(L("{\"A\":\"x\\\",\"Acknowledged"
+	    "MessageSequenceNumber\":6\"}"), &s), JC_ERR_PROTO);
+	/* other members around it, and spaces cJSON accepts */
+	assert_int_equal(ssm_ack_parse(L("{\"IsSequentialMessage\":true,"
+	    "\"AcknowledgedMessageSequenceNumber\":7}"), &s), 0);
+	assert_int_equal(s, 7);
+	assert_int_equal(ssm_ack_parse(L("{ \"AcknowledgedMessageSequence"
+	    "Number\" : 8 }"), &s), 0);
+	assert_int_equal(s, 8);
 	assert_int_equal(ssm_ack_parse("not json", 8, &s), JC_ERR_PROTO);
 }
 
