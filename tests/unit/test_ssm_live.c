@@ -795,6 +795,118 @@ test_exec(void **st)
 	assert_true(all_terminated());
 }
 
+/*
+ * A CONNECT proxy, one process per connection: logs the request line,
+ * answers 200 and relays both ways.  For the proxy test.
+ */
+static void
+proxy_conn(int c, const char *log)
+{
+	char req[2048], host[256];
+	struct sockaddr_in sa;
+	struct pollfd p[2];
+	unsigned char buf[65536];
+	size_t n = 0;
+	ssize_t k;
+	FILE *f;
+	int port, t, i;
+
+	while (n < sizeof(req) - 1 && (k = read(c, req + n, 1)) == 1) {
+		n++;
+		req[n] = '\0';
+		if (n >= 4 && strcmp(req + n - 4, "\r\n\r\n") == 0)
+			break;
+	}
+	if (sscanf(req, "CONNECT %255[^:]:%d ", host, &port) != 2)
+		_exit(1);
+	if ((f = fopen(log, "a")) != NULL) {
+		fprintf(f, "CONNECT %s:%d\n", host, port);
+		fclose(f);
+	}
+	t = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(t, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		_exit(1);
+	write_all(c, "HTTP/1.1 200 Connection established\r\n\r\n", 39);
+	p[0].fd = c;
+	p[1].fd = t;
+	p[0].events = p[1].events = POLLIN;
+	for (;;) {
+		if (poll(p, 2, -1) < 0)
+			continue;
+		for (i = 0; i < 2; i++) {
+			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if ((k = read(p[i].fd, buf, sizeof(buf))) <= 0)
+				_exit(0);
+			write_all(p[1 - i].fd, buf, (size_t)k);
+		}
+	}
+}
+
+static pid_t
+proxy_start(int *port, const char *log)
+{
+	pid_t pid;
+	int lfd = listen_on(port), c;
+
+	if ((pid = fork()) != 0) {
+		close(lfd);
+		return pid;
+	}
+	signal(SIGCHLD, SIG_IGN);
+	for (;;) {
+		if ((c = accept(lfd, NULL, NULL)) < 0)
+			continue;
+		if (fork() == 0) {
+			close(lfd);
+			proxy_conn(c, log);
+		}
+		close(c);
+	}
+}
+
+/*
+ * Through an HTTP proxy from the environment (as HTTPS_PROXY is used for
+ * wss:// in production; http_proxy here since the fake speaks ws://):
+ * the WebSocket goes through a CONNECT tunnel.
+ */
+static void
+test_proxy_env(void **st)
+{
+	struct jc_exec_result res;
+	struct jc_sess *s;
+	char log[400], url[64], want[64], *got;
+	pid_t pid;
+	int pport;
+
+	(void)st;
+	snprintf(log, sizeof(log), "%s/proxy.log", dir);
+	unlink(log);
+	pid = proxy_start(&pport, log);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", pport);
+	setenv("http_proxy", url, 1);
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	s = connect_to("i-0123456789abcdef0");
+	assert_int_equal(ssm_plugin.exec(s, "echo via proxy", NULL, 0, 20000,
+	    &res), 0);
+	unsetenv("http_proxy");
+	assert_string_equal(res.out, "via proxy\n");
+	ssm_plugin.exec_free(&res);
+	ssm_plugin.close(s);
+	kill_wait(&pid);
+	got = slurp(log);
+	snprintf(want, sizeof(want), "CONNECT 127.0.0.1:%d\n", agent_port);
+	assert_non_null(got);
+	assert_non_null(strstr(got, want));
+	free(got);
+	no_violations();
+}
+
 static void
 test_target_not_connected(void **st)
 {
@@ -1406,6 +1518,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_exec, test_setup),
 		cmocka_unit_test_setup(test_target_not_connected, test_setup),
+		cmocka_unit_test_setup(test_proxy_env, test_setup),
 		cmocka_unit_test_setup(test_policy_without_ssh, test_setup),
 		cmocka_unit_test_setup(test_mux_many, test_setup),
 		cmocka_unit_test_setup(test_fairness, test_setup),
