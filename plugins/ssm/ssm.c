@@ -22,7 +22,7 @@
 
 const struct jc_host *ssm_host;
 
-/* ---- options ---------------------------------------------------------------- */
+/* ---- options ----------------------------------------------------------- */
 
 static int
 opt_num(const char *key, long def, long min, long max, long *v)
@@ -78,7 +78,7 @@ opts_load(struct ssm_opts *o)
 	return 0;
 }
 
-/* ---- the spare session from connect() ----------------------------------------- */
+/* ---- the spare session from connect() ---------------------------------- */
 
 static void
 spare_drop(struct ssm_sess *s)
@@ -108,7 +108,7 @@ ssm_sess_take_spare(struct ssm_sess *s, const char *doc,
 	return 0;
 }
 
-/* ---- channels ---------------------------------------------------------------------- */
+/* ---- channels ---------------------------------------------------------- */
 
 /* Free channels that ended and have nothing left to deliver. */
 static void
@@ -168,7 +168,7 @@ open_port_chan(struct ssm_sess *s, const char *host, uint16_t port, int raw,
 	return 0;
 }
 
-/* ---- plugin operations ----------------------------------------------------------- */
+/* ---- plugin operations ------------------------------------------------- */
 
 static int
 ssm_p_init(const struct jc_host *h, void **statep)

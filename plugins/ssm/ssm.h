@@ -54,14 +54,14 @@ struct ssm_msg {
 	char		 type[SSM_TYPE_LEN + 1]; /* trimmed MessageType */
 	uint32_t	 hdrlen;		/* HeaderLength */
 	uint32_t	 schema;		/* SchemaVersion */
-	uint64_t	 created;		/* CreatedDate, ms since epoch */
+	uint64_t	 created;	/* CreatedDate, ms since epoch */
 	int64_t		 seq;			/* SequenceNumber */
 	uint64_t	 flags;			/* Flags (nobody reads them) */
 	unsigned char	 id[16];		/* MessageId, canonical order */
 	unsigned char	 digest[32];		/* PayloadDigest as sent */
 	uint32_t	 ptype;			/* PayloadType */
 	uint32_t	 plen;			/* PayloadLength */
-	const unsigned char *payload;		/* NB. borrowed from the frame */
+	const unsigned char *payload;	/* NB. borrowed from the frame */
 };
 
 /*
@@ -143,7 +143,7 @@ struct ssm_hs_action {
 struct ssm_hs {
 	char		 agent_version[32];	/* "" when absent */
 	char		 session_type[40];	/* SessionType action */
-	char		 prop_type[40];		/* Properties.type, "" if none */
+	char		 prop_type[40];	/* Properties.type, "" if none */
 	char		 prop_port[16];		/* Properties.portNumber */
 	int		 kms;			/* KMSEncryption requested */
 	int		 nact;
@@ -222,7 +222,7 @@ int	ssm_smux_parse(struct ssm_smux_rx *, const unsigned char *p, size_t n,
 	    struct ssm_smux_ev *ev, size_t *used);
 void	ssm_smux_took(struct ssm_smux_rx *, size_t k);
 
-/* ---- reliability (ssm_rel.c) ---------------------------------------------- */
+/* ---- reliability (ssm_rel.c) ------------------------------------------- */
 
 /* Round-trip estimator of the reference (Jacobson), in ms. */
 struct ssm_rto {
@@ -304,7 +304,7 @@ struct ssm_rxent *ssm_rxq_head(struct ssm_rxq *);
 /* Drop the head and advance `expected`. */
 void	ssm_rxq_pop(struct ssm_rxq *);
 
-/* ---- WebSocket (ssm_ws.c) -------------------------------------------------- */
+/* ---- WebSocket (ssm_ws.c) ---------------------------------------------- */
 
 struct ssm_ws;
 
@@ -386,7 +386,7 @@ void	ssm_ws_close_info(const struct ssm_ws *, int *code, char *reason,
 int	ssm_ws_parse_upgrade(const char *buf, size_t len, const char *key,
 	    size_t *hdrlen, char *why, size_t whylen);
 
-/* ---- the plugin ------------------------------------------------------------ */
+/* ---- the plugin -------------------------------------------------------- */
 
 extern const struct jc_host *ssm_host;		/* set by init() */
 extern const struct jc_plugin ssm_plugin;	/* for static links (tests) */

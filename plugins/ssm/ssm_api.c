@@ -106,8 +106,8 @@ ssm_api_start_ex(const char *target, const char *doc,
 	if (r != 0) {
 		if (r == JC_ERR_UNREACHABLE ||
 		    strcmp(err.code, "TargetNotConnected") == 0) {
-			ssm_log(JC_LOG_ERROR, "Session Manager cannot reach %s: "
-			    "%s", target, ssm_host->aws_explain(&err));
+			ssm_log(JC_LOG_ERROR, "Session Manager cannot reach "
+			    "%s: %s", target, ssm_host->aws_explain(&err));
 			r = JC_ERR_UNREACHABLE;
 		} else if (probe && (strcmp(err.code, "AccessDenied") == 0 ||
 		    strcmp(err.code, "AccessDeniedException") == 0 ||

@@ -195,7 +195,7 @@ send_ack(struct ssm_chan *ch, const struct ssm_msg *m)
 	(void)ssm_ws_send(ch->ws, 0, f, SSM_FRAME_HDR + (size_t)n);
 }
 
-/* ---- handshake ------------------------------------------------------------ */
+/* ---- handshake --------------------------------------------------------- */
 
 static int
 type_fits(const struct ssm_chan *ch, const char *t)
@@ -328,7 +328,7 @@ handle(struct ssm_chan *ch, uint32_t ptype, const unsigned char *p, size_t n)
 	return ssm_port_deliver(ch, ptype, p, n);
 }
 
-/* ---- receiving ------------------------------------------------------------- */
+/* ---- receiving --------------------------------------------------------- */
 
 static void
 deliver_queue(struct ssm_chan *ch)
@@ -512,7 +512,7 @@ on_ws_msg(void *arg, int text, const unsigned char *p, size_t n)
 		    "bytes) dropped", ch->st.sid, text ? "text" : "binary", n);
 }
 
-/* ---- the WebSocket: dial, lose, resume ------------------------------------ */
+/* ---- the WebSocket: dial, lose, resume --------------------------------- */
 
 static int
 chan_dial(struct ssm_chan *ch, char *why, size_t whylen)
@@ -654,7 +654,7 @@ resume_try(struct ssm_chan *ch)
 	ch->resumes++;
 }
 
-/* ---- timers ------------------------------------------------------------------ */
+/* ---- timers ------------------------------------------------------------ */
 
 static int64_t
 resend_after(const struct ssm_chan *ch, const struct ssm_txent *e)
@@ -743,7 +743,7 @@ timers(struct ssm_chan *ch, int64_t now)
 		resend(ch, now);
 }
 
-/* ---- the loop source -------------------------------------------------------- */
+/* ---- the loop source --------------------------------------------------- */
 
 static void
 chan_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
@@ -823,7 +823,7 @@ chan_dispatch(void *arg, struct jc_pollset *ps)
 	ch->in_dispatch = 0;
 }
 
-/* ---- open and free ------------------------------------------------------------ */
+/* ---- open and free ----------------------------------------------------- */
 
 int
 ssm_chan_open(struct ssm_sess *s, int kind, const char *doc,

@@ -48,7 +48,7 @@ get64(const unsigned char *p)
 	return (uint64_t)get32(p) << 32 | get32(p + 4);
 }
 
-/* ---- random bytes and SHA-256 for the hot path ----------------------------- */
+/* ---- random bytes and SHA-256 for the hot path ------------------------- */
 
 /*
  * A pool refilled 4 KiB at a time: two draws per message (MessageId and
@@ -122,7 +122,7 @@ ssm_epoch_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)(ts.tv_nsec / 1000000);
 }
 
-/* ---- UUIDs ----------------------------------------------------------------- */
+/* ---- UUIDs ------------------------------------------------------------- */
 
 void
 ssm_uuid_new(unsigned char id[16])
@@ -202,7 +202,7 @@ ssm_uuid_swap(const unsigned char in[16], unsigned char out[16])
 	memcpy(out, t, 16);
 }
 
-/* ---- frames ---------------------------------------------------------------- */
+/* ---- frames ------------------------------------------------------------ */
 
 static int
 trim_char(unsigned char c)
@@ -316,7 +316,7 @@ ssm_msg_new(const char *type, int64_t seq, uint64_t flags, uint32_t ptype,
 	return f;
 }
 
-/* ---- acks ------------------------------------------------------------------ */
+/* ---- acks -------------------------------------------------------------- */
 
 int
 ssm_ack_json(char *out, size_t n, const char *type, const unsigned char id[16],
@@ -423,7 +423,7 @@ ssm_ack_parse(const void *p, size_t n, int64_t *seq)
 	return r;
 }
 
-/* ---- versions -------------------------------------------------------------- */
+/* ---- versions ---------------------------------------------------------- */
 
 static int
 ver_split(const char *s, unsigned long v[8])
@@ -470,7 +470,7 @@ ssm_version_cmp(const char *a, const char *b)
 	return 0;
 }
 
-/* ---- handshake ------------------------------------------------------------- */
+/* ---- handshake --------------------------------------------------------- */
 
 static const char *
 jstr(const cJSON *o, const char *name)
@@ -519,7 +519,8 @@ ssm_hs_parse(const void *p, size_t n, struct ssm_hs *hs)
 		x = &hs->act[hs->nact++];
 		t = jstr(a, "ActionType");
 		copy_str(x->type, sizeof(x->type), t);
-		params = cJSON_GetObjectItemCaseSensitive(a, "ActionParameters");
+		params = cJSON_GetObjectItemCaseSensitive(a,
+		    "ActionParameters");
 		if (t != NULL && strcmp(t, "SessionType") == 0) {
 			st = jstr(params, "SessionType");
 			if (st == NULL || !known_session_type(st)) {
@@ -587,7 +588,8 @@ ssm_hs_response(const struct ssm_hs *hs)
 		if (errs == NULL && (errs = cJSON_AddArrayToObject(root,
 		    "Errors")) == NULL)
 			goto out;
-		cJSON_AddItemToArray(errs, cJSON_CreateString(hs->act[i].error));
+		cJSON_AddItemToArray(errs,
+		    cJSON_CreateString(hs->act[i].error));
 	}
 	if (errs == NULL && cJSON_AddNullToObject(root, "Errors") == NULL)
 		goto out;

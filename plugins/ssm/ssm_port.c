@@ -242,7 +242,7 @@ activate(struct ssm_chan *ch, struct ssm_stream *st)
 	}
 }
 
-/* ---- agent -> local ---------------------------------------------------------- */
+/* ---- agent -> local ---------------------------------------------------- */
 
 static struct ssm_stream *
 find_sid(const struct ssm_chan *ch, uint32_t sid)
@@ -352,7 +352,7 @@ ssm_port_deliver(struct ssm_chan *ch, uint32_t ptype, const unsigned char *p,
 	return (long)stream_take(st, p, n);
 }
 
-/* ---- local -> agent ------------------------------------------------------------ */
+/* ---- local -> agent ---------------------------------------------------- */
 
 static unsigned char *
 frame_new(const struct ssm_chan *ch)
@@ -513,7 +513,7 @@ plain_build(struct ssm_chan *ch, int64_t now)
 	return 1;
 }
 
-/* ---- per-stream endings ------------------------------------------------------------ */
+/* ---- per-stream endings ------------------------------------------------ */
 
 static void
 progress(struct ssm_chan *ch, struct ssm_stream *st, int64_t now)
@@ -562,7 +562,7 @@ reap(struct ssm_chan *ch)
 	}
 }
 
-/* ---- loop hooks ------------------------------------------------------------------- */
+/* ---- loop hooks -------------------------------------------------------- */
 
 void
 ssm_port_ready(struct ssm_chan *ch)
@@ -640,7 +640,8 @@ ssm_port_dispatch(struct ssm_chan *ch, struct jc_pollset *ps)
 		rev = ssm_host->ps_revents(ps, st->in_slot);
 		if (rev & (POLLIN | POLLHUP | POLLERR))
 			st->readable = 1;
-		if (st->tosock.len > 0 && (rev & (POLLOUT | POLLHUP | POLLERR))) {
+		if (st->tosock.len > 0 &&
+		    (rev & (POLLOUT | POLLHUP | POLLERR))) {
 			stream_flush(st);
 			room = 1;
 		}

@@ -9,7 +9,7 @@
 
 #include "ssm.h"
 
-/* ---- RTO (the reference's constants and formulas) ------------------------- */
+/* ---- RTO (the reference's constants and formulas) ---------------------- */
 
 #define RTO_ALPHA	0.125
 #define RTO_BETA	0.25
@@ -40,7 +40,7 @@ ssm_rto_sample(struct ssm_rto *r, int64_t r_ms)
 	r->rto = v > SSM_RTO_MAX ? SSM_RTO_MAX : (int64_t)v;
 }
 
-/* ---- outgoing queue ---------------------------------------------------------- */
+/* ---- outgoing queue ---------------------------------------------------- */
 
 void
 ssm_txq_init(struct ssm_txq *q, size_t maxcap)
@@ -145,7 +145,7 @@ ssm_txq_ack(struct ssm_txq *q, int64_t seq, int64_t now, int64_t *sample_ms)
 	return 1;
 }
 
-/* ---- incoming reorder buffer --------------------------------------------------- */
+/* ---- incoming reorder buffer ------------------------------------------- */
 
 int
 ssm_rxq_init(struct ssm_rxq *q, size_t cap, size_t maxbytes)

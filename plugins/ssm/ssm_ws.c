@@ -34,7 +34,7 @@
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 struct ssm_ws {
-	CURL			*curl;		/* NULL with a caller transport */
+	CURL			*curl;	/* NULL with a caller transport */
 	struct ssm_ws_io	 io;
 	int			 fd;
 	int			 state;		/* SSM_WS_* */
@@ -50,10 +50,10 @@ struct ssm_ws {
 	size_t			 inoff, inlen;
 	unsigned char		*out;		/* framed, not yet written */
 	size_t			 outoff, outlen;
-	unsigned char		*msg;		/* data message being received */
+	unsigned char		*msg;	/* data message being received */
 	size_t			 msglen, msgcap;
 	int			 msgtext;	/* its first frame was text */
-	int			 in_data;	/* current frame is not control */
+	int			 in_data; /* current frame is not control */
 	int			 too_big;	/* message over WS_MAX_MSG */
 	size_t			 budget;	/* rx bytes left this run */
 	int			 more;		/* budget ran out */
@@ -63,7 +63,7 @@ struct ssm_ws {
 	char			 close_reason[200];
 };
 
-/* ---- transports ------------------------------------------------------------ */
+/* ---- transports -------------------------------------------------------- */
 
 static long
 curl_recv_fn(void *c, void *buf, size_t n)
@@ -91,7 +91,7 @@ curl_send_fn(void *c, const void *buf, size_t n)
 	return (long)sent;
 }
 
-/* ---- buffered I/O under wslay ------------------------------------------------ */
+/* ---- buffered I/O under wslay ------------------------------------------ */
 
 /* Write buffered output until the transport would block. */
 static int
@@ -143,7 +143,8 @@ recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 		}
 		ws->inoff = 0;
 		ws->inlen = (size_t)n;
-		ws->budget = (size_t)n >= ws->budget ? 0 : ws->budget - (size_t)n;
+		ws->budget = (size_t)n >= ws->budget ? 0 :
+		    ws->budget - (size_t)n;
 	}
 	if (len > ws->inlen)
 		len = ws->inlen;
@@ -280,7 +281,7 @@ static const struct wslay_event_callbacks ws_callbacks = {
 	msg_cb
 };
 
-/* ---- upgrade ------------------------------------------------------------------ */
+/* ---- upgrade ----------------------------------------------------------- */
 
 static void
 accept_value(const char *key, char out[32])
@@ -336,7 +337,8 @@ ssm_ws_parse_upgrade(const char *buf, size_t len, const char *key,
 		return 1;
 	}
 	eol = memchr(buf, '\r', (size_t)(end - buf) + 1);
-	if (eol == NULL || eol - buf < 12 || strncmp(buf, "HTTP/1.1 ", 9) != 0 ||
+	if (eol == NULL || eol - buf < 12 ||
+	    strncmp(buf, "HTTP/1.1 ", 9) != 0 ||
 	    strncmp(buf + 9, "101", 3) != 0 ||
 	    (eol - buf > 12 && buf[12] != ' ')) {
 		vl = eol != NULL ? (size_t)(eol - buf) : 0;
@@ -722,7 +724,8 @@ send_fast(struct ssm_ws *ws, int text, const void *p, size_t n)
 
 	if (ws->state != SSM_WS_OPEN || wslay_event_want_write(ws->ctx))
 		return 0;
-	if (ws->outoff + ws->outlen + hl + 4 + n > WS_OUTBUF && ws->outoff > 0) {
+	if (ws->outoff + ws->outlen + hl + 4 + n > WS_OUTBUF &&
+	    ws->outoff > 0) {
 		memmove(ws->out, ws->out + ws->outoff, ws->outlen);
 		ws->outoff = 0;
 	}

@@ -44,7 +44,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			if (ev.cmd == SMUX_PSH) {
 				if (ev.data != data + off || ev.len == 0 ||
-				    ev.len > end - off || ev.len > SMUX_MAX_PSH * 2)
+				    ev.len > end - off ||
+				    ev.len > SMUX_MAX_PSH * 2)
 					__builtin_trap();
 				k = ev.len < take ? ev.len : take;
 				ssm_smux_took(&rx, k);

@@ -85,7 +85,7 @@ static const unsigned char id_b[16] = {
 	0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x00,
 };
 
-/* ---- frames ---------------------------------------------------------------- */
+/* ---- frames ------------------------------------------------------------ */
 
 static void
 test_golden_input(void **st)
@@ -264,7 +264,7 @@ test_ack_parse(void **st)
 	assert_int_equal(ssm_ack_parse("not json", 8, &s), JC_ERR_PROTO);
 }
 
-/* ---- versions and port modes ------------------------------------------------------ */
+/* ---- versions and port modes ------------------------------------------- */
 
 static void
 test_versions(void **st)
@@ -329,7 +329,7 @@ test_port_modes(void **st)
 	}
 }
 
-/* ---- handshake ------------------------------------------------------------------- */
+/* ---- handshake --------------------------------------------------------- */
 
 static cJSON *
 response_of(const struct ssm_hs *hs)
@@ -341,8 +341,8 @@ response_of(const struct ssm_hs *hs)
 	j = cJSON_Parse(s);
 	free(s);
 	assert_non_null(j);
-	assert_string_equal(cJSON_GetObjectItem(j, "ClientVersion")->valuestring,
-	    "1.2.677.0");
+	assert_string_equal(cJSON_GetObjectItem(j,
+	    "ClientVersion")->valuestring, "1.2.677.0");
 	return j;
 }
 
@@ -474,8 +474,8 @@ test_small_payloads(void **st)
 	    s, sizeof(s)), 0);
 	assert_string_equal(s, "");
 	assert_int_equal(ssm_hs_complete("x", 1, s, sizeof(s)), JC_ERR_PROTO);
-	assert_int_equal(ssm_closed_parse(L("{\"MessageType\":\"channel_closed\","
-	    "\"Output\":\"bye now\"}"), s, sizeof(s)), 0);
+	assert_int_equal(ssm_closed_parse(L("{\"MessageType\":"
+	    "\"channel_closed\",\"Output\":\"bye now\"}"), s, sizeof(s)), 0);
 	assert_string_equal(s, "bye now");
 	assert_int_equal(ssm_closed_parse("{}", 2, s, sizeof(s)), 0);
 	assert_string_equal(s, "");
@@ -520,7 +520,7 @@ test_open_json(void **st)
 	free(s);
 }
 
-/* ---- smux ------------------------------------------------------------------------ */
+/* ---- smux -------------------------------------------------------------- */
 
 static void
 test_smux_frames(void **st)
@@ -568,8 +568,9 @@ smux_feed(const unsigned char *p, size_t n, size_t step, size_t take,
 					snprintf(log + strlen(log),
 					    loglen - strlen(log), "P%u:",
 					    ev.sid);
-				snprintf(log + strlen(log), loglen - strlen(log),
-				    "%.*s", (int)k, ev.data);
+				snprintf(log + strlen(log),
+				    loglen - strlen(log), "%.*s", (int)k,
+				    ev.data);
 				last = ev.sid;
 				ssm_smux_took(&rx, k);
 				off += k;
@@ -636,7 +637,8 @@ test_smux_bytes(void **st)
 	(void)st;
 	for (i = 0; i < 20; i++) {
 		len = (i * 37) % 101;
-		ssm_smux_hdr(wire + n, SMUX_PSH, (uint16_t)len, 3 + 2 * (i % 2));
+		ssm_smux_hdr(wire + n, SMUX_PSH, (uint16_t)len,
+		    3 + 2 * (i % 2));
 		n += 8;
 		for (k = 0; k < len; k++) {
 			seed = seed * 1103515245 + 12345;
@@ -673,7 +675,7 @@ test_smux_bytes(void **st)
 	}
 }
 
-/* ---- reliability ------------------------------------------------------------------ */
+/* ---- reliability ------------------------------------------------------- */
 
 static void
 test_rto(void **st)
@@ -709,8 +711,8 @@ test_txq(void **st)
 	(void)st;
 	ssm_txq_init(&q, 1000);
 	for (i = 0; i < 600; i++)	/* grows past its first 256 slots */
-		assert_int_equal(ssm_txq_push(&q, 10 + i, malloc(8), 8, i % 3 != 0,
-		    1000), 0);
+		assert_int_equal(ssm_txq_push(&q, 10 + i, malloc(8), 8,
+		    i % 3 != 0, 1000), 0);
 	assert_int_equal(q.unacked, 600);
 	assert_int_equal(q.unacked_data, 400);
 	assert_int_equal(q.bytes, 4800);
@@ -786,7 +788,7 @@ test_rxq(void **st)
 	ssm_rxq_free(&q);
 }
 
-/* ---- exec command ---------------------------------------------------------------- */
+/* ---- exec command ------------------------------------------------------ */
 
 static char *
 run_sh(const char *cmd, size_t *len)
@@ -841,7 +843,7 @@ test_exec_command(void **st)
 	assert_null(ssm_exec_command("cat", in, 70 * 1024));
 }
 
-/* ---- WebSocket --------------------------------------------------------------------- */
+/* ---- WebSocket --------------------------------------------------------- */
 
 static void
 test_ws_upgrade_parse(void **st)

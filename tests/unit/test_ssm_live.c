@@ -48,7 +48,7 @@ static int	 agent_port, echo_port, hello_port, dead_port;
 static char	 last_error[1024];
 static void	*pstate;
 
-/* ---- options -------------------------------------------------------------- */
+/* ---- options ----------------------------------------------------------- */
 
 static struct { const char *k; char v[64]; } opts[16];
 
@@ -82,7 +82,7 @@ th_option(const char *k)
 	return NULL;
 }
 
-/* ---- log ---------------------------------------------------------------------- */
+/* ---- log --------------------------------------------------------------- */
 
 static void
 th_log(int level, const char *plugin, const char *fmt, ...)
@@ -104,7 +104,7 @@ th_log_level(void)
 	return jc_log_lvl;
 }
 
-/* ---- the fake AWS side ------------------------------------------------------ */
+/* ---- the fake AWS side ------------------------------------------------- */
 
 static char	 sids[64][80];
 static char	 docs[64][64];
@@ -204,9 +204,9 @@ th_aws_json(const char *service, const char *target, const char *body,
 			r = JC_ERR_UNREACHABLE;
 			goto out;
 		}
-		if (strncmp(tgt, "i-0nossh", 8) == 0 && strcmp(cJSON_GetObjectItem(
-		    req, "DocumentName")->valuestring, "AWS-StartSSHSession") ==
-		    0) {
+		if (strncmp(tgt, "i-0nossh", 8) == 0 &&
+		    strcmp(cJSON_GetObjectItem(req,
+		    "DocumentName")->valuestring, "AWS-StartSSHSession") == 0) {
 			err->http_status = 400;
 			snprintf(err->code, sizeof(err->code),
 			    "AccessDeniedException");
@@ -318,7 +318,7 @@ all_terminated(void)
 	return ok;
 }
 
-/* ---- processes ----------------------------------------------------------------- */
+/* ---- processes --------------------------------------------------------- */
 
 static int
 free_port(void)
@@ -454,7 +454,7 @@ kill_wait(pid_t *pid)
 	*pid = -1;
 }
 
-/* ---- local clients ------------------------------------------------------------------ */
+/* ---- local clients ----------------------------------------------------- */
 
 static uint32_t
 prng(uint32_t *s)
@@ -566,7 +566,7 @@ serve_children(pid_t *pids, int n, int timeout_s)
 	return bad;
 }
 
-/* ---- the agent's own records ------------------------------------------------------- */
+/* ---- the agent's own records ------------------------------------------- */
 
 static char *
 slurp(const char *path)
@@ -664,7 +664,7 @@ agent_mode(const char *want)
 	cJSON_Delete(root);
 }
 
-/* ---- fixtures ---------------------------------------------------------------------------- */
+/* ---- fixtures ---------------------------------------------------------- */
 
 static int
 group_setup(void **st)
@@ -752,7 +752,7 @@ forward(struct jc_sess *s, int rport, uint16_t *lport)
 	return f;
 }
 
-/* ---- tests ----------------------------------------------------------------------------------- */
+/* ---- tests ------------------------------------------------------------- */
 
 static void
 test_exec(void **st)
