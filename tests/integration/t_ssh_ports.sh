@@ -16,7 +16,8 @@ start_jc() {
 stop_jc() { local p; eval "p=\$pid_$1"; kill -INT "$p"; wait "$p"; }
 
 for p in 8888 8889 8080; do
-	if port_busy $p; then
+	# A tunnel of an earlier test may still be closing.
+	if ! wait_for 30 port_free $p; then
 		not_ok "port $p must be free for this test"; exit 1
 	fi
 done
