@@ -25,7 +25,7 @@
 
 #include "ssm.h"
 
-#define STREAM_BUF	(256 * 1024)	/* agent -> local, per stream */
+#define STREAM_BUF	(64 * 1024)	/* agent -> local, per stream */
 #define FIN_WAIT_MS	30000		/* mux: answer to our FIN */
 #define RAW_LINGER_MS	2000		/* raw: quiet time after local EOF */
 #define BUILD_MAX	256		/* messages built per pass */

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The SSM tunnel under the fake agent's fault switches, through the real
 # jconnect and real Jupyter: 5% of frames lost, duplicated and reordered
-# each way on a 50 MB download; the WebSocket closed mid-transfer (resumed,
+# each way on a 50 MB download and a 10 MB upload; the WebSocket closed mid-transfer (resumed,
 # same local port); pause_publication mid-transfer; then an old agent
 # (basic mode, one connection at a time) and a 3.1 agent (smux keepalive).
 # Every download is checked byte for byte.
@@ -48,6 +48,18 @@ faults '{"drop_pct": 5, "dup_pct": 5, "reorder_pct": 5, "chunk_size": 16384}'
 tunnel_start -o ssm.chunk_size=16384
 check "50 MB with 5% loss, duplicates and reordering: byte-exact" \
     fetch big.bin "$want_big"
+# An upload too (Jupyter's contents API): our resends, its re-acks.
+head -c 10000000 /dev/urandom >"$T/up.bin"
+printf '{"type": "file", "format": "base64", "content": "%s"}' \
+    "$(base64 -w0 <"$T/up.bin")" >"$T/up.json"
+code=$(curl -s -o /dev/null -w '%{http_code}' -m 240 -X PUT \
+    -H "Authorization: token $token" -H 'Content-Type: application/json' \
+    --data-binary @"$T/up.json" \
+    "http://127.0.0.1:$port/api/contents/up.bin")
+check "10 MB upload with 5% loss, duplicates and reordering (HTTP $code)" \
+    test "$code" = 201 -o "$code" = 200
+check "the upload is byte-exact" cmp -s "$T/up.bin" "$RHOME/notebooks/up.bin"
+sleep 0.7
 check "the agent had to resend" test "$(agent stat out_resent)" -gt 0
 check "and re-acknowledged our duplicates" test "$(agent stat reacks)" -gt 0
 
