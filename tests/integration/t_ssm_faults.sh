@@ -88,6 +88,23 @@ tunnel_stop
 check "the fake agent saw no protocol violation (no data while paused)" \
     agent violations
 
+# Resuming refused: the plugin gives up within its budget (2 s), says so,
+# and jconnect logs in again with new sessions on the same local port.
+tunnel_start -o ssm.reconnect_s=2
+lport=$port
+check "before: a download" fetch one.bin "$want_one"
+faults '{"refuse_resume": true, "close_ws": 1}'
+wait_for 30 grep -q "could not resume" "$T/err"
+check "the plugin gave up resuming and said so" \
+    grep -q "could not resume" "$T/err"
+faults '{}'
+check "jconnect reconnected: the same local port serves again" \
+    wait_for 30 fetch one.bin "$want_one"
+check "still port $lport" test "$port" = "$lport"
+check "and it is still running" kill -0 "$jc"
+tunnel_stop
+: >"$T/err"
+
 # An agent too old for smux: basic mode, connections one after another.
 faults '{"agent_version": "3.0.196.0"}'
 tunnel_start
