@@ -83,10 +83,15 @@ jc_cmd_proxy(int argc, char **argv)
 		r = JC_ERR_NOMEM;
 		goto out;
 	}
-	r = jc_loop_run(&px.done, -1);
+	/* Until both sides are done, or the session fails (checked twice a
+	 * second: a dead session would otherwise wait for stdin EOF). */
+	while ((r = jc_loop_run(&px.done, 500)) == JC_ERR_TIMEOUT &&
+	    a.p->status(a.s) == 0)
+		;
 	if (r == 0 && px.error)
 		r = JC_ERR_CLOSED;
-	if (r == 0 && a.p->status(a.s) != 0)
+	if ((r == 0 || r == JC_ERR_INTR || r == JC_ERR_TIMEOUT) &&
+	    a.p->status(a.s) != 0)
 		r = a.p->status(a.s);
 	if (r == JC_ERR_INTR)
 		r = 0;

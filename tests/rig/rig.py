@@ -118,6 +118,7 @@ class Rig:
                 "LogLevel VERBOSE",
                 "MaxStartups 200",
                 "MaxSessions 200",
+                "Subsystem sftp internal-sftp",
                 "SetEnv HOME=%s LANG=C.UTF-8" % self.rhome,
                 "",
             ]))
