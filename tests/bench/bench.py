@@ -282,6 +282,10 @@ def main():
                      "%.1f / %.1f / %.1f" % tuple(x / 1024 for x in mem[:3]),
                      "", "peak %.1f" % (mem[3] / 1024), "< 10"))
         if have_ssm:
+            # The fake agent sends 1 KiB messages like the real agent by
+            # default; measure the client with 64 KiB ones.
+            with open(rig.env["AGENT_FAULTS"], "w") as f:
+                f.write('{"chunk_size": 65536}\n')
             ls = free_port()
             ps = jc_forward(rig, "ssm", ls, srv_port)
             tss = throughput(ls, ps.pid)
