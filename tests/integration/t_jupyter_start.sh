@@ -5,35 +5,7 @@
 # a second run finds it, and `jconnect stop --jupyter` ends it.
 . "$(dirname "$0")/lib.sh"
 
-# ---- helpers (shared by the t_jupyter_* scripts) ----
-CHROME_FLAGS="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
---disable-background-networking --disable-component-update --disable-sync
---virtual-time-budget=10000"
-# jc_open OUT ERR [ARGS...] : jconnect in the background until the URL is out.
-jc_open() {
-	local out=$1 err=$2; shift 2
-	# shellcheck disable=SC2086
-	"$JC" --no-browser $SSH_OPTS "$@" "$SSH_TARGET" >"$out" 2>"$err" &
-	_jc=$!
-	_bg="${_bg:-} $_jc"
-	wait_for 90 grep -q '^http' "$out"
-}
-jc_close() { kill -TERM "$_jc" 2>/dev/null; wait "$_jc" 2>/dev/null; }
-url_port() { echo "$1" | sed -E 's|^https?://127\.0\.0\.1:([0-9]+)/.*|\1|'; }
-url_token() { echo "$1" | sed -nE 's|.*[?&]token=([^&#]+).*|\1|p'; }
-# dom URL FILE : what headless Chromium shows for URL.
-dom() {
-	local prof
-	prof=$(mktemp -d "$T/chrome.XXXXXX")
-	# shellcheck disable=SC2086
-	timeout 60 chromium $CHROME_FLAGS --user-data-dir="$prof" \
-	    --dump-dom "$1" >"$2" 2>/dev/null
-}
-# api_status PORT BASE TOKEN : HTTP code of BASEapi/status through the tunnel.
-api_status() {
-	curl -s -o /dev/null -w '%{http_code}' -m 10 \
-	    ${3:+-H "Authorization: token $3"} "http://127.0.0.1:$1${2}api/status"
-}
+. "$(dirname "$0")/jupyter_lib.sh"
 
 rig_start sshd
 
