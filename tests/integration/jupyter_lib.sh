@@ -1,9 +1,6 @@
 # jupyter_lib.sh - helpers shared by the t_jupyter_* scripts (sourced
 # after lib.sh): run jconnect until the URL is out, take the URL apart,
-# look at it with headless Chromium, query api/status through the tunnel.
-CHROME_FLAGS="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
---disable-background-networking --disable-component-update --disable-sync
---virtual-time-budget=10000"
+# query api/status through the tunnel.
 # jc_open OUT ERR [ARGS...] : jconnect in the background until the URL is out.
 jc_open() {
 	local out=$1 err=$2; shift 2
@@ -16,14 +13,6 @@ jc_open() {
 jc_close() { kill -TERM "$_jc" 2>/dev/null; wait "$_jc" 2>/dev/null; }
 url_port() { echo "$1" | sed -E 's|^https?://127\.0\.0\.1:([0-9]+)/.*|\1|'; }
 url_token() { echo "$1" | sed -nE 's|.*[?&]token=([^&#]+).*|\1|p'; }
-# dom URL FILE : what headless Chromium shows for URL.
-dom() {
-	local prof
-	prof=$(mktemp -d "$T/chrome.XXXXXX")
-	# shellcheck disable=SC2086
-	timeout 60 chromium $CHROME_FLAGS --user-data-dir="$prof" \
-	    --dump-dom "$1" >"$2" 2>/dev/null
-}
 # api_status PORT BASE TOKEN : HTTP code of BASEapi/status through the tunnel.
 api_status() {
 	curl -s -o /dev/null -w '%{http_code}' -m 10 \

@@ -65,6 +65,18 @@ wait_for() {
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port_free() { ! port_busy "$1"; }
 
+# Headless Chromium as the test-rig notes prescribe (no network chatter).
+CHROME_FLAGS="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+--disable-background-networking --disable-component-update --disable-sync
+--virtual-time-budget=10000"
+# dom URL FILE : what headless Chromium shows for URL.
+dom() {
+	local prof
+	prof=$(mktemp -d "$T/chrome.XXXXXX")
+	# shellcheck disable=SC2086
+	timeout 60 chromium $CHROME_FLAGS --user-data-dir="$prof" \
+	    --dump-dom "$1" >"$2" 2>/dev/null
+}
 # free_port : a currently free TCP port on 127.0.0.1.
 free_port() {
 	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
