@@ -3,7 +3,7 @@
 # ASan+UBSan, run each for FUZZ_TIME seconds (default 600) on a copy of
 # corpus/NAME (with NAME.dict when present), keep crashes in
 # build/fuzz/crash-NAME-*, and append the figures to tests/fuzz/RESULTS.md.
-# FUZZ_TARGETS="a b" limits the run.
+# FUZZ_TARGETS="a b" limits the run; FUZZ_JOBS=N runs N targets at once.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$ROOT/build/fuzz
 TIME=${FUZZ_TIME:-600}
@@ -19,6 +19,7 @@ core=$(ls "$ROOT"/core/*.c | grep -v '/main\.c$')
 status=0
 res=$B/results.txt
 : >"$res"
+names=""
 for f in "$ROOT"/tests/fuzz/fuzz_*.c; do
 	name=$(basename "$f" .c | sed 's/^fuzz_//')
 	if [ -n "${FUZZ_TARGETS:-}" ]; then
@@ -39,6 +40,13 @@ for f in "$ROOT"/tests/fuzz/fuzz_*.c; do
 		status=1
 		continue
 	fi
+	names="$names $name"
+done
+
+# One campaign: copy the seeds, run, write its table row to $B/row-NAME.
+campaign() {
+	name=$1
+	rm -rf "$B/corpus-$name" "$B"/crash-$name-*
 	mkdir -p "$B/corpus-$name"
 	cp -r "$ROOT/tests/fuzz/corpus/$name/." "$B/corpus-$name/" 2>/dev/null
 	dict=""
@@ -56,8 +64,30 @@ for f in "$ROOT"/tests/fuzz/fuzz_*.c; do
 	crashes=$(ls "$B"/crash-$name-* 2>/dev/null | wc -l)
 	printf '| %s | %s s | %s | %s | %s |\n' "$name" "$TIME" \
 	    "${execs:-?}" "${cov:-?}" "$([ $rc = 0 ] && echo "no crash" ||
-	    echo "FAILED ($crashes artifacts)")" | tee -a "$res"
-	[ $rc = 0 ] || status=1
+	    echo "FAILED ($crashes artifacts)")" >"$B/row-$name"
+	cat "$B/row-$name"
+	return $rc
+}
+
+# Run FUZZ_JOBS campaigns at a time; each reports through its exit code.
+jobs=${FUZZ_JOBS:-1}
+set -- $names
+while [ $# -gt 0 ]; do
+	pids=""
+	n=0
+	while [ $# -gt 0 ] && [ $n -lt "$jobs" ]; do
+		campaign "$1" &
+		pids="$pids $!"
+		n=$((n + 1))
+		shift
+	done
+	for p in $pids; do
+		wait "$p" || status=1
+	done
+done
+for name in $names; do
+	cat "$B/row-$name" >>"$res" 2>/dev/null ||
+		echo "| $name | $TIME s | ? | ? | no result |" >>"$res"
 done
 {
 	printf '\n## %s, %s s per target\n\n' "$(date -u +%Y-%m-%d)" "$TIME"
