@@ -217,7 +217,9 @@ struct jc_plugin {
 	 *   logging one clear line saying what to do.
 	 * exec: run cmd in the remote login shell, feed `in` (may be NULL)
 	 *   to its stdin then EOF; fills *res on success (free with
-	 *   exec_free).  Runs the loop, so streams keep flowing.
+	 *   exec_free).  Runs the loop, so streams keep flowing.  Neither
+	 *   cmd nor `in` may hold a secret: a method may carry both on the
+	 *   remote's command line (SSM does, and AWS logs it).
 	 * stream: open a TCP stream to host:port as seen by the remote.
 	 *   *fdp receives the core's end of a socketpair, owned by the
 	 *   caller; the plugin pumps the other end.  Opening completes in

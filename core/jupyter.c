@@ -135,9 +135,11 @@ static const char sh_discover[] =
 "M end\n";
 
 /*
- * Start: pick lab > notebook > server, hand the token over in a 0600
- * file (JUPYTER_TOKEN_FILE: the log then shows "...", ps shows nothing),
- * detach, record the pid, wait for the runtime file.
+ * Start: pick lab > notebook > server, make a token from the remote's
+ * /dev/urandom (the script itself may be visible on the remote, see
+ * jc_plugin.h) and hand it over in a 0600 file (JUPYTER_TOKEN_FILE: the
+ * log then shows "...", ps shows nothing), detach, record the pid, wait
+ * for the runtime file, check the server took the token.
  */
 static const char sh_start[] =
 "M jupyter \"$J\"\n"
@@ -159,8 +161,9 @@ static const char sh_start[] =
 "[ -f \"$LOG\" ] && mv -f \"$LOG\" \"$LOG.1\"\n"
 "TF=$JD/jupyter.token\n"
 "rm -f \"$TF\"\n"
+"TOK=$(od -An -N24 -tx1 /dev/urandom 2>/dev/null | tr -d ' \\n')\n"
+"[ ${#TOK} = 48 ] || { M err \"cannot read /dev/urandom\"; exit 0; }\n"
 "printf '%s' \"$TOK\" >\"$TF\" || { M err \"cannot write $TF\"; exit 0; }\n"
-"TOK=\n"
 "unset JUPYTER_TOKEN\n"
 "JUPYTER_TOKEN_FILE=$TF\n"
 "export JUPYTER_TOKEN_FILE\n"
@@ -195,6 +198,8 @@ static const char sh_start[] =
 "	exit 0\n"
 "fi\n"
 "rm -f \"$TF\"\n"
+"case $(cat \"$F\" 2>/dev/null) in *\"$TOK\"*) ;; *) M notoken ;; esac\n"
+"TOK=\n"
 "M file \"${F##*/}\" \"$P\"\n"
 "dd if=\"$F\" bs=65536 count=1 2>/dev/null\n"
 "M log \"$LOG\"\n"
@@ -883,21 +888,20 @@ jc_jupyter_start(const struct jc_plugin *p, struct jc_sess *s,
 	struct jc_jupyter got[4];
 	struct section sec;
 	struct sb sc;
-	char nonce[17], tok[49], num[16], app[16] = "", tail[2048] = "";
+	char nonce[17], num[16], app[16] = "", tail[2048] = "";
 	char desc[512];
 	size_t off = 0, n = 0, i;
 	int r = JC_ERR_INTERNAL, ran = 0, wait_ms, ready = 0, died = 0;
-	int timedout = 0, nojup = 0, noapp = 0;
+	int timedout = 0, nojup = 0, noapp = 0, notoken = 0;
 	int64_t t0;
 
 	memset(&sc, 0, sizeof(sc));
 	memset(&res, 0, sizeof(res));
 	memset(got, 0, sizeof(got));
 	wait_ms = req->timeout_ms > 0 ? req->timeout_ms : START_WAIT_MS;
-	if ((r = hexrand(nonce, 8)) != 0 || (r = hexrand(tok, 24)) != 0)
+	if ((r = hexrand(nonce, 8)) != 0)
 		goto out;
 	sb_var(&sc, "N", nonce);
-	sb_var(&sc, "TOK", tok);
 	snprintf(num, sizeof(num), "%d", req->want_port > 0 ?
 	    req->want_port : 8888);
 	sb_var(&sc, "PORT", num);
@@ -944,6 +948,8 @@ jc_jupyter_start(const struct jc_plugin *p, struct jc_sess *s,
 			nojup = 1;
 		else if (strcmp(sec.word, "noapp") == 0)
 			noapp = 1;
+		else if (strcmp(sec.word, "notoken") == 0)
+			notoken = 1;
 		else if (strcmp(sec.word, "logtail") == 0)
 			snprintf(tail, sizeof(tail), "%.*s",
 			    (int)sec.bodylen, sec.body);
@@ -991,8 +997,8 @@ jc_jupyter_start(const struct jc_plugin *p, struct jc_sess *s,
 		    "did not start", last[0] ? "; last log line: " : "", last);
 		goto out;
 	}
-	/* The token is ours even though the runtime file has it too. */
-	if (strcmp(got[0].token, tok) != 0) {
+	/* The token is ours, not one the server made up and logged. */
+	if (notoken) {
 		jc_error("jupyter %s on the remote did not take the token "
 		    "jconnect gave it (JUPYTER_TOKEN_FILE ignored?)", app);
 		goto out;
@@ -1009,7 +1015,6 @@ jc_jupyter_start(const struct jc_plugin *p, struct jc_sess *s,
 		p->exec_free(&res);
 	for (i = 0; i < sizeof(got) / sizeof(got[0]); i++)
 		jc_jupyter_clear(&got[i]);
-	explicit_bzero(tok, sizeof(tok));
 	explicit_bzero(tail, sizeof(tail));
 	sb_free(&sc);
 	return r;

@@ -1,15 +1,20 @@
 /*
- * ssm_exec.c - exec over AWS-StartNonInteractiveCommand: stdout arrives
- * as Output (1), stderr as StdErr (11) and the exit status as ExitCode
- * (12, "EXIT_CODE: n").
+ * ssm_exec.c - exec over AWS-StartNonInteractiveCommand with
+ * separateOutputStream=true: stdout arrives as Output (1), stderr as
+ * StdErr (11) and the exit status as ExitCode (12, "EXIT_CODE: n").
+ * Without that parameter the agent mixes stderr into stdout and sends no
+ * exit code at all.
  *
- * The document has no stdin.  Input is carried in the command itself:
- *   printf %s 'BASE64' | base64 -d | sh -c 'CMD'
- * (base64 has no quote characters; CMD is single-quoted with ' -> '\'').
- * Without input the command runs as sh -c 'CMD' </dev/null, so a command
- * that reads stdin sees EOF instead of waiting for ever.  The agent runs
- * the whole string as one argument of sh -c, which the kernel limits to
- * 128 KiB; input is therefore capped at EXEC_IN_MAX.
+ * The agent splits the command into words the way a shell would (quotes
+ * and backslashes; no pipes, no redirections) and execs the first word,
+ * so the whole command is one `sh -c SCRIPT`.  The command has no stdin:
+ * the agent gives it /dev/null and reads input messages only for ^C, ^\
+ * and ^Z.  Input therefore travels inside SCRIPT, as
+ *   printf %s BASE64 | base64 -d | sh -c CMD
+ * (each level single-quoted, ' -> '\''), which the remote shows in its
+ * process list and AWS records with the StartSession parameters: callers
+ * keep secrets out of it.  The kernel caps one argument at 128 KiB, hence
+ * EXEC_IN_MAX.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +27,17 @@
 #define EXEC_IN_MAX	(64 * 1024)
 #define EXEC_DOC	"AWS-StartNonInteractiveCommand"
 
-/* Single-quote s for sh into out (room for 4 * strlen + 3). */
-static size_t
-sh_quote(char *out, const char *s)
+/* "sh -c " and s single-quoted for sh, as a new string. */
+static char *
+sh_c(const char *s)
 {
-	size_t o = 0;
+	static const char pre[] = "sh -c ";
+	size_t o = sizeof(pre) - 1;
+	char *out;
 
+	if ((out = malloc(sizeof(pre) + 4 * strlen(s) + 2)) == NULL)
+		return NULL;
+	memcpy(out, pre, o);
 	out[o++] = '\'';
 	for (; *s != '\0'; s++) {
 		if (*s == '\'') {
@@ -38,41 +48,39 @@ sh_quote(char *out, const char *s)
 	}
 	out[o++] = '\'';
 	out[o] = '\0';
-	return o;
+	return out;
 }
 
 char *
 ssm_exec_command(const char *cmd, const void *in, size_t inlen)
 {
-	static const char pre[] = "printf %s '";
-	static const char mid[] = "' | base64 -d | sh -c ";
-	static const char none[] = "sh -c ";
-	static const char nul[] = " </dev/null";
-	size_t n, o = 0, b64;
-	char *s;
+	static const char pre[] = "printf %s ";
+	static const char mid[] = " | base64 -d | ";
+	char *inner, *s;
+	size_t o;
 
 	if (inlen > EXEC_IN_MAX)
 		return NULL;
-	b64 = in != NULL && inlen > 0 ? 4 * ((inlen + 2) / 3) : 0;
-	n = sizeof(pre) + sizeof(mid) + sizeof(nul) + b64 + 4 * strlen(cmd) +
-	    4;
-	if ((s = malloc(n)) == NULL)
+	if (in == NULL || inlen == 0)
+		return sh_c(cmd);
+	if ((inner = sh_c(cmd)) == NULL)
 		return NULL;
-	if (b64 > 0) {
-		memcpy(s, pre, sizeof(pre) - 1);
-		o = sizeof(pre) - 1;
-		o += (size_t)EVP_EncodeBlock((unsigned char *)s + o, in,
-		    (int)inlen);
-		memcpy(s + o, mid, sizeof(mid) - 1);
-		o += sizeof(mid) - 1;
-		o += sh_quote(s + o, cmd);
-	} else {
-		memcpy(s, none, sizeof(none) - 1);
-		o = sizeof(none) - 1;
-		o += sh_quote(s + o, cmd);
-		memcpy(s + o, nul, sizeof(nul));
+	s = malloc(sizeof(pre) + 4 * ((inlen + 2) / 3) + sizeof(mid) +
+	    strlen(inner));
+	if (s == NULL) {
+		free(inner);
+		return NULL;
 	}
-	return s;
+	memcpy(s, pre, sizeof(pre) - 1);
+	o = sizeof(pre) - 1;
+	o += (size_t)EVP_EncodeBlock((unsigned char *)s + o, in, (int)inlen);
+	memcpy(s + o, mid, sizeof(mid) - 1);
+	o += sizeof(mid) - 1;
+	memcpy(s + o, inner, strlen(inner) + 1);
+	free(inner);
+	inner = sh_c(s);
+	free(s);
+	return inner;
 }
 
 /* Append to a growing capture, up to JC_EXEC_MAX. */
@@ -154,7 +162,8 @@ int
 ssm_exec_run(struct ssm_sess *s, const char *cmd, const void *in,
     size_t inlen, int timeout_ms, struct jc_exec_result *res)
 {
-	const char *params[3] = { "command", NULL, NULL };
+	const char *params[5] = { "command", NULL, "separateOutputStream",
+	    "true", NULL };
 	struct ssm_chan *ch = NULL;
 	char *command;
 	int r;

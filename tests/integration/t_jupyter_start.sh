@@ -7,7 +7,7 @@
 
 . "$(dirname "$0")/jupyter_lib.sh"
 
-rig_start sshd
+rig_start sshd agent aws
 
 st=0
 timeout 60 "$JC" --no-browser $SSH_OPTS "$SSH_TARGET" >"$T/out0" \
@@ -67,3 +67,53 @@ check "stop --jupyter exits 0 (got $st)" test "$st" = 0
 check "the server is gone" wait_for 10 sh -c "! kill -0 $pid"
 check "its port is free" wait_for 10 port_free "$jport"
 check "pid file removed" test ! -e "$RHOME/.jconnect/jupyter.pid"
+
+# Over SSM the start script travels in the command line, which the
+# remote's process list shows and AWS records with StartSession: the
+# token is made on the remote and appears in neither.
+jport=$(free_port)
+"$JC" --no-browser --via ssm -l "$SSH_USER" --start-jupyter \
+    --jupyter-port "$jport" demo-stack >"$T/out4" 2>"$T/err4" &
+_jc=$!
+_bg="${_bg:-} $_jc"
+if wait_for 90 grep -q '^http' "$T/out4"; then
+	ok "over SSM: --start-jupyter prints the URL"
+else
+	not_ok "over SSM: --start-jupyter prints the URL"; show "$T/err4"
+	exit 1
+fi
+url=$(head -n1 "$T/out4")
+token=$(url_token "$url")
+pid=$(cat "$RHOME/.jconnect/jupyter.pid" 2>/dev/null)
+_bg="${_bg:-} $pid"
+check "over SSM: token is 48 hex characters" \
+    sh -c "echo '$token' | grep -qE '^[0-9a-f]{48}\$'"
+check "over SSM: api/status 200 through the tunnel" \
+    test "$(api_status "$(url_port "$url")" / "$token")" = 200
+# Every command AWS recorded, with the input it carries decoded.
+python3 - "$AGENT_STATE/sessions" >"$T/commands" <<'PY'
+import base64, glob, json, re, sys
+for f in glob.glob(sys.argv[1] + "/*.json"):
+    s = json.load(open(f))
+    if s["DocumentName"] != "AWS-StartNonInteractiveCommand":
+        continue
+    p = s["Parameters"]
+    print(json.dumps(p))
+    for b in re.findall(r"printf %s ([A-Za-z0-9+/=]+) [|]", p["command"][0]):
+        print(base64.b64decode(b).decode("utf-8", "replace"))
+PY
+check "over SSM: the start script went through StartSession" \
+    grep -q 'JUPYTER_TOKEN_FILE' "$T/commands"
+check "over SSM: commands ask for separate stderr and exit code" \
+    grep -q '"separateOutputStream": \["true"\]' "$T/commands"
+check "over SSM: token in no StartSession parameters" \
+    sh -c "! grep -rqs '$token' '$T/commands' '$AGENT_STATE' '${AGENT_STATE%/*}/aws'"
+ps -eo args >"$T/ps4"
+check "over SSM: token absent from the remote ps output" \
+    sh -c "! grep -q '$token' '$T/ps4'"
+jc_close
+st=0
+timeout 60 "$JC" stop --jupyter --via ssm -l "$SSH_USER" demo-stack \
+    >"$T/out5" 2>"$T/err5" || st=$?
+check "over SSM: stop --jupyter exits 0 (got $st)" test "$st" = 0
+check "over SSM: the server is gone" wait_for 10 sh -c "! kill -0 $pid"

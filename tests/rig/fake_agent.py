@@ -22,8 +22,11 @@ Per-session counters go to DIR/agent-stats.json.
 Documents: AWS-StartPortForwardingSession[ToRemoteHost] (smux v1 server or
 basic mode, chosen from the agent and client versions exactly as the real
 agent does), AWS-StartSSHSession (raw stream; destination EOF ends the
-session) and AWS-StartNonInteractiveCommand (sh -c, stdout as Output,
-stderr as StdErr 11, exit status as ExitCode 12).
+session) and AWS-StartNonInteractiveCommand (the command split into words like the
+agent's shlex and exec'd without a shell, stdin /dev/null; with
+separateOutputStream=true stdout as Output, stderr as StdErr 11 and the exit
+status as ExitCode 12, else stdout and stderr mixed as Output and no exit
+code; input messages only deliver ^C, ^\\ and ^Z as signals).
 
 Faults, re-read from the JSON file whenever it changes, so a test can flip
 them while a session runs:
@@ -53,6 +56,8 @@ import hashlib
 import json
 import os
 import random
+import shlex
+import signal
 import struct
 import sys
 import time
@@ -512,7 +517,10 @@ class Session:
         if self.doc == "AWS-StartNonInteractiveCommand":
             return "NonInteractiveCommands", {"linux": {
                 "commands": p.get("command", ""), "runAsElevated": False,
-                "separateOutputStream": True}}
+                "separateOutputStream": p.get("separateOutputStream",
+                                              "false"),
+                "stdoutSeparatorPrefix": p.get("stdoutSeparatorPrefix", ""),
+                "stderrSeparatorPrefix": p.get("stderrSeparatorPrefix", "")}}
         props = {"portNumber": p.get("portNumber", "22" if self.doc ==
                                      "AWS-StartSSHSession" else "80")}
         if self.doc in ("AWS-StartPortForwardingSession",
@@ -600,7 +608,7 @@ class Session:
     def start_plugin(self):
         stype, props = self.properties()
         if stype == "NonInteractiveCommands":
-            self.plugin = Exec(self, self.params.get("command", ""))
+            self.plugin = Exec(self, props["linux"])
             self.stats["mode"] = "exec"
             return
         host = props.get("host", "127.0.0.1")
@@ -978,10 +986,18 @@ class Basic:
 # ---- NonInteractiveCommand -----------------------------------------------------------
 
 class Exec:
-    def __init__(self, sess, command):
+    # Control bytes the agent turns into signals (ByteControlSignalsLinux).
+    SIGNALS = {0x03: signal.SIGINT, 0x1C: signal.SIGQUIT, 0x1A: signal.SIGTSTP}
+
+    def __init__(self, sess, props):
         self.sess = sess
         self.proc = None
-        sess.tasks.append(asyncio.ensure_future(self.run(command)))
+        sep = str(props.get("separateOutputStream", "false")).lower()
+        if sep not in ("true", "false"):
+            violation(sess.sid, "separateOutputStream %r is neither true "
+                      "nor false" % sep)
+        self.separate = sep == "true"
+        sess.tasks.append(asyncio.ensure_future(self.run(props["commands"])))
 
     async def copy(self, stream, ptype):
         s = self.sess
@@ -994,21 +1010,57 @@ class Exec:
 
     async def run(self, command):
         s = self.sess
-        self.proc = await asyncio.create_subprocess_exec(
-            "/bin/sh", "-c", command, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            start_new_session=True)
-        await asyncio.gather(self.copy(self.proc.stdout, PT_OUTPUT),
-                             self.copy(self.proc.stderr, PT_STDERR))
+        # Like the agent: words split as by a shell, no shell run.
+        try:
+            lex = shlex.shlex(command, posix=True)
+            lex.whitespace_split = True
+            argv = list(lex)
+        except ValueError as e:
+            argv = None
+            why = "Failed to parse commands input: %s\n" % e
+        if argv == []:
+            argv = None
+            why = "Failed to parse commands input: empty command\n"
+        if argv is not None:
+            err = asyncio.subprocess.PIPE if self.separate else \
+                asyncio.subprocess.STDOUT
+            try:
+                self.proc = await asyncio.create_subprocess_exec(
+                    *argv, stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.PIPE, stderr=err,
+                    start_new_session=True)
+            except OSError as e:
+                why = "Error occurred starting the command: %s\n" % e
+                argv = None
+        if argv is None:
+            log(s.sid, why.strip())
+            if self.separate:
+                s.send_data(PT_EXIT, b"EXIT_CODE: 1")
+            s.send_data(PT_OUTPUT, ("Unable to start command: %s" %
+                                    why).encode())
+            await s.finish("")
+            return
+        copies = [self.copy(self.proc.stdout, PT_OUTPUT)]
+        if self.separate:
+            copies.append(self.copy(self.proc.stderr, PT_STDERR))
+        await asyncio.gather(*copies)
         rc = await self.proc.wait()
-        if rc < 0:
-            rc = 128 - rc
         s.stats["exit_code"] = rc
-        s.send_data(PT_EXIT, b"EXIT_CODE: %d" % rc)
+        if self.separate:
+            # Go's ExitCode() is -1 for a process killed by a signal.
+            s.send_data(PT_EXIT, b"EXIT_CODE: %d" % (rc if rc >= 0 else -1))
         await s.finish("")
 
     def input(self, data):
-        violation(self.sess.sid, "input to a non-interactive command")
+        # The command's stdin is /dev/null: the agent only looks for a
+        # control byte to signal the command with, and drops the rest.
+        for b in data:
+            sig = self.SIGNALS.get(b)
+            if sig is not None and self.proc is not None and \
+                    self.proc.returncode is None:
+                log(self.sess.sid, "signal %d to the command" % sig)
+                self.proc.send_signal(sig)
+                return
 
     def congested(self):
         return False
