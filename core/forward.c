@@ -143,6 +143,14 @@ fwd_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 		f->slot = jc_ps_add(ps, f->lfd, POLLIN);
 }
 
+/* Does the plugin pump accepted sockets itself (JC_STREAM_ADOPT)? */
+static int
+adopts(const struct jc_plugin *p)
+{
+	return (p->kind & JC_KIND_ADOPT) && (p->abi >> 16) == 1 &&
+	    (p->abi & 0xffff) >= 1;
+}
+
 static void
 accept_one(struct jc_fwd *f, int cfd)
 {
@@ -150,6 +158,18 @@ accept_one(struct jc_fwd *f, int cfd)
 	int sfd, one = 1, r;
 
 	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (adopts(f->p)) {
+		sfd = cfd;
+		if ((r = f->p->stream(f->s, f->rhost, f->rport,
+		    JC_STREAM_ADOPT, &sfd)) != 0) {
+			jc_warn("cannot open a stream to %s:%u: %s", f->rhost,
+			    f->rport, r == JC_ERR_CLOSED ? "connection lost" :
+			    "plugin error");
+			close(cfd);
+		} else
+			f->accepted++;
+		return;
+	}
 	if ((r = f->p->stream(f->s, f->rhost, f->rport, 0, &sfd)) != 0) {
 		jc_warn("cannot open a stream to %s:%u: %s", f->rhost,
 		    f->rport, r == JC_ERR_CLOSED ? "connection lost" :

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define JC_PLUGIN_ABI_MAJOR	1
-#define JC_PLUGIN_ABI_MINOR	0
+#define JC_PLUGIN_ABI_MINOR	1
 #define JC_PLUGIN_ABI		((JC_PLUGIN_ABI_MAJOR << 16) | JC_PLUGIN_ABI_MINOR)
 
 #if defined(__GNUC__)
@@ -126,6 +126,13 @@ struct jc_exec_result {
 #define JC_EXEC_MAX		(16u << 20)
 
 #define JC_STREAM_PROXY		0x1	/* a single raw stream for ssh ProxyCommand */
+/*
+ * ABI 1.1, for plugins whose kind has JC_KIND_ADOPT: *fdp holds the
+ * accepted local socket on entry and the plugin pumps it itself, saving
+ * the socketpair and the core's relay (two copies of every byte).  On
+ * success the plugin owns the socket; on failure the caller still does.
+ */
+#define JC_STREAM_ADOPT		0x2
 
 /* ---- keys ------------------------------------------------------------ */
 
@@ -198,6 +205,7 @@ struct jc_host {
 
 #define JC_KIND_METHOD		0x1	/* access method: connect/exec/stream */
 #define JC_KIND_KEYS		0x2	/* key installer */
+#define JC_KIND_ADOPT		0x4	/* stream() takes JC_STREAM_ADOPT (1.1) */
 
 struct jc_plugin {
 	uint32_t	 abi;		/* JC_PLUGIN_ABI the plugin was built with */

@@ -265,7 +265,7 @@ ssm_p_stream(struct jc_sess *js, const char *host, uint16_t port, int flags,
 			    host) == 0 && (ch->state == SSM_C_OPENING ||
 			    ch->state == SSM_C_READY ||
 			    ch->state == SSM_C_RESUMING))
-				return ssm_port_stream(ch, fdp);
+				return ssm_port_stream(ch, flags, fdp);
 	}
 	r = open_port_chan(s, host, port, (flags & JC_STREAM_PROXY) != 0, &ch);
 	if (r != 0) {
@@ -274,7 +274,7 @@ ssm_p_stream(struct jc_sess *js, const char *host, uint16_t port, int flags,
 			s->dead = r;
 		return r;
 	}
-	if ((r = ssm_port_stream(ch, fdp)) != 0)
+	if ((r = ssm_port_stream(ch, flags, fdp)) != 0)
 		ssm_chan_free(ch);
 	return r;
 }
@@ -312,7 +312,7 @@ const struct jc_plugin ssm_plugin = {
 	.abi = JC_PLUGIN_ABI,
 	.size = sizeof(struct jc_plugin),
 	.name = "ssm",
-	.kind = JC_KIND_METHOD,
+	.kind = JC_KIND_METHOD | JC_KIND_ADOPT,
 	.version = SSM_CLIENT_VERSION,
 	.summary = "AWS Session Manager, spoken directly (no AWS CLI, no "
 	    "session-manager-plugin)",

@@ -618,7 +618,7 @@ void	ssm_port_flush(struct ssm_chan *);
 /* 1 when streams still have bytes to deliver locally. */
 int	ssm_port_busy(const struct ssm_chan *);
 /* New local stream; returns 0 and the core's socketpair end in *fdp. */
-int	ssm_port_stream(struct ssm_chan *, int *fdp);
+int	ssm_port_stream(struct ssm_chan *, int flags, int *fdp);
 
 long	ssm_exec_deliver(struct ssm_chan *, uint32_t ptype,
 	    const unsigned char *p, size_t n);

@@ -8,8 +8,9 @@
  *         next queued stream takes over
  *   raw   one stream, no framing (AWS-StartSSHSession: ProxyCommand)
  *
- * Each stream is the plugin's end of a socketpair whose other end the
- * core relays.  Local bytes are read straight into the payload of a new
+ * Each stream is the accepted local socket itself (JC_STREAM_ADOPT), or
+ * the plugin's end of a socketpair whose other end the core relays (the
+ * ProxyCommand's stdin/stdout).  Local bytes are read straight into the payload of a new
  * message, and only while the channel's window has room; agent bytes are
  * written to the socket, buffered up to STREAM_BUF, and a full buffer
  * makes the handler refuse the rest (the data channel then holds it).
@@ -199,25 +200,39 @@ ssm_port_flush(struct ssm_chan *ch)
 		ssm_chan_kick(ch);
 }
 
+/*
+ * A new stream on ch: with JC_STREAM_ADOPT, *fdp is the local socket and
+ * becomes ours; otherwise make a socketpair and give the core one end.
+ */
 int
-ssm_port_stream(struct ssm_chan *ch, int *fdp)
+ssm_port_stream(struct ssm_chan *ch, int flags, int *fdp)
 {
 	struct ssm_stream *st, **pp;
 	int sv[2], sockbuf = SOCK_BUF;
 
 	if (ch_finished(ch))
 		return JC_ERR_CLOSED;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+	if (flags & JC_STREAM_ADOPT) {
+		sv[0] = *fdp;
+		sv[1] = -1;
+	} else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		return JC_ERR_IO;
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		close(sv[0]);
-		close(sv[1]);
+		if (sv[1] >= 0) {
+			close(sv[0]);
+			close(sv[1]);
+		}
 		return JC_ERR_NOMEM;
 	}
 	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-	/* Fewer, larger hand-overs between us and the core's relay. */
-	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sockbuf, sizeof(sockbuf));
-	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sockbuf, sizeof(sockbuf));
+	fcntl(sv[0], F_SETFD, FD_CLOEXEC);
+	if (sv[1] >= 0) {
+		/* Fewer, larger hand-overs between us and the core's relay. */
+		setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sockbuf,
+		    sizeof(sockbuf));
+		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sockbuf,
+		    sizeof(sockbuf));
+	}
 	st->ch = ch;
 	st->sp = sv[0];
 	st->in_slot = -1;

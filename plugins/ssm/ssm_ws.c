@@ -505,6 +505,8 @@ ssm_ws_dial(const char *url, int timeout_ms, ssm_ws_msg_fn *on_msg, void *arg,
 	/* A proxy from the environment must tunnel, not relay a GET. */
 	curl_easy_setopt(ws->curl, CURLOPT_HTTPPROXYTUNNEL, 1L);
 	curl_easy_setopt(ws->curl, CURLOPT_TCP_NODELAY, 1L);
+	/* curl_easy_recv reads at most this much per call (16 KiB else). */
+	curl_easy_setopt(ws->curl, CURLOPT_BUFFERSIZE, (long)WS_INBUF);
 	if ((rc = curl_easy_perform(ws->curl)) != CURLE_OK) {
 		snprintf(why, whylen, "cannot connect to %s: %s", hostport,
 		    curl_easy_strerror(rc));

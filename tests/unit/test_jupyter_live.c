@@ -994,8 +994,9 @@ test_run_as(void **state)
 	assert_non_null(strstr(rec_in, "jupyter"));
 	assert_int_equal(jc_jupyter_start(&rec, &sess, &q, &j), JC_ERR_CLOSED);
 	assert_string_equal(rec_cmd, SUDO_UBUNTU);
-	/* The token travels on stdin only. */
-	assert_non_null(strstr(rec_in, "TOK='"));
+	/* No token in the script: the remote makes it. */
+	assert_null(strstr(rec_in, "TOK='"));
+	assert_non_null(strstr(rec_in, "/dev/urandom"));
 	assert_non_null(strstr(rec_in, "PORT='8999'"));
 	assert_int_equal(jc_jupyter_stop(&rec, &sess, "ubuntu"),
 	    JC_ERR_CLOSED);
