@@ -27,6 +27,7 @@
 #define RXQ_SLOTS	8192		/* reorder buffer, messages */
 #define RXQ_BYTES	(8u << 20)	/* reorder buffer, bytes */
 #define WS_BACKLOG_MAX	(384u * 1024)	/* unwritten WebSocket bytes */
+#define INFLIGHT_MAX	(4u << 20)	/* unacked frame bytes, any window */
 #define RESEND_TICK_MAX	100		/* the reference's scheduler tick */
 #define RESEND_TICK_MIN	10
 #define RESEND_BACKOFF_MAX 2000
@@ -174,7 +175,8 @@ int
 ssm_chan_can_send(const struct ssm_chan *ch)
 {
 	return ch->state == SSM_C_READY && !ch->paused && ws_open(ch) &&
-	    ch->tx.unacked_data < ch->s->o.window && ssm_txq_room(&ch->tx) &&
+	    ch->tx.unacked_data < ch->s->o.window &&
+	    ch->tx.bytes < INFLIGHT_MAX && ssm_txq_room(&ch->tx) &&
 	    ssm_ws_backlog(ch->ws) < WS_BACKLOG_MAX;
 }
 
