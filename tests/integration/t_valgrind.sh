@@ -1,6 +1,8 @@
 #!/bin/bash
-# jconnect under valgrind on the SSH path: login, discovery, forwarding,
-# 10 parallel downloads, a connection cut and reconnect, Ctrl-C.  No
+# jconnect under valgrind on the SSH path (login, discovery, forwarding,
+# 10 parallel downloads, a connection cut and reconnect, Ctrl-C) and on
+# the SSM path (AWS calls, exec for discovery, smux streams, a WebSocket
+# closed and resumed mid-session, Ctrl-C with TerminateSession).  No
 # memory errors and nothing definitely lost.  (An ASan build cannot run
 # under valgrind; `make asan` covers the same path with LeakSanitizer.)
 . "$(dirname "$0")/lib.sh"
@@ -9,7 +11,7 @@ if ldd "$JC" | grep -q libasan; then
 	ok "# SKIP valgrind: this is the ASan build (LeakSanitizer covers it)"
 	exit 0
 fi
-rig_start sshd jupyter
+rig_start sshd jupyter agent aws
 pp=$(free_port)
 echo pass >"$T/ctl"
 "$PY" "$ROOT/tests/rig/faultproxy.py" --listen "$pp" --to "$SSHD_PORT" \
@@ -42,3 +44,44 @@ check "exit 0 under valgrind: no errors, nothing definitely lost (got $st)" \
     test "$st" = 0
 check "valgrind log is clean" sh -c "! grep -q 'Invalid\|uninitialised\|definitely lost: [1-9]' '$T/vg.log'"
 [ "$st" = 0 ] || show "$T/vg.log" 40
+
+# The SSM path.
+faults() { printf '%s\n' "$1" >"$AGENT_FAULTS.tmp" &&
+    mv "$AGENT_FAULTS.tmp" "$AGENT_FAULTS" && sleep 0.3; }
+agent() { "$PY" "$ROOT/tests/rig/fake_agent.py" --state "$AGENT_STATE" \
+    --report "$@"; }
+lp=$(free_port)
+valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+    --error-exitcode=99 --log-file="$T/vg2.log" \
+    "$JC" --no-browser --local-port "$lp" --via ssm -l "$SSH_USER" \
+    demo-stack >"$T/out2" 2>"$T/err2" &
+jc=$!
+wait_for 120 grep -q '^http' "$T/out2" || { not_ok "SSM: URL under valgrind"; show "$T/err2"; exit 1; }
+url=$(head -n1 "$T/out2"); token=${url##*token=}
+fetch_all() {
+	local i bad=0 dl=()
+	for i in $(seq 1 "$1"); do
+		curl -s -m 120 -o "$T/s.$i" \
+		    "http://127.0.0.1:$lp/files/f.bin?token=$token" &
+		dl+=($!)
+	done
+	wait "${dl[@]}"
+	for i in $(seq 1 "$1"); do
+		cmp -s "$T/s.$i" "$RHOME/notebooks/f.bin" || bad=$((bad+1))
+	done
+	return $bad
+}
+check "SSM: jconnect runs under valgrind" \
+    grep -q '^memcheck' "/proc/$jc/comm"
+check "SSM: 10 downloads byte-exact under valgrind" fetch_all 10
+c0=$(agent stat connections)
+faults '{"close_ws": 1}'
+check "SSM: 3 downloads byte-exact across a WebSocket close" fetch_all 3
+check "SSM: the session was resumed on a new WebSocket" \
+    test "$(agent stat connections)" -gt "$c0"
+kill -INT "$jc"
+st=0; wait "$jc" || st=$?
+check "SSM: exit 0 under valgrind: no errors, nothing definitely lost (got $st)" \
+    test "$st" = 0
+check "SSM: valgrind log is clean" sh -c "! grep -q 'Invalid\|uninitialised\|definitely lost: [1-9]' '$T/vg2.log'"
+[ "$st" = 0 ] || show "$T/vg2.log" 40
