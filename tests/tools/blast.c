@@ -128,55 +128,43 @@ serve(int port)
 	}
 }
 
+/*
+ * One timed transfer of n bytes: "down" reads them, "up" writes them and
+ * waits for the server's "ok".  Prints bytes, seconds and MB/s.
+ */
 static int
-down(int port, long long n)
+transfer(int port, const char *dir, long long n)
 {
 	static char buf[CHUNK];
-	long long got = 0;
-	ssize_t k;
+	long long done = 0;
+	ssize_t k = 0;
 	double t = now();
 	char req[64];
-	int fd;
-
-	if ((fd = dial(port)) < 0) {
-		perror("blast: connect");
-		return 1;
-	}
-	snprintf(req, sizeof(req), "down %lld\n", n);
-	(void)!write(fd, req, strlen(req));
-	while (got < n && (k = read(fd, buf, sizeof(buf))) > 0)
-		got += k;
-	t = now() - t;
-	close(fd);
-	printf("%lld %.3f %.1f\n", got, t, got / t / 1e6);
-	return got == n ? 0 : 1;
-}
-
-static int
-up(int port, long long n)
-{
-	static char buf[CHUNK];
-	long long sent = 0;
-	ssize_t k;
-	double t = now();
-	char req[64];
-	int fd;
+	int fd, up = strcmp(dir, "up") == 0;
 
 	if ((fd = dial(port)) < 0) {
 		perror("blast: connect");
 		return 1;
 	}
 	memset(buf, 'u', sizeof(buf));
-	snprintf(req, sizeof(req), "up %lld\n", n);
+	snprintf(req, sizeof(req), "%s %lld\n", dir, n);
 	(void)!write(fd, req, strlen(req));
-	while (sent < n && (k = write(fd, buf, (size_t)(n - sent < CHUNK ?
-	    n - sent : CHUNK))) > 0)
-		sent += k;
-	k = read(fd, buf, 3);
+	while (done < n) {
+		if (up)
+			k = write(fd, buf, (size_t)(n - done < CHUNK ?
+			    n - done : CHUNK));
+		else
+			k = read(fd, buf, sizeof(buf));
+		if (k <= 0)
+			break;
+		done += k;
+	}
+	if (up)
+		k = read(fd, buf, 3);
 	t = now() - t;
 	close(fd);
-	printf("%lld %.3f %.1f\n", sent, t, sent / t / 1e6);
-	return k == 3 ? 0 : 1;
+	printf("%lld %.3f %.1f\n", done, t, done / t / 1e6);
+	return up ? k == 3 ? 0 : 1 : done == n ? 0 : 1;
 }
 
 static int
@@ -265,10 +253,9 @@ main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "serve") == 0)
 		return serve(atoi(argv[2]));
-	if (argc >= 4 && strcmp(argv[1], "down") == 0)
-		return down(atoi(argv[2]), atoll(argv[3]));
-	if (argc >= 4 && strcmp(argv[1], "up") == 0)
-		return up(atoi(argv[2]), atoll(argv[3]));
+	if (argc >= 4 && (strcmp(argv[1], "down") == 0 ||
+	    strcmp(argv[1], "up") == 0))
+		return transfer(atoi(argv[2]), argv[1], atoll(argv[3]));
 	if (argc >= 5 && strcmp(argv[1], "many") == 0)
 		return many(atoi(argv[2]), atoi(argv[3]), atoll(argv[4]));
 	if (argc >= 4 && strcmp(argv[1], "hold") == 0)
