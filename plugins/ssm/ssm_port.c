@@ -612,11 +612,18 @@ ssm_port_prepare(struct ssm_chan *ch, struct jc_pollset *ps, int64_t *deadline)
 		ev = 0;
 		if (st->tosock.len > 0)
 			ev |= POLLOUT;
-		if (can && !st->local_eof && (ch->mux || st == active)) {
-			if (has_local(st))
-				work = 1;
-			else
+		/*
+		 * Watch for local bytes even while the window is full, so
+		 * that every stream with data is marked readable when room
+		 * comes and the round robin serves them all, not only those
+		 * that never ran dry.  Readable streams are not polled (no
+		 * spinning); they just wait for room.
+		 */
+		if (!st->local_eof && (ch->mux || st == active)) {
+			if (!has_local(st))
 				ev |= POLLIN;
+			else if (can)
+				work = 1;
 		}
 		if (can && ch->mux && mux_wants(st))
 			work = 1;

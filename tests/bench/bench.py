@@ -224,19 +224,22 @@ def memory(rig, via, rport):
     p = jc_forward(rig, via, lport, rport)
     time.sleep(0.3)
     idle = rss_kb(p.pid)
+    own = [rss_kb(p.pid, "RssAnon")]
     h = subprocess.Popen([BLAST, "hold", str(lport), "100"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     h.stdout.readline()
     time.sleep(1.0)
     with100 = rss_kb(p.pid)
+    own.append(rss_kb(p.pid, "RssAnon"))
     h.stdin.close()
     h.wait()
     blast("down", lport, GIB)
     after = rss_kb(p.pid)
+    own.append(rss_kb(p.pid, "RssAnon"))
     peak = rss_kb(p.pid, "VmHWM")
     p.send_signal(signal.SIGINT)
     p.wait(10)
-    return idle, with100, after, peak
+    return idle, with100, after, peak, own
 
 
 def main():
@@ -281,6 +284,9 @@ def main():
         rows.append(("RSS idle / 100 conns / after 1 GiB (MB)",
                      "%.1f / %.1f / %.1f" % tuple(x / 1024 for x in mem[:3]),
                      "", "peak %.1f" % (mem[3] / 1024), "< 10"))
+        rows.append(("  of which anonymous (MB)",
+                     "%.1f / %.1f / %.1f" % tuple(x / 1024 for x in mem[4]),
+                     "", "", ""))
         if have_ssm:
             # The fake agent sends 1 KiB messages like the real agent by
             # default; measure the client with 64 KiB ones.
@@ -290,6 +296,10 @@ def main():
             ps = jc_forward(rig, "ssm", ls, srv_port)
             tss = throughput(ls, ps.pid)
             ms = many(ls)
+            # 50 endless transfers at once: each one's bytes in the same
+            # 5 s window, as a fraction of the fair share.
+            fd = blast("fair", ls, 50, 5, "down")
+            fu = blast("fair", ls, 50, 5, "up")
             ps.send_signal(signal.SIGINT)
             ps.wait(10)
             rows.append(("SSM port session, 1 GiB down (MB/s)", tss["down"],
@@ -302,6 +312,12 @@ def main():
                          "", "", "< 1"))
             rows.append(("SSM 100 x 1 MB concurrent, p99 (s)", ms[2], mj[2],
                          ms[2] / mj[2], "vs SSH fwd"))
+            rows.append(("SSM 50 streams, slowest / fastest share, down",
+                         "%.2f / %.2f" % (fd[1], fd[2]), "", "",
+                         "slowest >= 0.5"))
+            rows.append(("SSM 50 streams, slowest / fastest share, up",
+                         "%.2f / %.2f" % (fu[1], fu[2]), "", "",
+                         "slowest >= 0.5"))
             tsu = time_to_url(rig, "ssm")
             rows.append(("time to URL, SSM vs manual SSH (s)", tsu, tm,
                          tsu / tm, "<= 1.0"))
@@ -310,6 +326,10 @@ def main():
                          "%.1f / %.1f / %.1f" % tuple(x / 1024
                                                       for x in mem[:3]),
                          "", "peak %.1f" % (mem[3] / 1024), "< 10"))
+            rows.append(("  of which anonymous (MB)",
+                         "%.1f / %.1f / %.1f" % tuple(x / 1024
+                                                      for x in mem[4]),
+                         "", "", ""))
     finally:
         srv.terminate()
         rig.stop()

@@ -10,6 +10,12 @@
  *                               CLIENTS concurrent downloads; prints total
  *                               seconds, p50 and p99 per-request latency
  *   blast hold PORT N           open N idle connections, wait for stdin EOF
+ *   blast fair PORT CLIENTS SECONDS down|up
+ *                               CLIENTS endless transfers at once; after a
+ *                               second of warm-up, counts each one's bytes
+ *                               for SECONDS; prints total MB/s and the
+ *                               slowest and fastest as fractions of the
+ *                               fair share (total / CLIENTS)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -232,6 +238,71 @@ many(int port, int clients, long long n)
 	return bad != 0 || left != 0;
 }
 
+/* Bytes each of CLIENTS endless transfers moves in the same window. */
+static int
+fair(int port, int clients, double secs, const char *dir)
+{
+	struct pollfd *pfd = calloc((size_t)clients, sizeof(*pfd));
+	long long *got = calloc((size_t)clients, sizeof(*got)), total = 0;
+	static char buf[CHUNK];
+	int i, up = strcmp(dir, "up") == 0, counting = 0;
+	double t0, t1 = 0, share, lo = 1e18, hi = 0;
+	char req[64];
+	ssize_t k;
+
+	snprintf(req, sizeof(req), "%s %lld\n", up ? "up" : "down", 1LL << 60);
+	memset(buf, 'f', sizeof(buf));
+	for (i = 0; i < clients; i++) {
+		if ((pfd[i].fd = dial(port)) < 0) {
+			perror("blast: connect");
+			return 1;
+		}
+		(void)!write(pfd[i].fd, req, strlen(req));
+		fcntl(pfd[i].fd, F_SETFL, O_NONBLOCK);
+		pfd[i].events = up ? POLLOUT : POLLIN;
+	}
+	t0 = now();
+	for (;;) {
+		if (!counting && now() - t0 >= 1.0) {
+			counting = 1;
+			t1 = now();
+			memset(got, 0, (size_t)clients * sizeof(*got));
+		}
+		if (counting && now() - t1 >= secs)
+			break;
+		if (poll(pfd, (nfds_t)clients, 1000) < 0)
+			break;
+		for (i = 0; i < clients; i++) {
+			if (!pfd[i].revents)
+				continue;
+			k = up ? write(pfd[i].fd, buf, sizeof(buf)) :
+			    read(pfd[i].fd, buf, sizeof(buf));
+			if (k == 0 || (k < 0 && errno != EAGAIN)) {
+				fprintf(stderr, "blast: stream %d ended\n", i);
+				return 1;
+			}
+			if (k > 0)
+				got[i] += k;
+		}
+	}
+	secs = now() - t1;
+	for (i = 0; i < clients; i++) {
+		total += got[i];
+		close(pfd[i].fd);
+	}
+	share = (double)total / clients;
+	for (i = 0; i < clients; i++) {
+		if (got[i] / share < lo)
+			lo = got[i] / share;
+		if (got[i] / share > hi)
+			hi = got[i] / share;
+	}
+	printf("%.1f %.3f %.3f\n", total / secs / 1e6, lo, hi);
+	free(pfd);
+	free(got);
+	return 0;
+}
+
 static int
 hold(int port, int n)
 {
@@ -256,6 +327,9 @@ main(int argc, char **argv)
 	if (argc >= 4 && (strcmp(argv[1], "down") == 0 ||
 	    strcmp(argv[1], "up") == 0))
 		return transfer(atoi(argv[2]), argv[1], atoll(argv[3]));
+	if (argc >= 6 && strcmp(argv[1], "fair") == 0)
+		return fair(atoi(argv[2]), atoi(argv[3]), atof(argv[4]),
+		    argv[5]);
 	if (argc >= 5 && strcmp(argv[1], "many") == 0)
 		return many(atoi(argv[2]), atoi(argv[3]), atoll(argv[4]));
 	if (argc >= 4 && strcmp(argv[1], "hold") == 0)
