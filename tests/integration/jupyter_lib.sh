@@ -11,6 +11,19 @@ jc_open() {
 	wait_for 90 grep -q '^http' "$out"
 }
 jc_close() { kill -TERM "$_jc" 2>/dev/null; wait "$_jc" 2>/dev/null; }
+# jc_open_ok LABEL OUT ERR [ARGS...]: jc_open, reported as test LABEL; on
+# failure show why and end the test file.
+jc_open_ok() {
+	local what=$1; shift
+	if jc_open "$@"; then
+		ok "$what"
+	else
+		not_ok "$what"; show "$2"
+		[ -f "$RHOME/.jconnect/jupyter.log" ] &&
+			show "$RHOME/.jconnect/jupyter.log"
+		exit 1
+	fi
+}
 url_port() { echo "$1" | sed -E 's|^https?://127\.0\.0\.1:([0-9]+)/.*|\1|'; }
 url_token() { echo "$1" | sed -nE 's|.*[?&]token=([^&#]+).*|\1|p'; }
 # api_status PORT BASE TOKEN : HTTP code of BASEapi/status through the tunnel.

@@ -8,12 +8,7 @@
 
 rig_start sshd jupyter --base-url /jupyter/
 
-if jc_open "$T/out1" "$T/err1"; then
-	ok "URL printed for a base_url=/jupyter/ server"
-else
-	not_ok "URL printed for a base_url=/jupyter/ server"; show "$T/err1"
-	exit 1
-fi
+jc_open_ok "URL printed for a base_url=/jupyter/ server" "$T/out1" "$T/err1"
 url=$(head -n1 "$T/out1")
 port=$(url_port "$url")
 check "URL is under /jupyter/" \
@@ -28,12 +23,7 @@ rig_stop jupyter >/dev/null 2>&1
 
 # Password only (token '' and a password hash).
 rig_start jupyter --jupyter-password s3cret-pw
-if jc_open "$T/out2" "$T/err2"; then
-	ok "URL printed for a password-only server"
-else
-	not_ok "URL printed for a password-only server"; show "$T/err2"
-	exit 1
-fi
+jc_open_ok "URL printed for a password-only server" "$T/out2" "$T/err2"
 url=$(head -n1 "$T/out2")
 port=$(url_port "$url")
 check "URL is the login page" \

@@ -18,12 +18,7 @@ check "no server: the message names --start-jupyter" \
 check "no server: nothing on stdout" test ! -s "$T/out0"
 
 jport=$(free_port)
-if jc_open "$T/out1" "$T/err1" --start-jupyter --jupyter-port "$jport"; then
-	ok "--start-jupyter: URL printed"
-else
-	not_ok "--start-jupyter: URL printed"; show "$T/err1"
-	show "$RHOME/.jconnect/jupyter.log"; exit 1
-fi
+jc_open_ok "--start-jupyter: URL printed" "$T/out1" "$T/err1" --start-jupyter --jupyter-port "$jport"
 url=$(head -n1 "$T/out1")
 port=$(url_port "$url")
 token=$(url_token "$url")
@@ -72,16 +67,9 @@ check "pid file removed" test ! -e "$RHOME/.jconnect/jupyter.pid"
 # remote's process list shows and AWS records with StartSession: the
 # token is made on the remote and appears in neither.
 jport=$(free_port)
-"$JC" --no-browser --via ssm -l "$SSH_USER" --start-jupyter \
-    --jupyter-port "$jport" demo-stack >"$T/out4" 2>"$T/err4" &
-_jc=$!
-_bg="${_bg:-} $_jc"
-if wait_for 90 grep -q '^http' "$T/out4"; then
-	ok "over SSM: --start-jupyter prints the URL"
-else
-	not_ok "over SSM: --start-jupyter prints the URL"; show "$T/err4"
-	exit 1
-fi
+SSH_OPTS="--via ssm -l $SSH_USER" SSH_TARGET=demo-stack \
+    jc_open_ok "over SSM: --start-jupyter prints the URL" "$T/out4" \
+    "$T/err4" --start-jupyter --jupyter-port "$jport"
 url=$(head -n1 "$T/out4")
 token=$(url_token "$url")
 pid=$(cat "$RHOME/.jconnect/jupyter.pid" 2>/dev/null)

@@ -19,12 +19,28 @@ echo pass >"$T/ctl"
 _bg="${_bg:-} $!"
 wait_for 5 port_busy "$pp"
 head -c $((2 * 1024 * 1024)) /dev/urandom >"$RHOME/notebooks/f.bin"
+# vg LOG ARGS...: jconnect under valgrind in the background ($jc).
+vg() {
+	local log=$1; shift
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+	    --error-exitcode=99 --log-file="$log" "$JC" --no-browser "$@" &
+	jc=$!
+}
+# vg_end WHAT LOG: Ctrl-C, then exit 0 and a clean log.
+vg_end() {
+	local st=0
+	kill -INT "$jc"
+	wait "$jc" || st=$?
+	check "${1}exit 0 under valgrind: no errors, nothing definitely lost (got $st)" \
+	    test "$st" = 0
+	check "${1}valgrind log is clean" \
+	    sh -c "! grep -q 'Invalid\|uninitialised\|definitely lost: [1-9]' '$2'"
+	[ "$st" = 0 ] || show "$2" 40
+}
+
 lp=$(free_port)
-valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
-    --error-exitcode=99 --log-file="$T/vg.log" \
-    "$JC" --no-browser --local-port "$lp" -i "$SSH_KEY" -p "$pp" \
-    --known-hosts "$KNOWN_HOSTS" "$SSH_TARGET" >"$T/out" 2>"$T/err" &
-jc=$!
+vg "$T/vg.log" --local-port "$lp" -i "$SSH_KEY" -p "$pp" \
+    --known-hosts "$KNOWN_HOSTS" "$SSH_TARGET" >"$T/out" 2>"$T/err"
 wait_for 120 grep -q '^http' "$T/out" || { not_ok "URL under valgrind"; show "$T/err"; exit 1; }
 url=$(head -n1 "$T/out"); token=${url##*token=}
 dl=()
@@ -38,12 +54,7 @@ for i in $(seq 1 10); do cmp -s "$T/d.$i" "$RHOME/notebooks/f.bin" || bad=$((bad
 check "10 downloads byte-exact under valgrind ($bad bad)" test "$bad" = 0
 echo cut >"$T/ctl"; sleep 0.3; echo pass >"$T/ctl"
 check "reconnects under valgrind" wait_for 60 grep -q reconnected "$T/err"
-kill -INT "$jc"
-st=0; wait "$jc" || st=$?
-check "exit 0 under valgrind: no errors, nothing definitely lost (got $st)" \
-    test "$st" = 0
-check "valgrind log is clean" sh -c "! grep -q 'Invalid\|uninitialised\|definitely lost: [1-9]' '$T/vg.log'"
-[ "$st" = 0 ] || show "$T/vg.log" 40
+vg_end "" "$T/vg.log"
 
 # The SSM path.
 faults() { printf '%s\n' "$1" >"$AGENT_FAULTS.tmp" &&
@@ -51,11 +62,8 @@ faults() { printf '%s\n' "$1" >"$AGENT_FAULTS.tmp" &&
 agent() { "$PY" "$ROOT/tests/rig/fake_agent.py" --state "$AGENT_STATE" \
     --report "$@"; }
 lp=$(free_port)
-valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
-    --error-exitcode=99 --log-file="$T/vg2.log" \
-    "$JC" --no-browser --local-port "$lp" --via ssm -l "$SSH_USER" \
-    demo-stack >"$T/out2" 2>"$T/err2" &
-jc=$!
+vg "$T/vg2.log" --local-port "$lp" --via ssm -l "$SSH_USER" demo-stack \
+    >"$T/out2" 2>"$T/err2"
 wait_for 120 grep -q '^http' "$T/out2" || { not_ok "SSM: URL under valgrind"; show "$T/err2"; exit 1; }
 url=$(head -n1 "$T/out2"); token=${url##*token=}
 fetch_all() {
@@ -79,9 +87,4 @@ faults '{"close_ws": 1}'
 check "SSM: 3 downloads byte-exact across a WebSocket close" fetch_all 3
 check "SSM: the session was resumed on a new WebSocket" \
     test "$(agent stat connections)" -gt "$c0"
-kill -INT "$jc"
-st=0; wait "$jc" || st=$?
-check "SSM: exit 0 under valgrind: no errors, nothing definitely lost (got $st)" \
-    test "$st" = 0
-check "SSM: valgrind log is clean" sh -c "! grep -q 'Invalid\|uninitialised\|definitely lost: [1-9]' '$T/vg2.log'"
-[ "$st" = 0 ] || show "$T/vg2.log" 40
+vg_end "SSM: " "$T/vg2.log"
