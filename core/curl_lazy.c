@@ -34,8 +34,20 @@ sym(const char *name)
 	void *p;
 
 	if (lib == NULL && !failed) {
-		if ((lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL)) ==
-		    NULL) {
+		/*
+		 * GnuTLS comes in only for librtmp and libldap, which
+		 * jconnect never uses; its implicit initialisation (system
+		 * config, PKCS#11 modules) would cost ~0.7 MB for nothing.
+		 * The variable is for this load only, not for our children.
+		 */
+		int quiet_gnutls = getenv("GNUTLS_NO_IMPLICIT_INIT") == NULL;
+
+		if (quiet_gnutls)
+			setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 1);
+		lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+		if (quiet_gnutls)
+			unsetenv("GNUTLS_NO_IMPLICIT_INIT");
+		if (lib == NULL) {
 			failed = 1;
 			jc_error("cannot load libcurl (%s); install libcurl4 "
 			    "(make deps)", dlerror());
