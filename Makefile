@@ -59,7 +59,7 @@ TOOLS	= $(B)/tests/tools/blast
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/replay_%)
 
-.PHONY: all deps demo check check-run check-unit asan fuzz bench install \
+.PHONY: all deps demo check check-run check-unit valgrind asan fuzz bench install \
 	clean tests
 all: jconnect $(PLUGIN_SO)
 
@@ -135,6 +135,11 @@ check-run:
 
 check-unit: tests
 	@sh tests/run.sh $(B) unit
+
+# Only the fault tests, every jconnect run under valgrind (part of check).
+valgrind: deps
+	@$(MAKE) --no-print-directory tests
+	@sh tests/run.sh $(B) valgrind
 
 asan: deps
 	@$(MAKE) --no-print-directory clean

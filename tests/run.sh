@@ -1,7 +1,9 @@
 #!/bin/sh
-# run.sh BUILD [unit|integration|PATTERN] - run the test suite and print one
-# summary line "N passed, N failed".  Unit tests are cmocka binaries in
-# BUILD/tests (TAP output); integration tests are tests/integration/t_*.sh.
+# run.sh BUILD [unit|integration|valgrind|PATTERN] - run the test suite and
+# print one summary line "N passed, N failed".  Unit tests are cmocka
+# binaries in BUILD/tests (TAP output); integration tests are
+# tests/integration/t_*.sh, the fault tests among them once more under
+# valgrind.
 # Each test's TAP output goes to BUILD/test-logs/NAME.log.
 
 B=${1:-build}
@@ -35,6 +37,7 @@ matches() {
 	all) return 0 ;;
 	unit) case $1 in test_*|replay_*) return 0 ;; esac; return 1 ;;
 	integration) case $1 in t_*) return 0 ;; esac; return 1 ;;
+	valgrind) return 1 ;;
 	*) case $1 in *$WHAT*) return 0 ;; esac; return 1 ;;
 	esac
 }
@@ -65,6 +68,20 @@ for t in "$ROOT"/tests/integration/t_*.sh; do
 	    >"$LOGS/$n.log" 2>&1
 	count "$n" "$LOGS/$n.log" $?
 done
+
+# The fault tests once more with every jconnect run under valgrind (no
+# memory errors, nothing definitely lost, across every fault).  An ASan
+# build cannot run under valgrind; LeakSanitizer covers it there.
+VG_TESTS="t_fault_ssh t_ssm_errors t_aws_retry t_keys_fail t_jupyter_token"
+if [ "$WHAT" != unit ] && ! ldd "$ROOT/jconnect" | grep -q libasan; then
+	for n in $VG_TESTS; do
+		matches "$n" || [ "$WHAT" = valgrind ] || continue
+		( cd "$ROOT" && JC_VALGRIND=1 JC_TEST_BUILD="$ROOT/$B" \
+		    timeout 900 bash "tests/integration/$n.sh" ) \
+		    >"$LOGS/valgrind-$n.log" 2>&1
+		count "valgrind-$n" "$LOGS/valgrind-$n.log" $?
+	done
+fi
 
 [ -n "$failed_names" ] && echo "failed:$failed_names (logs in $B/test-logs)" >&2
 echo "$pass passed, $fail failed"

@@ -59,6 +59,7 @@ struct jssh_sess {
 	struct jssh_chan	*chans;
 	ssh_counter		 counter;	/* socket byte counts */
 	int64_t			 last_rx;	/* when bytes last arrived */
+	uint64_t		 rx_seen;	/* counter->in_bytes then */
 	int64_t			 next_ka;	/* next keepalive due */
 	int			 keepalive_ms;	/* 0 = off */
 	int			 in_dispatch;

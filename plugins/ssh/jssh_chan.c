@@ -442,8 +442,6 @@ pump_dispatch(void *arg, struct jc_pollset *ps)
 			ss->dead = JC_ERR_CLOSED;
 			break;
 		}
-		if (ss->counter->in_bytes != before)
-			ss->last_rx = jssh_host->now_ms();
 		moved = 0;
 		for (c = ss->chans; c != NULL; c = c->next) {
 			if (c->state == CH_OPENING || c->state == CH_EXEC_REQ)
@@ -461,6 +459,15 @@ pump_dispatch(void *arg, struct jc_pollset *ps)
 		if (ss->counter->in_bytes == before && moved == 0)
 			break;
 		(void)rev;
+	}
+	/*
+	 * Any byte from the server is a sign of life, whichever libssh call
+	 * read it (channel reads pull packets in too): a long download must
+	 * not look like silence.
+	 */
+	if (ss->counter->in_bytes != ss->rx_seen) {
+		ss->rx_seen = ss->counter->in_bytes;
+		ss->last_rx = jssh_host->now_ms();
 	}
 	keepalive(ss, jssh_host->now_ms());
 	/* Reap finished streams; exec channels belong to their caller. */

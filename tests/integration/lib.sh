@@ -21,6 +21,21 @@ chmod 700 "$HOME/.ssh"
 unset SSH_AUTH_SOCK AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY \
     AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_REGION AWS_DEFAULT_REGION
 
+# JC_VALGRIND=1: every jconnect run goes through valgrind (memory errors
+# and definite leaks make it exit 99); the end of the test checks that no
+# run logged any.  `make valgrind` runs the fault tests this way.
+# SLOW scales the time limits of bulk transfers.
+SLOW=1
+if [ -n "${JC_VALGRIND:-}" ]; then
+	SLOW=10
+	mkdir -p "$T/vg"
+	printf '#!/bin/sh\nexec valgrind -q --leak-check=full %s %s "$@"\n' \
+	    "--errors-for-leak-kinds=definite --error-exitcode=99" \
+	    "--log-file=$T/vg/%p.log $JC" >"$T/vgjc"
+	chmod 755 "$T/vgjc"
+	JC=$T/vgjc
+fi
+
 ok() { _n=$((_n + 1)); echo "ok $_n - $TESTNAME: $*"; }
 not_ok() {
 	_n=$((_n + 1)); _failed=$((_failed + 1))
@@ -92,12 +107,22 @@ print("held", flush=True); time.sleep(3600)' "$1" >"$T/hold.$1" 2>&1 &
 	wait_for 5 grep -q held "$T/hold.$1"
 }
 
+_valgrind_verdict() {
+	local runs bad f
+	runs=$(ls "$T/vg" | wc -l)
+	bad=$(find "$T/vg" -name '*.log' -size +0 | wc -l)
+	[ "$bad" = 0 ] || for f in "$T"/vg/*.log; do show "$f" 30; done
+	check "valgrind: $runs runs of jconnect, $bad with memory errors or leaks" \
+	    test "$bad" = 0 -a "$runs" -gt 0
+}
+
 _cleanup() {
 	local pid
 	for pid in ${_held:-} ${_bg:-}; do kill "$pid" 2>/dev/null; done
 	[ -x "$JC" ] && HOME=$T/home "$JC" stop --all -q >/dev/null 2>&1
 	[ "$_rig_started" = 1 ] && rig_stop >/dev/null 2>&1
 	wait 2>/dev/null
+	[ -n "${JC_VALGRIND:-}" ] && _valgrind_verdict
 	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
 }
 
