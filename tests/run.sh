@@ -56,7 +56,9 @@ for t in "$ROOT/$B"/tests/replay_*; do
 	n=$(basename "$t")
 	matches "$n" || continue
 	c=$ROOT/tests/fuzz/corpus/${n#replay_}
-	( cd "$ROOT" && timeout 300 "$t" "$c" ) >"$LOGS/$n.log" 2>&1
+	g=$ROOT/tests/fuzz/grown/${n#replay_}
+	[ -d "$g" ] || g=
+	( cd "$ROOT" && timeout 300 "$t" "$c" $g ) >"$LOGS/$n.log" 2>&1
 	count "$n" "$LOGS/$n.log" $?
 done
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # make fuzz: build every tests/fuzz/fuzz_NAME.c with clang's libFuzzer and
 # ASan+UBSan, run each for FUZZ_TIME seconds (default 600) on a copy of
-# corpus/NAME (with NAME.dict when present), keep crashes in
+# corpus/NAME plus grown/NAME (with NAME.dict when present), keep crashes in
 # build/fuzz/crash-NAME-*, and append the figures to tests/fuzz/RESULTS.md.
 # FUZZ_TARGETS="a b" limits the run; FUZZ_JOBS=N runs N targets at once.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -49,6 +49,7 @@ campaign() {
 	rm -rf "$B/corpus-$name" "$B"/crash-$name-*
 	mkdir -p "$B/corpus-$name"
 	cp -r "$ROOT/tests/fuzz/corpus/$name/." "$B/corpus-$name/" 2>/dev/null
+	cp -r "$ROOT/tests/fuzz/grown/$name/." "$B/corpus-$name/" 2>/dev/null
 	dict=""
 	[ -f "$ROOT/tests/fuzz/$name.dict" ] && dict="-dict=$ROOT/tests/fuzz/$name.dict"
 	echo "fuzz: running $name for ${TIME}s" >&2
