@@ -19,6 +19,7 @@
 #define FWD_BUF		(64 * 1024)	/* per direction, per connection */
 #define FWD_MAX_CONN	1024		/* stop accepting beyond this */
 #define FWD_ACCEPT_BURST 64
+#define FWD_FD_PAUSE_MS	200		/* out of descriptors: wait */
 
 struct conn {
 	struct jc_relay	*relay;
@@ -36,6 +37,7 @@ struct jc_fwd {
 	struct conn		*conns;
 	int			 nconn;
 	uint64_t		 accepted;
+	int64_t			 paused_until;	/* no fds: accept later */
 };
 
 static void fwd_prepare(void *, struct jc_pollset *, int64_t *);
@@ -137,8 +139,12 @@ fwd_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 {
 	struct jc_fwd *f = arg;
 
-	(void)deadline;
 	f->slot = -1;
+	if (f->paused_until > jc_now_ms()) {
+		if (*deadline < 0 || f->paused_until < *deadline)
+			*deadline = f->paused_until;
+		return;
+	}
 	if (f->s != NULL && f->nconn < FWD_MAX_CONN)
 		f->slot = jc_ps_add(ps, f->lfd, POLLIN);
 }
@@ -205,11 +211,19 @@ fwd_dispatch(void *arg, struct jc_pollset *ps)
 	for (i = 0; i < FWD_ACCEPT_BURST && f->nconn < FWD_MAX_CONN; i++) {
 		cfd = accept(f->lfd, NULL, NULL);
 		if (cfd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
+			if (errno == EMFILE || errno == ENFILE) {
+				/* The listener stays readable: do not spin. */
+				if (f->paused_until == 0)
+					jc_warn("accept: %s; new connections "
+					    "wait until some close",
+					    strerror(errno));
+				f->paused_until = jc_now_ms() + FWD_FD_PAUSE_MS;
+			} else if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				jc_warn("accept: %s", strerror(errno));
 			break;
 		}
+		f->paused_until = 0;
 		jc_debug("connection %llu accepted",
 		    (unsigned long long)f->accepted + 1);
 		accept_one(f, cfd);

@@ -27,6 +27,7 @@
 #include "ssm.h"
 
 #define STREAM_BUF	(64 * 1024)	/* agent -> local, per stream */
+#define STREAMS_MAX	1024		/* local connections per session */
 #define FIN_WAIT_MS	30000		/* mux: answer to our FIN */
 #define RAW_LINGER_MS	2000		/* raw: quiet time after local EOF */
 #define BUILD_MAX	256		/* messages built per pass */
@@ -212,6 +213,11 @@ ssm_port_stream(struct ssm_chan *ch, int flags, int *fdp)
 
 	if (ch_finished(ch))
 		return JC_ERR_CLOSED;
+	if (ch->nstreams >= STREAMS_MAX) {
+		ssm_log(JC_LOG_WARN, "session %s: %d connections at once is the "
+		    "limit; this one is closed", ch->st.sid, STREAMS_MAX);
+		return JC_ERR_UNSUPPORTED;
+	}
 	if (flags & JC_STREAM_ADOPT) {
 		sv[0] = *fdp;
 		sv[1] = -1;

@@ -46,3 +46,36 @@ st=0
 check "--local-port 8888 while busy exits 8 (got $st)" test "$st" = 8
 check "and says which port" grep -q 'local port 8888 is busy' "$T/c.err"
 check "and prints no URL" test ! -s "$T/c.out"
+
+# Out of file descriptors: more connections than `ulimit -n` allows wait
+# in the listen queue (no busy loop, one warning) and are served once
+# others close.
+lp=$(free_port)
+(ulimit -n 48; exec "$JC" --no-browser --local-port "$lp" $SSH_OPTS \
+    "$SSH_TARGET" >"$T/d.out" 2>"$T/d.err") &
+pid_d=$!
+if wait_for 30 grep -q '^http' "$T/d.out"; then
+	url=$(head -n1 "$T/d.out")
+	mkfifo "$T/holdin"
+	"$ROOT/build/tests/tools/blast" hold "$lp" 60 <"$T/holdin" \
+	    >"$T/hold.out" 2>/dev/null &
+	hp=$!
+	exec 7>"$T/holdin"
+	wait_for 10 grep -q 'new connections wait' "$T/d.err"
+	t0=$(awk '{print $14 + $15}' "/proc/$pid_d/stat")
+	sleep 2
+	t1=$(awk '{print $14 + $15}' "/proc/$pid_d/stat")
+	check "no descriptors left: a warning" \
+	    grep -q 'accept: Too many open files; new connections wait' "$T/d.err"
+	check "  ... said once" \
+	    test "$(grep -c 'Too many open files' "$T/d.err")" = 1
+	check "  ... and no busy loop ($((t1 - t0)) ticks in 2 s)" \
+	    test $((t1 - t0)) -lt 20
+	exec 7>&-
+	wait "$hp"
+	check "  ... and the port serves again once they close" \
+	    wait_for 10 sh -c "curl -s -o /dev/null -m 5 -w '%{http_code}' '$url' | grep -q 200"
+	kill -INT "$pid_d"; wait "$pid_d"
+else
+	not_ok "jconnect with ulimit -n 48"; show "$T/d.err"
+fi
