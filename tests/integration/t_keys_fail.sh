@@ -48,11 +48,13 @@ check "shell killed mid-write: exit 1 (got $st)" test "$st" = 1
 check "shell killed mid-write: says the file is unchanged" \
     grep -q "unchanged" "$T/err"
 check "shell killed mid-write: old file intact" cmp "$AK" "$T/ak.orig"
+grep -q "unchanged" "$T/err" || show "$T/err"
 check "the fake cat really ran" test -e "$RHOME/fakecat.ran"
 rm -f "$RHOME/.profile" "$RHOME"/.ssh/.authorized_keys.jconnect.*
 st=0
 "$JC" keys --key "$T/new.pub" $SSH_OPTS "$SSH_TARGET" 2>"$T/err" || st=$?
 check "after the fault: a normal run works (got $st)" test "$st" = 0
+[ "$st" = 0 ] || show "$T/err"
 check "after the fault: key added once" \
     test "$(grep -c "$(cut -d' ' -f2 "$T/new.pub")" "$AK")" = 1
 
