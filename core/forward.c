@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "forward.h"
 #include "log.h"
 #include "loop.h"
@@ -38,6 +39,7 @@ struct jc_fwd {
 	int			 nconn;
 	uint64_t		 accepted;
 	int64_t			 paused_until;	/* no fds: accept later */
+	int			 failing;	/* streams failed in a row */
 };
 
 static void fwd_prepare(void *, struct jc_pollset *, int64_t *);
@@ -149,6 +151,21 @@ fwd_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 		f->slot = jc_ps_add(ps, f->lfd, POLLIN);
 }
 
+/* One line per run of failures, not one per connection. */
+static void
+stream_failed(struct jc_fwd *f, int r)
+{
+	int e = errno;
+
+	if (f->failing++ > 0)
+		return;
+	jc_warn("cannot open a stream to %s:%u: %s%s", f->rhost, f->rport,
+	    r == JC_ERR_CLOSED ? "connection lost" :
+	    r == JC_ERR_IO && (e == EMFILE || e == ENFILE) ?
+	    "out of file descriptors (ulimit -n)" : jc_strerror(r),
+	    "; new connections are closed until streams open again");
+}
+
 /* Does the plugin pump accepted sockets itself (JC_STREAM_ADOPT)? */
 static int
 adopts(const struct jc_plugin *p)
@@ -168,21 +185,20 @@ accept_one(struct jc_fwd *f, int cfd)
 		sfd = cfd;
 		if ((r = f->p->stream(f->s, f->rhost, f->rport,
 		    JC_STREAM_ADOPT, &sfd)) != 0) {
-			jc_warn("cannot open a stream to %s:%u: %s", f->rhost,
-			    f->rport, r == JC_ERR_CLOSED ? "connection lost" :
-			    "plugin error");
+			stream_failed(f, r);
 			close(cfd);
-		} else
+		} else {
+			f->failing = 0;
 			f->accepted++;
+		}
 		return;
 	}
 	if ((r = f->p->stream(f->s, f->rhost, f->rport, 0, &sfd)) != 0) {
-		jc_warn("cannot open a stream to %s:%u: %s", f->rhost,
-		    f->rport, r == JC_ERR_CLOSED ? "connection lost" :
-		    "plugin error");
+		stream_failed(f, r);
 		close(cfd);
 		return;
 	}
+	f->failing = 0;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(cfd);
 		close(sfd);

@@ -34,7 +34,8 @@ struct jssh_chan {
 	int			 in_slot, out_slot;
 	struct jc_buf		 tosock;	/* channel -> sp, bounded */
 	int			 sent_eof;	/* sp EOF passed to channel */
-	int			 got_eof;	/* channel EOF passed to sp */
+	int			 got_eof;	/* channel EOF seen */
+	int			 shut;		/* ... and passed to sp */
 	char			 host[256];	/* stream destination */
 	uint16_t		 port;
 	/* exec */
@@ -60,6 +61,8 @@ struct jssh_sess {
 	ssh_counter		 counter;	/* socket byte counts */
 	int64_t			 last_rx;	/* when bytes last arrived */
 	uint64_t		 rx_seen;	/* counter->in_bytes then */
+	int			 kick;		/* a channel waits to start */
+	ssh_event		 ev;		/* libssh's own poll of the socket */
 	int64_t			 next_ka;	/* next keepalive due */
 	int			 keepalive_ms;	/* 0 = off */
 	int			 in_dispatch;

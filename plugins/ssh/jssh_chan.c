@@ -47,6 +47,9 @@ jssh_pump_start(struct jssh_sess *ss)
 	if ((ss->counter = calloc(1, sizeof(*ss->counter))) == NULL)
 		return JC_ERR_NOMEM;
 	ssh_set_counters(ss->s, ss->counter, NULL);
+	if ((ss->ev = ssh_event_new()) == NULL ||
+	    ssh_event_add_session(ss->ev, ss->s) != SSH_OK)
+		return JC_ERR_NOMEM;
 	ss->last_rx = jssh_host->now_ms();
 	if (ss->keepalive_ms > 0)
 		ss->next_ka = ss->last_rx + ss->keepalive_ms;
@@ -103,6 +106,11 @@ jssh_pump_stop(struct jssh_sess *ss)
 	if (ss->src != NULL)
 		jssh_host->source_del(ss->src);
 	ss->src = NULL;
+	if (ss->ev != NULL) {
+		ssh_event_remove_session(ss->ev, ss->s);
+		ssh_event_free(ss->ev);
+		ss->ev = NULL;
+	}
 }
 
 static struct jssh_chan *
@@ -124,6 +132,7 @@ chan_new(struct jssh_sess *ss, int kind)
 	}
 	c->next = ss->chans;
 	ss->chans = c;
+	ss->kick = 1;		/* its open request goes out in dispatch */
 	return c;
 }
 
@@ -308,8 +317,10 @@ stream_down(struct jssh_chan *c)
 			c->got_eof = 1;
 		break;
 	}
-	if (c->got_eof && c->tosock.len == 0 && c->sp != -1)
+	if (c->got_eof && c->tosock.len == 0 && c->sp != -1 && !c->shut) {
 		shutdown(c->sp, SHUT_WR);
+		c->shut = 1;
+	}
 	if ((c->got_eof && c->sent_eof && c->tosock.len == 0) ||
 	    ssh_channel_is_closed(c->ch))
 		c->state = CH_DONE;
@@ -396,6 +407,13 @@ pump_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 		else if (!c->got_eof && ssh_channel_poll(c->ch, 0) > 0)
 			pending = 1;	/* libssh holds bytes we can take */
 	}
+	/*
+	 * A new channel, or packets libssh read outside our dispatch (the
+	 * ssh_channel_poll above reads the socket): the socket will not
+	 * wake us for them, so run a pass now.
+	 */
+	if (ss->kick || ss->counter->in_bytes != ss->rx_seen)
+		pending = 1;
 	if (ss->keepalive_ms > 0 && (*deadline < 0 || ss->next_ka < *deadline))
 		*deadline = ss->next_ka;
 	if (pending)
@@ -432,6 +450,14 @@ pump_dispatch(void *arg, struct jc_pollset *ps)
 	if (ss->dead)
 		return;
 	rev = jssh_host->ps_revents(ps, ss->slot);
+	/*
+	 * Let libssh's own poll handle what ours saw: it reads and handles
+	 * packets no channel asked for (keepalive replies, global requests),
+	 * and it is what drops the POLLOUT wish once its buffer is empty.
+	 * Without it an idle session spins on a readable or writable socket.
+	 */
+	if (rev != 0)
+		ssh_event_dopoll(ss->ev, 0);
 	/* Let libssh read and write the socket; each pass reads <= 4 KiB. */
 	for (round = 0; round < 64; round++) {
 		before = ss->counter->in_bytes;
@@ -469,6 +495,7 @@ pump_dispatch(void *arg, struct jc_pollset *ps)
 		ss->rx_seen = ss->counter->in_bytes;
 		ss->last_rx = jssh_host->now_ms();
 	}
+	ss->kick = 0;
 	keepalive(ss, jssh_host->now_ms());
 	/* Reap finished streams; exec channels belong to their caller. */
 	for (c = ss->chans; c != NULL; c = next) {

@@ -67,6 +67,17 @@ rig_start() {
 
 rig_stop() { "$PY" "$ROOT/tests/rig/rig.py" stop --dir "$T/rig" "$@"; }
 
+# idle_check PID : with nothing to do, PID burns (almost) no CPU for 2 s.
+idle_check() {
+	local t0 t1
+	sleep 0.5
+	t0=$(awk '{print $14 + $15}' "/proc/$1/stat")
+	sleep 2
+	t1=$(awk '{print $14 + $15}' "/proc/$1/stat")
+	check "idle tunnel: no busy loop ($((t1 - t0)) ticks of CPU in 2 s)" \
+	    test $((t1 - t0)) -le 10
+}
+
 # wait_for SECONDS CMD... : poll CMD every 50 ms until it succeeds.
 wait_for() {
 	local end=$(( $(date +%s%N) / 1000000 + $1 * 1000 )); shift

@@ -48,6 +48,7 @@ check "20 concurrent 5 MB downloads are byte-exact ($bad bad)" \
     test "$bad" = 0 -a "$wait_dl" = 0
 
 # Headless Chromium opens the printed URL and is logged in.
+idle_check "$jc"
 dom "$url" "$T/dom"
 check "Chromium reaches the logged-in notebook page" \
     grep -q 'id="logout"' "$T/dom"

@@ -47,9 +47,9 @@ check "--local-port 8888 while busy exits 8 (got $st)" test "$st" = 8
 check "and says which port" grep -q 'local port 8888 is busy' "$T/c.err"
 check "and prints no URL" test ! -s "$T/c.out"
 
-# Out of file descriptors: more connections than `ulimit -n` allows wait
-# in the listen queue (no busy loop, one warning) and are served once
-# others close.
+# Out of file descriptors: connections beyond `ulimit -n` are closed or
+# wait in the listen queue with one warning, no busy loop, and the port
+# serves again once they close.
 lp=$(free_port)
 (ulimit -n 48; exec "$JC" --no-browser --local-port "$lp" $SSH_OPTS \
     "$SSH_TARGET" >"$T/d.out" 2>"$T/d.err") &
@@ -61,14 +61,14 @@ if wait_for 30 grep -q '^http' "$T/d.out"; then
 	    >"$T/hold.out" 2>/dev/null &
 	hp=$!
 	exec 7>"$T/holdin"
-	wait_for 10 grep -q 'new connections wait' "$T/d.err"
+	nofd='Too many open files|out of file descriptors'
+	wait_for 10 grep -q -E "$nofd" "$T/d.err"
 	t0=$(awk '{print $14 + $15}' "/proc/$pid_d/stat")
 	sleep 2
 	t1=$(awk '{print $14 + $15}' "/proc/$pid_d/stat")
-	check "no descriptors left: a warning" \
-	    grep -q 'accept: Too many open files; new connections wait' "$T/d.err"
-	check "  ... said once" \
-	    test "$(grep -c 'Too many open files' "$T/d.err")" = 1
+	n=$(grep -c -E "$nofd" "$T/d.err")
+	check "no descriptors left: said in a warning, not per connection ($n)" \
+	    test "$n" -ge 1 -a "$n" -le 2
 	check "  ... and no busy loop ($((t1 - t0)) ticks in 2 s)" \
 	    test $((t1 - t0)) -lt 20
 	exec 7>&-

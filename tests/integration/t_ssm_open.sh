@@ -55,6 +55,7 @@ check "one port session served them all (smux)" \
 sleep 0.7
 check "the agent ran smux v1 without keepalive" agent mode mux
 
+idle_check "$jc"
 dom "$url" "$T/dom"
 check "Chromium reaches the logged-in notebook page over SSM" \
     grep -q 'id="logout"' "$T/dom"
