@@ -72,7 +72,7 @@ struct jssh_sess {
 int	jssh_pump_start(struct jssh_sess *);
 void	jssh_pump_stop(struct jssh_sess *);
 int	jssh_stream(struct jssh_sess *, const char *host, uint16_t port,
-	    int *fdp);
+	    int adopt, int *fdp);
 int	jssh_exec(struct jssh_sess *, const char *cmd, const void *in,
 	    size_t inlen, int timeout_ms, struct jc_exec_result *res);
 void	jssh_exec_free(struct jc_exec_result *);

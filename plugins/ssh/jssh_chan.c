@@ -136,26 +136,37 @@ chan_new(struct jssh_sess *ss, int kind)
 	return c;
 }
 
+/*
+ * A stream to host:port.  adopt: *fdp is the local socket and becomes
+ * ours (JC_STREAM_ADOPT); else a socketpair, the core gets one end.
+ */
 int
-jssh_stream(struct jssh_sess *ss, const char *host, uint16_t port, int *fdp)
+jssh_stream(struct jssh_sess *ss, const char *host, uint16_t port, int adopt,
+    int *fdp)
 {
 	struct jssh_chan *c;
 	int sv[2];
 
 	if (ss->dead)
 		return ss->dead;
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+	if (adopt) {
+		sv[0] = -1;
+		sv[1] = *fdp;
+	} else if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
 		return JC_ERR_IO;
-	if (set_nonblock(sv[0]) != 0 || set_nonblock(sv[1]) != 0 ||
-	    (c = chan_new(ss, CH_STREAM)) == NULL) {
-		close(sv[0]);
-		close(sv[1]);
+	if ((sv[0] != -1 && set_nonblock(sv[0]) != 0) ||
+	    set_nonblock(sv[1]) != 0 || (c = chan_new(ss, CH_STREAM)) == NULL) {
+		if (!adopt) {
+			close(sv[0]);
+			close(sv[1]);
+		}
 		return JC_ERR_NOMEM;
 	}
 	snprintf(c->host, sizeof(c->host), "%s", host);
 	c->port = port;
 	c->sp = sv[1];
-	*fdp = sv[0];
+	if (!adopt)
+		*fdp = sv[0];
 	jssh_log(JC_LOG_DEBUG, "opening stream to %s:%u", host, port);
 	return 0;
 }
