@@ -34,7 +34,7 @@
 #define RESEND_BURST	512		/* resends per tick at most */
 #define RESUME_DELAY_MAX 5000
 #define BAD_FRAME_LOGS	5
-#define ACK_FLUSH	(64 * 1024)	/* payload bytes between ack flushes */
+#define ACK_FLUSH	(256 * 1024)	/* payload bytes between ack flushes */
 
 static void chan_prepare(void *, struct jc_pollset *, int64_t *);
 static void chan_dispatch(void *, struct jc_pollset *);

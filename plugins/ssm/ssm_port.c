@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ssm.h"
@@ -35,6 +36,7 @@
 #define STAGE_MIN	(16 * 1024)	/* reads this large skip it */
 #define DIRECT_MIN	(16 * 1024)	/* agent bytes sent without copy */
 #define SOCK_BUF	(512 * 1024)	/* socketpair send buffers */
+#define GATHER_IOV	16		/* PSH bodies per writev */
 
 static int64_t
 now_ms(void)
@@ -276,9 +278,79 @@ find_sid(const struct ssm_chan *ch, uint32_t sid)
 	return NULL;
 }
 
+/*
+ * PSH bodies of one message for one stream, written with one sendmsg()
+ * instead of one send() each: the agent's frames straddle its messages,
+ * so a 64 KiB message usually holds three pieces of the same stream.
+ * Only while the stream has nothing buffered (order), and never more
+ * than its buffer's room, so whatever the socket refuses fits there.
+ */
+struct gather {
+	struct ssm_stream *st;		/* NB. borrowed; NULL when empty */
+	struct iovec	 iov[GATHER_IOV];
+	int		 n;
+	size_t		 len;
+};
+
+static void
+gather_flush(struct gather *g)
+{
+	struct ssm_stream *st = g->st;
+	struct msghdr mh;
+	ssize_t w;
+	size_t skip, k;
+	int i;
+
+	if (st == NULL)
+		return;
+	g->st = NULL;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = g->iov;
+	mh.msg_iovlen = (size_t)g->n;
+	w = sendmsg(st->sp, &mh, MSG_NOSIGNAL);
+	if (w < 0 && errno != EAGAIN && errno != EINTR) {
+		stream_gone(st);
+		return;
+	}
+	skip = w > 0 ? (size_t)w : 0;
+	for (i = 0; i < g->n; i++) {
+		k = skip < g->iov[i].iov_len ? skip : g->iov[i].iov_len;
+		skip -= k;
+		(void)jc_buf_put(&st->tosock,
+		    (const unsigned char *)g->iov[i].iov_base + k,
+		    g->iov[i].iov_len - k);
+	}
+}
+
+/* Take p for st into g, or return 0 (then use stream_take). */
+static int
+gather_add(struct gather *g, struct ssm_stream *st, const unsigned char *p,
+    size_t n)
+{
+	if (g->st != NULL && g->st != st)
+		gather_flush(g);
+	if (st->dead || st->gone || st->tosock.len > 0)
+		return 0;
+	if (g->st == NULL) {
+		g->n = 0;
+		g->len = 0;
+	}
+	if (g->n == GATHER_IOV || g->len + n > jc_buf_room(&st->tosock)) {
+		gather_flush(g);
+		return 0;
+	}
+	g->st = st;
+	g->iov[g->n].iov_base = (void *)(uintptr_t)p;
+	g->iov[g->n].iov_len = n;
+	g->n++;
+	g->len += n;
+	return 1;
+}
+
 static long
 mux_deliver(struct ssm_chan *ch, const unsigned char *p, size_t n)
 {
+	struct gather g = { 0 };
 	struct ssm_smux_ev ev;
 	struct ssm_stream *st;
 	size_t off = 0, used, k;
@@ -287,6 +359,7 @@ mux_deliver(struct ssm_chan *ch, const unsigned char *p, size_t n)
 	while (off < n) {
 		r = ssm_smux_parse(&ch->smux, p + off, n - off, &ev, &used);
 		if (r < 0) {
+			gather_flush(&g);
 			ssm_chan_fail(ch, JC_ERR_PROTO, "session %s: invalid "
 			    "smux frame from the SSM agent", ch->st.sid);
 			return -1;
@@ -296,15 +369,22 @@ mux_deliver(struct ssm_chan *ch, const unsigned char *p, size_t n)
 			break;
 		ch->last_frame = now_ms();
 		st = find_sid(ch, ev.sid);
+		if (ev.cmd != SMUX_PSH)
+			gather_flush(&g);
 		switch (ev.cmd) {
 		case SMUX_PSH:
 			/* Bytes for a closed stream are discarded (smux). */
-			k = st != NULL && !st->remote_fin ?
-			    stream_take(st, ev.data, ev.len) : ev.len;
+			if (st == NULL || st->remote_fin ||
+			    gather_add(&g, st, ev.data, ev.len))
+				k = ev.len;
+			else
+				k = stream_take(st, ev.data, ev.len);
 			ssm_smux_took(&ch->smux, k);
 			off += k;
-			if (k < ev.len)
+			if (k < ev.len) {
+				gather_flush(&g);
 				return (long)off;
+			}
 			break;
 		case SMUX_FIN:
 			if (st != NULL)
@@ -315,6 +395,7 @@ mux_deliver(struct ssm_chan *ch, const unsigned char *p, size_t n)
 			break;
 		}
 	}
+	gather_flush(&g);
 	return (long)off;
 }
 

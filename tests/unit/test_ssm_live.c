@@ -460,9 +460,11 @@ prng(uint32_t *s)
 /*
  * Child: connect to 127.0.0.1:port, send n pseudo-random bytes (seed)
  * and read them back, both at once; exit 0 when every byte matched.
+ * slow: a small receive buffer read 4 KiB at a time, so writes toward
+ * this client come up short and the rest waits in the plugin.
  */
 static void
-echo_client(int port, size_t n, uint32_t seed)
+echo_client(int port, size_t n, uint32_t seed, int slow)
 {
 	unsigned char *src = malloc(n), *dst = malloc(n);
 	struct sockaddr_in sa;
@@ -476,6 +478,11 @@ echo_client(int port, size_t n, uint32_t seed)
 	for (i = 0; i < n; i++)
 		src[i] = (unsigned char)prng(&s);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (slow) {
+		one = 4096;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one));
+		one = 1;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
@@ -496,7 +503,10 @@ echo_client(int port, size_t n, uint32_t seed)
 				sent += (size_t)k;
 		}
 		if (pfd.revents & (POLLIN | POLLHUP)) {
-			k = read(fd, dst + got, n - got);
+			k = read(fd, dst + got, slow && n - got > 4096 ?
+			    4096 : n - got);
+			if (slow)
+				usleep(100);
 			if (k == 0)
 				break;
 			if (k > 0)
@@ -524,7 +534,7 @@ spawn_echo(int port, size_t n, uint32_t seed)
 	pid_t pid = fork();
 
 	if (pid == 0)
-		echo_client(port, n, seed);
+		echo_client(port, n, seed, 0);
 	return pid;
 }
 
@@ -967,6 +977,34 @@ test_mux_many(void **st)
 	agent_mode("mux");
 	assert_int_equal(agent_stat("streams"), 50);
 	assert_int_equal(agent_stat("nops_in"), 0);
+	jc_fwd_free(f);
+	ssm_plugin.close(s);
+	no_violations();
+	assert_true(all_terminated());
+}
+
+/*
+ * Readers slower than the agent: writes toward them come up short, and
+ * what the socket refused must reach them later, in order, byte-exact.
+ */
+static void
+test_mux_slow_readers(void **st)
+{
+	struct jc_sess *s;
+	struct jc_fwd *f;
+	pid_t pids[4];
+	uint16_t lp;
+	int i;
+
+	(void)st;
+	s = connect_to("i-0123456789abcdef0");
+	f = forward(s, echo_port, &lp);
+	for (i = 0; i < 4; i++)
+		if ((pids[i] = fork()) == 0)
+			echo_client(lp, 1024 * 1024 + (size_t)i * 4099,
+			    (uint32_t)i + 77, 1);
+	assert_int_equal(serve_children(pids, 4, 120), 0);
+	agent_mode("mux");
 	jc_fwd_free(f);
 	ssm_plugin.close(s);
 	no_violations();
@@ -1513,6 +1551,7 @@ main(void)
 		cmocka_unit_test_setup(test_proxy_env, test_setup),
 		cmocka_unit_test_setup(test_policy_without_ssh, test_setup),
 		cmocka_unit_test_setup(test_mux_many, test_setup),
+		cmocka_unit_test_setup(test_mux_slow_readers, test_setup),
 		cmocka_unit_test_setup(test_fairness, test_setup),
 		cmocka_unit_test_setup(test_basic_mode, test_setup),
 		cmocka_unit_test_setup(test_keepalive, test_setup),
