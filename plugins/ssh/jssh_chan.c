@@ -154,7 +154,7 @@ jssh_stream(struct jssh_sess *ss, const char *host, uint16_t port, int adopt,
 		sv[1] = *fdp;
 	} else if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
 		return JC_ERR_IO;
-	if ((sv[0] != -1 && set_nonblock(sv[0]) != 0) ||
+	if ((!adopt && set_nonblock(sv[0]) != 0) ||
 	    set_nonblock(sv[1]) != 0 || (c = chan_new(ss, CH_STREAM)) == NULL) {
 		if (!adopt) {
 			close(sv[0]);

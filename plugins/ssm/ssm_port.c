@@ -36,7 +36,7 @@
 #define STAGE_MIN	(16 * 1024)	/* reads this large skip it */
 #define DIRECT_MIN	(16 * 1024)	/* agent bytes sent without copy */
 #define SOCK_BUF	(512 * 1024)	/* socketpair send buffers */
-#define GATHER_IOV	16		/* PSH bodies per writev */
+#define GATHER_IOV	16		/* PSH bodies per sendmsg */
 
 static int64_t
 now_ms(void)
@@ -299,21 +299,23 @@ gather_flush(struct gather *g)
 	struct msghdr mh;
 	ssize_t w;
 	size_t skip, k;
-	int i;
+	int i, n = g->n;
 
 	if (st == NULL)
 		return;
 	g->st = NULL;
+	g->n = 0;
+	g->len = 0;
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = g->iov;
-	mh.msg_iovlen = (size_t)g->n;
+	mh.msg_iovlen = (size_t)n;
 	w = sendmsg(st->sp, &mh, MSG_NOSIGNAL);
 	if (w < 0 && errno != EAGAIN && errno != EINTR) {
 		stream_gone(st);
 		return;
 	}
 	skip = w > 0 ? (size_t)w : 0;
-	for (i = 0; i < g->n; i++) {
+	for (i = 0; i < n; i++) {
 		k = skip < g->iov[i].iov_len ? skip : g->iov[i].iov_len;
 		skip -= k;
 		(void)jc_buf_put(&st->tosock,
@@ -331,10 +333,6 @@ gather_add(struct gather *g, struct ssm_stream *st, const unsigned char *p,
 		gather_flush(g);
 	if (st->dead || st->gone || st->tosock.len > 0)
 		return 0;
-	if (g->st == NULL) {
-		g->n = 0;
-		g->len = 0;
-	}
 	if (g->n == GATHER_IOV || g->len + n > jc_buf_room(&st->tosock)) {
 		gather_flush(g);
 		return 0;
@@ -369,8 +367,6 @@ mux_deliver(struct ssm_chan *ch, const unsigned char *p, size_t n)
 			break;
 		ch->last_frame = now_ms();
 		st = find_sid(ch, ev.sid);
-		if (ev.cmd != SMUX_PSH)
-			gather_flush(&g);
 		switch (ev.cmd) {
 		case SMUX_PSH:
 			/* Bytes for a closed stream are discarded (smux). */

@@ -529,13 +529,19 @@ echo_client(int port, size_t n, uint32_t seed, int slow)
 }
 
 static pid_t
-spawn_echo(int port, size_t n, uint32_t seed)
+spawn_echo_as(int port, size_t n, uint32_t seed, int slow)
 {
 	pid_t pid = fork();
 
 	if (pid == 0)
-		echo_client(port, n, seed, 0);
+		echo_client(port, n, seed, slow);
 	return pid;
+}
+
+static pid_t
+spawn_echo(int port, size_t n, uint32_t seed)
+{
+	return spawn_echo_as(port, n, seed, 0);
 }
 
 /* Run the loop until every child exited; returns how many failed. */
@@ -1000,9 +1006,8 @@ test_mux_slow_readers(void **st)
 	s = connect_to("i-0123456789abcdef0");
 	f = forward(s, echo_port, &lp);
 	for (i = 0; i < 4; i++)
-		if ((pids[i] = fork()) == 0)
-			echo_client(lp, 1024 * 1024 + (size_t)i * 4099,
-			    (uint32_t)i + 77, 1);
+		pids[i] = spawn_echo_as(lp, 1024 * 1024 + (size_t)i * 4099,
+		    (uint32_t)i + 77, 1);
 	assert_int_equal(serve_children(pids, 4, 120), 0);
 	agent_mode("mux");
 	jc_fwd_free(f);
