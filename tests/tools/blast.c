@@ -10,6 +10,10 @@
  *                               CLIENTS concurrent downloads; prints total
  *                               seconds, p50 and p99 per-request latency
  *   blast hold PORT N           open N idle connections, wait for stdin EOF
+ *   blast relay PORT TARGET     a plain relay: each connection to PORT is
+ *                               copied both ways to TARGET, one at a time,
+ *                               256 KiB per read; its CPU time is what
+ *                               moving the bytes costs without a protocol
  *   blast fair PORT CLIENTS SECONDS down|up
  *                               CLIENTS endless transfers at once; after a
  *                               second of warm-up, counts each one's bytes
@@ -103,12 +107,11 @@ serve_one(int c)
 }
 
 static int
-serve(int port)
+listen_on(int port)
 {
 	struct sockaddr_in sin;
-	int s, c, one = 1;
+	int s, one = 1;
 
-	signal(SIGCHLD, SIG_IGN);
 	s = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	memset(&sin, 0, sizeof(sin));
@@ -118,10 +121,22 @@ serve(int port)
 	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
 	    listen(s, 512) != 0) {
 		perror("blast: bind");
-		return 1;
+		close(s);
+		return -1;
 	}
 	printf("listening\n");
 	fflush(stdout);
+	return s;
+}
+
+static int
+serve(int port)
+{
+	int s, c;
+
+	signal(SIGCHLD, SIG_IGN);
+	if ((s = listen_on(port)) < 0)
+		return 1;
 	for (;;) {
 		if ((c = accept(s, NULL, NULL)) < 0)
 			continue;
@@ -129,6 +144,52 @@ serve(int port)
 			close(s);
 			serve_one(c);
 			_exit(0);
+		}
+		close(c);
+	}
+}
+
+/* Copy a to b and b to a until both ends have closed their side. */
+static void
+pump(int a, int b)
+{
+	static char buf[CHUNK];
+	struct pollfd p[2] = { { a, POLLIN, 0 }, { b, POLLIN, 0 } };
+	ssize_t n, w, off;
+	int i, open = 2;
+
+	while (open > 0 && poll(p, 2, -1) > 0) {
+		for (i = 0; i < 2; i++) {
+			if (p[i].revents == 0)
+				continue;
+			if ((n = read(p[i].fd, buf, sizeof(buf))) <= 0) {
+				shutdown(p[1 - i].fd, SHUT_WR);
+				p[i].fd = -1;
+				open--;
+				continue;
+			}
+			for (off = 0; off < n; off += w)
+				if ((w = write(p[1 - i].fd, buf + off,
+				    (size_t)(n - off))) <= 0)
+					return;
+		}
+	}
+}
+
+static int
+relay(int port, int target)
+{
+	int s, c, t;
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((s = listen_on(port)) < 0)
+		return 1;
+	for (;;) {
+		if ((c = accept(s, NULL, NULL)) < 0)
+			continue;
+		if ((t = dial(target)) >= 0) {
+			pump(c, t);
+			close(t);
 		}
 		close(c);
 	}
@@ -334,7 +395,10 @@ main(int argc, char **argv)
 		return many(atoi(argv[2]), atoi(argv[3]), atoll(argv[4]));
 	if (argc >= 4 && strcmp(argv[1], "hold") == 0)
 		return hold(atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 4 && strcmp(argv[1], "relay") == 0)
+		return relay(atoi(argv[2]), atoi(argv[3]));
 	fprintf(stderr, "usage: blast serve PORT | down|up PORT BYTES | "
-	    "many PORT CLIENTS BYTES | hold PORT N\n");
+	    "many PORT CLIENTS BYTES | hold PORT N | relay PORT TARGET | "
+	    "fair PORT CLIENTS SECONDS down|up\n");
 	return 2;
 }
