@@ -235,6 +235,27 @@ struct ssm_rto {
 void	ssm_rto_init(struct ssm_rto *);
 void	ssm_rto_sample(struct ssm_rto *, int64_t r_ms);
 
+/*
+ * How many frame bytes may wait for an ack: twice the path's
+ * bandwidth-delay product (the best ack rate of recent intervals times the
+ * smallest RTT seen), within [lo, hi].  It starts at lo; while the cap is
+ * what limits the rate, rate x RTT equals the cap and it doubles every
+ * interval, so a slow path reaches hi in a few round trips while a fast
+ * local one keeps little in memory.
+ */
+struct ssm_pace {
+	int64_t		 min_rtt;	/* ms, -1 until sampled */
+	int64_t		 t0;		/* start of the rate interval */
+	size_t		 acked;		/* bytes acked since t0 */
+	double		 max_rate;	/* bytes per ms, decaying maximum */
+	size_t		 lo, hi, cap;
+};
+#define SSM_PACE_TICK		10	/* ms, shortest rate interval */
+void	ssm_pace_init(struct ssm_pace *, size_t lo, size_t hi, int64_t now);
+/* bytes acked now; rtt_ms < 0 when the ack may be for a resend (Karn). */
+void	ssm_pace_ack(struct ssm_pace *, size_t bytes, int64_t rtt_ms,
+	    int64_t now);
+
 /* Outgoing sequenced messages kept until acknowledged. */
 struct ssm_txent {
 	unsigned char	*frame;		/* NULL once acked */
@@ -494,6 +515,7 @@ struct ssm_chan {
 	struct ssm_txq	 tx;
 	struct ssm_rxq	 rx;
 	struct ssm_rto	 rto;
+	struct ssm_pace	 pace;		/* in-flight byte cap */
 	int		 paused;	/* pause_publication in force */
 	int		 rx_blocked;	/* handler refused the head */
 	size_t		 unflushed;	/* bytes handled since acks left */

@@ -27,7 +27,8 @@
 #define RXQ_SLOTS	8192		/* reorder buffer, messages */
 #define RXQ_BYTES	(8u << 20)	/* reorder buffer, bytes */
 #define WS_BACKLOG_MAX	(384u * 1024)	/* unwritten WebSocket bytes */
-#define INFLIGHT_MAX	(4u << 20)	/* unacked frame bytes, any window */
+#define INFLIGHT_MIN	(512u * 1024)	/* unacked frame bytes: paced */
+#define INFLIGHT_MAX	(4u << 20)	/* between these, any window */
 #define RESEND_TICK_MAX	100		/* the reference's scheduler tick */
 #define RESEND_TICK_MIN	10
 #define RESEND_BACKOFF_MAX 2000
@@ -176,7 +177,7 @@ ssm_chan_can_send(const struct ssm_chan *ch)
 {
 	return ch->state == SSM_C_READY && !ch->paused && ws_open(ch) &&
 	    ch->tx.unacked_data < ch->s->o.window &&
-	    ch->tx.bytes < INFLIGHT_MAX && ssm_txq_room(&ch->tx) &&
+	    ch->tx.bytes < ch->pace.cap && ssm_txq_room(&ch->tx) &&
 	    ssm_ws_backlog(ch->ws) < WS_BACKLOG_MAX;
 }
 
@@ -423,15 +424,24 @@ ack_now(struct ssm_chan *ch, size_t n)
 static void
 on_ack(struct ssm_chan *ch, const struct ssm_msg *m)
 {
-	int64_t seq, sample;
+	struct ssm_txent *e;
+	int64_t seq, sample, now = now_ms();
+	size_t held;
+	int clean;
 
 	if (ssm_ack_parse(m->payload, m->plen, &seq) != 0) {
 		ssm_log(JC_LOG_DEBUG, "session %s: unreadable ack dropped",
 		    ch->st.sid);
 		return;
 	}
-	if (ssm_txq_ack(&ch->tx, seq, now_ms(), &sample))
+	e = ssm_txq_get(&ch->tx, seq);
+	clean = e != NULL && e->attempts == 0;
+	held = ch->tx.bytes;
+	if (ssm_txq_ack(&ch->tx, seq, now, &sample)) {
 		ssm_rto_sample(&ch->rto, sample);
+		ssm_pace_ack(&ch->pace, held - ch->tx.bytes, clean ? sample :
+		    -1, now);
+	}
 }
 
 static void
@@ -846,6 +856,7 @@ ssm_chan_open(struct ssm_sess *s, int kind, const char *doc,
 	snprintf(ch->doc, sizeof(ch->doc), "%s", doc);
 	ssm_txq_init(&ch->tx, TXQ_MAX_SLOTS);
 	ssm_rto_init(&ch->rto);
+	ssm_pace_init(&ch->pace, INFLIGHT_MIN, INFLIGHT_MAX, now_ms());
 	if ((r = ssm_rxq_init(&ch->rx, RXQ_SLOTS, RXQ_BYTES)) != 0)
 		goto fail;
 	if ((r = ssm_sess_take_spare(s, doc, params, &ch->st)) != 0 &&

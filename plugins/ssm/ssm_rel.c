@@ -40,6 +40,45 @@ ssm_rto_sample(struct ssm_rto *r, int64_t r_ms)
 	r->rto = v > SSM_RTO_MAX ? SSM_RTO_MAX : (int64_t)v;
 }
 
+/* ---- in-flight cap ----------------------------------------------------- */
+
+void
+ssm_pace_init(struct ssm_pace *p, size_t lo, size_t hi, int64_t now)
+{
+	memset(p, 0, sizeof(*p));
+	p->min_rtt = -1;
+	p->t0 = now;
+	p->lo = lo;
+	p->hi = hi;
+	p->cap = lo;
+}
+
+void
+ssm_pace_ack(struct ssm_pace *p, size_t bytes, int64_t rtt_ms, int64_t now)
+{
+	int64_t rtt, span = now - p->t0;
+	double rate, want;
+
+	if (rtt_ms >= 0 && (p->min_rtt < 0 || rtt_ms < p->min_rtt))
+		p->min_rtt = rtt_ms;
+	p->acked += bytes;
+	/* ms clocks: a local path counts as 1 ms. */
+	rtt = p->min_rtt < 1 ? 1 : p->min_rtt;
+	/* Two RTTs per interval, so a doubled cap shows in the next rate. */
+	if (span < 2 * rtt || span < SSM_PACE_TICK)
+		return;
+	rate = (double)p->acked / (double)span;
+	/* The best recent rate: an idle or slow spell lowers it gradually. */
+	p->max_rate *= 0.75;
+	if (rate > p->max_rate)
+		p->max_rate = rate;
+	want = 2.0 * p->max_rate * (double)rtt;
+	p->cap = want < (double)p->lo ? p->lo : want > (double)p->hi ? p->hi :
+	    (size_t)want;
+	p->t0 = now;
+	p->acked = 0;
+}
+
 /* ---- outgoing queue ---------------------------------------------------- */
 
 void

@@ -701,6 +701,47 @@ test_rto(void **st)
 	assert_true(r.rto >= 10 && r.rto < 20);
 }
 
+/*
+ * The in-flight cap: doubles per interval while it is what limits the
+ * rate, settles near twice the bandwidth-delay product, and never leaves
+ * [lo, hi]; resent messages do not lower the RTT.
+ */
+static void
+test_pace(void **st)
+{
+	struct ssm_pace p;
+	int64_t t = 1000;
+	size_t prev;
+	int i;
+
+	(void)st;
+	ssm_pace_init(&p, 512 * 1024, 4 << 20, t);
+	assert_int_equal(p.cap, 512 * 1024);
+	/* A 50 ms path, window-limited: a cap's worth acked per RTT. */
+	for (i = 0; i < 3; i++) {
+		prev = p.cap;
+		ssm_pace_ack(&p, prev, 50, t + 50);
+		ssm_pace_ack(&p, prev, 50, t + 100);
+		t += 100;
+		assert_int_equal(p.cap, i < 2 ? 2 * prev : 4 << 20);
+	}
+	assert_int_equal(p.min_rtt, 50);
+	/* A resend's short sample is not the path's RTT. */
+	ssm_pace_ack(&p, 1000, -1, t + 1);
+	assert_int_equal(p.min_rtt, 50);
+	/* Idle for a while: the cap sinks back, but never below lo. */
+	for (i = 0; i < 40; i++) {
+		t += 1000;
+		ssm_pace_ack(&p, 1000, 50, t);
+	}
+	assert_int_equal(p.cap, 512 * 1024);
+	/* A fast local path (0 ms counts as 1): 200 MB/s needs 400 kB. */
+	ssm_pace_init(&p, 64 * 1024, 4 << 20, 0);
+	for (t = 1; t <= 200; t++)
+		ssm_pace_ack(&p, 200 * 1000, 0, t);
+	assert_true(p.cap >= 390 * 1000 && p.cap <= 410 * 1000);
+}
+
 static void
 test_txq(void **st)
 {
@@ -1136,6 +1177,7 @@ main(void)
 		cmocka_unit_test(test_smux_parse),
 		cmocka_unit_test(test_smux_bytes),
 		cmocka_unit_test(test_rto),
+		cmocka_unit_test(test_pace),
 		cmocka_unit_test(test_txq),
 		cmocka_unit_test(test_rxq),
 		cmocka_unit_test(test_exec_command),
