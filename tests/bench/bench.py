@@ -233,7 +233,9 @@ def memory(rig, via, rport):
     own.append(rss_kb(p.pid, "RssAnon"))
     h.stdin.close()
     h.wait()
+    # Both ways: an upload holds unacked data, a download does not.
     blast("down", lport, GIB)
+    blast("up", lport, GIB)
     after = rss_kb(p.pid)
     own.append(rss_kb(p.pid, "RssAnon"))
     peak = rss_kb(p.pid, "VmHWM")
@@ -316,7 +318,7 @@ def main():
         rows.append(("time to URL, SSH vs ssh -f -L + list (s)", ts, tm,
                      ts / tm, "<= 1.0"))
         mem = memory(rig, "ssh", srv_port)
-        rows.append(("RSS idle / 100 conns / after 1 GiB (MB)",
+        rows.append(("RSS idle / 100 conns / after 1 GiB each way (MB)",
                      "%.1f / %.1f / %.1f" % tuple(x / 1024 for x in mem[:3]),
                      "", "peak %.1f" % (mem[3] / 1024), "< 10"))
         rows.append(("  of which anonymous (MB)",
@@ -366,7 +368,8 @@ def main():
             rows.append(("time to URL, SSM vs manual SSH (s)", tsu, tm,
                          tsu / tm, "<= 1.0"))
             mem = memory(rig, "ssm", srv_port)
-            rows.append(("SSM RSS idle / 100 conns / after 1 GiB (MB)",
+            rows.append(("SSM RSS idle / 100 conns / after 1 GiB each way "
+                         "(MB)",
                          "%.1f / %.1f / %.1f" % tuple(x / 1024
                                                       for x in mem[:3]),
                          "", "peak %.1f" % (mem[3] / 1024), "< 10"))
