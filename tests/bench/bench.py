@@ -297,7 +297,7 @@ def main():
         pj = jc_forward(rig, "ssh", lj, srv_port)
         po = ssh_forward(rig, lo, srv_port)
         tj = throughput(lj, pj.pid)
-        to = throughput(lo)
+        to = throughput(lo, po.pid)
         mj = many(lj)
         mo = many(lo)
         pj.send_signal(signal.SIGINT)
@@ -307,6 +307,12 @@ def main():
                      tj["down"] / to["down"], ">= 0.9"))
         rows.append(("SSH forward, 1 GiB up (MB/s)", tj["up"], to["up"],
                      tj["up"] / to["up"], ">= 0.9"))
+        rows.append(("SSH forward CPU s/GB down / up (ssh client's "
+                     "for reference)",
+                     "%.2f / %.2f" % (tj["cpu_down"] * 1e9 / GIB,
+                                      tj["cpu_up"] * 1e9 / GIB),
+                     "%.2f / %.2f" % (to["cpu_down"] * 1e9 / GIB,
+                                      to["cpu_up"] * 1e9 / GIB), "", ""))
         rows.append(("100 x 1 MB concurrent, total (s)", mj[0], mo[0],
                      mj[0] / mo[0], ""))
         rows.append(("100 x 1 MB concurrent, p50 (s)", mj[1], mo[1],
