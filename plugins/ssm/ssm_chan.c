@@ -663,6 +663,8 @@ resume_try(struct ssm_chan *ch)
 	/* Same sequence state: everything unacked goes out again. */
 	for (i = 0; i < ch->tx.count; i++)
 		ch->tx.e[(ch->tx.head + i) % ch->tx.cap].sent = 0;
+	/* The new WebSocket may take another path: measure it afresh. */
+	ssm_pace_init(&ch->pace, INFLIGHT_MIN, INFLIGHT_MAX, now);
 	ch->resumes++;
 }
 
