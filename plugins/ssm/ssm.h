@@ -287,11 +287,16 @@ int	ssm_txq_room(const struct ssm_txq *);
 int	ssm_txq_push(struct ssm_txq *, int64_t seq, unsigned char *frame,
 	    size_t len, int data, int64_t now);
 /*
- * An ack for seq: frees its frame.  Returns 1 and the RTT sample in
- * *sample_ms when it was outstanding, 0 for an unknown or repeated ack.
+ * An ack for seq: frees its frame.  Returns 1 and fills *a when it was
+ * outstanding, 0 for an unknown or repeated ack.
  */
+struct ssm_acked {
+	int64_t		 sample_ms;	/* now - last send */
+	size_t		 len;		/* frame bytes freed */
+	int		 resent;	/* sent more than once (Karn) */
+};
 int	ssm_txq_ack(struct ssm_txq *, int64_t seq, int64_t now,
-	    int64_t *sample_ms);
+	    struct ssm_acked *a);
 /* Entry for seq, or NULL. */
 struct ssm_txent *ssm_txq_get(struct ssm_txq *, int64_t seq);
 

@@ -424,23 +424,18 @@ ack_now(struct ssm_chan *ch, size_t n)
 static void
 on_ack(struct ssm_chan *ch, const struct ssm_msg *m)
 {
-	struct ssm_txent *e;
-	int64_t seq, sample, now = now_ms();
-	size_t held;
-	int clean;
+	struct ssm_acked a;
+	int64_t seq, now = now_ms();
 
 	if (ssm_ack_parse(m->payload, m->plen, &seq) != 0) {
 		ssm_log(JC_LOG_DEBUG, "session %s: unreadable ack dropped",
 		    ch->st.sid);
 		return;
 	}
-	e = ssm_txq_get(&ch->tx, seq);
-	clean = e != NULL && e->attempts == 0;
-	held = ch->tx.bytes;
-	if (ssm_txq_ack(&ch->tx, seq, now, &sample)) {
-		ssm_rto_sample(&ch->rto, sample);
-		ssm_pace_ack(&ch->pace, held - ch->tx.bytes, clean ? sample :
-		    -1, now);
+	if (ssm_txq_ack(&ch->tx, seq, now, &a)) {
+		ssm_rto_sample(&ch->rto, a.sample_ms);
+		ssm_pace_ack(&ch->pace, a.len, a.resent ? -1 : a.sample_ms,
+		    now);
 	}
 }
 

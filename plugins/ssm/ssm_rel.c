@@ -162,13 +162,15 @@ ssm_txq_get(struct ssm_txq *q, int64_t seq)
 }
 
 int
-ssm_txq_ack(struct ssm_txq *q, int64_t seq, int64_t now, int64_t *sample_ms)
+ssm_txq_ack(struct ssm_txq *q, int64_t seq, int64_t now, struct ssm_acked *a)
 {
 	struct ssm_txent *e = ssm_txq_get(q, seq);
 
 	if (e == NULL || e->frame == NULL)
 		return 0;
-	*sample_ms = now - (e->sent > 0 ? e->sent : e->first);
+	a->sample_ms = now - (e->sent > 0 ? e->sent : e->first);
+	a->len = e->len;
+	a->resent = e->attempts > 0;
 	free(e->frame);
 	e->frame = NULL;
 	q->unacked--;

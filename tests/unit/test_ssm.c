@@ -746,7 +746,7 @@ static void
 test_txq(void **st)
 {
 	struct ssm_txq q;
-	int64_t s;
+	struct ssm_acked a;
 	int i;
 
 	(void)st;
@@ -761,22 +761,26 @@ test_txq(void **st)
 	assert_int_equal(ssm_txq_push(&q, 5, malloc(8), 8, 1, 1000),
 	    JC_ERR_NOMEM);
 	/* out-of-order acks; the front slides only past acked entries */
-	assert_int_equal(ssm_txq_ack(&q, 11, 1050, &s), 1);
-	assert_int_equal(s, 50);
-	assert_int_equal(ssm_txq_ack(&q, 11, 1060, &s), 0);	/* repeat */
-	assert_int_equal(ssm_txq_ack(&q, 5000, 1060, &s), 0);	/* unknown */
+	assert_int_equal(ssm_txq_ack(&q, 11, 1050, &a), 1);
+	assert_int_equal(a.sample_ms, 50);
+	assert_int_equal(a.len, 8);
+	assert_false(a.resent);
+	assert_int_equal(ssm_txq_ack(&q, 11, 1060, &a), 0);	/* repeat */
+	assert_int_equal(ssm_txq_ack(&q, 5000, 1060, &a), 0);	/* unknown */
 	assert_int_equal(q.base, 10);
-	assert_int_equal(ssm_txq_ack(&q, 10, 1070, &s), 1);
+	assert_int_equal(ssm_txq_ack(&q, 10, 1070, &a), 1);
 	assert_int_equal(q.base, 12);
 	assert_int_equal(q.count, 598);
 	assert_non_null(ssm_txq_get(&q, 12));
 	assert_null(ssm_txq_get(&q, 11));
 	/* a resend moves the send time; the sample is from the last send */
 	ssm_txq_get(&q, 12)->sent = 1500;
-	assert_int_equal(ssm_txq_ack(&q, 12, 1530, &s), 1);
-	assert_int_equal(s, 30);
+	ssm_txq_get(&q, 12)->attempts = 1;
+	assert_int_equal(ssm_txq_ack(&q, 12, 1530, &a), 1);
+	assert_int_equal(a.sample_ms, 30);
+	assert_true(a.resent);
 	for (i = 13; i < 610; i++)
-		assert_int_equal(ssm_txq_ack(&q, i, 2000, &s), 1);
+		assert_int_equal(ssm_txq_ack(&q, i, 2000, &a), 1);
 	assert_int_equal(q.count, 0);
 	assert_int_equal(q.unacked, 0);
 	assert_int_equal(q.unacked_data, 0);
