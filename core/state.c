@@ -77,6 +77,38 @@ jc_state_file(const char *target)
 	return f;
 }
 
+/*
+ * Start time of pid (field 22 of /proc/PID/stat, after the command name,
+ * which may hold spaces and parentheses), or 0 when it cannot be read.
+ */
+static unsigned long long
+proc_start(pid_t pid)
+{
+	char path[64], buf[1024], *p, *save = NULL;
+	unsigned long long v = 0;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	/* p + 1 starts at field 3 (the state). */
+	for (field = 3, p = strtok_r(p + 1, " ", &save); p != NULL;
+	    field++, p = strtok_r(NULL, " ", &save))
+		if (field == 22) {
+			v = strtoull(p, NULL, 10);
+			break;
+		}
+	return v;
+}
+
 int
 jc_state_write(const struct jc_tunnel *t)
 {
@@ -94,6 +126,8 @@ jc_state_write(const struct jc_tunnel *t)
 	cJSON_AddNumberToObject(o, "local_port", t->local_port);
 	cJSON_AddStringToObject(o, "url", t->url);
 	cJSON_AddNumberToObject(o, "started", (double)t->started);
+	cJSON_AddNumberToObject(o, "pid_start", (double)(t->pid_start != 0 ?
+	    t->pid_start : proc_start(t->pid)));
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (s == NULL)
@@ -148,21 +182,31 @@ read_file(const char *file, struct jc_tunnel *t)
 		snprintf(t->url, sizeof(t->url), "%s", v->valuestring);
 	if (cJSON_IsNumber(v = cJSON_GetObjectItem(o, "started")))
 		t->started = (long)v->valuedouble;
+	if (cJSON_IsNumber(v = cJSON_GetObjectItem(o, "pid_start")) &&
+	    v->valuedouble > 0)
+		t->pid_start = (unsigned long long)v->valuedouble;
 	cJSON_Delete(o);
 	return t->pid > 0 && *t->target ? 0 : -1;
 }
 
-/* Is pid a live jconnect process (not a recycled pid)? */
+/*
+ * Is the tunnel's process still alive (not a recycled pid)?  Its start
+ * time says so whatever the binary is called (a symlink, a wrapper);
+ * state files without one fall back to the command line.
+ */
 static int
-pid_alive(pid_t pid)
+tunnel_alive(const struct jc_tunnel *t)
 {
 	char path[64], buf[256];
+	unsigned long long now;
 	ssize_t n;
 	int fd;
 
-	if (kill(pid, 0) != 0 && errno != EPERM)
+	if (kill(t->pid, 0) != 0 && errno != EPERM)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	if (t->pid_start != 0 && (now = proc_start(t->pid)) != 0)
+		return now == t->pid_start;
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)t->pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 1;		/* no /proc: trust kill() */
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -181,8 +225,8 @@ jc_state_find(const char *target, struct jc_tunnel *out)
 
 	if (read_file(file, &t) != 0)
 		return JC_ERR_NOTFOUND;
-	if (!pid_alive(t.pid) || strcmp(t.target, target) != 0) {
-		if (!pid_alive(t.pid))
+	if (!tunnel_alive(&t) || strcmp(t.target, target) != 0) {
+		if (!tunnel_alive(&t))
 			unlink(file);
 		return JC_ERR_NOTFOUND;
 	}
@@ -227,7 +271,7 @@ jc_state_each(void (*fn)(const struct jc_tunnel *, void *), void *arg)
 		    de->d_name);
 		if (read_file(file, &all[n]) != 0)
 			continue;
-		if (!pid_alive(all[n].pid)) {
+		if (!tunnel_alive(&all[n])) {
 			jc_verbose("removing stale tunnel state %s", file);
 			unlink(file);
 			continue;

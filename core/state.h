@@ -15,6 +15,9 @@ struct jc_tunnel {
 	int	 local_port;
 	char	 url[1200];		/* with the token */
 	long	 started;		/* time(NULL) */
+	unsigned long long pid_start;	/* pid's start time, clock ticks since
+					   boot (0: unknown); tells it from a
+					   recycled pid */
 	char	 file[1024];		/* the state file */
 };
 

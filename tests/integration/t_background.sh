@@ -96,5 +96,25 @@ echo '{"pid": 999999, "target": "ghost", "via": "ssh", "local_port": 1, "url": "
     >"$XDG_STATE_HOME/jconnect/ghost.json"
 "$JC" ls --json >"$T/ls2"
 check "ls drops a stale tunnel" sh -c "! grep -q ghost '$T/ls2' && test ! -e '$XDG_STATE_HOME/jconnect/ghost.json'"
+# A recycled pid, even one whose command line says jconnect, is not the
+# tunnel: its start time differs from the one recorded.
+bash -c 'exec -a jconnect-impostor sleep 60' &
+imp=$!
+_bg="${_bg:-} $imp"
+wait_for 5 grep -q jconnect-impostor "/proc/$imp/cmdline"
+echo "{\"pid\": $imp, \"target\": \"reused\", \"via\": \"ssh\", \"local_port\": 1, \"url\": \"x\", \"started\": 1, \"pid_start\": 1}" \
+    >"$XDG_STATE_HOME/jconnect/reused.json"
+"$JC" ls --json >"$T/ls3"
+check "ls drops a tunnel whose pid now belongs to another process" \
+    sh -c "! grep -q reused '$T/ls3' && test ! -e '$XDG_STATE_HOME/jconnect/reused.json'"
+kill "$imp" 2>/dev/null
 "$JC" stop --all
 check "stop --all leaves no tunnel" sh -c "test \$('$JC' ls --json | wc -l) = 0"
+
+# Started through a link with another name: still listed and stopped.
+ln -s "$JC" "$T/jc"
+"$T/jc" url $A "$SSH_TARGET" >/dev/null 2>&1
+check "a tunnel started as 'jc' (a symlink) is listed" \
+    sh -c "test \$('$JC' ls --json | wc -l) = 1"
+"$JC" stop --all >/dev/null 2>&1
+check "and stopped" sh -c "test \$('$JC' ls --json | wc -l) = 0"
