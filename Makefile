@@ -15,6 +15,10 @@ VERSION	= 0.1.0
 PKGS	= libssh libcurl libpcre2-8 libcjson expat libcrypto
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lwslay -ldl
+# Only the SSM plugin uses libssl (its WebSocket's TLS reads); the SSH
+# path does not load it.
+SSL_LIBS   := $(shell $(PKG_CONFIG) --libs libssl 2>/dev/null)
+ssm_LIBS   := $(SSL_LIBS)
 # The binary loads libcurl on first use (core/curl_lazy.c): not linked.
 CORE_LIBS  := $(shell $(PKG_CONFIG) --libs $(filter-out libcurl,$(PKGS)) \
 	      2>/dev/null) -ldl
@@ -91,7 +95,8 @@ $(1)_OBJ = $$(patsubst %.c,$(B)/%.o,$$(wildcard plugins/$(1)/*.c))
 $(B)/plugins/$(1)/lib$(1).a: $$($(1)_OBJ) $(B)/.empty.o
 	@mkdir -p $$(dir $$@); rm -f $$@; ar rcs $$@ $$^
 plugins/$(1)/jc-$(1).so: $$($(1)_OBJ) $(PCOMMON_OBJ)
-	$(CC) $(LDFLAGS_ALL) -shared -fvisibility=hidden -o $$@ $$^ $(DEP_LIBS)
+	$(CC) $(LDFLAGS_ALL) -shared -fvisibility=hidden -o $$@ $$^ $(DEP_LIBS) \
+	    $$($(1)_LIBS)
 endef
 $(foreach p,$(PLUGINS),$(eval $(call plugin_rules,$(p))))
 $(foreach p,$(PLUGINS),$(eval $(B)/plugins/$(p)/%.o: ALLCFLAGS += -fvisibility=hidden))
@@ -103,14 +108,14 @@ $(B)/tests/plugins/jc-%.so: tests/plugins/jc-%.c core/jc_plugin.h
 $(B)/tests/%: tests/unit/%.c $(B)/libjc.a $(PLUGIN_AR) $(UNIT_HOBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS_ALL) -o $@ $< $(UNIT_HOBJ) $(PLUGIN_AR) \
-	    $(B)/libjc.a $(DEP_LIBS) -lcmocka -lm
+	    $(B)/libjc.a $(DEP_LIBS) $(SSL_LIBS) -lcmocka -lm
 
 # Each fuzz target also builds as a plain corpus replayer for make check.
 $(B)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(B)/libjc.a \
     $(PLUGIN_AR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS_ALL) -o $@ $< tests/fuzz/replay.c \
-	    $(PLUGIN_AR) $(B)/libjc.a $(DEP_LIBS) -lm
+	    $(PLUGIN_AR) $(B)/libjc.a $(DEP_LIBS) $(SSL_LIBS) -lm
 
 $(B)/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)

@@ -280,6 +280,12 @@ jc_aws_setup(const char *profile, const char *region)
 }
 
 const char *
+jc_aws_ca_bundle(void)
+{
+	return aws.ca_bundle[0] != '\0' ? aws.ca_bundle : NULL;
+}
+
+const char *
 jc_aws_region(void)
 {
 	return aws.region[0] != '\0' ? aws.region : NULL;

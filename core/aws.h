@@ -21,6 +21,9 @@ int	jc_aws_setup(const char *profile, const char *region);
 /* Region in use after setup (NULL when none could be found). Borrowed. */
 const char *jc_aws_region(void);
 
+/* Extra CA file for HTTPS (AWS_CA_BUNDLE, ca_bundle), or NULL.  Borrowed. */
+const char *jc_aws_ca_bundle(void);
+
 /*
  * JSON 1.1 call: service "ssm", target "AmazonSSM.StartSession".  On
  * success *out is a malloc'd NUL-terminated body (free()).  On failure

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define JC_PLUGIN_ABI_MAJOR	1
-#define JC_PLUGIN_ABI_MINOR	1
+#define JC_PLUGIN_ABI_MINOR	2
 #define JC_PLUGIN_ABI		((JC_PLUGIN_ABI_MAJOR << 16) | JC_PLUGIN_ABI_MINOR)
 
 #if defined(__GNUC__)
@@ -199,7 +199,19 @@ struct jc_host {
 	 * Returns NULL when unset.  Borrowed.
 	 */
 	const char *(*option)(const char *key);
+
+	/*
+	 * ABI 1.2: the extra CA file trusted for HTTPS to AWS (AWS_CA_BUNDLE
+	 * or the profile's ca_bundle), or NULL.  Plugins that open their own
+	 * TLS connections to AWS (the SSM WebSocket) trust it too, so a
+	 * proxy that re-signs TLS needs one setting, as with the AWS CLI.
+	 */
+	const char *(*aws_ca_bundle)(void);
 };
+
+/* Does this host table have member m (tables from older cores are shorter)? */
+#define JC_HOST_HAS(h, m)	((h)->size >= offsetof(struct jc_host, m) + \
+				    sizeof((h)->m) && (h)->m != NULL)
 
 /* ---- the plugin (plugin -> core) ------------------------------------- */
 

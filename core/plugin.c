@@ -70,6 +70,7 @@ static const struct jc_host host = {
 	.aws_explain = jc_aws_explain,
 	.free = free,
 	.option = jc_config_option,
+	.aws_ca_bundle = jc_aws_ca_bundle,
 };
 
 const struct jc_host *

@@ -75,7 +75,7 @@ done
 # memory errors, nothing definitely lost, across every fault).  An ASan
 # build cannot run under valgrind; LeakSanitizer covers it there.
 VG_TESTS="t_fault_ssh t_ssm_faults t_ssm_errors t_aws_retry t_keys_fail
-t_jupyter_token"
+t_jupyter_token t_ssm_tls"
 if [ "$WHAT" != unit ] && ! ldd "$ROOT/jconnect" | grep -q libasan; then
 	for n in $VG_TESTS; do
 		matches "$n" || [ "$WHAT" = valgrind ] || continue

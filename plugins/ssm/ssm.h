@@ -352,14 +352,16 @@ struct ssm_ws_io {
 
 /*
  * Dial url (ws:// or wss://, the http(s) form is used with libcurl) with
- * certificate checks and $HTTPS_PROXY honoured.  TCP/TLS/proxy set-up is
+ * certificate checks (cafile, when not NULL, is the CA file to trust) and
+ * $HTTPS_PROXY honoured.  TCP/TLS/proxy set-up is
  * libcurl's blocking connect bounded by timeout_ms; the HTTP upgrade then
  * completes in ssm_ws_run().  on_msg is called for every message.
  * Returns 0 and *out, or JC_ERR_UNREACHABLE / JC_ERR_NOMEM (logged at
  * debug level; the caller decides what to tell the user, in why).
  */
-int	ssm_ws_dial(const char *url, int timeout_ms, ssm_ws_msg_fn *on_msg,
-	    void *arg, struct ssm_ws **out, char *why, size_t whylen);
+int	ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
+	    ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out, char *why,
+	    size_t whylen);
 
 /*
  * The same over a caller-supplied transport; host/path go into the

@@ -527,8 +527,9 @@ chan_dial(struct ssm_chan *ch, char *why, size_t whylen)
 	char *open;
 	int r;
 
-	r = ssm_ws_dial(ch->st.url, ch->s->o.connect_ms, on_ws_msg, ch,
-	    &ch->ws, why, whylen);
+	r = ssm_ws_dial(ch->st.url, JC_HOST_HAS(ssm_host, aws_ca_bundle) ?
+	    ssm_host->aws_ca_bundle() : NULL, ch->s->o.connect_ms, on_ws_msg,
+	    ch, &ch->ws, why, whylen);
 	if (r != 0)
 		return r;
 	if ((open = ssm_open_json(ch->st.token, ch->s->client_id)) == NULL) {

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <openssl/ssl.h>
 #include <wslay/wslay.h>
 
 #include "ssm.h"
@@ -443,10 +444,53 @@ ssm_ws_new_io(const struct ssm_ws_io *io, int fd, const char *host,
 	return 0;
 }
 
-int
-ssm_ws_dial(const char *url, int timeout_ms, ssm_ws_msg_fn *on_msg, void *arg,
-    struct ssm_ws **out, char *why, size_t whylen)
+/*
+ * OpenSSL reads each TLS record (16 KiB at most) in two recv() calls,
+ * header then body, unless it may read ahead: with a read-ahead buffer
+ * as large as ours one recv() brings many records.  Nothing stays hidden
+ * from poll() in that buffer, because every read loop here runs until
+ * the transport would block.  Only for libcurl built with OpenSSL.
+ */
+static CURLcode
+tls_tune(CURL *curl, void *sslctx, void *arg)
 {
+	(void)curl;
+	(void)arg;
+	SSL_CTX_set_read_ahead((SSL_CTX *)sslctx, 1);
+	SSL_CTX_set_default_read_buffer_len((SSL_CTX *)sslctx, WS_INBUF);
+	return CURLE_OK;
+}
+
+static int
+curl_uses_openssl(void)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+	return v->ssl_version != NULL &&
+	    strncmp(v->ssl_version, "OpenSSL/", 8) == 0;
+}
+
+/* What to do about a TLS failure, as the tail of the error line. */
+static const char *
+tls_hint(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return " (if a proxy re-signs TLS, set AWS_CA_BUNDLE to its CA "
+		    "file)";
+	case CURLE_SSL_CACERT_BADFILE:
+		return " (check the file AWS_CA_BUNDLE or ca_bundle names)";
+	default:
+		return "";
+	}
+}
+
+int
+ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
+    ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out, char *why,
+    size_t whylen)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
 	struct ssm_ws *ws = NULL;
 	CURLU *u = NULL;
 	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
@@ -502,14 +546,22 @@ ssm_ws_dial(const char *url, int timeout_ms, ssm_ws_msg_fn *on_msg, void *arg,
 	curl_easy_setopt(ws->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
 	curl_easy_setopt(ws->curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(ws->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (cafile != NULL)
+		curl_easy_setopt(ws->curl, CURLOPT_CAINFO, cafile);
+	if (tls && curl_uses_openssl())
+		curl_easy_setopt(ws->curl, CURLOPT_SSL_CTX_FUNCTION, tls_tune);
+	curl_easy_setopt(ws->curl, CURLOPT_ERRORBUFFER, errbuf);
 	/* A proxy from the environment must tunnel, not relay a GET. */
 	curl_easy_setopt(ws->curl, CURLOPT_HTTPPROXYTUNNEL, 1L);
 	curl_easy_setopt(ws->curl, CURLOPT_TCP_NODELAY, 1L);
 	/* curl_easy_recv reads at most this much per call (16 KiB else). */
 	curl_easy_setopt(ws->curl, CURLOPT_BUFFERSIZE, (long)WS_INBUF);
-	if ((rc = curl_easy_perform(ws->curl)) != CURLE_OK) {
-		snprintf(why, whylen, "cannot connect to %s: %s", hostport,
-		    curl_easy_strerror(rc));
+	rc = curl_easy_perform(ws->curl);
+	curl_easy_setopt(ws->curl, CURLOPT_ERRORBUFFER, NULL);
+	if (rc != CURLE_OK) {
+		snprintf(why, whylen, "cannot connect to %s: %s%s", hostport,
+		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc),
+		    tls_hint(rc));
 		r = JC_ERR_UNREACHABLE;
 		goto out;
 	}
@@ -661,6 +713,8 @@ ssm_ws_run(struct ssm_ws *ws, int rx)
 			return r;
 		if (ws->state != SSM_WS_OPEN)
 			return 0;
+		/* First frames may sit in TLS buffers, out of poll()'s view. */
+		rx = 1;
 	}
 	if (rx || ws->inlen > 0) {
 		ws->budget = WS_RX_BUDGET;

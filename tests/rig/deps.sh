@@ -5,7 +5,8 @@ PKGS="build-essential pkg-config libssh-dev libcurl4-openssl-dev libpcre2-dev
 libcjson-dev libwslay-dev libexpat1-dev libssl-dev libcmocka-dev
 openssh-server openssh-client jupyter-notebook python3-notebook
 jupyter-server python3-jupyter-server awscli python3-botocore
-python3-websockets chromium curl ca-certificates procps psmisc rsync
+python3-websockets chromium curl ca-certificates openssl procps psmisc
+rsync
 clang libclang-rt-14-dev valgrind sudo"
 
 missing=""

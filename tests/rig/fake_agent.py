@@ -58,6 +58,7 @@ import os
 import random
 import shlex
 import signal
+import ssl
 import struct
 import sys
 import time
@@ -1223,14 +1224,19 @@ async def watcher():
 
 
 async def main():
-    async with websockets.serve(handler, "127.0.0.1", ARGS.port,
+    tls = None
+    if ARGS.tls:
+        # wss:// as MGS serves it; the client must verify this certificate.
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(ARGS.tls[0], ARGS.tls[1])
+    async with websockets.serve(handler, "127.0.0.1", ARGS.port, ssl=tls,
                                 process_request=process_request,
                                 compression=None, max_size=64 << 20,
                                 max_queue=256, ping_interval=20,
                                 ping_timeout=60, read_limit=1 << 20,
                                 write_limit=1 << 20):
-        log("fake SSM agent %s on 127.0.0.1:%d" % (ARGS.agent_version,
-                                                    ARGS.port))
+        log("fake SSM agent %s on %s://127.0.0.1:%d" % (
+            ARGS.agent_version, "wss" if tls else "ws", ARGS.port))
         await watcher()
 
 
@@ -1292,6 +1298,8 @@ if __name__ == "__main__":
                     "stat NAME | mode MODE (for tests; no server)")
     ap.add_argument("--agent-version", default="3.3.40.0")
     ap.add_argument("--faults")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
+                    help="serve wss:// with this certificate and key")
     ap.add_argument("--lenient", action="store_true",
                     help="accept bogus digests (the npm ssm-session client)")
     ARGS = ap.parse_args()

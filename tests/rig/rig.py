@@ -208,11 +208,24 @@ class Rig:
                 "--state", state, "--faults", faults]
         if a.agent_version:
             argv += ["--agent-version", a.agent_version]
+        scheme = "ws"
+        if a.agent_tls:
+            cert = os.path.join(self.dir, "agent-cert.pem")
+            key = os.path.join(self.dir, "agent-key.pem")
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                 "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                 "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out",
+                 cert], check=True, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
+            argv += ["--tls", cert, key]
+            scheme = "wss"
+            self.env["AGENT_CA"] = cert
         env = dict(self.remote_env())
         p = self.spawn("agent", argv, env=env)
         wait_port(port, 15, p, "fake SSM agent")
         self.env.update({"AGENT_PORT": str(port), "AGENT_STATE": state,
-                         "AGENT_FAULTS": faults})
+                         "AGENT_FAULTS": faults, "AGENT_SCHEME": scheme})
 
     def default_scenario(self):
         online = "AGENT_PORT" in self.env
@@ -249,8 +262,8 @@ class Rig:
             sc = self.default_scenario()
         if "AGENT_PORT" in self.env:
             sc.setdefault("ssm", {}).update({
-                "stream_url": "ws://127.0.0.1:%s/v1/data-channel/" %
-                self.env["AGENT_PORT"],
+                "stream_url": "%s://127.0.0.1:%s/v1/data-channel/" % (
+                    self.env["AGENT_SCHEME"], self.env["AGENT_PORT"]),
                 "state_dir": self.env["AGENT_STATE"]})
         scf = os.path.join(self.dir, "scenario.json")
         with open(scf, "w") as f:
@@ -381,6 +394,9 @@ def main():
     s.add_argument("--jupyter-arg", action="append")
     s.add_argument("--base-url")
     s.add_argument("--agent-version")
+    s.add_argument("--agent-tls", action="store_true",
+                   help="the agent serves wss:// with a fresh certificate "
+                   "for 127.0.0.1 (AGENT_CA in env)")
     s.add_argument("--scenario")
     t = sub.add_parser("stop")
     t.add_argument("--dir", required=True)

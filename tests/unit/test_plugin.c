@@ -174,6 +174,30 @@ test_search_path(void **state)
 	jc_plugin_unload_all();
 }
 
+/* A member newer than the core's table is absent; so is a NULL one. */
+static const char *
+some_ca(void)
+{
+	return "ca.pem";
+}
+
+static void
+test_host_has(void **state)
+{
+	struct jc_host h = *jc_plugin_host();
+
+	(void)state;
+	assert_true(JC_HOST_HAS(&h, aws_ca_bundle));
+	h.size = (uint32_t)offsetof(struct jc_host, aws_ca_bundle);
+	assert_false(JC_HOST_HAS(&h, aws_ca_bundle));
+	assert_true(JC_HOST_HAS(&h, option));
+	h.size = sizeof(h);
+	h.aws_ca_bundle = NULL;
+	assert_false(JC_HOST_HAS(&h, aws_ca_bundle));
+	h.aws_ca_bundle = some_ca;
+	assert_true(JC_HOST_HAS(&h, aws_ca_bundle));
+}
+
 int
 main(void)
 {
@@ -184,6 +208,7 @@ main(void)
 		cmocka_unit_test(test_writable),
 		cmocka_unit_test(test_not_a_plugin),
 		cmocka_unit_test(test_search_path),
+		cmocka_unit_test(test_host_has),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
