@@ -155,6 +155,8 @@ if openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
 	    i-0123456789abcdef0
 	check "HTTPS with an untrusted certificate is refused" sh -c \
 	    "test $st = 1 && grep -qi 'certificate' '$T/err'"
+	check "and the error says to set AWS_CA_BUNDLE" \
+	    grep -q 'set AWS_CA_BUNDLE to its CA file' "$T/err"
 	AWS_ENDPOINT_URL=$TLS AWS_CA_BUNDLE=$T/cert.pem res --via ssh \
 	    i-0123456789abcdef0
 	check "AWS_CA_BUNDLE adds trust: signed HTTPS call verified" sh -c \
