@@ -26,6 +26,7 @@
 #include "config.h"
 #include "log.h"
 #include "loop.h"
+#include "tls_hint.h"
 
 #define DEFAULT_ATTEMPTS	5
 #define MAX_ATTEMPTS		10
@@ -355,21 +356,6 @@ curl_retryable(CURLcode c)
 	}
 }
 
-/* What to do about a TLS failure, as the tail of the error line. */
-static const char *
-tls_hint(CURLcode c)
-{
-	switch (c) {
-	case CURLE_PEER_FAILED_VERIFICATION:
-		return " (if a proxy re-signs TLS, set AWS_CA_BUNDLE to its CA "
-		    "file)";
-	case CURLE_SSL_CACERT_BADFILE:
-		return " (check the file AWS_CA_BUNDLE or ca_bundle names)";
-	default:
-		return "";
-	}
-}
-
 int
 jc_aws_http_do(const struct jc_aws_http *h, long *status, char **body,
     size_t *len, char *why, size_t whylen, int *retry)
@@ -439,7 +425,7 @@ jc_aws_http_do(const struct jc_aws_http *h, long *status, char **body,
 		else
 			snprintf(why, whylen, "%s: %s%s", h->url,
 			    errbuf[0] != '\0' ? errbuf :
-			    curl_easy_strerror(c), tls_hint(c));
+			    curl_easy_strerror(c), jc_tls_hint(c));
 		*retry = curl_retryable(c);
 		goto out;
 	}

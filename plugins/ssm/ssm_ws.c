@@ -26,6 +26,7 @@
 #include <wslay/wslay.h>
 
 #include "ssm.h"
+#include "tls_hint.h"
 
 #define WS_INBUF	(256 * 1024)	/* transport -> wslay */
 #define WS_OUTBUF	(512 * 1024)	/* frames -> transport */
@@ -470,21 +471,6 @@ curl_uses_openssl(void)
 	    strncmp(v->ssl_version, "OpenSSL/", 8) == 0;
 }
 
-/* What to do about a TLS failure, as the tail of the error line. */
-static const char *
-tls_hint(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_PEER_FAILED_VERIFICATION:
-		return " (if a proxy re-signs TLS, set AWS_CA_BUNDLE to its CA "
-		    "file)";
-	case CURLE_SSL_CACERT_BADFILE:
-		return " (check the file AWS_CA_BUNDLE or ca_bundle names)";
-	default:
-		return "";
-	}
-}
-
 int
 ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
     ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out, char *why,
@@ -561,7 +547,7 @@ ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
 	if (rc != CURLE_OK) {
 		snprintf(why, whylen, "cannot connect to %s: %s%s", hostport,
 		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc),
-		    tls_hint(rc));
+		    jc_tls_hint(rc));
 		r = JC_ERR_UNREACHABLE;
 		goto out;
 	}

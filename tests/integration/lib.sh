@@ -67,6 +67,14 @@ rig_start() {
 
 rig_stop() { "$PY" "$ROOT/tests/rig/rig.py" stop --dir "$T/rig" "$@"; }
 
+# agent WHAT... : what the fake SSM agent recorded (sessions DOC,
+# terminated, violations, stat NAME, mode MODE); see fake_agent.py.
+agent() { "$PY" "$ROOT/tests/rig/fake_agent.py" --state "$AGENT_STATE" \
+    --report "$@"; }
+# faults JSON : set the fake agent's fault switches (read on change).
+faults() { printf '%s\n' "$1" >"$AGENT_FAULTS.tmp" &&
+    mv "$AGENT_FAULTS.tmp" "$AGENT_FAULTS" && sleep 0.3; }
+
 # idle_check PID : with nothing to do, PID burns (almost) no CPU for 2 s.
 idle_check() {
 	local t0 t1

@@ -5,10 +5,6 @@
 # an agent asking for an action we do not know (answered "unsupported",
 # non-zero exit).  No SSM session is left behind.
 . "$(dirname "$0")/lib.sh"
-agent() { "$PY" "$ROOT/tests/rig/fake_agent.py" --state "$AGENT_STATE" \
-    --report "$@"; }
-faults() { printf '%s\n' "$1" >"$AGENT_FAULTS.tmp" &&
-    mv "$AGENT_FAULTS.tmp" "$AGENT_FAULTS" && sleep 0.3; }
 
 cat >"$T/scenario.json" <<'SCEOF'
 {"region": "us-east-1",

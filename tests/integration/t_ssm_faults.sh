@@ -6,10 +6,6 @@
 # (basic mode, one connection at a time) and a 3.1 agent (smux keepalive).
 # Every download is checked byte for byte.
 . "$(dirname "$0")/lib.sh"
-agent() { "$PY" "$ROOT/tests/rig/fake_agent.py" --state "$AGENT_STATE" \
-    --report "$@"; }
-faults() { printf '%s\n' "$1" >"$AGENT_FAULTS.tmp" &&
-    mv "$AGENT_FAULTS.tmp" "$AGENT_FAULTS" && sleep 0.3; }
 
 rig_start sshd jupyter agent aws
 head -c 50000000 /dev/urandom >"$RHOME/notebooks/big.bin"

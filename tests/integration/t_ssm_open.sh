@@ -5,9 +5,6 @@
 # Manager session is terminated on Ctrl-C, and the agent saw no protocol
 # violation.
 . "$(dirname "$0")/lib.sh"
-# What the fake agent recorded (sessions, modes, violations).
-agent() { "$PY" "$ROOT/tests/rig/fake_agent.py" --state "$AGENT_STATE" \
-    --report "$@"; }
 
 rig_start sshd jupyter agent aws
 head -c $((1024 * 1024)) /dev/urandom >"$RHOME/notebooks/one.bin"

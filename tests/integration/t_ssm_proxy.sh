@@ -5,10 +5,6 @@
 # rsync byte for byte, a lone LF stays LF, EOF on either side ends the
 # proxy cleanly, an unreachable port and a refused resume exit non-zero.
 . "$(dirname "$0")/lib.sh"
-agent() { "$PY" "$ROOT/tests/rig/fake_agent.py" --state "$AGENT_STATE" \
-    --report "$@"; }
-faults() { printf '%s\n' "$1" >"$AGENT_FAULTS.tmp" &&
-    mv "$AGENT_FAULTS.tmp" "$AGENT_FAULTS" && sleep 0.3; }
 
 rig_start sshd agent aws
 PC="ProxyCommand=$JC proxy -q --via ssm %h %p"

@@ -6,10 +6,6 @@
 # 20 MB each way byte for byte through TLS records, and a WebSocket that
 # MGS closes every 5 MB is dialled again with the same trust.
 . "$(dirname "$0")/lib.sh"
-agent() { "$PY" "$ROOT/tests/rig/fake_agent.py" --state "$AGENT_STATE" \
-    --report "$@"; }
-faults() { printf '%s\n' "$1" >"$AGENT_FAULTS.tmp" &&
-    mv "$AGENT_FAULTS.tmp" "$AGENT_FAULTS" && sleep 0.3; }
 
 rig_start sshd jupyter agent aws --agent-tls
 check "the fake AWS hands out a wss:// StreamUrl" test "$AGENT_SCHEME" = wss

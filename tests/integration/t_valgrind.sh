@@ -57,10 +57,6 @@ check "reconnects under valgrind" wait_for 60 grep -q reconnected "$T/err"
 vg_end "" "$T/vg.log"
 
 # The SSM path.
-faults() { printf '%s\n' "$1" >"$AGENT_FAULTS.tmp" &&
-    mv "$AGENT_FAULTS.tmp" "$AGENT_FAULTS" && sleep 0.3; }
-agent() { "$PY" "$ROOT/tests/rig/fake_agent.py" --state "$AGENT_STATE" \
-    --report "$@"; }
 lp=$(free_port)
 vg "$T/vg2.log" --local-port "$lp" --via ssm -l "$SSH_USER" demo-stack \
     >"$T/out2" 2>"$T/err2"
