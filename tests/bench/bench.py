@@ -4,7 +4,8 @@
 Throughput (1 GiB each way), 100 concurrent 1 MB downloads (p50/p99), time
 to URL, and jconnect's memory, for the SSH forward (vs `ssh -N -L`, same
 sshd, same cipher) and the SSM port session (vs the SSH forward; CPU seconds
-per GB of the jconnect process).  Medians of RUNS runs.  Prints a table and
+per GB of the jconnect process; also over wss://, TLS as MGS serves it).
+Medians of RUNS runs.  Prints a table and
 writes tests/bench/RESULTS.md.
 """
 
@@ -86,6 +87,8 @@ class Rig:
         e.update(self.env)
         e["HOME"] = self.home
         e["XDG_STATE_HOME"] = os.path.join(self.home, "state")
+        if "AGENT_CA" in self.env:      # the wss:// agent's certificate
+            e["AWS_CA_BUNDLE"] = self.env["AGENT_CA"]
         return e
 
     def start(self, argv, env=None):
@@ -370,6 +373,24 @@ def main():
             rows.append(("SSM 50 streams, slowest / fastest share, up",
                          "%.2f / %.2f" % (fu[1], fu[2]), "", "",
                          "slowest >= 0.5"))
+            # The same session over wss://, as MGS serves it: TLS on top.
+            rig_tls = Rig(["agent", "aws", "--agent-tls"])
+            try:
+                with open(rig_tls.env["AGENT_FAULTS"], "w") as f:
+                    f.write('{"chunk_size": 65536}\n')
+                lt = free_port()
+                pt = jc_forward(rig_tls, "ssm", lt, srv_port)
+                tt = throughput(lt, pt.pid)
+                pt.send_signal(signal.SIGINT)
+                pt.wait(10)
+            finally:
+                rig_tls.stop()
+            rows.append(("SSM over wss:// (TLS), 1 GiB down / up (MB/s)",
+                         "%.1f / %.1f" % (tt["down"], tt["up"]), "", "", ""))
+            rows.append(("SSM over wss:// client CPU s/GB down / up",
+                         "%.2f / %.2f" % (tt["cpu_down"] * 1e9 / GIB,
+                                          tt["cpu_up"] * 1e9 / GIB),
+                         "", "", ""))
             tsu = time_to_url(rig, "ssm")
             rows.append(("time to URL, SSM vs manual SSH (s)", tsu, tm,
                          tsu / tm, "<= 1.0"))

@@ -2,9 +2,10 @@
 # SSM over wss://, the only scheme MGS serves: the fake agent behind TLS
 # with a fresh certificate for 127.0.0.1.  Not trusted: one clear line
 # that names the fix, exit 5, the session terminated.  Trusted through
-# AWS_CA_BUNDLE (as for the AWS CLI): the notebook URL works, scp moves
-# 20 MB each way byte for byte through TLS records, and a WebSocket that
-# MGS closes every 5 MB is dialled again with the same trust.
+# AWS_CA_BUNDLE (as for the AWS CLI): the notebook URL works, also through
+# an HTTPS_PROXY CONNECT tunnel; scp moves 20 MB each way byte for byte
+# through TLS records, and a WebSocket that MGS closes every 5 MB is
+# dialled again with the same trust.
 . "$(dirname "$0")/lib.sh"
 
 rig_start sshd jupyter agent aws --agent-tls
@@ -36,6 +37,21 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -m 10 \
     -H "Authorization: token $JUPYTER_TOKEN" \
     "http://127.0.0.1:$port/api/status")
 check "/api/status answers 200 through the wss session" test "$code" = 200
+"$JC" stop --all >/dev/null 2>&1
+
+# Through an office proxy (HTTPS_PROXY): a CONNECT tunnel, TLS inside it.
+"$PY" "$ROOT/tests/rig/connect_proxy.py" --log "$T/proxy.log" \
+    >"$T/proxy.port" &
+_bg="${_bg:-} $!"
+wait_for 5 test -s "$T/proxy.port"
+url=$(HTTPS_PROXY=http://127.0.0.1:$(cat "$T/proxy.port") NO_PROXY= \
+    no_proxy= timeout 60 "$JC" url --via ssm -l "$SSH_USER" demo-stack \
+    2>"$T/err4")
+check "through HTTPS_PROXY: the URL is printed" \
+    sh -c "echo '$url' | grep -q '^http://127.0.0.1:[0-9]*/.*token='" ||
+	show "$T/err4"
+check "the WebSocket went through the proxy's CONNECT" \
+    grep -q "^CONNECT 127.0.0.1:$AGENT_PORT HTTP/1.1" "$T/proxy.log"
 "$JC" stop --all >/dev/null 2>&1
 
 PC="ProxyCommand=$JC proxy -q --via ssm %h %p"
