@@ -225,11 +225,12 @@ jc_state_find(const char *target, struct jc_tunnel *out)
 
 	if (read_file(file, &t) != 0)
 		return JC_ERR_NOTFOUND;
-	if (!tunnel_alive(&t) || strcmp(t.target, target) != 0) {
-		if (!tunnel_alive(&t))
-			unlink(file);
+	if (!tunnel_alive(&t)) {
+		unlink(file);
 		return JC_ERR_NOTFOUND;
 	}
+	if (strcmp(t.target, target) != 0)
+		return JC_ERR_NOTFOUND;
 	*out = t;
 	return 0;
 }
