@@ -74,6 +74,30 @@ agent() { "$PY" "$ROOT/tests/rig/fake_agent.py" --state "$AGENT_STATE" \
 # faults JSON : set the fake agent's fault switches (read on change).
 faults() { printf '%s\n' "$1" >"$AGENT_FAULTS.tmp" &&
     mv "$AGENT_FAULTS.tmp" "$AGENT_FAULTS" && sleep 0.3; }
+# scp_down_through_closes BYTES MIN : as MGS does ("Bye"), the fake agent
+# closes the WebSocket every BYTES while scp (ssh options in SSHO, with
+# jconnect proxy) fetches $RHOME/big.copy; it must arrive byte for byte as
+# $T/big.bin, after at least MIN more WebSocket connections.
+scp_down_through_closes() {
+	local c0 c1
+	sleep 1
+	c0=$(agent stat connections)
+	faults "{\"close_every_bytes\": $1}"
+	if scp -O "${SSHO[@]}" -P "$SSHD_PORT" \
+	    "$SSH_USER@demo-stack:$RHOME/big.copy" "$T/big.resumed" \
+	    2>"$T/scp.err"; then
+		ok "scp down while the WebSocket is closed every $1 bytes"
+	else
+		not_ok "scp down while the WebSocket is closed every $1 bytes"
+		show "$T/scp.err"
+	fi
+	check "still byte-exact" cmp -s "$T/big.bin" "$T/big.resumed"
+	sleep 1
+	c1=$(agent stat connections)
+	check "the client came back after each close ($c0 -> $c1 connections)" \
+	    test "$c1" -ge $((c0 + $2))
+	faults '{}'
+}
 
 # idle_check PID : with nothing to do, PID burns (almost) no CPU for 2 s.
 idle_check() {

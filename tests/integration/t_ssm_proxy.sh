@@ -115,18 +115,7 @@ check "and says it could not resume" grep -q "could not resume" "$T/rerr"
 faults '{}'
 
 # MGS closes the WebSocket every 10 MB ("Bye"): resumed, byte-exact.
-sleep 1
-c0=$(agent stat connections)
-faults '{"close_every_bytes": 10000000}'
-check "scp 50 MB down while the WebSocket is closed every 10 MB" \
-    scp -O -q "${SSHO[@]}" -P "$SSHD_PORT" \
-    "$SSH_USER@demo-stack:$RHOME/big.copy" "$T/big.back2"
-check "still byte-exact" cmp -s "$T/big.bin" "$T/big.back2"
-sleep 1
-c1=$(agent stat connections)
-check "the client came back after each close ($c0 -> $c1 connections)" \
-    test "$c1" -ge $((c0 + 5))
-faults '{}'
+scp_down_through_closes 10000000 5
 
 sleep 1
 check "every Session Manager session was terminated" agent terminated

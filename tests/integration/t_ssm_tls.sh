@@ -29,9 +29,11 @@ check "and says which setting to check" \
 
 export AWS_CA_BUNDLE=$AGENT_CA
 url=$(timeout 60 "$JC" url --via ssm -l "$SSH_USER" demo-stack 2>"$T/err3")
-check "trusted through AWS_CA_BUNDLE: the URL is printed" \
-    sh -c "echo '$url' | grep -q '^http://127.0.0.1:[0-9]*/.*token='" ||
-	show "$T/err3"
+if echo "$url" | grep -q '^http://127.0.0.1:[0-9]*/.*token='; then
+	ok "trusted through AWS_CA_BUNDLE: the URL is printed"
+else
+	not_ok "trusted through AWS_CA_BUNDLE: the URL is printed"; show "$T/err3"
+fi
 port=$(echo "$url" | sed -E 's|^http://127\.0\.0\.1:([0-9]+)/.*|\1|')
 code=$(curl -s -o /dev/null -w '%{http_code}' -m 10 \
     -H "Authorization: token $JUPYTER_TOKEN" \
@@ -47,9 +49,11 @@ wait_for 5 test -s "$T/proxy.port"
 url=$(HTTPS_PROXY=http://127.0.0.1:$(cat "$T/proxy.port") NO_PROXY= \
     no_proxy= timeout 60 "$JC" url --via ssm -l "$SSH_USER" demo-stack \
     2>"$T/err4")
-check "through HTTPS_PROXY: the URL is printed" \
-    sh -c "echo '$url' | grep -q '^http://127.0.0.1:[0-9]*/.*token='" ||
-	show "$T/err4"
+if echo "$url" | grep -q '^http://127.0.0.1:[0-9]*/.*token='; then
+	ok "through HTTPS_PROXY: the URL is printed"
+else
+	not_ok "through HTTPS_PROXY: the URL is printed"; show "$T/err4"
+fi
 check "the WebSocket went through the proxy's CONNECT" \
     grep -q "^CONNECT 127.0.0.1:$AGENT_PORT HTTP/1.1" "$T/proxy.log"
 "$JC" stop --all >/dev/null 2>&1
@@ -65,18 +69,8 @@ check "scp 20 MB down over wss" scp -O -q "${SSHO[@]}" -P "$SSHD_PORT" \
     "$SSH_USER@demo-stack:$RHOME/big.copy" "$T/big.back"
 check "the download is byte-exact" cmp -s "$T/big.bin" "$T/big.back"
 
-sleep 1
-c0=$(agent stat connections)
-faults '{"close_every_bytes": 5000000}'
-check "scp 20 MB down while the wss WebSocket is closed every 5 MB" \
-    scp -O -q "${SSHO[@]}" -P "$SSHD_PORT" \
-    "$SSH_USER@demo-stack:$RHOME/big.copy" "$T/big.back2"
-check "still byte-exact" cmp -s "$T/big.bin" "$T/big.back2"
-sleep 1
-c1=$(agent stat connections)
-check "each close was dialled again over TLS ($c0 -> $c1 connections)" \
-    test "$c1" -ge $((c0 + 3))
-faults '{}'
+# Each close is dialled again over TLS, with the same trust.
+scp_down_through_closes 5000000 3
 
 sleep 1
 check "every Session Manager session was terminated" agent terminated
