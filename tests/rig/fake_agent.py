@@ -44,6 +44,9 @@ them while a session runs:
   refuse_resume                         answer 403 to a second connection
   kms, unknown_action                   extra actions in the handshake
   chunk_size                            output payload size (default 1024)
+  pace_ms                               sleep after each output data message
+                                        of a port session, as AWS's agent
+                                        does (port_mux.go: 1 ms); 0 = off
   agent_version                         AgentVersion of new sessions
   smux_keepalive_ms                     NOP interval when keepalive is on
   end_session                           a counter: each increase sends
@@ -102,6 +105,13 @@ def violation(sid, text):
 def fault(name, default=0):
     v = FAULTS.get(name, default)
     return default if v is None else v
+
+
+async def paced():
+    """The real agent sleeps after every output message of a port session
+    (StreamDataPayloadSize bytes at most): about 1 MB/s per session."""
+    ms = float(fault("pace_ms", 0) or 0)
+    await asyncio.sleep(ms / 1000.0)
 
 
 def pct(name):
@@ -793,7 +803,7 @@ class Mux:
                 self.sess.send_data(PT_OUTPUT, piece)
                 if len(self.out) - self.off <= MUX_OUT_MAX // 2:
                     self.drained.set()
-                await asyncio.sleep(0)
+                await paced()
 
     async def keepalive_loop(self):
         while not self.sess.ended:
@@ -944,6 +954,7 @@ class Basic:
                 if gen != self.gen:
                     return
                 s.send_data(PT_OUTPUT, data)
+                await paced()
         except (OSError, asyncio.CancelledError):
             return
         if gen != self.gen:

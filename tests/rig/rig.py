@@ -203,7 +203,8 @@ class Rig:
         faults = os.path.join(self.dir, "agent-faults.json")
         if not os.path.exists(faults):
             with open(faults, "w") as f:
-                f.write("{}\n")
+                init = {"pace_ms": a.agent_pace} if a.agent_pace else {}
+                f.write(json.dumps(init) + "\n")
         argv = [PY, os.path.join(HERE, "fake_agent.py"), "--port", str(port),
                 "--state", state, "--faults", faults]
         if a.agent_version:
@@ -394,6 +395,9 @@ def main():
     s.add_argument("--jupyter-arg", action="append")
     s.add_argument("--base-url")
     s.add_argument("--agent-version")
+    s.add_argument("--agent-pace", type=float, default=0, metavar="MS",
+                   help="pace port sessions like AWS's agent (1 = 1 KiB "
+                        "then 1 ms, about 1 MB/s per session)")
     s.add_argument("--agent-tls", action="store_true",
                    help="the agent serves wss:// with a fresh certificate "
                    "for 127.0.0.1 (AGENT_CA in env)")
