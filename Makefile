@@ -63,7 +63,7 @@ TOOLS	= $(B)/tests/tools/blast
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/replay_%)
 
-.PHONY: all deps demo check check-run check-unit valgrind asan fuzz bench install \
+.PHONY: all deps demo check check-run check-unit valgrind asan fuzz bench soak install \
 	clean tests
 all: jconnect $(PLUGIN_SO)
 
@@ -155,6 +155,13 @@ asan: deps
 
 fuzz: deps
 	@sh tests/fuzz/run.sh
+
+# Hours of a notebook tab, compressed into minutes, with faults; not part
+# of check (SOAK_ARGS="--minutes 30" by default).
+SOAK_ARGS ?= --minutes 30
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@/usr/bin/python3 tests/soak/soak.py $(SOAK_ARGS)
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(TOOLS)
