@@ -2,6 +2,7 @@
  * cli.c - argv -> subcommand table, option parsing, help texts, and the
  * mapping of JC_ERR_* codes to exit statuses (README, "Exit codes").
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "event.h"
 #include "log.h"
 #include "loop.h"
+#include "num.h"
 #include "plugin.h"
 
 
@@ -272,16 +274,11 @@ cmd_aliases(int argc, char **argv)
 static int
 parse_int(const char *what, const char *s, int lo, int hi, int *out)
 {
-	char *end;
-	long v;
-
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
-		jc_error("%s must be a number from %d to %d, not \"%s\"", what,
-		    lo, hi, s);
+	if (jc_num_int(s, lo, hi, out) != 0) {
+		jc_error("%s must be a number from %d to %d (digits only), "
+		    "not \"%s\"", what, lo, hi, s);
 		return JC_ERR_USAGE;
 	}
-	*out = (int)v;
 	return 0;
 }
 
@@ -301,11 +298,20 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 {
 	memset(&jc_opts, 0, sizeof(jc_opts));
 	int ch, v, r = 0, verbose = 0, quiet = 0;
+	unsigned given = 0;
 
 	opterr = 0;
 	optind = 0;		/* glibc: a full reset, also after an error */
 	while (r == 0 && (ch = getopt_long(argc, argv,
 	    ":i:l:p:fvqF:o:h", longopts, NULL)) != -1) {
+		if (ch != ':' && ch != '?' && optarg != NULL &&
+		    *optarg == '\0') {
+			jc_error("option %s needs a non-empty value; see "
+			    "jconnect help %s", argv[optind - 1] == optarg &&
+			    optind >= 2 ? argv[optind - 2] : argv[optind - 1],
+			    c->name);
+			return JC_ERR_USAGE;
+		}
 		switch (ch) {
 		case OPT_VIA:
 			if ((r = not_for(c, O_CONNECT, "--via")) != 0)
@@ -317,17 +323,26 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 			else if (strcmp(optarg, "auto") == 0)
 				jc_opts.via = JC_VIA_AUTO;
 			else {
-				jc_error("--via must be ssm, ssh or auto");
+				jc_error("--via must be ssm, ssh or auto, not "
+				    "\"%s\"", optarg);
 				r = JC_ERR_USAGE;
 			}
+			given |= JC_CFG_CLI_VIA;
 			break;
 		case 'i':
 			if ((r = not_for(c, O_CONNECT, "-i")) == 0)
 				jc_opts.identity = optarg;
 			break;
 		case 'l':
-			if ((r = not_for(c, O_CONNECT, "-l")) == 0)
-				jc_opts.user = optarg;
+			if ((r = not_for(c, O_CONNECT, "-l")) != 0)
+				break;
+			if (!jc_config_user_ok(optarg)) {
+				jc_error("-l wants a user name (letters, digits, "
+				    ". _ -), not \"%s\"", optarg);
+				r = JC_ERR_USAGE;
+				break;
+			}
+			jc_opts.user = optarg;
 			break;
 		case 'p':
 			if ((r = not_for(c, O_CONNECT, "-p")) == 0)
@@ -401,9 +416,10 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 				jc_opts.host_key_check = JC_HKC_ACCEPT_NEW;
 			else {
 				jc_error("--host-key-check must be strict or "
-				    "accept-new");
+				    "accept-new, not \"%s\"", optarg);
 				r = JC_ERR_USAGE;
 			}
+			given |= JC_CFG_CLI_HKC;
 			break;
 		case 'F':
 			jc_opts.config_file = optarg;
@@ -480,6 +496,7 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 		jc_error("-q and -v together make no sense");
 		return JC_ERR_USAGE;
 	}
+	jc_config_cli_set(given);
 	v = quiet ? JC_LOG_ERROR : JC_LOG_INFO + verbose;
 	jc_opts.verbosity = v;
 	jc_log_set_level(v);
@@ -508,8 +525,57 @@ jc_cli_parse(int argc, char **argv, const char **cmd, int *first)
 	return 0;
 }
 
-int
-jc_cli_main(int argc, char **argv)
+/*
+ * Files named on the command line that jconnect reads itself: a missing
+ * key is a usage error (exit 2) before anything connects.
+ */
+static int
+check_files(void)
+{
+	char why[1200];
+	int i;
+
+	if (jc_opts.identity != NULL &&
+	    jc_config_file_ok(jc_opts.identity, 1, why, sizeof(why)) != 0) {
+		jc_error("-i: %s; give the private key file (e.g. the EC2 "
+		    "key pair .pem)", why);
+		return JC_ERR_USAGE;
+	}
+	for (i = 0; i < jc_opts.nkey_files; i++)
+		if (jc_config_file_ok(jc_opts.key_files[i], 1, why,
+		    sizeof(why)) != 0) {
+			jc_error("--key: %s; give a public key file "
+			    "(e.g. ~/.ssh/id_ed25519.pub)", why);
+			return JC_ERR_USAGE;
+		}
+	if (jc_opts.known_hosts != NULL &&
+	    jc_config_file_ok(jc_opts.known_hosts, 0, why, sizeof(why)) != 0) {
+		jc_error("--known-hosts: %s", why);
+		return JC_ERR_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * Like coreutils' close_stdout: a result that could not be written (a
+ * full disk, a closed pipe) is a failure, not a silent exit 0.
+ */
+static int
+stdout_status(int status)
+{
+	int e;
+
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	e = errno;
+	jc_error("cannot write to standard output: %s",
+	    e != 0 ? strerror(e) : "write error");
+	return status == 0 ? 1 : status;
+}
+
+static int
+run(int argc, char **argv)
 {
 	const struct jc_cmd *c = NULL;
 	char **args, st[8];
@@ -517,6 +583,7 @@ jc_cli_main(int argc, char **argv)
 
 	jc_log_set_level(JC_LOG_INFO);
 	if (argc < 2) {
+		/* Like ssh: usage on stderr, exit 2 (--help is stdout, 0). */
 		usage_all(stderr);
 		return 2;
 	}
@@ -547,6 +614,10 @@ jc_cli_main(int argc, char **argv)
 		jc_config_free();
 		return 2;
 	}
+	if ((r = check_files()) != 0) {
+		jc_config_free();
+		return jc_exit_status(r);
+	}
 	jc_event_enable(jc_opts.json);
 	jc_plugin_set_dir(jc_opts.plugin_dir);
 	if (c->fn != cmd_help && c->fn != cmd_version &&
@@ -566,6 +637,11 @@ jc_cli_main(int argc, char **argv)
 	jc_aws_cleanup();
 	jc_config_free();
 	curl_global_cleanup();
-	fflush(stdout);
 	return status;
+}
+
+int
+jc_cli_main(int argc, char **argv)
+{
+	return stdout_status(run(argc, argv));
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "jc_plugin.h"
+#include "num.h"
 #include "target.h"
 
 static int fail(char *, size_t, const char *, ...) JC_PRINTF(3, 4);
@@ -72,16 +73,7 @@ host_ok(const char *h)
 static int
 parse_port(const char *s, int *port)
 {
-	char *end;
-	long v;
-
-	if (*s == '\0')
-		return -1;
-	v = strtol(s, &end, 10);
-	if (*end != '\0' || v < 1 || v > 65535)
-		return -1;
-	*port = (int)v;
-	return 0;
+	return jc_num_int(s, 1, 65535, port);
 }
 
 /* host[:port] or [v6]:port or a bare IPv6 literal. */
