@@ -140,10 +140,11 @@ static const char options_help[] =
 "Options:\n"
 "  --via ssm|ssh|auto     access method (default auto: SSM when the\n"
 "                         instance is managed and online, else SSH)\n"
-"  -i, --identity FILE    SSH private key (e.g. the EC2 key pair .pem)\n"
+"  -i, --identity FILE    SSH private key (e.g. the EC2 key pair .pem);\n"
+"                         a missing file is a usage error\n"
 "  -l, --login USER       remote user (default: user@ from TARGET, the\n"
 "                         config file, else ubuntu)\n"
-"  -p, --port PORT        SSH port (default 22)\n"
+"  -p, --port PORT        SSH port (default 22); numbers are digits only\n"
 "  --jupyter-port N       use the Jupyter server on remote port N\n"
 "  --jupyter-log FILE     remote Jupyter log to read the URL from\n"
 "  --start-jupyter        start Jupyter on the remote when none runs\n"
@@ -168,7 +169,8 @@ static const char options_help[] =
 "  --jupyter              (stop) stop the Jupyter jconnect started\n"
 "  -F, --config FILE      config file (default\n"
 "                         ~/.config/jconnect/config.json)\n"
-"  -o KEY=VALUE           plugin option, e.g. -o ssm.chunk_size=16384\n"
+"  -o KEY=VALUE           option (keys: jconnect --help), e.g.\n"
+"                         -o ssm.chunk_size=16384; the last one wins\n"
 "  --plugin-dir DIR       look for plugins in DIR first\n"
 "  -v, --verbose          more messages (repeat for debug and trace)\n"
 "  -q, --quiet            errors only\n"
@@ -182,12 +184,17 @@ static const char targets_help[] =
 "  NAME                    an alias from the config file, else a\n"
 "                          CloudFormation stack, else a Name tag\n";
 
+static const char optkeys_head[] =
+"Options for -o KEY=VALUE (also \"options\" in the config file):\n";
+
 static const char exit_help[] =
 "Exit status:\n"
-"  0 ok   1 other failure   2 usage   3 target not found or ambiguous\n"
-"  4 AWS credentials or permission   5 cannot reach or log in (SSH auth,\n"
-"  SSM TargetNotConnected, instance stopped)   6 host key mismatch\n"
-"  7 Jupyter not found or token rejected   8 no free local port\n";
+"  0 ok   1 other failure (also: stdout cannot be written)\n"
+"  2 usage: option, argument, config file value, missing -i/--key file\n"
+"  3 target not found or ambiguous   4 AWS credentials or permission\n"
+"  5 cannot reach or log in (SSH auth, SSM TargetNotConnected, instance\n"
+"  stopped)   6 host key mismatch   7 Jupyter not found or token rejected\n"
+"  8 no free local port\n";
 
 static void
 usage_all(FILE *f)
@@ -198,13 +205,15 @@ usage_all(FILE *f)
 	    "browser, safely.\n\nUsage:\n", JC_VERSION);
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "  jconnect %s\n", cmds[i].usage);
-	fprintf(f, "\n%s\n%s\n%s\nExamples:\n"
+	fprintf(f, "\n%s\n%s\n%s", targets_help, options_help, optkeys_head);
+	jc_config_print_options(f);
+	fprintf(f, "\n%s\nExamples:\n"
 	    "  jconnect my-stack\n"
 	    "  jconnect -i key.pem ubuntu@ec2-54-1-2-3.compute-1.amazonaws.com\n"
 	    "  URL=$(jconnect url my-stack)\n"
 	    "  ssh -o ProxyCommand='jconnect proxy %%h %%p' ubuntu@my-stack\n"
 	    "\n'jconnect help COMMAND' shows the options of one command.\n",
-	    targets_help, options_help, exit_help);
+	    exit_help);
 }
 
 static const struct jc_cmd *
@@ -224,7 +233,13 @@ usage_cmd(FILE *f, const struct jc_cmd *c)
 	fprintf(f, "Usage: jconnect %s\n\n%s\n\n", c->usage, c->help);
 	if (c->opts & (O_CONNECT | O_LOCAL | O_JUPYTER))
 		fprintf(f, "%s\n", targets_help);
-	fprintf(f, "%s\n%s", options_help, exit_help);
+	fprintf(f, "%s\n", options_help);
+	if (c->opts & O_CONNECT) {
+		fprintf(f, "%s", optkeys_head);
+		jc_config_print_options(f);
+		fprintf(f, "\n");
+	}
+	fprintf(f, "%s", exit_help);
 }
 
 static int
@@ -568,9 +583,13 @@ stdout_status(int status)
 	errno = 0;
 	if (fflush(stdout) == 0 && !ferror(stdout))
 		return status;
+	/* An earlier failed write leaves the flag, not its errno. */
 	e = errno;
-	jc_error("cannot write to standard output: %s",
-	    e != 0 ? strerror(e) : "write error");
+	if (e != 0)
+		jc_error("cannot write to standard output: %s", strerror(e));
+	else
+		jc_error("cannot write to standard output: the output is "
+		    "incomplete");
 	return status == 0 ? 1 : status;
 }
 

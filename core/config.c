@@ -775,6 +775,18 @@ jc_config_option(const char *key)
 }
 
 void
+jc_config_print_options(FILE *f)
+{
+	char allowed[96];
+	size_t i;
+
+	for (i = 0; i < NOPTDEFS; i++) {
+		optdef_allowed(&optdefs[i], allowed, sizeof(allowed));
+		fprintf(f, "  %-31s %s\n", optdefs[i].key, allowed);
+	}
+}
+
+void
 jc_config_list_aliases(void)
 {
 	const cJSON *a, *e;

@@ -10,6 +10,7 @@
 #define JC_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "jc.h"
 
@@ -78,6 +79,9 @@ int	jc_config_file_ok(const char *file, int must_exist, char *why,
 
 /* Option lookup for plugins (host->option).  Borrowed or NULL. */
 const char *jc_config_option(const char *key);
+
+/* Print every -o option key and what it accepts, one per line (help). */
+void	jc_config_print_options(FILE *f);
 
 /* Print alias names, one per line (shell completion). */
 void	jc_config_list_aliases(void);
