@@ -185,7 +185,7 @@ url a-options -i "$SSH_KEY" --known-hosts "$KNOWN_HOSTS" \
     --jupyter-port "$JUPYTER_PORT" --local-port "$(free_port)"
 check "options: ssh.ciphers from the alias is offered (sshd has no CBC: exit 5, got $st)" \
     test "$st" = 5
-check "options: sshd saw only aes128-cbc offered" \
+check "options: sshd saw only aes128-cbc offered" wait_for 10 \
     sh -c "tail -n +$((lines + 1)) '$SSHD_LOG' | grep -q 'no matching cipher'"
 url a-options -o ssh.ciphers=aes128-ctr -i "$SSH_KEY" \
     --known-hosts "$KNOWN_HOSTS" --jupyter-port "$JUPYTER_PORT" \
