@@ -387,8 +387,9 @@ static int
 check_entry(cJSON *e, const char *name)
 {
 	const struct keydef *k;
+	struct jc_tspec t;
 	cJSON *v, *next;
-	char where[300], names[400];
+	char where[300], names[400], why[256];
 	size_t i;
 	int r;
 
@@ -399,6 +400,14 @@ check_entry(cJSON *e, const char *name)
 	if (!cJSON_IsObject(e)) {
 		jc_error("%s: %s: must be an object of settings", path_used,
 		    where);
+		return JC_ERR_USAGE;
+	}
+	/* A name TARGET would read as a host or an id is never used. */
+	if (name != NULL && (jc_target_parse(name, &t, why,
+	    sizeof(why)) != 0 || t.kind != JC_T_WORD || *t.user != '\0')) {
+		jc_error("%s: %s: an alias name is a plain word (letters, "
+		    "digits, - and _, not an instance id) so that TARGET can "
+		    "name it", path_used, where);
 		return JC_ERR_USAGE;
 	}
 	for (v = e->child; v != NULL; v = next) {

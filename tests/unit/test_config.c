@@ -235,6 +235,11 @@ static const char *bad_configs[] = {
 	"{\"defaults\": {\"options\": {\"ssh.ciphers\": 5}}}",
 	"{\"defaults\": {\"options\": [\"ssm.window=4\"]}}",
 	"{\"defaults\": 5}",
+	/* names TARGET cannot reach as an alias */
+	"{\"aliases\": {\"gpu.box\": {\"target\": \"stack:x\"}}}",
+	"{\"aliases\": {\"i-12345678\": {\"target\": \"stack:x\"}}}",
+	"{\"aliases\": {\"a@gpu\": {\"target\": \"stack:x\"}}}",
+	"{\"aliases\": {\"\": {\"target\": \"stack:x\"}}}",
 };
 
 static void
