@@ -157,7 +157,8 @@ jc_target_parse(const char *spec, struct jc_tspec *t, char *why, size_t n)
 	}
 	if ((at = strchr(spec, '@')) != NULL) {
 		ul = (size_t)(at - spec);
-		if (ul == 0 || ul >= sizeof(t->user))
+		/* No leading '-': a user name must never read as an option. */
+		if (ul == 0 || ul >= sizeof(t->user) || *spec == '-')
 			return fail(why, n, "bad user in \"%s\"", spec);
 		snprintf(t->user, sizeof(t->user), "%.*s", (int)ul, spec);
 		for (size_t i = 0; i < ul; i++)

@@ -64,6 +64,8 @@ static const struct {
 	{ "bad word", 0, NULL, NULL, 0, NULL, NULL },
 	{ "a;rm -rf /", 0, NULL, NULL, 0, NULL, NULL },
 	{ "us$er@host.com", 0, NULL, NULL, 0, NULL, NULL },
+	{ "-l@host.com", 0, NULL, NULL, 0, NULL, NULL },
+	{ "-oProxyCommand@my-stack", 0, NULL, NULL, 0, NULL, NULL },
 	{ "[::1", 0, NULL, NULL, 0, NULL, NULL },
 	{ "-oProxyCommand=x.y", 0, NULL, NULL, 0, NULL, NULL },
 };
