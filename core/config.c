@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,32 +37,34 @@ static char path_used[1024];
 
 /*
  * Every option a module or plugin reads through jc_config_option() or
- * host->option(), with its type: a number from lo to hi, or free text
- * (lo > hi).  A plugin checks its own options again; this table makes a
- * bad value an error before anything runs, wherever it was written.
+ * host->option(), with its type: a number from lo to hi, a list of names
+ * (no blanks) or a file name.  A plugin checks its own options again (the
+ * ranges here are the plugins'); this table makes a bad value an error
+ * before anything runs, wherever it was written.
  */
+enum otype { O_NUM, O_LIST, O_FILE };
+
 static const struct optdef {
 	const char	*key;
+	enum otype	 type;
 	long		 lo, hi;
 	const char	*unit;
 } optdefs[] = {
-	{ "aws.credential_process_timeout",	1, 3600,	"seconds" },
-	{ "aws.max_attempts",			1, 10,		"attempts" },
-	{ "aws.ssm_timeout",			1, 86400,	"seconds" },
-	{ "aws.start_timeout",			1, 86400,	"seconds" },
-	{ "ssh.ciphers",			1, 0,	"cipher names" },
-	{ "ssh.global_known_hosts",		1, 0,	"a file" },
-	{ "ssh.keepalive",			0, 3600,
-	    "seconds, 0 = off" },
-	{ "ssm.chunk_size",			64, 65536,	"bytes" },
-	{ "ssm.connect_timeout_s",		1, 600,		"seconds" },
-	{ "ssm.give_up_s",			1, 86400,	"seconds" },
-	{ "ssm.handshake_s",			1, 600,		"seconds" },
-	{ "ssm.ping_s",				1, 3600,	"seconds" },
-	{ "ssm.reconnect_s",			1, 86400,	"seconds" },
-	{ "ssm.smux_keepalive_ms",		100, 600000,
-	    "milliseconds" },
-	{ "ssm.window",				1, 10000,	"messages" },
+	{ "aws.credential_process_timeout", O_NUM, 1, 3600,	"seconds" },
+	{ "aws.max_attempts",		O_NUM, 1, 10,		"attempts" },
+	{ "aws.ssm_timeout",		O_NUM, 1, 86400,	"seconds" },
+	{ "aws.start_timeout",		O_NUM, 1, 86400,	"seconds" },
+	{ "ssh.ciphers",		O_LIST, 0, 0,	"comma-separated" },
+	{ "ssh.global_known_hosts",	O_FILE, 0, 0,	"known_hosts" },
+	{ "ssh.keepalive",		O_NUM, 0, 3600,	"seconds, 0 = off" },
+	{ "ssm.chunk_size",		O_NUM, 64, 65536,	"bytes" },
+	{ "ssm.connect_timeout_s",	O_NUM, 1, 600,		"seconds" },
+	{ "ssm.give_up_s",		O_NUM, 1, 86400,	"seconds" },
+	{ "ssm.handshake_s",		O_NUM, 1, 600,		"seconds" },
+	{ "ssm.ping_s",			O_NUM, 1, 3600,		"seconds" },
+	{ "ssm.reconnect_s",		O_NUM, 1, 86400,	"seconds" },
+	{ "ssm.smux_keepalive_ms",	O_NUM, 100, 600000, "milliseconds" },
+	{ "ssm.window",			O_NUM, 1, 10000,	"messages" },
 };
 #define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
 
@@ -127,12 +128,15 @@ keydef_names(char *out, size_t n, int in_alias)
 			    o ? ", " : "", keydefs[i].key);
 }
 
-/* "what is allowed" for a number option or free text. */
+/* "what is allowed" for an option. */
 static void
 optdef_allowed(const struct optdef *d, char *out, size_t n)
 {
-	if (d->lo > d->hi)
-		snprintf(out, n, "a non-empty text (%s)", d->unit);
+	if (d->type == O_LIST)
+		snprintf(out, n, "a list of names without blanks (%s)",
+		    d->unit);
+	else if (d->type == O_FILE)
+		snprintf(out, n, "a file name (%s)", d->unit);
 	else
 		snprintf(out, n, "a number from %ld to %ld (%s)", d->lo,
 		    d->hi, d->unit);
@@ -168,15 +172,17 @@ region_ok(const char *r)
 	return 1;
 }
 
-/* Cipher lists and the like: no blanks, quotes or control characters. */
+/* Is s a good value of the text option d (not a number)? */
 static int
-text_ok(const char *s)
+text_ok(const struct optdef *d, const char *s)
 {
 	if (*s == '\0')
 		return 0;
+	/* Lists: no blanks or quotes; files: no control characters. */
 	for (; *s != '\0'; s++)
-		if ((unsigned char)*s <= ' ' || *s == '"' || *s == '\'' ||
-		    *s == 0x7f)
+		if ((unsigned char)*s < ' ' || *s == 0x7f ||
+		    (d->type == O_LIST && (*s == ' ' || *s == '"' ||
+		    *s == '\'')))
 			return 0;
 	return 1;
 }
@@ -199,6 +205,17 @@ json_num(const cJSON *v, long lo, long hi, long *out)
 		return -1;
 	*out = (long)d;
 	return 0;
+}
+
+/* Is the option value v (a JSON string or number) good for d? */
+static int
+optval_ok(const struct optdef *d, const cJSON *v)
+{
+	long n;
+
+	if (d->type != O_NUM)
+		return cJSON_IsString(v) && text_ok(d, v->valuestring);
+	return json_num(v, d->lo, d->hi, &n) == 0;
 }
 
 /* ---- loading --------------------------------------------------------- */
@@ -285,7 +302,6 @@ check_options(const cJSON *o, const char *where)
 	const struct optdef *d;
 	const cJSON *e;
 	char names[800], allowed[96], *txt;
-	long n;
 
 	if (!cJSON_IsObject(o)) {
 		jc_error("%s: %s: options: must be an object of \"KEY\": VALUE",
@@ -299,8 +315,7 @@ check_options(const cJSON *o, const char *where)
 			    path_used, where, e->string, names);
 			return JC_ERR_USAGE;
 		}
-		if (d->lo > d->hi ? cJSON_IsString(e) &&
-		    text_ok(e->valuestring) : json_num(e, d->lo, d->hi, &n) == 0)
+		if (optval_ok(d, e))
 			continue;
 		optdef_allowed(d, allowed, sizeof(allowed));
 		txt = cJSON_PrintUnformatted(e);
@@ -726,7 +741,7 @@ jc_config_option_ok(const char *key, size_t keylen, const char *value,
 		    key, names);
 		return -1;
 	}
-	if (d->lo > d->hi ? text_ok(value) :
+	if (d->type != O_NUM ? text_ok(d, value) :
 	    jc_num_parse(value, d->lo, d->hi, &v) == 0)
 		return 0;
 	optdef_allowed(d, allowed, sizeof(allowed));
