@@ -23,9 +23,19 @@ _jconnect()
 	-i|--identity|--key|--known-hosts|-F|--config)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--plugin-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+	-o|--option)
+		# The keys jconnect checks -o against (jconnect --help).
+		COMPREPLY=($(compgen -W "aws.credential_process_timeout=
+		    aws.max_attempts= aws.ssm_timeout= aws.start_timeout=
+		    ssh.ciphers= ssh.global_known_hosts= ssh.keepalive=
+		    ssm.chunk_size= ssm.connect_timeout_s= ssm.give_up_s=
+		    ssm.handshake_s= ssm.ping_s= ssm.reconnect_s=
+		    ssm.smux_keepalive_ms= ssm.window=" -- "$cur"))
+		compopt -o nospace 2>/dev/null
+		return ;;
 	help) COMPREPLY=($(compgen -W "$cmds" -- "$cur")); return ;;
 	-l|--login|-p|--port|--jupyter-port|--jupyter-log|--remote-port|\
-	--local-port|--region|--profile|--timeout|-o) return ;;
+	--local-port|--region|--profile|--timeout) return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))

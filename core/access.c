@@ -17,8 +17,9 @@
 int
 jc_access_resolve(struct jc_access *a, const char *target)
 {
-	const char *alias_target = NULL, *alias = NULL;
-	char why[256];
+	char why[256], alias[sizeof(a->spec.value)] = "";
+	char typed_user[sizeof(a->spec.user)] = "";
+	const char *alias_target, *cli_user = jc_opts.user;
 	int r;
 
 	memset(a, 0, sizeof(*a));
@@ -27,9 +28,13 @@ jc_access_resolve(struct jc_access *a, const char *target)
 		jc_error("bad TARGET: %s", why);
 		return r;
 	}
-	/* A bare word may be an alias from the config file. */
+	snprintf(typed_user, sizeof(typed_user), "%s", a->spec.user);
+	/*
+	 * A bare word may be an alias from the config file.  Its name is
+	 * copied out first: parsing the alias's own target reuses a->spec.
+	 */
 	if (a->spec.kind == JC_T_WORD && jc_config_is_alias(a->spec.value)) {
-		alias = a->spec.value;
+		snprintf(alias, sizeof(alias), "%s", a->spec.value);
 		if ((alias_target = jc_config_alias_target(alias)) == NULL) {
 			jc_error("alias \"%s\" in the config file has no "
 			    "\"target\"", alias);
@@ -37,21 +42,29 @@ jc_access_resolve(struct jc_access *a, const char *target)
 		}
 		jc_verbose("alias %s -> %s", alias, alias_target);
 		snprintf(a->target, sizeof(a->target), "%s", alias_target);
-		if (*a->spec.user != '\0' && jc_opts.user == NULL)
-			snprintf(a->user, sizeof(a->user), "%s",
-			    a->spec.user);
 		if ((r = jc_target_parse(alias_target, &a->spec, why,
 		    sizeof(why))) != 0) {
 			jc_error("alias \"%s\": bad target: %s", alias, why);
 			return r;
 		}
 	}
-	if ((r = jc_config_apply(&jc_opts, alias)) != 0)
+	/* host:port beats "port" from the config; -p beats both. */
+	if (a->spec.kind == JC_T_HOST && a->spec.port != 0 &&
+	    jc_opts.ssh_port == 0)
+		jc_opts.ssh_port = a->spec.port;
+	if ((r = jc_config_apply(&jc_opts, *alias ? alias : NULL)) != 0)
 		return r;
-	/* user@ first (like ssh), then -l, then the config, then ubuntu. */
-	if (*a->spec.user != '\0')
+	/*
+	 * user@ as typed first (like ssh), then -l, then the alias target's
+	 * user@, then "user" from the alias or the defaults.
+	 */
+	if (*typed_user != '\0')
+		snprintf(a->user, sizeof(a->user), "%s", typed_user);
+	else if (cli_user != NULL)
+		snprintf(a->user, sizeof(a->user), "%s", cli_user);
+	else if (*alias != '\0' && *a->spec.user != '\0')
 		snprintf(a->user, sizeof(a->user), "%s", a->spec.user);
-	else if (*a->user == '\0' && jc_opts.user != NULL)
+	else if (jc_opts.user != NULL)
 		snprintf(a->user, sizeof(a->user), "%s", jc_opts.user);
 	a->user_given = *a->user != '\0';
 	if (!a->user_given)
@@ -65,8 +78,6 @@ jc_access_resolve(struct jc_access *a, const char *target)
 		}
 		a->via = JC_VIA_SSH;
 		snprintf(a->host, sizeof(a->host), "%s", a->spec.host);
-		if (a->spec.port != 0 && jc_opts.ssh_port == 0)
-			jc_opts.ssh_port = a->spec.port;
 	} else {
 		if ((r = jc_aws_setup(jc_opts.profile, jc_opts.region)) != 0)
 			return r;

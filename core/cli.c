@@ -2,6 +2,7 @@
  * cli.c - argv -> subcommand table, option parsing, help texts, and the
  * mapping of JC_ERR_* codes to exit statuses (README, "Exit codes").
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "event.h"
 #include "log.h"
 #include "loop.h"
+#include "num.h"
 #include "plugin.h"
 
 
@@ -138,10 +140,11 @@ static const char options_help[] =
 "Options:\n"
 "  --via ssm|ssh|auto     access method (default auto: SSM when the\n"
 "                         instance is managed and online, else SSH)\n"
-"  -i, --identity FILE    SSH private key (e.g. the EC2 key pair .pem)\n"
+"  -i, --identity FILE    SSH private key (e.g. the EC2 key pair .pem);\n"
+"                         a missing file is a usage error\n"
 "  -l, --login USER       remote user (default: user@ from TARGET, the\n"
 "                         config file, else ubuntu)\n"
-"  -p, --port PORT        SSH port (default 22)\n"
+"  -p, --port PORT        SSH port (default 22); numbers are digits only\n"
 "  --jupyter-port N       use the Jupyter server on remote port N\n"
 "  --jupyter-log FILE     remote Jupyter log to read the URL from\n"
 "  --start-jupyter        start Jupyter on the remote when none runs\n"
@@ -166,7 +169,8 @@ static const char options_help[] =
 "  --jupyter              (stop) stop the Jupyter jconnect started\n"
 "  -F, --config FILE      config file (default\n"
 "                         ~/.config/jconnect/config.json)\n"
-"  -o KEY=VALUE           plugin option, e.g. -o ssm.chunk_size=16384\n"
+"  -o KEY=VALUE           option (keys: jconnect --help), e.g.\n"
+"                         -o ssm.chunk_size=16384; the last one wins\n"
 "  --plugin-dir DIR       look for plugins in DIR first\n"
 "  -v, --verbose          more messages (repeat for debug and trace)\n"
 "  -q, --quiet            errors only\n"
@@ -180,12 +184,17 @@ static const char targets_help[] =
 "  NAME                    an alias from the config file, else a\n"
 "                          CloudFormation stack, else a Name tag\n";
 
+static const char optkeys_head[] =
+"Options for -o KEY=VALUE (also \"options\" in the config file):\n";
+
 static const char exit_help[] =
 "Exit status:\n"
-"  0 ok   1 other failure   2 usage   3 target not found or ambiguous\n"
-"  4 AWS credentials or permission   5 cannot reach or log in (SSH auth,\n"
-"  SSM TargetNotConnected, instance stopped)   6 host key mismatch\n"
-"  7 Jupyter not found or token rejected   8 no free local port\n";
+"  0 ok   1 other failure (also: stdout cannot be written)\n"
+"  2 usage: option, argument, config file value, missing -i/--key file\n"
+"  3 target not found or ambiguous   4 AWS credentials or permission\n"
+"  5 cannot reach or log in (SSH auth, SSM TargetNotConnected, instance\n"
+"  stopped)   6 host key mismatch   7 Jupyter not found or token rejected\n"
+"  8 no free local port\n";
 
 static void
 usage_all(FILE *f)
@@ -196,13 +205,15 @@ usage_all(FILE *f)
 	    "browser, safely.\n\nUsage:\n", JC_VERSION);
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "  jconnect %s\n", cmds[i].usage);
-	fprintf(f, "\n%s\n%s\n%s\nExamples:\n"
+	fprintf(f, "\n%s\n%s\n%s", targets_help, options_help, optkeys_head);
+	jc_config_print_options(f);
+	fprintf(f, "\n%s\nExamples:\n"
 	    "  jconnect my-stack\n"
 	    "  jconnect -i key.pem ubuntu@ec2-54-1-2-3.compute-1.amazonaws.com\n"
 	    "  URL=$(jconnect url my-stack)\n"
 	    "  ssh -o ProxyCommand='jconnect proxy %%h %%p' ubuntu@my-stack\n"
 	    "\n'jconnect help COMMAND' shows the options of one command.\n",
-	    targets_help, options_help, exit_help);
+	    exit_help);
 }
 
 static const struct jc_cmd *
@@ -222,7 +233,13 @@ usage_cmd(FILE *f, const struct jc_cmd *c)
 	fprintf(f, "Usage: jconnect %s\n\n%s\n\n", c->usage, c->help);
 	if (c->opts & (O_CONNECT | O_LOCAL | O_JUPYTER))
 		fprintf(f, "%s\n", targets_help);
-	fprintf(f, "%s\n%s", options_help, exit_help);
+	fprintf(f, "%s\n", options_help);
+	if (c->opts & O_CONNECT) {
+		fprintf(f, "%s", optkeys_head);
+		jc_config_print_options(f);
+		fprintf(f, "\n");
+	}
+	fprintf(f, "%s", exit_help);
 }
 
 static int
@@ -272,16 +289,11 @@ cmd_aliases(int argc, char **argv)
 static int
 parse_int(const char *what, const char *s, int lo, int hi, int *out)
 {
-	char *end;
-	long v;
-
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
-		jc_error("%s must be a number from %d to %d, not \"%s\"", what,
-		    lo, hi, s);
+	if (jc_num_int(s, lo, hi, out) != 0) {
+		jc_error("%s must be a number from %d to %d (digits only), "
+		    "not \"%s\"", what, lo, hi, s);
 		return JC_ERR_USAGE;
 	}
-	*out = (int)v;
 	return 0;
 }
 
@@ -301,11 +313,20 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 {
 	memset(&jc_opts, 0, sizeof(jc_opts));
 	int ch, v, r = 0, verbose = 0, quiet = 0;
+	unsigned given = 0;
 
 	opterr = 0;
 	optind = 0;		/* glibc: a full reset, also after an error */
 	while (r == 0 && (ch = getopt_long(argc, argv,
 	    ":i:l:p:fvqF:o:h", longopts, NULL)) != -1) {
+		if (ch != ':' && ch != '?' && optarg != NULL &&
+		    *optarg == '\0') {
+			jc_error("option %s needs a non-empty value; see "
+			    "jconnect help %s", argv[optind - 1] == optarg &&
+			    optind >= 2 ? argv[optind - 2] : argv[optind - 1],
+			    c->name);
+			return JC_ERR_USAGE;
+		}
 		switch (ch) {
 		case OPT_VIA:
 			if ((r = not_for(c, O_CONNECT, "--via")) != 0)
@@ -317,17 +338,26 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 			else if (strcmp(optarg, "auto") == 0)
 				jc_opts.via = JC_VIA_AUTO;
 			else {
-				jc_error("--via must be ssm, ssh or auto");
+				jc_error("--via must be ssm, ssh or auto, not "
+				    "\"%s\"", optarg);
 				r = JC_ERR_USAGE;
 			}
+			given |= JC_CFG_CLI_VIA;
 			break;
 		case 'i':
 			if ((r = not_for(c, O_CONNECT, "-i")) == 0)
 				jc_opts.identity = optarg;
 			break;
 		case 'l':
-			if ((r = not_for(c, O_CONNECT, "-l")) == 0)
-				jc_opts.user = optarg;
+			if ((r = not_for(c, O_CONNECT, "-l")) != 0)
+				break;
+			if (!jc_config_user_ok(optarg)) {
+				jc_error("-l wants a user name (letters, digits, "
+				    ". _ -), not \"%s\"", optarg);
+				r = JC_ERR_USAGE;
+				break;
+			}
+			jc_opts.user = optarg;
 			break;
 		case 'p':
 			if ((r = not_for(c, O_CONNECT, "-p")) == 0)
@@ -401,9 +431,10 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 				jc_opts.host_key_check = JC_HKC_ACCEPT_NEW;
 			else {
 				jc_error("--host-key-check must be strict or "
-				    "accept-new");
+				    "accept-new, not \"%s\"", optarg);
 				r = JC_ERR_USAGE;
 			}
+			given |= JC_CFG_CLI_HKC;
 			break;
 		case 'F':
 			jc_opts.config_file = optarg;
@@ -480,6 +511,7 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 		jc_error("-q and -v together make no sense");
 		return JC_ERR_USAGE;
 	}
+	jc_config_cli_set(given);
 	v = quiet ? JC_LOG_ERROR : JC_LOG_INFO + verbose;
 	jc_opts.verbosity = v;
 	jc_log_set_level(v);
@@ -508,8 +540,61 @@ jc_cli_parse(int argc, char **argv, const char **cmd, int *first)
 	return 0;
 }
 
-int
-jc_cli_main(int argc, char **argv)
+/*
+ * Files named on the command line that jconnect reads itself: a missing
+ * key is a usage error (exit 2) before anything connects.
+ */
+static int
+check_files(void)
+{
+	char why[1200];
+	int i;
+
+	if (jc_opts.identity != NULL &&
+	    jc_config_file_ok(jc_opts.identity, 1, why, sizeof(why)) != 0) {
+		jc_error("-i: %s; give the private key file (e.g. the EC2 "
+		    "key pair .pem)", why);
+		return JC_ERR_USAGE;
+	}
+	for (i = 0; i < jc_opts.nkey_files; i++)
+		if (jc_config_file_ok(jc_opts.key_files[i], 1, why,
+		    sizeof(why)) != 0) {
+			jc_error("--key: %s; give a public key file "
+			    "(e.g. ~/.ssh/id_ed25519.pub)", why);
+			return JC_ERR_USAGE;
+		}
+	if (jc_opts.known_hosts != NULL &&
+	    jc_config_file_ok(jc_opts.known_hosts, 0, why, sizeof(why)) != 0) {
+		jc_error("--known-hosts: %s", why);
+		return JC_ERR_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * Like coreutils' close_stdout: a result that could not be written (a
+ * full disk, a closed pipe) is a failure, not a silent exit 0.
+ */
+static int
+stdout_status(int status)
+{
+	int e;
+
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	/* An earlier failed write leaves the flag, not its errno. */
+	e = errno;
+	if (e != 0)
+		jc_error("cannot write to standard output: %s", strerror(e));
+	else
+		jc_error("cannot write to standard output: the output is "
+		    "incomplete");
+	return status == 0 ? 1 : status;
+}
+
+static int
+run(int argc, char **argv)
 {
 	const struct jc_cmd *c = NULL;
 	char **args, st[8];
@@ -517,6 +602,7 @@ jc_cli_main(int argc, char **argv)
 
 	jc_log_set_level(JC_LOG_INFO);
 	if (argc < 2) {
+		/* Like ssh: usage on stderr, exit 2 (--help is stdout, 0). */
 		usage_all(stderr);
 		return 2;
 	}
@@ -547,6 +633,10 @@ jc_cli_main(int argc, char **argv)
 		jc_config_free();
 		return 2;
 	}
+	if ((r = check_files()) != 0) {
+		jc_config_free();
+		return jc_exit_status(r);
+	}
 	jc_event_enable(jc_opts.json);
 	jc_plugin_set_dir(jc_opts.plugin_dir);
 	if (c->fn != cmd_help && c->fn != cmd_version &&
@@ -566,6 +656,11 @@ jc_cli_main(int argc, char **argv)
 	jc_aws_cleanup();
 	jc_config_free();
 	curl_global_cleanup();
-	fflush(stdout);
 	return status;
+}
+
+int
+jc_cli_main(int argc, char **argv)
+{
+	return stdout_status(run(argc, argv));
 }

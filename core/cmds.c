@@ -19,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "net.h"
+#include "num.h"
 #include "plugin.h"
 #include "relay.h"
 #include "state.h"
@@ -51,15 +52,10 @@ jc_cmd_proxy(int argc, char **argv)
 	struct proxy px = { 0, 0 };
 	int port = 22, fd, r;
 
-	if (argc == 2) {
-		char *end;
-		long v = strtol(argv[1], &end, 10);
-
-		if (*end != '\0' || v < 1 || v > 65535) {
-			jc_error("PORT must be 1-65535, not \"%s\"", argv[1]);
-			return JC_ERR_USAGE;
-		}
-		port = (int)v;
+	if (argc == 2 && jc_num_int(argv[1], 1, 65535, &port) != 0) {
+		jc_error("PORT must be a number from 1 to 65535 (digits only), "
+		    "not \"%s\"", argv[1]);
+		return JC_ERR_USAGE;
 	}
 	jc_opts.target = argv[0];
 	if ((r = jc_access_resolve(&a, argv[0])) != 0)

@@ -10,13 +10,15 @@
 #define JC_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "jc.h"
 
 /*
  * Load path, or the default file when path is NULL (a missing default
- * file is fine).  Returns 0, or JC_ERR_USAGE after logging the file,
- * line and problem.
+ * file is fine), and check every setting of every alias and of
+ * "defaults" (known key, type, range).  Returns 0, or JC_ERR_USAGE after
+ * logging the file, the line or the key, and what is allowed.
  */
 int	jc_config_load(const char *path);
 
@@ -37,15 +39,49 @@ int	jc_config_is_alias(const char *word);
 
 /*
  * Fill the options still unset in o from the alias entry (when alias is
- * not NULL) and then from "defaults".  Returns 0 or JC_ERR_USAGE.
+ * not NULL) and then from "defaults"; an identity file taken from the
+ * config must be readable.  Returns 0 or JC_ERR_USAGE after logging.
  */
 int	jc_config_apply(struct jc_opts *o, const char *alias);
 
-/* -o KEY=VALUE from the command line.  Returns 0 or JC_ERR_USAGE. */
+/*
+ * Settings the command line gave explicitly even where they equal the
+ * default (--via auto, --host-key-check accept-new): the config must not
+ * change them.  Reset by jc_config_free.
+ */
+#define JC_CFG_CLI_VIA	0x1
+#define JC_CFG_CLI_HKC	0x2
+void	jc_config_cli_set(unsigned bits);
+
+/*
+ * -o KEY=VALUE from the command line, checked against the table of known
+ * options.  Returns 0 or JC_ERR_USAGE after logging what is allowed.
+ */
 int	jc_config_set_option(const char *kv);
+
+/*
+ * Is value allowed for the option named by key[0..keylen)?  Returns 0,
+ * or -1 with the reason (the known keys, or the type and range) in why.
+ */
+int	jc_config_option_ok(const char *key, size_t keylen, const char *value,
+	    char *why, size_t n);
+
+/* A login user name: letters, digits, '.', '_', '-', not a leading '-'. */
+int	jc_config_user_ok(const char *user);
+
+/*
+ * A local file named on the command line or in the config: not a
+ * directory, and readable when must_exist (else a missing file is fine).
+ * Returns 0, or -1 with a reason naming the file in why.
+ */
+int	jc_config_file_ok(const char *file, int must_exist, char *why,
+	    size_t n);
 
 /* Option lookup for plugins (host->option).  Borrowed or NULL. */
 const char *jc_config_option(const char *key);
+
+/* Print every -o option key and what it accepts, one per line (help). */
+void	jc_config_print_options(FILE *f);
 
 /* Print alias names, one per line (shell completion). */
 void	jc_config_list_aliases(void);

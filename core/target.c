@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "jc_plugin.h"
+#include "num.h"
 #include "target.h"
 
 static int fail(char *, size_t, const char *, ...) JC_PRINTF(3, 4);
@@ -72,16 +73,7 @@ host_ok(const char *h)
 static int
 parse_port(const char *s, int *port)
 {
-	char *end;
-	long v;
-
-	if (*s == '\0')
-		return -1;
-	v = strtol(s, &end, 10);
-	if (*end != '\0' || v < 1 || v > 65535)
-		return -1;
-	*port = (int)v;
-	return 0;
+	return jc_num_int(s, 1, 65535, port);
 }
 
 /* host[:port] or [v6]:port or a bare IPv6 literal. */
@@ -165,7 +157,8 @@ jc_target_parse(const char *spec, struct jc_tspec *t, char *why, size_t n)
 	}
 	if ((at = strchr(spec, '@')) != NULL) {
 		ul = (size_t)(at - spec);
-		if (ul == 0 || ul >= sizeof(t->user))
+		/* No leading '-': a user name must never read as an option. */
+		if (ul == 0 || ul >= sizeof(t->user) || *spec == '-')
 			return fail(why, n, "bad user in \"%s\"", spec);
 		snprintf(t->user, sizeof(t->user), "%.*s", (int)ul, spec);
 		for (size_t i = 0; i < ul; i++)

@@ -26,6 +26,20 @@ chmod 664 "$T/pl/jc-ssh.so"
 expect 1 "a group-writable plugin is refused" \
     "$JC" --plugin-dir "$T/pl" --no-browser $SSH_OPTS "$SSH_TARGET"
 expect 2 "usage error" "$JC" --via telnet "$SSH_TARGET"
+expect 2 "-i names a key file that is not there" "$JC" --no-browser \
+    -i "$T/missing.pem" -p "$SSHD_PORT" --known-hosts "$KNOWN_HOSTS" \
+    "$SSH_TARGET"
+expect 2 "--key names a public key that is not there" "$JC" keys \
+    --key "$T/missing.pub" $SSH_OPTS "$SSH_TARGET"
+expect 2 "a port with a sign" "$JC" resolve -p "+$SSHD_PORT" "$SSH_TARGET"
+# 1: the URL cannot be written (stdout is a full disk); the tunnel is up.
+st=0
+"$JC" url $SSH_OPTS --local-port "$(free_port)" "$SSH_TARGET" >/dev/full \
+    2>"$T/e" </dev/null || st=$?
+check "exit 1: url >/dev/full (got $st)" test "$st" = 1
+check "exit 1: url >/dev/full says the URL could not be written" \
+    grep -q 'cannot write to standard output' "$T/e"
+"$JC" stop -q "$SSH_TARGET" >/dev/null 2>&1
 expect 3 "unknown stack" env $AWSENV "$JC" --no-browser stack:no-such-stack
 expect 3 "stop of a tunnel that does not exist" "$JC" stop nothing-here
 expect 4 "bad AWS credentials" env $AWSENV AWS_SECRET_ACCESS_KEY=wrong \

@@ -19,8 +19,10 @@ import json, sys, urllib.request
 u = [json.loads(l) for l in open(sys.argv[1]) if "\"url\"" in l][0]
 assert u["url"].startswith("http://127.0.0.1:") and "token=" in u["url"]
 ' "$T/out"
+# A key sshd does not know (a missing -i file is a usage error, exit 2).
+ssh-keygen -q -t ed25519 -N '' -f "$T/wrong_key"
 st=0
-"$JC" --json --no-browser -i /nonexistent -p "$SSHD_PORT" \
+"$JC" --json --no-browser -i "$T/wrong_key" -p "$SSHD_PORT" \
     --known-hosts "$KNOWN_HOSTS" "$SSH_TARGET" >"$T/out2" 2>/dev/null || st=$?
 check "a failure exits 5" test "$st" = 5
 check "and is an error event with exit 5" "$PY" -c '

@@ -67,5 +67,5 @@ check "private key as --key: says to give the .pub" \
 st=0
 "$JC" keys --key "$T/nonexistent.pub" $SSH_OPTS "$SSH_TARGET" 2>"$T/err" ||
     st=$?
-check "missing --key file: exit 1 (got $st)" test "$st" = 1
+check "missing --key file: a usage error, exit 2 (got $st)" test "$st" = 2
 check "missing --key file: named" grep -q "nonexistent.pub" "$T/err"

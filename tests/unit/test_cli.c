@@ -16,6 +16,7 @@
 #include "err.h"
 #include "jc.h"
 #include "log.h"
+#include "num.h"
 
 /*
  * argv for jc_cli_parse from string literals: copies them into writable
@@ -129,6 +130,24 @@ test_usage_errors(void **state)
 		{ "box", "extra", NULL },		/* too many */
 		{ "url", NULL },			/* missing TARGET */
 		{ "-o", "noequals", "box", NULL },
+		/* numbers are digits only, in range */
+		{ "-p", " 22", "box", NULL },
+		{ "-p", "+22", "box", NULL },
+		{ "-p", "22 ", "box", NULL },
+		{ "-p", "0x16", "box", NULL },
+		{ "--local-port", "-1", "box", NULL },
+		{ "--jupyter-port", "99999999999999999999", "box", NULL },
+		{ "--timeout", "+5", "box", NULL },
+		/* -o keys are known, values of their type */
+		{ "-o", "ssm.chunksize=4096", "box", NULL },
+		{ "-o", "ssm.chunk_size=4k", "box", NULL },
+		{ "-o", "ssh.keepalive=-1", "box", NULL },
+		/* a user name, and no empty values */
+		{ "-l", "a b", "box", NULL },
+		{ "-l", "-oProxyCommand=x", "box", NULL },
+		{ "-i", "", "box", NULL },
+		{ "--identity=", "box", NULL },
+		{ "--region", "", "box", NULL },
 	};
 	char *argv[8];
 	const char *cmd;
@@ -149,6 +168,49 @@ test_usage_errors(void **state)
 			free(argv[n--]);
 	}
 	jc_log_set_level(JC_LOG_INFO);
+}
+
+/* Files jconnect reads itself are checked before anything runs. */
+static void
+test_missing_files(void **state)
+{
+	int n;
+	char **a;
+
+	(void)state;
+	jc_log_set_level(JC_LOG_ERROR);
+	a = ARGV(n, "-i", "/nonexistent/key.pem", "box.example.com");
+	assert_int_equal(jc_cli_main(n, a), 2);
+	a = ARGV(n, "-i", "/tmp", "box.example.com");
+	assert_int_equal(jc_cli_main(n, a), 2);
+	a = ARGV(n, "keys", "--key", "/nonexistent/id.pub", "box.example.com");
+	assert_int_equal(jc_cli_main(n, a), 2);
+	a = ARGV(n, "resolve", "--known-hosts", "/tmp", "box.example.com");
+	assert_int_equal(jc_cli_main(n, a), 2);
+	a = ARGV(n, "resolve", "-F", "/tmp", "box.example.com");
+	assert_int_equal(jc_cli_main(n, a), 2);
+	jc_log_set_level(JC_LOG_INFO);
+}
+
+static void
+test_numbers(void **state)
+{
+	static const char *bad[] = { "", " 1", "1 ", "+1", "-1", "0x10",
+	    "1e3", "1.0", "65536", "0", "99999999999999999999999" };
+	long v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (jc_num_parse(bad[i], 1, 65535, &v) == 0)
+			fail_msg("\"%s\" accepted as a port", bad[i]);
+	assert_int_equal(jc_num_parse("65535", 1, 65535, &v), 0);
+	assert_int_equal(v, 65535);
+	assert_int_equal(jc_num_parse("0022", 1, 65535, &v), 0);
+	assert_int_equal(v, 22);
+	assert_int_equal(jc_num_parse("0", 0, 10, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(jc_num_parse(NULL, 0, 10, &v), -1);
 }
 
 static void
@@ -194,6 +256,8 @@ main(void)
 		cmocka_unit_test(test_options_after_target),
 		cmocka_unit_test(test_keys_and_stop),
 		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_missing_files),
+		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_exit_codes),
 		cmocka_unit_test(test_option_lookup),
 	};
