@@ -54,6 +54,7 @@ static const struct optdef {
 	{ "aws.max_attempts",		O_NUM, 1, 10,		"attempts" },
 	{ "aws.ssm_timeout",		O_NUM, 1, 86400,	"seconds" },
 	{ "aws.start_timeout",		O_NUM, 1, 86400,	"seconds" },
+	{ "jupyter.check_s",		O_NUM, 0, 86400,	"seconds, 0 = off" },
 	{ "ssh.ciphers",		O_LIST, 0, 0,	"comma-separated" },
 	{ "ssh.global_known_hosts",	O_FILE, 0, 0,	"known_hosts" },
 	{ "ssh.keepalive",		O_NUM, 0, 3600,	"seconds, 0 = off" },

@@ -104,6 +104,12 @@ jc_fwd_active(const struct jc_fwd *f)
 	return f->nconn;
 }
 
+uint64_t
+jc_fwd_accepted(const struct jc_fwd *f)
+{
+	return f->accepted;
+}
+
 void
 jc_fwd_free(struct jc_fwd *f)
 {

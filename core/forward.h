@@ -32,6 +32,9 @@ void	jc_fwd_set_dest(struct jc_fwd *, const char *rhost, uint16_t rport);
 /* Number of live relayed connections. */
 int	jc_fwd_active(const struct jc_fwd *);
 
+/* Connections accepted since the start (a measure of activity). */
+uint64_t jc_fwd_accepted(const struct jc_fwd *);
+
 /* Close the listener and every connection.  NULL is a no-op. */
 void	jc_fwd_free(struct jc_fwd *);
 

@@ -24,6 +24,7 @@
 #include "access.h"
 #include "browser.h"
 #include "cmd.h"
+#include "config.h"
 #include "err.h"
 #include "event.h"
 #include "forward.h"
@@ -38,6 +39,9 @@
 #define VERIFY_MS	20000		/* checks through the tunnel */
 #define READY_MS	180000		/* a background start, all steps */
 #define RECONNECT_MAX_S	600		/* give up reconnecting after this */
+#define CHECK_S		5		/* jupyter.check_s: while in use */
+#define CHECK_MS	5000		/* one check's budget */
+#define GONE_MAX_S	60		/* look for a stopped one this often */
 
 struct tunnel {
 	struct jc_access	 a;
@@ -47,30 +51,56 @@ struct tunnel {
 	uint16_t		 lport;
 	char			 url[1200];
 	struct jc_source	*watch;
+	volatile int		 wake;		/* leave the loop: see below */
 	volatile int		 lost;		/* the session died */
+	int			 check_due;	/* time to check Jupyter */
+	int			 check_s;	/* jupyter.check_s, 0 = never */
+	int64_t			 next_check;
+	uint64_t		 seen_accepted;
+	int			 jupyter_gone;	/* none answers: backoff factor */
 	int			 notify_fd;	/* background: report here */
 	int			 log_fd;	/* background: stderr after that */
 };
 
 /* ---- watchdog: notice a dead session within a second ---------------- */
 
+/*
+ * The same watch notices a restarted Jupyter (new pid, token, maybe
+ * port): every jupyter.check_s while the tunnel is in use (a connection
+ * open or accepted since the last look), never while idle, so Session
+ * Manager's idle timeout still applies to a tunnel nobody uses.
+ */
 static void
 watch_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 {
-	(void)arg;
+	struct tunnel *tn = arg;
+	int64_t d = jc_now_ms() + 1000;
+
 	(void)ps;
-	if (*deadline < 0 || *deadline > jc_now_ms() + 1000)
-		*deadline = jc_now_ms() + 1000;
+	if (tn->check_s > 0 && tn->next_check < d)
+		d = tn->next_check;
+	if (*deadline < 0 || *deadline > d)
+		*deadline = d;
 }
 
 static void
 watch_dispatch(void *arg, struct jc_pollset *ps)
 {
 	struct tunnel *tn = arg;
+	uint64_t acc;
+	int64_t now = jc_now_ms();
 
 	(void)ps;
 	if (tn->a.s != NULL && tn->a.p->status(tn->a.s) != 0)
-		tn->lost = 1;
+		tn->lost = tn->wake = 1;
+	if (tn->check_s <= 0 || now < tn->next_check || tn->fwd == NULL)
+		return;
+	tn->next_check = now + tn->check_s * 1000;	/* recheck may push it */
+	acc = jc_fwd_accepted(tn->fwd);
+	if (acc != tn->seen_accepted || jc_fwd_active(tn->fwd) > 0 ||
+	    tn->jupyter_gone)
+		tn->check_due = tn->wake = 1;
+	tn->seen_accepted = acc;
 }
 
 static const struct jc_source_ops watch_ops = { watch_prepare, watch_dispatch };
@@ -223,6 +253,127 @@ write_state(struct tunnel *tn)
 	explicit_bzero(&st, sizeof(st));
 }
 
+/* jupyter.check_s: seconds between checks while in use; 0 = never. */
+static int
+check_interval(void)
+{
+	const char *v = jc_config_option("jupyter.check_s");
+	char *end;
+	long n;
+
+	if (v == NULL)
+		return CHECK_S;
+	n = strtol(v, &end, 10);
+	return *v >= '0' && *v <= '9' && *end == '\0' && n <= 86400 ?
+	    (int)n : CHECK_S;
+}
+
+/* Tell the user (and the background state) about a new URL. */
+static void
+announce_url(struct tunnel *tn, const char *why)
+{
+	jc_info("%s; new URL on stdout", why);
+	if (!jc_opts.supervised && !jc_event_enabled()) {
+		printf("%s\n", tn->url);
+		fflush(stdout);
+	}
+	jc_event("url", "url", tn->url, "reason", why, (char *)NULL);
+	if (jc_opts.supervised)
+		write_state(tn);
+}
+
+/*
+ * Is the Jupyter we found still the one answering?  A refused token
+ * (restarted: new token) or a refused connection (stopped, or moved to
+ * another port) sends us looking again over the same session.  A check
+ * that only times out says nothing about Jupyter: the session's own
+ * keepalives judge the path.  Returns 0 or JC_ERR_INTR.
+ */
+static int
+recheck_jupyter(struct tunnel *tn)
+{
+	struct jc_jupyter_req req;
+	struct jc_jupyter j;
+	struct jc_httpcheck h;
+	char path[sizeof(tn->j.base_url) + 16], old[1200], was[160];
+	const char *host;
+	int r, port, changed;
+
+	memset(&h, 0, sizeof(h));
+	snprintf(path, sizeof(path), "%sapi/status", tn->j.base_url);
+	r = jc_httpcheck_get(tn->lport, path,
+	    tn->j.token[0] ? tn->j.token : NULL, CHECK_MS, &h);
+	if (r == JC_ERR_INTR)
+		return r;
+	changed = r != 0 && r != JC_ERR_TIMEOUT;
+	if (r == 0 && tn->j.token[0] != '\0')
+		changed = h.status == 401 || h.status == 403;
+	jc_httpcheck_free(&h);
+	if (!changed && !tn->jupyter_gone)
+		goto done;
+	if (tn->a.p->status(tn->a.s) != 0) {
+		tn->lost = 1;
+		return 0;
+	}
+	memset(&req, 0, sizeof(req));
+	req.want_port = jc_opts.jupyter_port;
+	req.log_file = jc_opts.jupyter_log;
+	req.run_as = tn->a.via == JC_VIA_SSM ? tn->a.user : NULL;
+	req.can_unix = tn->a.via == JC_VIA_SSH;
+	memset(&j, 0, sizeof(j));
+	r = jc_jupyter_discover(tn->a.p, tn->a.s, &req, 1, &j);
+	if (r == JC_ERR_INTR) {
+		jc_jupyter_clear(&j);
+		return r;
+	}
+	if (r != 0) {
+		jc_jupyter_clear(&j);
+		if (tn->a.p->status(tn->a.s) != 0) {
+			tn->lost = 1;
+			return 0;
+		}
+		if (!tn->jupyter_gone) {
+			jc_warn("Jupyter on the remote stopped answering and no "
+			    "running server was found; waiting for one");
+			jc_event("jupyter", "state", "gone", (char *)NULL);
+		}
+		/* Each look is an exec (over SSM a session): back off. */
+		tn->jupyter_gone = tn->jupyter_gone ? tn->jupyter_gone * 2 : 1;
+		if (tn->jupyter_gone * tn->check_s > GONE_MAX_S)
+			tn->jupyter_gone = GONE_MAX_S / tn->check_s + 1;
+		tn->next_check = jc_now_ms() + (int64_t)tn->jupyter_gone *
+		    tn->check_s * 1000;
+		goto done;
+	}
+	snprintf(was, sizeof(was), "pid %ld, port %d", tn->j.pid, tn->j.port);
+	jc_jupyter_clear(&tn->j);
+	tn->j = j;
+	explicit_bzero(&j, sizeof(j));
+	dest(tn, &host, &port);
+	jc_fwd_set_dest(tn->fwd, host, (uint16_t)port);
+	if ((r = jc_jupyter_verify(tn->lport, &tn->j, VERIFY_MS)) == JC_ERR_INTR)
+		return r;
+	tn->jupyter_gone = r != 0;
+	if (r != 0)
+		goto done;
+	snprintf(old, sizeof(old), "%s", tn->url);
+	build_url(tn);
+	if (strcmp(old, tn->url) != 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "Jupyter on the remote restarted "
+		    "(was %s, now pid %ld, port %d)", was, tn->j.pid,
+		    tn->j.port);
+		announce_url(tn, why);
+	} else
+		jc_info("Jupyter on the remote answers again");
+	explicit_bzero(old, sizeof(old));
+ done:
+	/* Our own check is not the user's activity. */
+	tn->seen_accepted = jc_fwd_accepted(tn->fwd);
+	return 0;
+}
+
 /*
  * After a drop: log in again with backoff, keeping the local port, so
  * open browser tabs keep working.  Returns 0 or the last error once
@@ -270,16 +421,10 @@ reconnect(struct tunnel *tn)
 	tn->lost = 0;
 	snprintf(old, sizeof(old), "%s", tn->url);
 	build_url(tn);
-	if (strcmp(old, tn->url) != 0) {
+	if (strcmp(old, tn->url) != 0)
 		/* A restarted server has a new token: say the new URL. */
-		jc_info("the server changed; new URL on stdout");
-		if (!jc_opts.supervised && !jc_event_enabled()) {
-			printf("%s\n", tn->url);
-			fflush(stdout);
-		}
-		jc_event("url", "url", tn->url, (char *)NULL);
-	}
-	if (jc_opts.supervised)
+		announce_url(tn, "the server changed while we were away");
+	else if (jc_opts.supervised)
 		write_state(tn);
 	explicit_bzero(old, sizeof(old));
 	jc_info("reconnected; still on 127.0.0.1:%u", tn->lport);
@@ -339,17 +484,27 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 			jc_browser_open(tn->url);
 	}
 	jc_event("ready", "url", tn->url, (char *)NULL);
+	tn->check_s = tn->jupyter ? check_interval() : 0;
+	tn->next_check = jc_now_ms() + tn->check_s * 1000;
+	tn->seen_accepted = jc_fwd_accepted(tn->fwd);	/* ours so far */
 	if ((tn->watch = jc_source_add(&watch_ops, tn)) == NULL) {
 		r = JC_ERR_NOMEM;
 		goto out;
 	}
 	for (;;) {
-		r = jc_loop_run(&tn->lost, -1);
+		r = jc_loop_run(&tn->wake, -1);
+		tn->wake = 0;
 		if (r == JC_ERR_INTR) {
 			r = 0;
 			break;
 		}
-		if (r != 0 || (r = reconnect(tn)) != 0)
+		if (r == 0 && tn->check_due && !tn->lost) {
+			tn->check_due = 0;
+			r = recheck_jupyter(tn);
+		}
+		if (r == 0 && tn->lost)
+			r = reconnect(tn);
+		if (r != 0)
 			break;
 	}
 	if (r == JC_ERR_INTR)

@@ -9,6 +9,9 @@ FILE holds one word, re-read every 50 ms:
   cut      close every current connection (new ones are relayed)
   refuse   close every connection, current and new
   stall    stop moving bytes (connections stay open)
+  strand   the current connections go silent for good (no byte, no FIN,
+           no RST: the laptop moved to another network); new ones are
+           relayed
   slow     relay at most 64 KiB/s per direction
 """
 
@@ -35,6 +38,7 @@ def main():
     peers = {}          # socket -> its peer
     mode, last = "pass", 0.0
     budget = {}         # socket -> bytes left this second (slow)
+    stranded = []       # silent for good, kept open so no FIN is sent
     tick = time.time()
 
     def close(s):
@@ -61,6 +65,11 @@ def main():
             if new != mode and new in ("cut", "refuse"):
                 for s in list(peers):
                     close(s)
+            if new != mode and new == "strand":
+                for s in list(peers):
+                    peers.pop(s, None)
+                    sel.unregister(s)
+                    stranded.append(s)
             mode = new
         if now - tick >= 1:
             tick, budget = now, {}

@@ -17,8 +17,9 @@ time is up:
   45 s;
 - a scheduler injects one fault every --fault-every seconds, in turn:
   Session Manager ends the session (idle timeout), the service closes the
-  WebSocket, the path goes silent for --outage seconds (every proxy
-  stalls: no FIN, no RST), the laptop sleeps (SIGSTOP for --outage
+  WebSocket, the path goes silent for --outage seconds and comes back as
+  another network (every proxy stalls, then the connections made before
+  stay silent for good: no FIN, no RST), the laptop sleeps (SIGSTOP for --outage
   seconds, then SIGCONT), Jupyter restarts (new pid, new token).  The AWS
   credentials come from a credential_process whose keys expire every
   4 minutes, so they lapse during the run too.
@@ -377,9 +378,11 @@ class Soak:
         elif kind == "ws-close":
             self.agent_fault("close_ws")
         elif kind == "silent-path":
+            # The network goes away, then comes back as another network:
+            # every connection made before is silent for good.
             self.proxies("stall")
             self.stop.wait(self.a.outage)
-            self.proxies("pass")
+            self.proxies("strand")
         elif kind == "sleep":
             pids = self.tunnel_pids().values()
             for p in pids:
@@ -415,10 +418,13 @@ class Soak:
         """A failure belongs to a fault when it falls between the fault's
         start and the first success on that tunnel after it cleared."""
         out, windows = [], []
+        starts = sorted(f["start"] for f in self.faults) + [float("inf")]
         for f in self.faults:
+            nxt = min(t for t in starts if t > f["start"])
             for tunnel in self.targets:
+                # Recovered before the next fault began, or not at all.
                 after = [t for t, tn, _, ok, _ in self.log
-                         if tn == tunnel and ok and t >= f["clear"]]
+                         if tn == tunnel and ok and f["clear"] <= t < nxt]
                 first_ok = min(after) if after else None
                 outage = (first_ok - f["clear"]) if first_ok else None
                 # Requests already in flight when the fault cleared count.
@@ -444,7 +450,8 @@ class Soak:
             worst[k] = max(worst.get(k, 0.0), v)
         for (kind, tunnel), v in sorted(worst.items()):
             lines.append("  longest outage after %-16s %s: %s" % (
-                kind, tunnel, "never recovered" if v == float("inf")
+                kind, tunnel, "not before the next fault"
+                if v == float("inf")
                 else "%.1f s" % v))
         for name, m in sorted(self.mem.items()):
             lines.append("  %s tunnel RSS start / end: %s / %s kB" % (
