@@ -42,6 +42,7 @@
 #define CHECK_S		5		/* jupyter.check_s: while in use */
 #define CHECK_MS	5000		/* one check's budget */
 #define GONE_MAX_S	60		/* look for a stopped one this often */
+#define REUSE_WAIT_S	12		/* `url`: a silent tunnel may be healing */
 
 struct tunnel {
 	struct jc_access	 a;
@@ -643,14 +644,35 @@ reuse(const char *target, char *url, size_t n)
 {
 	struct jc_httpcheck res;
 	struct jc_tunnel t;
-	int r;
+	int r, tries;
 
 	if (jc_state_find(target, &t) != 0)
 		return JC_ERR_NOTFOUND;
-	/* Only a tunnel that answers counts. */
-	memset(&res, 0, sizeof(res));
-	r = jc_httpcheck_get((uint16_t)t.local_port, "/api", NULL, 5000, &res);
-	jc_httpcheck_free(&res);
+	/*
+	 * Only a tunnel that answers counts.  A live one that does not may
+	 * be finding a restarted Jupyter (our tries are the activity that
+	 * makes it look): give it REUSE_WAIT_S before replacing it.
+	 */
+	for (tries = 0;; tries++) {
+		memset(&res, 0, sizeof(res));
+		r = jc_httpcheck_get((uint16_t)t.local_port, "/api", NULL,
+		    5000, &res);
+		jc_httpcheck_free(&res);
+		if (r == 0 || r == JC_ERR_INTR || tries >= REUSE_WAIT_S)
+			break;
+		if (tries == 0)
+			jc_verbose("tunnel for %s (pid %ld) does not answer; "
+			    "waiting up to %d s for it", target, (long)t.pid,
+			    REUSE_WAIT_S);
+		if (jc_loop_run(NULL, 1000) == JC_ERR_INTR) {
+			r = JC_ERR_INTR;
+			break;
+		}
+	}
+	if (r == JC_ERR_INTR) {
+		explicit_bzero(&t, sizeof(t));
+		return r;
+	}
 	if (r != 0) {
 		jc_verbose("tunnel for %s (pid %ld) does not answer; starting "
 		    "a new one", target, (long)t.pid);
@@ -658,6 +680,9 @@ reuse(const char *target, char *url, size_t n)
 		jc_state_remove(target);
 		return JC_ERR_NOTFOUND;
 	}
+	/* It may have found a new server meanwhile: its URL of now. */
+	if (tries > 0 && jc_state_find(target, &t) != 0)
+		return JC_ERR_NOTFOUND;
 	jc_verbose("reusing the tunnel on 127.0.0.1:%d (pid %ld)",
 	    t.local_port, (long)t.pid);
 	snprintf(url, n, "%s", t.url);
@@ -672,8 +697,9 @@ background(const char *target, int browser)
 	int r;
 
 	jc_opts.target = target;
-	if ((r = reuse(target, url, sizeof(url))) != 0 &&
-	    (r = start_background(target, url, sizeof(url))) != 0)
+	if ((r = reuse(target, url, sizeof(url))) == JC_ERR_INTR)
+		return r;
+	if (r != 0 && (r = start_background(target, url, sizeof(url))) != 0)
 		return r;
 	if (jc_event_enabled())
 		jc_event("url", "url", url, (char *)NULL);
