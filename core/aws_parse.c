@@ -16,21 +16,40 @@
 
 #include "aws_int.h"
 #include "aws_parse.h"
+#include "log.h"
 
-/* Copy at most len-1 bytes of s into dst, control bytes as spaces. */
+/*
+ * Copy at most len-1 bytes of s into dst, cut at a whole character;
+ * control characters (C0, DEL, C1) and bytes that are not UTF-8 become
+ * spaces, so names and messages from AWS are safe to print.
+ */
 static void
 copy_clean(char *dst, size_t len, const char *s)
 {
-	size_t i;
+	size_t i = 0, o = 0, l;
 
 	if (len == 0)
 		return;
 	if (s == NULL)
 		s = "";
-	for (i = 0; i + 1 < len && s[i] != '\0'; i++)
-		dst[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ?
-		    ' ' : s[i];
-	dst[i] = '\0';
+	while (s[i] != '\0') {
+		if ((l = jc_log_utf8len(s + i)) == 0) {
+			/* A C1 control is two bytes: one space for both. */
+			l = (unsigned char)s[i] == 0xc2 &&
+			    (unsigned char)s[i + 1] >= 0x80 &&
+			    (unsigned char)s[i + 1] <= 0x9f ? 2 : 1;
+			if (o + 1 >= len)
+				break;
+			dst[o++] = ' ';
+		} else {
+			if (o + l >= len)
+				break;
+			memcpy(dst + o, s + i, l);
+			o += l;
+		}
+		i += l;
+	}
+	dst[o] = '\0';
 }
 
 /* ---- errors ---------------------------------------------------------- */

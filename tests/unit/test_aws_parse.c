@@ -198,6 +198,12 @@ static const struct {
 	/* control bytes from the wire never reach the terminal */
 	{ 400, "{\"__type\":\"X\",\"message\":\"a\\u001b[2Jb\"}", "X",
 	  "a [2Jb", JC_ERR_AWS, 0 },
+	/* nor C1 controls (CSI) or bytes that are not UTF-8; UTF-8 stays */
+	{ 400, "{\"__type\":\"X\",\"message\":\"a\\u009b2Jb\\u00e9\"}", "X",
+	  "a 2Jb\xc3\xa9", JC_ERR_AWS, 0 },
+	{ 400, "<Response><Errors><Error><Code>Y</Code><Message>a\xc2\x9b"
+	  "[31m\xc2\x85" "b</Message></Error></Errors></Response>", "Y",
+	  "a [31m b", JC_ERR_AWS, 0 },
 	{ 400, "  \n<ErrorResponse><Error><Code>Throttling</Code><Message>Rate "
 	  "exceeded</Message></Error></ErrorResponse>", "Throttling",
 	  "Rate exceeded", JC_ERR_AWS, 1 },

@@ -25,6 +25,7 @@
 #include "httpcheck.h"
 #include "jc_plugin.h"
 #include "jupyter.h"
+#include "log.h"
 
 #define LOGDIR	"tests/fuzz/corpus/jupyter_log/"
 #define JSONDIR	"tests/fuzz/corpus/jupyter_json/"
@@ -503,6 +504,43 @@ test_json_limit(void **state)
 	free(buf);
 }
 
+/* ---- remote text on the terminal --------------------------------------- */
+
+static void
+test_log_safe(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} c[] = {
+		{ "plain text, caf\xc3\xa9 \xe2\x9c\x93", "plain text, "
+		  "caf\xc3\xa9 \xe2\x9c\x93" },
+		{ "a\nb\rc\td", "a\\nb\\rc\\td" },
+		{ "\x1b]0;title\x07\x1b[31m", "\\x1b]0;title\\x07\\x1b[31m" },
+		{ "del\x7f", "del\\x7f" },
+		{ "csi\xc2\x9b" "2J", "csi\\xc2\\x9b2J" },	/* C1 */
+		{ "bad\xff\xfe", "bad\\xff\\xfe" },
+		{ "cut\xe2\x9c", "cut\\xe2\\x9c" },	/* truncated */
+		{ "over\xc0\xaf", "over\\xc0\\xaf" },	/* overlong */
+		{ "surr\xed\xa0\x80", "surr\\xed\\xa0\\x80" },
+	};
+	char out[128], small[8];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		assert_string_equal(jc_log_safe(c[i].in, out, sizeof(out)),
+		    c[i].out);
+	/* Truncation never splits an escape or a character. */
+	assert_string_equal(jc_log_safe("ab\x1b", small, sizeof(small)),
+	    "ab\\x1b");
+	assert_string_equal(jc_log_safe("abcd\x1b", small, sizeof(small)),
+	    "abcd");
+	assert_string_equal(jc_log_safe("abcde\xc3\xa9", small,
+	    sizeof(small)), "abcde\xc3\xa9");
+	assert_string_equal(jc_log_safe("abcdef\xc3\xa9", small,
+	    sizeof(small)), "abcdef");
+}
+
 /* ---- URL building ------------------------------------------------------ */
 
 static void
@@ -632,6 +670,7 @@ main(void)
 		cmocka_unit_test(test_json_lists),
 		cmocka_unit_test(test_json_bad),
 		cmocka_unit_test(test_json_limit),
+		cmocka_unit_test(test_log_safe),
 		cmocka_unit_test(test_url_build),
 		cmocka_unit_test(test_http_parse),
 	};
