@@ -295,6 +295,10 @@ one_instance(const struct jc_xml *it, const char *region,
 	plat = jc_xml_text(it, "platform");
 	copy_clean(in->platform, sizeof(in->platform),
 	    *plat != '\0' ? plat : "linux");
+	copy_clean(in->platform_details, sizeof(in->platform_details),
+	    jc_xml_text(it, "platformDetails"));
+	copy_clean(in->image_id, sizeof(in->image_id),
+	    jc_xml_text(it, "imageId"));
 	copy_clean(in->region, sizeof(in->region), region);
 	for (t = jc_xml_path(it, "tagSet/item"); t != NULL; t = jc_xml_next(t))
 		if (strcmp(jc_xml_text(t, "key"), "Name") == 0)
@@ -323,6 +327,34 @@ jc_aws_ec2_instances(const struct jc_xml *root, const char *region,
 	if (next_token != NULL && ntlen > 0)
 		copy_clean(next_token, ntlen, jc_xml_text(root, "nextToken"));
 	return 0;
+}
+
+int
+jc_aws_ec2_image(const struct jc_xml *root, const char *id,
+    struct jc_aws_image *out)
+{
+	const struct jc_xml *it;
+
+	memset(out, 0, sizeof(*out));
+	if (root == NULL || strcmp(root->name, "DescribeImagesResponse") != 0)
+		return JC_ERR_PROTO;
+	for (it = jc_xml_path(root, "imagesSet/item"); it != NULL;
+	    it = jc_xml_next(it)) {
+		if (strcmp(jc_xml_text(it, "imageId"), id) != 0)
+			continue;
+		copy_clean(out->id, sizeof(out->id), id);
+		copy_clean(out->name, sizeof(out->name),
+		    jc_xml_text(it, "name"));
+		copy_clean(out->description, sizeof(out->description),
+		    jc_xml_text(it, "description"));
+		copy_clean(out->location, sizeof(out->location),
+		    jc_xml_text(it, "imageLocation"));
+		copy_clean(out->platform_details,
+		    sizeof(out->platform_details),
+		    jc_xml_text(it, "platformDetails"));
+		return 0;
+	}
+	return JC_ERR_NOTFOUND;
 }
 
 int
