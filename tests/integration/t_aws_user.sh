@@ -75,6 +75,20 @@ export AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$T/aws.port") \
     AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
     AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1 \
     AWS_ACCESS_KEY_ID=$RIG_KEY AWS_SECRET_ACCESS_KEY=$RIG_SECRET
+# The fake's DescribeImages is what the real client (/usr/bin/aws) reads.
+awscli() { AWS_PAGER="" /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }
+awscli ec2 describe-images --image-ids ami-0a00000000000003a --output text \
+    --query 'Images[0].[Name,Description,OwnerId,PlatformDetails]' \
+    >"$T/cli.out" 2>"$T/cli.err"
+printf 'debian-12-amd64-20240507-1740\tDebian 12 (20240507-1740)\t%s\t%s\n' \
+    136693071363 Linux/UNIX >"$T/cli.want"
+check "aws ec2 describe-images reads the fake's answer" \
+    cmp -s "$T/cli.out" "$T/cli.want"
+st=0
+awscli ec2 describe-images --image-ids ami-0a0000000000000ba >/dev/null \
+    2>"$T/cli.err" || st=$?
+check "  ... and its InvalidAMIID.NotFound (exit $st)" sh -c \
+    "test $st = 254 && grep -q 'InvalidAMIID.NotFound' '$T/cli.err'"
 id_of() { printf 'i-0%016d' "$1"; }
 images_asked() {
 	grep -c '"action": "DescribeImages"' "$T/aws/requests.jsonl" 2>/dev/null ||
