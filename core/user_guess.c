@@ -24,6 +24,8 @@
 #include "aws_parse.h"
 #include "jc.h"
 #include "log.h"
+#include "resolve.h"
+#include "target.h"
 #include "user_guess.h"
 
 #define CACHE_MAX	(64 * 1024)	/* bytes of cache read */
