@@ -395,9 +395,11 @@ run_script(const struct jc_plugin *p, struct jc_sess *s, const char *run_as,
 			    "not a user name", run_as);
 			return JC_ERR_USAGE;
 		}
-		if (guess != NULL && strcmp(guess, run_as) == 0)
-			snprintf(cmd, sizeof(cmd), sh_owner, run_as, nonce);
-		else
+		if (guess != NULL && strcmp(guess, run_as) == 0) {
+			if (snprintf(cmd, sizeof(cmd), sh_owner, run_as,
+			    nonce) >= (int)sizeof(cmd))
+				return JC_ERR_INTERNAL;
+		} else
 			/* No sudo when the session already runs as that user. */
 			snprintf(cmd, sizeof(cmd), "if [ \"$(id -un)\" = %s ]; "
 			    "then exec sh -s; else exec sudo -n -u %s -i sh -s; "
