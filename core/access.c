@@ -68,7 +68,7 @@ jc_access_resolve(struct jc_access *a, const char *target)
 		snprintf(a->user, sizeof(a->user), "%s", jc_opts.user);
 	a->user_given = *a->user != '\0';
 	if (!a->user_given)
-		snprintf(a->user, sizeof(a->user), "%s", DEFAULT_USER);
+		jc_user_default(a->user, sizeof(a->user), &a->spec);
 
 	if (!jc_target_is_aws(&a->spec)) {
 		if (jc_opts.via == JC_VIA_SSM) {

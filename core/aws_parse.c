@@ -16,21 +16,40 @@
 
 #include "aws_int.h"
 #include "aws_parse.h"
+#include "log.h"
 
-/* Copy at most len-1 bytes of s into dst, control bytes as spaces. */
+/*
+ * Copy at most len-1 bytes of s into dst, cut at a whole character;
+ * control characters (C0, DEL, C1) and bytes that are not UTF-8 become
+ * spaces, so names and messages from AWS are safe to print.
+ */
 static void
 copy_clean(char *dst, size_t len, const char *s)
 {
-	size_t i;
+	size_t i = 0, o = 0, l;
 
 	if (len == 0)
 		return;
 	if (s == NULL)
 		s = "";
-	for (i = 0; i + 1 < len && s[i] != '\0'; i++)
-		dst[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ?
-		    ' ' : s[i];
-	dst[i] = '\0';
+	while (s[i] != '\0') {
+		if ((l = jc_log_utf8len(s + i)) == 0) {
+			/* A C1 control is two bytes: one space for both. */
+			l = (unsigned char)s[i] == 0xc2 &&
+			    (unsigned char)s[i + 1] >= 0x80 &&
+			    (unsigned char)s[i + 1] <= 0x9f ? 2 : 1;
+			if (o + 1 >= len)
+				break;
+			dst[o++] = ' ';
+		} else {
+			if (o + l >= len)
+				break;
+			memcpy(dst + o, s + i, l);
+			o += l;
+		}
+		i += l;
+	}
+	dst[o] = '\0';
 }
 
 /* ---- errors ---------------------------------------------------------- */
@@ -276,6 +295,10 @@ one_instance(const struct jc_xml *it, const char *region,
 	plat = jc_xml_text(it, "platform");
 	copy_clean(in->platform, sizeof(in->platform),
 	    *plat != '\0' ? plat : "linux");
+	copy_clean(in->platform_details, sizeof(in->platform_details),
+	    jc_xml_text(it, "platformDetails"));
+	copy_clean(in->image_id, sizeof(in->image_id),
+	    jc_xml_text(it, "imageId"));
 	copy_clean(in->region, sizeof(in->region), region);
 	for (t = jc_xml_path(it, "tagSet/item"); t != NULL; t = jc_xml_next(t))
 		if (strcmp(jc_xml_text(t, "key"), "Name") == 0)
@@ -304,6 +327,34 @@ jc_aws_ec2_instances(const struct jc_xml *root, const char *region,
 	if (next_token != NULL && ntlen > 0)
 		copy_clean(next_token, ntlen, jc_xml_text(root, "nextToken"));
 	return 0;
+}
+
+int
+jc_aws_ec2_image(const struct jc_xml *root, const char *id,
+    struct jc_aws_image *out)
+{
+	const struct jc_xml *it;
+
+	memset(out, 0, sizeof(*out));
+	if (root == NULL || strcmp(root->name, "DescribeImagesResponse") != 0)
+		return JC_ERR_PROTO;
+	for (it = jc_xml_path(root, "imagesSet/item"); it != NULL;
+	    it = jc_xml_next(it)) {
+		if (strcmp(jc_xml_text(it, "imageId"), id) != 0)
+			continue;
+		copy_clean(out->id, sizeof(out->id), id);
+		copy_clean(out->name, sizeof(out->name),
+		    jc_xml_text(it, "name"));
+		copy_clean(out->description, sizeof(out->description),
+		    jc_xml_text(it, "description"));
+		copy_clean(out->location, sizeof(out->location),
+		    jc_xml_text(it, "imageLocation"));
+		copy_clean(out->platform_details,
+		    sizeof(out->platform_details),
+		    jc_xml_text(it, "platformDetails"));
+		return 0;
+	}
+	return JC_ERR_NOTFOUND;
 }
 
 int

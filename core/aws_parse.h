@@ -112,13 +112,31 @@ int	jc_aws_stack_resources(const struct jc_xml *root,
 
 /*
  * DescribeInstances (or StartInstances for the state) answer -> up to max
- * instances.  Fields missing from the answer are "" (platform "linux").
+ * instances, with their image id and platform details.  Fields missing
+ * from the answer are "" (platform "linux").
  * region is copied into each instance.  next_token (may be NULL) receives
  * nextToken or "".  Returns 0 or JC_ERR_PROTO.
  */
 int	jc_aws_ec2_instances(const struct jc_xml *root, const char *region,
 	    struct jc_instance *out, size_t max, size_t *n, char *next_token,
 	    size_t ntlen);
+
+/* What DescribeImages says about an AMI that tells its OS. */
+struct jc_aws_image {
+	char	id[32];			/* ami-... */
+	char	name[256];		/* "al2023-ami-2023.4...-x86_64" */
+	char	description[256];
+	char	location[256];		/* "amazon/al2023-ami-..." */
+	char	platform_details[64];	/* "Linux/UNIX", "Red Hat ..." */
+};
+
+/*
+ * DescribeImages answer -> the image whose imageId is id.  Returns 0,
+ * JC_ERR_NOTFOUND when the answer does not list it, or JC_ERR_PROTO when
+ * the root is not a DescribeImagesResponse.
+ */
+int	jc_aws_ec2_image(const struct jc_xml *root, const char *id,
+	    struct jc_aws_image *out);
 
 /* One instance of an Auto Scaling group. */
 struct jc_aws_asg_member {

@@ -21,6 +21,7 @@
 #include "jupyter.h"
 #include "log.h"
 #include "loop.h"
+#include "user_guess.h"
 
 #define EXEC_TIMEOUT_MS		40000	/* discovery: jupyter may hang 8 s x3 */
 #define START_WAIT_MS		60000	/* readiness default */
@@ -347,16 +348,43 @@ user_ok(const char *u)
 }
 
 /*
+ * The command that picks the user when none was given (over SSM, where
+ * the login user is ssm-user): the owner of a running Jupyter process
+ * (not root unless only root runs one), else the guess G, else, when G
+ * does not exist there, the first regular user (uid 1000, the one cloud
+ * images create).  It says whom it chose in an "owner USER WHY PID"
+ * section, then runs the script as that user.  No "jupyter" literal, so
+ * it never matches itself.
+ */
+static const char sh_owner[] =
+"G=%s U= P= R=; "
+"for p in $(pgrep -f '[j]upyter' 2>/dev/null || "
+    "ps -eo pid=,args= 2>/dev/null | awk '/[j]upyter/ {print $1}'); do "
+"o=$(stat -c %%U /proc/$p 2>/dev/null); "
+"case $o in root) [ -n \"$R\" ] || R=$p ;; "
+    "''|UNKNOWN|*[!A-Za-z0-9._-]*) ;; *) U=$o P=$p; break ;; esac; "
+"done; "
+"W=owner; [ -n \"$U\" ] || { [ -n \"$R\" ] && U=root P=$R; }; "
+"if [ -z \"$U\" ]; then W=guess U=$G; id -u \"$U\" >/dev/null 2>&1 || "
+    "{ o=$(awk -F: '$3 == 1000 {print $1; exit}' /etc/passwd 2>/dev/null); "
+    "[ -n \"$o\" ] && U=$o W=uid1000; }; fi; "
+"printf '\\n@@%%s owner %%s %%s %%s\\n' %s \"$U\" \"$W\" \"$P\"; "
+"if [ \"$(id -un)\" = \"$U\" ]; then exec sh -s; "
+    "else exec sudo -n -u \"$U\" -i sh -s; fi";
+
+/*
  * Run a script (prelude + common + body) in the remote login shell,
- * through sudo when run_as is set and is not the session's user.  The
- * script travels on stdin.
+ * through sudo when run_as is set and is not the session's user; when
+ * run_as is only jconnect's guess, as whoever runs Jupyter (sh_owner).
+ * The script travels on stdin.
  */
 static int
 run_script(const struct jc_plugin *p, struct jc_sess *s, const char *run_as,
-    struct sb *script, int timeout_ms, const char *what,
+    const char *nonce, struct sb *script, int timeout_ms, const char *what,
     struct jc_exec_result *res)
 {
-	char cmd[256];
+	const char *guess = jc_user_guessed();
+	char cmd[1024];
 	int r;
 
 	if (script->err)
@@ -367,10 +395,15 @@ run_script(const struct jc_plugin *p, struct jc_sess *s, const char *run_as,
 			    "not a user name", run_as);
 			return JC_ERR_USAGE;
 		}
-		/* No sudo when the session already runs as that user. */
-		snprintf(cmd, sizeof(cmd), "if [ \"$(id -un)\" = %s ]; then "
-		    "exec sh -s; else exec sudo -n -u %s -i sh -s; fi", run_as,
-		    run_as);
+		if (guess != NULL && strcmp(guess, run_as) == 0) {
+			if (snprintf(cmd, sizeof(cmd), sh_owner, run_as,
+			    nonce) >= (int)sizeof(cmd))
+				return JC_ERR_INTERNAL;
+		} else
+			/* No sudo when the session already runs as that user. */
+			snprintf(cmd, sizeof(cmd), "if [ \"$(id -un)\" = %s ]; "
+			    "then exec sh -s; else exec sudo -n -u %s -i sh -s; "
+			    "fi", run_as, run_as);
 	} else
 		snprintf(cmd, sizeof(cmd), "sh -s");
 	memset(res, 0, sizeof(*res));
@@ -381,6 +414,26 @@ run_script(const struct jc_plugin *p, struct jc_sess *s, const char *run_as,
 		return r;
 	}
 	return 0;
+}
+
+/* -v: whom sh_owner chose, and why ("USER WHY PID"). */
+static void
+say_owner(const char *args)
+{
+	char user[64] = "", why[16] = "", pid[16] = "";
+
+	if (sscanf(args, "%63s %15s %15s", user, why, pid) < 2)
+		return;
+	if (strcmp(why, "owner") == 0)
+		jc_verbose("jupyter: searching as %s, who runs Jupyter on the "
+		    "remote (pid %s); no user was given", user, pid);
+	else if (strcmp(why, "uid1000") == 0)
+		jc_verbose("jupyter: searching as %s, the first regular user "
+		    "on the remote (no Jupyter runs, and %s does not exist "
+		    "there)", user, jc_user_guessed());
+	else
+		jc_verbose("jupyter: searching as %s (no Jupyter process runs "
+		    "on the remote; no user was given)", user);
 }
 
 /* ---- section reader ----------------------------------------------------- */
@@ -697,6 +750,8 @@ parse_output(const char *out, size_t len, const char *nonce, struct found *f)
 			f->no_jupyter = sec.args[0] == '\0';
 		else if (strcmp(sec.word, "ours") == 0)
 			f->ours = atol(sec.args);
+		else if (strcmp(sec.word, "owner") == 0)
+			say_owner(sec.args);
 		else if (strcmp(sec.word, "id") == 0)
 			scopy(f->user, sizeof(f->user), strchr(sec.args, ' ') ?
 			    strchr(sec.args, ' ') + 1 : sec.args, SIZE_MAX);
@@ -773,7 +828,7 @@ discover(const struct jc_plugin *p, struct jc_sess *s,
 	sb_str(&sc, "exec 2>/dev/null\n");
 	sb_str(&sc, sh_common);
 	sb_str(&sc, sh_discover);
-	if ((r = run_script(p, s, req->run_as, &sc, EXEC_TIMEOUT_MS,
+	if ((r = run_script(p, s, req->run_as, nonce, &sc, EXEC_TIMEOUT_MS,
 	    "discovery", &res)) != 0)
 		goto out;
 	ran = 1;
@@ -917,7 +972,7 @@ jc_jupyter_start(const struct jc_plugin *p, struct jc_sess *s,
 		jc_info("starting Jupyter on the remote; waiting up to %d s "
 		    "for it", wait_ms / 1000);
 	t0 = jc_now_ms();
-	if ((r = run_script(p, s, req->run_as, &sc, wait_ms + 20000,
+	if ((r = run_script(p, s, req->run_as, nonce, &sc, wait_ms + 20000,
 	    "start", &res)) != 0)
 		goto out;
 	ran = 1;
@@ -950,6 +1005,8 @@ jc_jupyter_start(const struct jc_plugin *p, struct jc_sess *s,
 			noapp = 1;
 		else if (strcmp(sec.word, "notoken") == 0)
 			notoken = 1;
+		else if (strcmp(sec.word, "owner") == 0)
+			say_owner(sec.args);
 		else if (strcmp(sec.word, "logtail") == 0)
 			snprintf(tail, sizeof(tail), "%.*s",
 			    (int)sec.bodylen, sec.body);
@@ -1038,7 +1095,7 @@ jc_jupyter_stop(const struct jc_plugin *p, struct jc_sess *s,
 	sb_var(&sc, "N", nonce);
 	sb_str(&sc, sh_common);
 	sb_str(&sc, sh_stop);
-	if ((r = run_script(p, s, run_as, &sc, STOP_TIMEOUT_MS, "stop",
+	if ((r = run_script(p, s, run_as, nonce, &sc, STOP_TIMEOUT_MS, "stop",
 	    &res)) != 0)
 		goto out;
 	ran = 1;

@@ -13,7 +13,10 @@
 #include "jc_plugin.h"
 #include "jupyter.h"
 
-#define VALUES_MAX	4096	/* JSON values looked at in one text */
+#define VALUES_MAX	4096	/* JSON values parsed in one text */
+#define DEPTH_MAX	32	/* deeper values are no server description */
+#define WORK_FACTOR	4	/* bytes scanned per byte of text, at most ... */
+#define WORK_SLACK	65536	/* ... plus this, before resuming after a failure */
 
 /* Copy a JSON string member into dst; 0 ok, -1 absent or not a string, -2 too long. */
 static int
@@ -138,35 +141,106 @@ take(const cJSON *v, const char *source, struct jc_jupyter *out, size_t max,
 	}
 }
 
+/*
+ * The end of the JSON value that starts at p ('{' or '['): brackets are
+ * matched outside strings, strings end at an unescaped quote, exactly as
+ * cJSON reads them.  Returns the byte after the value, or NULL when it is
+ * not closed before end, closes with the wrong bracket or nests deeper
+ * than DEPTH_MAX; *stop is then where the scan gave up.  Cost: the bytes
+ * looked at, which the caller counts.
+ */
+static const char *
+value_end(const char *p, const char *end, const char **stop)
+{
+	char open[DEPTH_MAX];
+	int depth = 0, instr = 0;
+
+	for (; p < end; p++) {
+		if (instr) {
+			if (*p == '\\') {
+				if (++p >= end)
+					break;
+			} else if (*p == '"')
+				instr = 0;
+			continue;
+		}
+		switch (*p) {
+		case '"':
+			instr = 1;
+			break;
+		case '{':
+		case '[':
+			if (depth == DEPTH_MAX) {
+				*stop = p;
+				return NULL;
+			}
+			open[depth++] = *p;
+			break;
+		case '}':
+		case ']':
+			if (open[depth - 1] != (*p == '}' ? '{' : '[')) {
+				*stop = p;
+				return NULL;
+			}
+			if (--depth == 0)
+				return p + 1;
+			break;
+		default:
+			break;
+		}
+	}
+	*stop = end;
+	return NULL;
+}
+
+/*
+ * Values are found by scanning for '{' or '['.  After a value that does
+ * not parse, the search resumes on the next line, so a broken line does
+ * not hide good ones after it (the line may hold the start of another
+ * value).  That rescans text the failed attempt already read: on hostile
+ * input each line would cost up to the rest of the text, quadratic in
+ * all.  So the bytes read are counted, and once they pass WORK_FACTOR
+ * times the text, the search resumes after the failed value instead:
+ * linear whatever the input.
+ */
 int
 jc_jupyter_json_parse(const char *buf, size_t len, const char *source,
     struct jc_jupyter *out, size_t max, size_t *n)
 {
-	const char *p = buf, *end = buf + len, *stop, *nl;
+	const char *p = buf, *end = buf + len, *stop, *q, *nl;
+	size_t work = 0, budget = WORK_FACTOR * len + WORK_SLACK;
 	cJSON *v;
 	int found = 0, values = 0;
 
-	while (p < end && values++ < VALUES_MAX) {
+	while (p < end && values < VALUES_MAX) {
 		/* Skip blanks, NULs and stray text up to a value start. */
 		while (p < end && *p != '{' && *p != '[')
 			p++;
 		if (p >= end)
 			break;
 		stop = NULL;
-		v = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &stop, 0);
-		if (v == NULL) {
-			/* Malformed or truncated: resume on the next line. */
-			if ((nl = memchr(p + 1, '\n', (size_t)(end - p - 1))) ==
-			    NULL)
-				break;
-			p = nl + 1;
+		q = value_end(p, end, &stop);
+		work += (size_t)((q != NULL ? q : stop) - p);
+		/* Exactly the value: cJSON reads no further than the scan. */
+		if (q != NULL &&
+		    (v = cJSON_ParseWithLength(p, (size_t)(q - p))) != NULL) {
+			values++;
+			take(v, source, out, max, n, &found);
+			cJSON_Delete(v);
+			p = q;
 			continue;
 		}
-		take(v, source, out, max, n, &found);
-		cJSON_Delete(v);
-		if (stop == NULL || stop <= p)
+		/* Malformed or truncated: resume on the next line. */
+		nl = memchr(p + 1, '\n', (size_t)(end - p - 1));
+		if (work > budget) {
+			if (q == NULL)
+				q = stop > p ? stop : p + 1;
+			if (nl == NULL || nl < q)
+				nl = memchr(q, '\n', (size_t)(end - q));
+		}
+		if (nl == NULL)
 			break;
-		p = stop;
+		p = nl + 1;
 	}
 	return found ? 0 : JC_ERR_PROTO;
 }

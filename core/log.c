@@ -1,5 +1,8 @@
 /*
- * log.c - leveled logging to stderr with secret redaction.
+ * log.c - leveled logging to stderr with secret redaction.  Every line
+ * is made safe for a terminal on the way out: much of what is logged
+ * (versions, paths, log lines, error text) comes from the remote or from
+ * AWS, and a control byte in it must not reach the terminal raw.
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,16 +25,19 @@ jc_log_set_level(int level)
 void
 jc_vlog(int level, const char *prefix, const char *fmt, va_list ap)
 {
-	char msg[2048], clean[2048];
+	char msg[2048], clean[2048], safe[4 * 2048 + 1];
+	char pre[64];
 
 	if (level > jc_log_lvl)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	jc_log_redact(msg, clean, sizeof(clean));
+	jc_log_safe(clean, safe, sizeof(safe));
 	if (prefix != NULL)
-		fprintf(stderr, "jconnect: [%s] %s\n", prefix, clean);
+		fprintf(stderr, "jconnect: [%s] %s\n",
+		    jc_log_safe(prefix, pre, sizeof(pre)), safe);
 	else
-		fprintf(stderr, "jconnect: %s\n", clean);
+		fprintf(stderr, "jconnect: %s\n", safe);
 }
 
 void
@@ -90,6 +96,82 @@ jc_log_redact(const char *s, char *dst, size_t n)
 				o += 3;
 			}
 		}
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+size_t
+jc_log_utf8len(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n, i;
+	unsigned int c;
+
+	if (s[0] < 0x80)
+		return s[0] < 0x20 || s[0] == 0x7f ? 0 : 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	c = s[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;	/* also stops at the NUL */
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, beyond U+10FFFF. */
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	/* C1 controls (U+0080-U+009F) act like ESC on some terminals. */
+	if (c >= 0x80 && c <= 0x9f)
+		return 0;
+	return n;
+}
+
+char *
+jc_log_safe(const char *s, char *dst, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, l = 0;
+	char esc[5];
+	size_t el;
+
+	if (n == 0)
+		return dst;
+	while (*p != '\0') {
+		el = 0;
+		if (*p == '\n' || *p == '\r' || *p == '\t') {
+			esc[0] = '\\';
+			esc[1] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+			el = 2;
+			l = 1;
+		} else if (*p < 0x20 || *p == 0x7f || (l = jc_log_utf8len((const char *)p)) == 0) {
+			esc[0] = '\\';
+			esc[1] = 'x';
+			esc[2] = hex[*p >> 4];
+			esc[3] = hex[*p & 15];
+			el = 4;
+			l = 1;
+		}
+		if (el > 0) {
+			if (o + el >= n)
+				break;
+			memcpy(dst + o, esc, el);
+		} else {
+			if (o + l >= n)
+				break;
+			memcpy(dst + o, p, l);
+			el = l;
+		}
+		o += el;
+		p += l;
 	}
 	dst[o] = '\0';
 	return dst;

@@ -6,6 +6,7 @@
 #define JC_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #include "jc_plugin.h"
 
@@ -26,6 +27,22 @@ void	jc_vlog(int level, const char *prefix, const char *fmt, va_list ap)
  * and "SecretAccessKey" becomes "***".  Returns dst.
  */
 char	*jc_log_redact(const char *s, char *dst, size_t n);
+
+/*
+ * Copy s into dst (size n) safe for a terminal, like OpenSSH's "safe"
+ * printing: newline, CR and tab become \n \r \t; other control bytes,
+ * DEL, C1 controls and bytes that are not valid UTF-8 become \xNN; valid
+ * UTF-8 text is kept.  Truncates at a whole character.  Returns dst.
+ * jc_log applies it to every line; use it for remote text that goes
+ * elsewhere (stdout).
+ */
+char	*jc_log_safe(const char *s, char *dst, size_t n);
+
+/*
+ * Length (1-4) of the printable UTF-8 character at s, or 0 for a control
+ * character (C0, DEL, C1), an invalid or overlong sequence, or the NUL.
+ */
+size_t	jc_log_utf8len(const char *s);
 
 #define JC_LOG_AT(l, ...) do {						\
 	if (jc_log_lvl >= (l))						\

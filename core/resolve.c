@@ -745,7 +745,8 @@ jc_resolve_instance(const struct jc_tspec *t, int start, int need_ssm,
 		return JC_ERR_AWS_AUTH;
 	}
 	if (t->kind == JC_T_INSTANCE && strncmp(t->value, "mi-", 3) == 0)
-		return find_hybrid(t->value, out);
+		return (r = find_hybrid(t->value, out)) != 0 ? r :
+		    jc_user_infer(out);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return JC_ERR_NOMEM;
 	switch (t->kind) {
@@ -806,9 +807,14 @@ jc_resolve_instance(const struct jc_tspec *t, int start, int need_ssm,
 	if (need_ssm && !m->in[0].ssm_checked &&
 	    (r = ssm_info(&m->in[0], 0)) != 0)
 		goto out;
+	/* No user given: the AMI's (cached after the first time). */
+	if ((r = jc_user_infer(&m->in[0])) != 0)
+		goto out;
 	*out = m->in[0];
 	r = 0;
  out:
+	if (r != 0)
+		(void)jc_user_infer(NULL);	/* nothing to learn it from */
 	free(m);
 	return r;
 }

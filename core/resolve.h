@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "target.h"
+#include "user_guess.h"
 
 struct jc_instance {
 	char	id[32];			/* i-0123456789abcdef0 */
@@ -18,6 +19,8 @@ struct jc_instance {
 	char	public_ip[64];
 	char	private_ip[64];
 	char	platform[32];		/* "linux" or "windows" */
+	char	platform_details[64];	/* "Linux/UNIX", "Red Hat Enterprise Linux" */
+	char	image_id[32];		/* ami-..., "" when unknown */
 	char	launch_time[32];	/* ISO 8601 */
 	char	region[32];
 	int	ssm_managed;		/* SSM knows the instance */

@@ -1,7 +1,8 @@
 /*
  * fuzz_aws_xml.c - libFuzzer target for the AWS XML answers (bytes from
  * the network): the expat tree, the error decoder and the EC2,
- * CloudFormation, Auto Scaling and STS answer parsers.
+ * CloudFormation, Auto Scaling and STS answer parsers, and the AMI login
+ * user drawn from a DescribeImages answer.
  * Seeds: corpus/aws_xml/ (the shapes of aws-wire.md, with and without
  * namespaces).
  */
@@ -11,6 +12,7 @@
 
 #include "aws_parse.h"
 #include "jc_plugin.h"
+#include "user_guess.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,6 +23,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct jc_aws_resource res[8];
 	struct jc_aws_asg_member mem[8];
 	struct jc_aws_creds c;
+	struct jc_aws_image img;
+	const char *u, *what;
 	struct jc_aws_error err;
 	struct jc_xml *root = NULL;
 	const struct jc_xml *e;
@@ -43,6 +47,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (strlen(in[i].id) >= sizeof(in[i].id) ||
 			    in[i].platform[0] == '\0')
 				__builtin_trap();
+	}
+	if (jc_aws_ec2_image(root, "ami-0a00000000000001a", &img) == 0) {
+		what = NULL;
+		u = jc_user_for_image(img.platform_details, img.name,
+		    img.description, img.location, &what);
+		if (u != NULL && what == NULL)
+			__builtin_trap();
 	}
 	if (jc_aws_stack_resources(root, res, 8, &n) == 0 && n > 8)
 		__builtin_trap();

@@ -32,8 +32,13 @@ Scenario (JSON; every key optional):
   instances     {"i-...": {"state", "tags": {}, "public_dns", "public_ip",
                   "private_ip", "launch_time", "platform", "instance_type",
                   "region", "ssm_managed", "ssm_online", "agent_version",
-                  "pending_seconds", "stopping_seconds", "ssm_online_delay"}}
-                (mi-... ids are hybrid nodes: SSM only)
+                  "pending_seconds", "stopping_seconds", "ssm_online_delay",
+                  "image_id", "platform_details"}}
+                (mi-... ids are hybrid nodes: SSM only; image_id defaults
+                 to DEFAULT_IMAGE, an Ubuntu 22.04 AMI)
+  images        {"ami-...": {"name", "description", "location", "owner",
+                  "owner_alias", "platform_details"}}  (DescribeImages;
+                 ids of no entry are InvalidAMIID.NotFound)
   ec2_page_size paginate DescribeInstances even without MaxResults
   roles         {"arn:aws:iam::...:role/R": {"external_id": "x"}}
                 (absent: any well-formed role ARN may be assumed)
@@ -112,6 +117,16 @@ SSM_DOCS = {
     "AWS-StartInteractiveCommand",
     "SSM-SessionManagerRunShell",
 }
+DEFAULT_IMAGE = "ami-0123456789abcdef0"
+DEFAULT_IMAGES = {
+    DEFAULT_IMAGE: {
+        "name": "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-"
+                "20240301",
+        "description": "Canonical, Ubuntu, 22.04 LTS, amd64 jammy image "
+                       "build on 2024-03-01",
+        "owner": "099720109477"},
+}
+IMAGE_RE = re.compile(r"^ami-[0-9a-f]{8}([0-9a-f]{9})?$")
 INSTANCE_RE = re.compile(r"^i-[0-9a-f]{8}([0-9a-f]{9})?$")
 MANAGED_RE = re.compile(r"^mi-[0-9a-f]{17}$")
 AUTH_RE = re.compile(
@@ -685,8 +700,7 @@ class Fake:
                 "<placement>%s</placement>%s%s%s%s"
                 "<tagSet>%s</tagSet></item>" % (
                     x("instanceId", inst.id),
-                    x("imageId", inst.d.get("image_id",
-                                            "ami-0123456789abcdef0")),
+                    x("imageId", inst.d.get("image_id", DEFAULT_IMAGE)),
                     x("code", STATE_CODE.get(inst.state, 0)),
                     x("name", inst.state),
                     x("privateDnsName", "ip-%s.ec2.internal" % inst.d.get(
@@ -700,8 +714,9 @@ class Fake:
                     x("privateIpAddress", inst.d.get("private_ip")),
                     x("ipAddress", ip),
                     x("architecture", "x86_64"),
-                    x("platformDetails", "Windows" if plat == "windows"
-                      else "Linux/UNIX"),
+                    x("platformDetails", inst.d.get(
+                        "platform_details", "Windows" if plat == "windows"
+                        else "Linux/UNIX")),
                     tags))
 
     def op_ec2_DescribeInstances(self, p, cred, region):
@@ -749,6 +764,61 @@ class Fake:
                 self.instance_xml(i)) for i in found)
         return "<reservationSet>%s</reservationSet>%s" % (
             res, x("nextToken", nxt))
+
+    def image_xml(self, iid, img):
+        owner = img.get("owner", "123456789012")
+        alias = img.get("owner_alias", "amazon" if owner == "137112412989"
+                        else None)
+        name = img.get("name", "")
+        return ("<item>%s%s%s%s%s%s%s%s%s%s%s%s%s<blockDeviceMapping><item>"
+                "%s<ebs>%s%s%s%s%s</ebs></item></blockDeviceMapping>%s%s%s"
+                "%s%s%s</item>" % (
+                    x("imageId", iid),
+                    x("imageLocation", img.get("location", "%s/%s" % (
+                        alias or owner, name))),
+                    x("imageState", "available"),
+                    x("imageOwnerId", owner),
+                    x("creationDate", iso(self.t0 - 86400 * 30)),
+                    x("isPublic", img.get("public", True)),
+                    x("architecture", "x86_64"),
+                    x("imageType", "machine"),
+                    x("sriovNetSupport", "simple"),
+                    x("imageOwnerAlias", alias),
+                    x("name", name),
+                    x("description", img.get("description")),
+                    x("rootDeviceType", "ebs"),
+                    x("deviceName", "/dev/sda1"),
+                    x("snapshotId", "snap-%017x" % binascii.crc32(
+                        iid.encode())),
+                    x("volumeSize", 8),
+                    x("deleteOnTermination", True),
+                    x("volumeType", "gp3"),
+                    x("encrypted", False),
+                    x("virtualizationType", "hvm"),
+                    x("hypervisor", "xen"),
+                    x("enaSupport", True),
+                    x("platformDetails", img.get("platform_details",
+                                                 "Linux/UNIX")),
+                    x("usageOperation", "RunInstances"),
+                    x("rootDeviceName", "/dev/sda1")))
+
+    def op_ec2_DescribeImages(self, p, cred, region):
+        ids = [v for k, v in sorted(p.items()) if re.match(
+            r"^ImageId\.\d+$", k)]
+        images = dict(DEFAULT_IMAGES)
+        images.update(self.sc.get("images", {}))
+        for i in ids:
+            if not IMAGE_RE.match(i):
+                raise ApiError("InvalidAMIID.Malformed",
+                               'Invalid id: "%s" (expecting "ami-...")' % i)
+        missing = [i for i in ids if i not in images]
+        if missing:
+            raise ApiError("InvalidAMIID.NotFound",
+                           "The image id '[%s]' does not exist" %
+                           ", ".join(missing))
+        found = ids or sorted(images)
+        return "<imagesSet>%s</imagesSet>" % "".join(
+            self.image_xml(i, images[i]) for i in dict.fromkeys(found))
 
     def change_states(self, p, region, fn):
         ids = self.ec2_ids(p)

@@ -58,7 +58,7 @@ CRED_PERIOD = 240               # credential_process keys live this long
 MAX_OUTAGE = 10.0               # target: usable within 10 s of a fault clearing
 # Every timeout that decides how fast a dead path is noticed, compressed.
 JC_OPTS = ["-o", "ssm.ping_s=5", "-o", "ssm.reconnect_s=30",
-           "-o", "ssh.keepalive=2", "-o", "aws.max_attempts=3"]
+           "-o", "ssh.keepalive=3", "-o", "aws.max_attempts=3"]
 
 
 def free_port():

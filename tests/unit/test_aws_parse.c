@@ -34,6 +34,8 @@ static const char instances_ns[] =
     "<ipAddress>54.1.2.3</ipAddress>"
     "<dnsName>ec2-54-1-2-3.compute-1.amazonaws.com</dnsName>"
     "<launchTime>2026-11-23T10:00:00.000Z</launchTime>"
+    "<imageId>ami-0a00000000000001a</imageId>"
+    "<platformDetails>Linux/UNIX</platformDetails>"
     "<tagSet><item><key>team</key><value>ml</value></item>"
     "<item><key>Name</key><value>gpu-box</value></item></tagSet>"
     "</item>\n"
@@ -198,6 +200,12 @@ static const struct {
 	/* control bytes from the wire never reach the terminal */
 	{ 400, "{\"__type\":\"X\",\"message\":\"a\\u001b[2Jb\"}", "X",
 	  "a [2Jb", JC_ERR_AWS, 0 },
+	/* nor C1 controls (CSI) or bytes that are not UTF-8; UTF-8 stays */
+	{ 400, "{\"__type\":\"X\",\"message\":\"a\\u009b2Jb\\u00e9\"}", "X",
+	  "a 2Jb\xc3\xa9", JC_ERR_AWS, 0 },
+	{ 400, "<Response><Errors><Error><Code>Y</Code><Message>a\xc2\x9b"
+	  "[31m\xc2\x85" "b</Message></Error></Errors></Response>", "Y",
+	  "a [31m b", JC_ERR_AWS, 0 },
 	{ 400, "  \n<ErrorResponse><Error><Code>Throttling</Code><Message>Rate "
 	  "exceeded</Message></Error></ErrorResponse>", "Throttling",
 	  "Rate exceeded", JC_ERR_AWS, 1 },
@@ -292,6 +300,9 @@ test_ec2_instances(void **state)
 	assert_string_equal(in[0].platform, "linux");
 	assert_string_equal(in[0].launch_time, "2026-11-23T10:00:00.000Z");
 	assert_string_equal(in[0].region, "eu-west-1");
+	assert_string_equal(in[0].image_id, "ami-0a00000000000001a");
+	assert_string_equal(in[0].platform_details, "Linux/UNIX");
+	assert_string_equal(in[1].image_id, "");
 	assert_string_equal(in[1].platform, "windows");
 	assert_string_equal(in[1].state, "stopped");
 	assert_string_equal(in[1].name, "");
@@ -313,6 +324,51 @@ test_ec2_instances(void **state)
 
 	assert_int_equal(jc_xml_parse("<Other/>", 8, &root), 0);
 	assert_int_equal(jc_aws_ec2_instances(root, "r", in, 4, &n, NULL, 0),
+	    JC_ERR_PROTO);
+	jc_xml_free(root);
+}
+
+/* DescribeImages as EC2 answers it (checked against /usr/bin/aws). */
+static const char images_doc[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<DescribeImagesResponse xmlns=\"http://ec2.amazonaws.com/doc/"
+    "2016-11-15/\"><requestId>r</requestId><imagesSet>"
+    "<item><imageId>ami-0b</imageId><name>other</name></item>"
+    "<item><imageId>ami-0a</imageId>"
+    "<imageLocation>amazon/al2023-ami-2023.4.20240611.0-kernel-6.1-x86_64"
+    "</imageLocation><imageState>available</imageState>"
+    "<imageOwnerId>137112412989</imageOwnerId><isPublic>true</isPublic>"
+    "<imageOwnerAlias>amazon</imageOwnerAlias>"
+    "<name>al2023-ami-2023.4.20240611.0-kernel-6.1-x86_64</name>"
+    "<description>Amazon Linux 2023 AMI</description>"
+    "<blockDeviceMapping><item><deviceName>/dev/xvda</deviceName><ebs>"
+    "<volumeSize>8</volumeSize></ebs></item></blockDeviceMapping>"
+    "<platformDetails>Linux/UNIX</platformDetails>"
+    "<usageOperation>RunInstances</usageOperation></item>"
+    "</imagesSet></DescribeImagesResponse>";
+
+static void
+test_ec2_image(void **state)
+{
+	struct jc_aws_image img;
+	struct jc_xml *root = NULL;
+
+	(void)state;
+	assert_int_equal(jc_xml_parse(images_doc, strlen(images_doc), &root),
+	    0);
+	assert_int_equal(jc_aws_ec2_image(root, "ami-0a", &img), 0);
+	assert_string_equal(img.id, "ami-0a");
+	assert_string_equal(img.name,
+	    "al2023-ami-2023.4.20240611.0-kernel-6.1-x86_64");
+	assert_string_equal(img.description, "Amazon Linux 2023 AMI");
+	assert_string_equal(img.location,
+	    "amazon/al2023-ami-2023.4.20240611.0-kernel-6.1-x86_64");
+	assert_string_equal(img.platform_details, "Linux/UNIX");
+	assert_int_equal(jc_aws_ec2_image(root, "ami-0c", &img),
+	    JC_ERR_NOTFOUND);
+	jc_xml_free(root);
+	assert_int_equal(jc_xml_parse("<Other/>", 8, &root), 0);
+	assert_int_equal(jc_aws_ec2_image(root, "ami-0a", &img),
 	    JC_ERR_PROTO);
 	jc_xml_free(root);
 }
@@ -764,6 +820,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_denied_action),
 		cmocka_unit_test(test_ec2_instances),
+		cmocka_unit_test(test_ec2_image),
 		cmocka_unit_test(test_stack_resources),
 		cmocka_unit_test(test_asg),
 		cmocka_unit_test(test_ssm_info),

@@ -25,6 +25,7 @@
 #include "httpcheck.h"
 #include "jc_plugin.h"
 #include "jupyter.h"
+#include "log.h"
 
 #define LOGDIR	"tests/fuzz/corpus/jupyter_log/"
 #define JSONDIR	"tests/fuzz/corpus/jupyter_json/"
@@ -503,6 +504,144 @@ test_json_limit(void **state)
 	free(buf);
 }
 
+/*
+ * Hostile remote output costs linear time: 16 MiB of lines that each open
+ * a value running on for many lines (long strings, blanks, nesting) took
+ * seconds to tens of seconds when every failed line restarted the parse.
+ */
+#define HOSTILE_LEN	(16u << 20)
+
+static char *
+hostile(const char *head, const char *line, size_t *len)
+{
+	size_t hl = strlen(head), ll = strlen(line), o;
+	char *b;
+
+	b = malloc(HOSTILE_LEN + hl + 1);
+	assert_non_null(b);
+	memcpy(b, head, hl);
+	for (o = hl; o + ll <= HOSTILE_LEN + hl; o += ll)
+		memcpy(b + o, line, ll);
+	*len = o;
+	return b;
+}
+
+static void
+test_json_hostile(void **state)
+{
+	static const char good[] = "{\"port\": 8888, \"pid\": 7, "
+	    "\"token\": \"t\"}\n";
+	char *line, *buf;
+	const char *shapes[4];
+	struct jc_jupyter j[4];
+	size_t len, n, i;
+	clock_t t0;
+	double cpu;
+
+	(void)state;
+	line = malloc(16384 + 8);
+	assert_non_null(line);
+	/* [ "xxxx...", and [ followed by blanks, 16 KiB a line */
+	memset(line, 'x', 16384);
+	memcpy(line, "[ \"", 3);
+	memcpy(line + 16380, "\",\n", 4);
+	line[16384] = '\0';
+	shapes[0] = line;
+	shapes[1] = "{\"a\":                                            \n";
+	shapes[2] = "[1,\n";
+	shapes[3] = "[\"[\",\n";
+	for (i = 0; i < 4; i++) {
+		buf = hostile(i == 0 ? "" : good, shapes[i], &len);
+		n = 0;
+		t0 = clock();
+		(void)jc_jupyter_json_parse(buf, len, "x", j, 4, &n);
+		cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		if (cpu >= 1.0)
+			fail_msg("shape %zu: %.2f s of CPU for %zu bytes", i,
+			    cpu, len);
+		if (i > 0 && (n != 1 || j[0].port != 8888))
+			fail_msg("shape %zu: the good line before it was lost",
+			    i);
+		free(buf);
+	}
+	/* The line resync still works: a bad line, then a good one. */
+	n = 0;
+	assert_int_equal(jc_jupyter_json_parse("{\"port\": 1, [\n{\"port\": "
+	    "9}\n", strlen("{\"port\": 1, [\n{\"port\": 9}\n"), "x", j, 4,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(j[0].port, 9);
+	free(line);
+}
+
+static void
+test_log_hostile(void **state)
+{
+	static const char *const shapes[] = {
+		"[I 10:00 ServerApp] is listening on http://aaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:8888/ x\n",
+		"http://1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:"
+		    "1:1:1:1:1:1:1:1:1:1:1:1:x\n",
+		"[I 10:00 NotebookApp] http://127.0.0.1:8888/?token=abc\n",
+		"is running at: is running at: is running at: or or or or \n",
+	};
+	struct jc_jupyter j;
+	char *buf;
+	size_t len, i;
+	clock_t t0;
+	double cpu;
+
+	(void)state;
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		buf = hostile("", shapes[i], &len);
+		t0 = clock();
+		(void)jc_jupyter_log_parse(buf, len, &j);
+		cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		jc_jupyter_clear(&j);
+		if (cpu >= 1.0)
+			fail_msg("log shape %zu: %.2f s of CPU for %zu bytes",
+			    i, cpu, len);
+		free(buf);
+	}
+}
+
+/* ---- remote text on the terminal --------------------------------------- */
+
+static void
+test_log_safe(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} c[] = {
+		{ "plain text, caf\xc3\xa9 \xe2\x9c\x93", "plain text, "
+		  "caf\xc3\xa9 \xe2\x9c\x93" },
+		{ "a\nb\rc\td", "a\\nb\\rc\\td" },
+		{ "\x1b]0;title\x07\x1b[31m", "\\x1b]0;title\\x07\\x1b[31m" },
+		{ "del\x7f", "del\\x7f" },
+		{ "csi\xc2\x9b" "2J", "csi\\xc2\\x9b2J" },	/* C1 */
+		{ "bad\xff\xfe", "bad\\xff\\xfe" },
+		{ "cut\xe2\x9c", "cut\\xe2\\x9c" },	/* truncated */
+		{ "over\xc0\xaf", "over\\xc0\\xaf" },	/* overlong */
+		{ "surr\xed\xa0\x80", "surr\\xed\\xa0\\x80" },
+	};
+	char out[128], small[8];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		assert_string_equal(jc_log_safe(c[i].in, out, sizeof(out)),
+		    c[i].out);
+	/* Truncation never splits an escape or a character. */
+	assert_string_equal(jc_log_safe("ab\x1b", small, sizeof(small)),
+	    "ab\\x1b");
+	assert_string_equal(jc_log_safe("abcd\x1b", small, sizeof(small)),
+	    "abcd");
+	assert_string_equal(jc_log_safe("abcde\xc3\xa9", small,
+	    sizeof(small)), "abcde\xc3\xa9");
+	assert_string_equal(jc_log_safe("abcdef\xc3\xa9", small,
+	    sizeof(small)), "abcdef");
+}
+
 /* ---- URL building ------------------------------------------------------ */
 
 static void
@@ -632,6 +771,9 @@ main(void)
 		cmocka_unit_test(test_json_lists),
 		cmocka_unit_test(test_json_bad),
 		cmocka_unit_test(test_json_limit),
+		cmocka_unit_test(test_json_hostile),
+		cmocka_unit_test(test_log_hostile),
+		cmocka_unit_test(test_log_safe),
 		cmocka_unit_test(test_url_build),
 		cmocka_unit_test(test_http_parse),
 	};

@@ -1,6 +1,7 @@
 /*
  * test_resolve.c - the access choice for --via auto/ssm/ssh from what is
- * known about an instance (jc_resolve_via), table-driven.  Resolution
+ * known about an instance (jc_resolve_via), and the login user of an AMI
+ * (jc_user_for_image), table-driven.  Resolution
  * itself talks to AWS and is tested against the fake in
  * tests/integration/t_aws_resolve.sh.
  */
@@ -74,11 +75,82 @@ test_via(void **state)
 	}
 }
 
+/* Real AMI names, descriptions and platform details. */
+static const struct {
+	const char	*details, *name, *desc, *location, *user;
+} amis[] = {
+	{ "Linux/UNIX", "al2023-ami-2023.4.20240611.0-kernel-6.1-x86_64",
+	  "Amazon Linux 2023 AMI 2023.4.20240611.0 x86_64 HVM kernel-6.1",
+	  "amazon/al2023-ami-2023.4.20240611.0-kernel-6.1-x86_64", "ec2-user" },
+	{ "Linux/UNIX", "amzn2-ami-kernel-5.10-hvm-2.0.20240610.1-x86_64-gp2",
+	  "Amazon Linux 2 Kernel 5.10 AMI", "", "ec2-user" },
+	{ "Linux/UNIX", "amzn-ami-hvm-2018.03.0.20231218.0-x86_64-gp2", "",
+	  "", "ec2-user" },
+	{ "Linux/UNIX", "debian-12-amd64-20240507-1740",
+	  "Debian 12 (20240507-1740)", "", "admin" },
+	{ "Linux/UNIX", "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-"
+	  "server-20240301", "Canonical, Ubuntu, 22.04 LTS", "", "ubuntu" },
+	{ "Linux/UNIX", "Deep Learning OSS Nvidia Driver AMI GPU PyTorch "
+	  "2.3.0 (Ubuntu 20.04) 20240611", "", "", "ubuntu" },
+	{ "Linux/UNIX", "Deep Learning AMI GPU PyTorch 2.0.1 (Amazon Linux 2) "
+	  "20230926", "", "", "ec2-user" },
+	{ "Linux/UNIX", "Deep Learning Base OSS Nvidia Driver GPU AMI "
+	  "(Amazon Linux 2023) 20240607", "", "", "ec2-user" },
+	{ "Red Hat Enterprise Linux", "RHEL-9.4.0_HVM-20240605-x86_64-82-"
+	  "Hourly2-GP3", "", "", "ec2-user" },
+	{ "Linux/UNIX", "RHEL-9.4.0_HVM-20240605-x86_64-82-Access2-GP3", "",
+	  "", "ec2-user" },
+	{ "SUSE Linux", "suse-sles-15-sp5-v20240129-hvm-ssd-x86_64", "", "",
+	  "ec2-user" },
+	{ "Ubuntu Pro", "ubuntu-pro-server/images/hvm-ssd/ubuntu-jammy-22.04-"
+	  "amd64-pro-server-20240301", "", "", "ubuntu" },
+	{ "Linux/UNIX", "CentOS-7-2111-20220825_1.x86_64", "", "", "centos" },
+	{ "Linux/UNIX", "CentOS Stream 9 x86_64 20240610", "", "", "centos" },
+	{ "Linux/UNIX", "Fedora-Cloud-Base-39-1.5.x86_64-hvm-us-east-1-gp3-0",
+	  "", "", "fedora" },
+	{ "Linux/UNIX", "Rocky-9-EC2-Base-9.4-20240523.0.x86_64", "", "",
+	  "rocky" },
+	{ "Linux/UNIX", "AlmaLinux OS 9.4.20240507 x86_64", "", "",
+	  "ec2-user" },
+	{ "Linux/UNIX", "bitnami-jupyterhub-4.1.5-0-r01-linux-debian-12-"
+	  "x86_64-hvm-ebs", "", "", "bitnami" },
+	/* only the description or the location tells */
+	{ "Linux/UNIX", "golden-42", "built from Debian 12", "", "admin" },
+	{ "Linux/UNIX", "golden-43", "", "123/ubuntu-base", "ubuntu" },
+	/* words inside other words do not count */
+	{ "Linux/UNIX", "mydebianish-thing", "bundles", "", NULL },
+	{ "Linux/UNIX", "golden-image-42", "our build", "", NULL },
+	{ "Windows", "Windows_Server-2022-English-Full-Base", "", "", NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static void
+test_ami_user(void **state)
+{
+	const char *u, *what;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(amis) / sizeof(amis[0]); i++) {
+		what = NULL;
+		u = jc_user_for_image(amis[i].details, amis[i].name,
+		    amis[i].desc, amis[i].location, &what);
+		if ((u == NULL) != (amis[i].user == NULL) ||
+		    (u != NULL && strcmp(u, amis[i].user) != 0))
+			fail_msg("AMI %zu (%s): got %s, want %s", i,
+			    amis[i].name ? amis[i].name : "-", u ? u : "none",
+			    amis[i].user ? amis[i].user : "none");
+		if (u != NULL && what == NULL)
+			fail_msg("AMI %zu: no reason given", i);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_via),
+		cmocka_unit_test(test_ami_user),
 	};
 
 	jc_log_set_level(JC_LOG_ERROR);
