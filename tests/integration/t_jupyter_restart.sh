@@ -94,5 +94,3 @@ else
 fi
 check "same local port ($lport, got $(url_port "$u"))" test "$(url_port "$u")" = "$lport"
 "$JC" stop demo-stack 2>/dev/null
-
-echo "1..$_n"

@@ -262,10 +262,14 @@ class Rig:
         else:
             sc = self.default_scenario()
         if "AGENT_PORT" in self.env:
-            sc.setdefault("ssm", {}).update({
-                "stream_url": "%s://127.0.0.1:%s/v1/data-channel/" % (
-                    self.env["AGENT_SCHEME"], self.env["AGENT_PORT"]),
-                "state_dir": self.env["AGENT_STATE"]})
+            # A scenario may name its own StreamUrl (a proxy in front).
+            ssm = sc.setdefault("ssm", {})
+            if a.stream_url:
+                ssm["stream_url"] = a.stream_url
+            ssm.setdefault("stream_url", "%s://127.0.0.1:%s/v1/data-channel/"
+                           % (self.env["AGENT_SCHEME"],
+                              self.env["AGENT_PORT"]))
+            ssm["state_dir"] = self.env["AGENT_STATE"]
         scf = os.path.join(self.dir, "scenario.json")
         with open(scf, "w") as f:
             json.dump(sc, f, indent=1)
@@ -402,6 +406,8 @@ def main():
                    help="the agent serves wss:// with a fresh certificate "
                    "for 127.0.0.1 (AGENT_CA in env)")
     s.add_argument("--scenario")
+    s.add_argument("--stream-url", help="the StreamUrl StartSession hands "
+                   "out (e.g. a fault proxy in front of the agent)")
     t = sub.add_parser("stop")
     t.add_argument("--dir", required=True)
     t.add_argument("only", nargs="*", help="component name prefixes")
