@@ -33,6 +33,7 @@ struct loaded {
 	const struct jc_plugin	*p;
 	void			*state;
 	void			*dl;
+	int			 fd;		/* loaded as /proc/self/fd/N */
 	char			 path[PATH_MAX];
 };
 
@@ -197,13 +198,14 @@ jc_plugin_load_file(const char *path, const struct jc_plugin **pp,
 		return JC_ERR_PLUGIN;
 	/*
 	 * Load the file just checked, through its descriptor: whatever
-	 * happens to the path meanwhile, this is what runs.
+	 * happens to the path meanwhile, this is what runs.  The descriptor
+	 * stays open while the plugin is loaded: the loader knows objects
+	 * by name first, and a reused /proc/self/fd/N would name another.
 	 */
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-	dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
-	close(fd);
-	if (dl == NULL) {
+	if ((dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		snprintf(why, whylen, "%s", dlerror());
+		close(fd);
 		return JC_ERR_PLUGIN;
 	}
 	*(void **)&entry = dlsym(dl, "jc_plugin_entry");
@@ -253,6 +255,7 @@ jc_plugin_load_file(const char *path, const struct jc_plugin **pp,
 	loaded[nloaded].p = p;
 	loaded[nloaded].state = state;
 	loaded[nloaded].dl = dl;
+	loaded[nloaded].fd = fd;
 	snprintf(loaded[nloaded].path, sizeof(loaded[nloaded].path), "%s",
 	    path);
 	nloaded++;
@@ -261,6 +264,7 @@ jc_plugin_load_file(const char *path, const struct jc_plugin **pp,
 	return 0;
  fail:
 	dlclose(dl);
+	close(fd);
 	return JC_ERR_PLUGIN;
 }
 
@@ -389,7 +393,9 @@ jc_plugin_unload_all(void)
 		if (loaded[nloaded].p->fini != NULL)
 			loaded[nloaded].p->fini(loaded[nloaded].state);
 		/* Under ASan keep the code mapped for leak stack traces. */
-		if (getenv("JC_NO_DLCLOSE") == NULL)
+		if (getenv("JC_NO_DLCLOSE") == NULL) {
 			dlclose(loaded[nloaded].dl);
+			close(loaded[nloaded].fd);
+		}
 	}
 }

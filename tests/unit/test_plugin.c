@@ -103,6 +103,25 @@ test_bad_abi(void **state)
 	assert_non_null(strstr(why, "ABI 2.0"));
 }
 
+/* Each file loads as itself, also while another plugin is loaded. */
+static void
+test_two_plugins(void **state)
+{
+	const struct jc_plugin *p;
+	char path[PATH_MAX + 32], why[256];
+	void *st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/jc-dummy.so", dir);
+	assert_int_equal(jc_plugin_load_file(path, &p, &st, why, sizeof(why)),
+	    0);
+	snprintf(path, sizeof(path), "%s/jc-badabi.so", dir);
+	assert_int_equal(jc_plugin_load_file(path, &p, &st, why, sizeof(why)),
+	    JC_ERR_PLUGIN);
+	assert_non_null(strstr(why, "ABI 2.0"));
+	jc_plugin_unload_all();
+}
+
 static void
 test_name_mismatch(void **state)
 {
@@ -301,6 +320,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_dummy),
 		cmocka_unit_test(test_bad_abi),
+		cmocka_unit_test(test_two_plugins),
 		cmocka_unit_test(test_name_mismatch),
 		cmocka_unit_test(test_writable),
 		cmocka_unit_test(test_other_owner),
