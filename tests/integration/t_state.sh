@@ -176,6 +176,13 @@ check "ls does not list it" sh -c "! '$JC' ls | grep -q planted"
 check "and drops the file" test ! -e "$SD/planted.json"
 kill "$imp"
 
+# A FIFO where a state file should be: read without blocking, skipped.
+mkfifo "$SD/fifo.json"
+st=0; timeout 10 "$JC" ls >/dev/null 2>&1 || st=$?
+check "a FIFO in the state directory does not hang ls (exit $st)" \
+    test "$st" = 0
+rm -f "$SD/fifo.json"
+
 # A real jconnect that is not that tunnel (a foreground one).
 "$JC" $A --no-browser "$SSH_TARGET" >"$T/fg.out" 2>"$T/fg.err" &
 fg=$!
