@@ -145,7 +145,7 @@ html_escape(char *out, size_t n, const char *s)
 static int
 page(char *out, size_t n, const char *url)
 {
-	char esc[4 * 1200 + 1] = "";
+	char esc[6 * 1200 + 1] = "";	/* '"' -> "&quot;" */
 
 	if (strlen(url) > 1200)
 		return -1;
@@ -216,7 +216,7 @@ start(const char *what)
 int
 jc_browser_open(const char *target, const char *url)
 {
-	char html[6 * 1200 + 512], path[1400], furl[4 * 1400 + 16];
+	char html[2 * 6 * 1200 + 512], path[1400], furl[3 * 1400 + 16];
 	int r;
 
 	if (page(html, sizeof(html), url) != 0)
