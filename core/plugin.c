@@ -7,9 +7,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,36 +115,6 @@ trusted_owner(uid_t uid)
 }
 
 /*
- * Is a group-writable st harmless?  Yes when the group is the owner's
- * own (a user private group with nobody else in it), as with umask 002
- * on systems that give every user such a group; Debian's OpenSSH allows
- * the same.
- */
-static int
-private_group(const struct stat *st)
-{
-	struct passwd *pw;
-	struct group *gr;
-	char **m;
-
-	if ((pw = getpwuid(st->st_uid)) == NULL || pw->pw_gid != st->st_gid ||
-	    (gr = getgrgid(st->st_gid)) == NULL)
-		return 0;
-	for (m = gr->gr_mem; *m != NULL; m++)
-		if (strcmp(*m, pw->pw_name) != 0)
-			return 0;
-	return 1;
-}
-
-/* Can someone other than root and the owner write to st? */
-static int
-writable_by_others(const struct stat *st)
-{
-	return (st->st_mode & S_IWOTH) ||
-	    ((st->st_mode & S_IWGRP) && !private_group(st));
-}
-
-/*
  * Open path for loading, checked by descriptor: its directory and the
  * file are owned by root or the user and writable by nobody else, and
  * the file is a regular file reached without a link.  Returns the file's
@@ -176,7 +144,7 @@ open_checked(const char *path, char *why, size_t whylen)
 		close(dfd);
 		return -1;
 	}
-	if (writable_by_others(&st)) {
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		snprintf(why, whylen, "its directory %s is writable by group "
 		    "or others (mode %04o); fix with chmod go-w %s", dir,
 		    (unsigned)(st.st_mode & 07777), dir);
@@ -200,7 +168,7 @@ open_checked(const char *path, char *why, size_t whylen)
 		    (long)st.st_uid);
 		goto fail;
 	}
-	if (writable_by_others(&st)) {
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		snprintf(why, whylen, "writable by group or others (mode %04o); "
 		    "fix with chmod go-w", (unsigned)(st.st_mode & 07777));
 		goto fail;

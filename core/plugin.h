@@ -23,9 +23,7 @@ int	jc_plugin_get(const char *name, const struct jc_plugin **pp,
 
 /*
  * Load one file with every check (a regular file, not a link; it and its
- * directory owned by root or the user and writable by no one else: not
- * world-writable, nor group-writable unless the group is the owner's
- * private one;
+ * directory owned by root or the user and not group/world-writable;
  * jc_plugin_entry present, ABI major, minimum size, name matches file,
  * not a duplicate, init() == 0).  The file is checked and loaded through
  * one descriptor (/proc/self/fd/N), so it cannot be swapped in between.
