@@ -97,6 +97,7 @@ $(B)/plugins/$(1)/lib$(1).a: $$($(1)_OBJ) $(B)/.empty.o
 plugins/$(1)/jc-$(1).so: $$($(1)_OBJ) $(PCOMMON_OBJ)
 	$(CC) $(LDFLAGS_ALL) -shared -fvisibility=hidden -o $$@ $$^ $(DEP_LIBS) \
 	    $$($(1)_LIBS)
+	@chmod go-w $$@	# the loader refuses group/world-writable plugins
 endef
 $(foreach p,$(PLUGINS),$(eval $(call plugin_rules,$(p))))
 $(foreach p,$(PLUGINS),$(eval $(B)/plugins/$(p)/%.o: ALLCFLAGS += -fvisibility=hidden))

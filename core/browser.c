@@ -1,5 +1,7 @@
 /*
- * browser.c - $BROWSER, xdg-open or open, started detached.
+ * browser.c - $BROWSER, xdg-open or open, started detached on a private
+ * page that redirects to the notebook: the URL holds the token, and a
+ * browser's command line is readable by every local user (ps).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +13,10 @@
 #include <unistd.h>
 
 #include "browser.h"
+#include "coredump.h"
 #include "jc_plugin.h"
 #include "log.h"
+#include "state.h"
 
 #define MAX_ARGS 32
 
@@ -69,6 +73,7 @@ spawn_detached(char *const argv[])
 			dup2(nul, 2);
 		}
 		signal(SIGPIPE, SIG_DFL);
+		jc_coredump_restore();
 		execvp(argv[0], argv);
 		err = errno;
 		(void)!write(pfd[1], &err, sizeof(err));
@@ -111,8 +116,75 @@ run_entry(const char *entry, const char *url)
 	return r;
 }
 
-int
-jc_browser_open(const char *url)
+/* Append s to the page, escaped for an HTML attribute. */
+static void
+html_escape(char *out, size_t n, const char *s)
+{
+	size_t len = strlen(out);
+	const char *e;
+
+	for (; *s != '\0' && len + 7 < n; s++) {
+		switch (*s) {
+		case '&':	e = "&amp;"; break;
+		case '<':	e = "&lt;"; break;
+		case '>':	e = "&gt;"; break;
+		case '"':	e = "&quot;"; break;
+		case '\'':	e = "&#39;"; break;
+		default:	out[len++] = *s; continue;
+		}
+		memcpy(out + len, e, strlen(e));
+		len += strlen(e);
+	}
+	out[len] = '\0';
+}
+
+/*
+ * The page: a meta refresh and a script, both to the link's target, so
+ * the URL is written once, escaped.
+ */
+static int
+page(char *out, size_t n, const char *url)
+{
+	char esc[6 * 1200 + 1] = "";	/* '"' -> "&quot;" */
+
+	if (strlen(url) > 1200)
+		return -1;
+	html_escape(esc, sizeof(esc), url);
+	return snprintf(out, n,
+	    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
+	    "<meta http-equiv=\"refresh\" content=\"0;url=%s\">\n"
+	    "<title>jconnect</title></head>\n"
+	    "<body><p>Opening <a id=\"u\" href=\"%s\">the notebook</a>.</p>\n"
+	    "<script>location.replace(document.getElementById(\"u\").href)"
+	    "</script></body></html>\n", esc, esc) >= (int)n ? -1 : 0;
+}
+
+/* file:// URL of path, with anything unusual percent-encoded. */
+static void
+file_url(char *out, size_t n, const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t len;
+
+	snprintf(out, n, "file://");
+	for (len = strlen(out); *path != '\0' && len + 4 < n; path++) {
+		unsigned char c = (unsigned char)*path;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("/-._~@", c) != NULL)
+			out[len++] = (char)c;
+		else {
+			out[len++] = '%';
+			out[len++] = hex[c >> 4];
+			out[len++] = hex[c & 15];
+		}
+	}
+	out[len] = '\0';
+}
+
+/* Start the first browser that runs, on `what`. */
+static int
+start(const char *what)
 {
 	const char *env = getenv("BROWSER");
 	static const char *fallback[] = { "xdg-open", "open" };
@@ -124,7 +196,7 @@ jc_browser_open(const char *url)
 			return JC_ERR_NOMEM;
 		for (entry = strtok_r(list, ":", &save); entry != NULL;
 		    entry = strtok_r(NULL, ":", &save))
-			if (run_entry(entry, url) == 0) {
+			if (run_entry(entry, what) == 0) {
 				jc_verbose("opened the browser with %s", entry);
 				free(list);
 				return 0;
@@ -132,11 +204,38 @@ jc_browser_open(const char *url)
 		free(list);
 	}
 	for (i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++)
-		if (run_entry(fallback[i], url) == 0) {
+		if (run_entry(fallback[i], what) == 0) {
 			jc_verbose("opened the browser with %s", fallback[i]);
 			return 0;
 		}
 	jc_warn("no browser found ($BROWSER, xdg-open, open): open the URL "
 	    "above yourself");
 	return JC_ERR_UNSUPPORTED;
+}
+
+int
+jc_browser_open(const char *target, const char *url)
+{
+	char html[2 * 6 * 1200 + 512], path[1400], furl[3 * 1400 + 16];
+	int r;
+
+	if (page(html, sizeof(html), url) != 0)
+		return JC_ERR_INTERNAL;
+	if (jc_state_dir() == NULL) {
+		jc_warn("not opening the browser (%s): open the URL above "
+		    "yourself", jc_state_why());
+		explicit_bzero(html, sizeof(html));
+		return JC_ERR_IO;
+	}
+	r = jc_state_put(target, ".html", html, strlen(html), path,
+	    sizeof(path));
+	explicit_bzero(html, sizeof(html));
+	if (r != 0) {
+		jc_warn("not opening the browser: open the URL above yourself");
+		return r;
+	}
+	file_url(furl, sizeof(furl), path);
+	if ((r = start(furl)) != 0)
+		jc_state_unlink(target, ".html");
+	return r;
 }

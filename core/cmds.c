@@ -229,7 +229,7 @@ jc_cmd_resolve(int argc, char **argv)
 /* ---- ls -------------------------------------------------------------- */
 
 static void
-ls_one(const struct jc_tunnel *t, void *arg)
+ls_one(struct jc_tunnel *t, void *arg)
 {
 	long age = (long)time(NULL) - t->started;
 	cJSON *o;
@@ -261,6 +261,10 @@ jc_cmd_ls(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	if (jc_state_dir() == NULL) {
+		jc_error("%s", jc_state_why());
+		return JC_ERR_IO;
+	}
 	if (!json)
 		printf("%-24s %-4s %-6s %-8s %6s  %s\n", "TARGET", "VIA", "PORT",
 		    "PID", "AGE", "URL");
@@ -270,28 +274,40 @@ jc_cmd_ls(int argc, char **argv)
 
 /* ---- stop ------------------------------------------------------------ */
 
-/* End one tunnel and wait until its port is free. */
+/*
+ * End one tunnel and wait until its port is free.  Each signal goes only
+ * to a process that still is this tunnel, checked right before it.
+ */
 static int
-stop_tunnel(const struct jc_tunnel *t)
+stop_tunnel(struct jc_tunnel *t)
 {
 	int64_t end = jc_now_ms() + STOP_WAIT_MS;
 	char port[8];
+	int r;
 
-	if (kill(t->pid, SIGTERM) != 0 && errno != ESRCH) {
+	r = jc_state_signal(t, SIGTERM);
+	if (r == JC_ERR_UNSUPPORTED) {
+		jc_error("pid %ld of the tunnel for %s does not hold its state "
+		    "file %s/%s, so it may not be that tunnel; not signalling "
+		    "it (if it is yours, end it with kill)", (long)t->pid,
+		    t->target, jc_state_dir(), t->file);
+		return JC_ERR_IO;
+	}
+	if (r != 0 && r != JC_ERR_NOTFOUND) {
 		jc_error("cannot stop pid %ld: %s", (long)t->pid,
 		    strerror(errno));
 		return JC_ERR_IO;
 	}
-	while (jc_now_ms() < end && (kill(t->pid, 0) == 0 ||
+	while (jc_now_ms() < end && (jc_state_running(t) ||
 	    jc_net_port_busy((uint16_t)t->local_port)))
 		usleep(20000);
-	if (kill(t->pid, 0) == 0) {
-		jc_warn("tunnel %s (pid %ld) did not stop in %d s; killing it",
+	/* Checked again right before: the pid may be another process now. */
+	if (jc_state_running(t) && jc_state_signal(t, SIGKILL) == 0) {
+		jc_warn("tunnel %s (pid %ld) did not stop in %d s; killed it",
 		    t->target, (long)t->pid, STOP_WAIT_MS / 1000);
-		kill(t->pid, SIGKILL);
 		usleep(100000);
 	}
-	unlink(t->file);
+	jc_state_forget(t);
 	jc_info("stopped the tunnel for %s (port %d is free)", t->target,
 	    t->local_port);
 	snprintf(port, sizeof(port), "%d", t->local_port);
@@ -300,7 +316,7 @@ stop_tunnel(const struct jc_tunnel *t)
 }
 
 static void
-stop_each(const struct jc_tunnel *t, void *arg)
+stop_each(struct jc_tunnel *t, void *arg)
 {
 	if (stop_tunnel(t) != 0)
 		*(int *)arg = JC_ERR_IO;
@@ -339,17 +355,25 @@ jc_cmd_stop(int argc, char **argv)
 			jc_error("give either --all or a TARGET, not both");
 			return JC_ERR_USAGE;
 		}
-		jc_state_each(stop_each, &r);
-		return r;
-	}
-	if (argc != 1) {
+	} else if (argc != 1) {
 		jc_error("stop needs a TARGET or --all; see jconnect ls");
 		return JC_ERR_USAGE;
+	}
+	if (jc_state_dir() == NULL) {
+		jc_error("%s", jc_state_why());
+		return JC_ERR_IO;
+	}
+	if (jc_opts.all) {
+		jc_state_each(stop_each, &r);
+		return r;
 	}
 	if (jc_state_find(argv[0], &t) != 0) {
 		jc_error("no background tunnel for %s (see jconnect ls)",
 		    argv[0]);
 		return JC_ERR_NOTFOUND;
 	}
-	return stop_tunnel(&t);
+	r = stop_tunnel(&t);
+	jc_state_release(&t);
+	explicit_bzero(&t, sizeof(t));
+	return r;
 }

@@ -5,9 +5,12 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "coredump.h"
 
 int
 main(int argc, char **argv)
 {
+	/* Before anything holds a secret. */
+	jc_coredump_off();
 	exit(jc_cli_main(argc, argv));
 }

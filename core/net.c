@@ -84,9 +84,20 @@ v6_busy(uint16_t port)
 	return busy;
 }
 
+/* Listen on a preferred port unless something holds it, v4 or v6. */
+static int
+listen_preferred(uint16_t port, int *fdp, uint16_t *portp)
+{
+	/*
+	 * A local notebook on [::1] would not stop our bind, but a browser
+	 * given "localhost" could land on it: skip the port.
+	 */
+	return v6_busy(port) ? JC_ERR_PORT : jc_net_listen(port, fdp, portp);
+}
+
 int
-jc_net_pick_port(uint16_t forced, int *fdp, uint16_t *portp, char *why,
-    size_t whylen)
+jc_net_pick_port(uint16_t forced, uint16_t last, int *fdp, uint16_t *portp,
+    char *why, size_t whylen)
 {
 	char busy[64] = "";
 	size_t i;
@@ -97,13 +108,20 @@ jc_net_pick_port(uint16_t forced, int *fdp, uint16_t *portp, char *why,
 			snprintf(why, whylen, "port %u as asked", forced);
 		return r;
 	}
+	/* The same origin as last time keeps the browser's cache useful. */
+	if (last != 0) {
+		if ((r = listen_preferred(last, fdp, portp)) == 0) {
+			snprintf(why, whylen, "port %u (as last time)", last);
+			return 0;
+		}
+		if (r != JC_ERR_PORT)
+			return r;
+	}
 	for (i = 0; i < sizeof(preferred) / sizeof(preferred[0]); i++) {
-		/*
-		 * A local notebook on [::1] would not stop our bind, but a
-		 * browser given "localhost" could land on it: skip the port.
-		 */
-		r = v6_busy(preferred[i]) ? JC_ERR_PORT :
-		    jc_net_listen(preferred[i], fdp, portp);
+		if (preferred[i] == last)
+			r = JC_ERR_PORT;
+		else
+			r = listen_preferred(preferred[i], fdp, portp);
 		if (r == 0) {
 			if (i == 0)
 				snprintf(why, whylen, "port %u", *portp);

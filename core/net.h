@@ -17,13 +17,14 @@ int	jc_net_nonblock(int fd);
 int	jc_net_listen(uint16_t port, int *fdp, uint16_t *portp);
 
 /*
- * The port picker: `forced` (when non-zero) or the first free of 8888,
- * 8889, 8080, else an ephemeral port.  On success *fdp listens and *portp
- * is the port; `why` (>= 128 bytes) says which was taken and why (e.g.
- * "8888 is in use, took 8889").  Forced but busy -> JC_ERR_PORT.
+ * The port picker: `forced` (when non-zero), else `last` (the port this
+ * target had last time, when non-zero and free), else the first free of
+ * 8888, 8889, 8080, else an ephemeral port.  On success *fdp listens and
+ * *portp is the port; `why` (>= 128 bytes) says which was taken and why
+ * (e.g. "port 8889 (8888 in use)").  Forced but busy -> JC_ERR_PORT.
  */
-int	jc_net_pick_port(uint16_t forced, int *fdp, uint16_t *portp,
-	    char *why, size_t whylen);
+int	jc_net_pick_port(uint16_t forced, uint16_t last, int *fdp,
+	    uint16_t *portp, char *why, size_t whylen);
 
 /* Non-blocking connect to 127.0.0.1:port; *fdp in progress or done. */
 int	jc_net_connect_local(uint16_t port, int *fdp);

@@ -145,10 +145,19 @@ listen_and_forward(struct tunnel *tn)
 {
 	char why[160], ps[8];
 	const char *host;
+	uint16_t last = 0;
 	int fd, port, r;
 
-	r = jc_net_pick_port((uint16_t)jc_opts.local_port, &fd, &tn->lport,
-	    why, sizeof(why));
+	/* Last time's port: the same origin, so the browser's cache works. */
+	if (jc_opts.local_port == 0) {
+		if (jc_state_dir() != NULL)
+			last = (uint16_t)jc_state_port_get(jc_opts.target);
+		else
+			jc_verbose("the local port is not remembered: %s",
+			    jc_state_why());
+	}
+	r = jc_net_pick_port((uint16_t)jc_opts.local_port, last, &fd,
+	    &tn->lport, why, sizeof(why));
 	if (r != 0) {
 		if (jc_opts.local_port != 0)
 			jc_error("local port %d is busy; pick another with "
@@ -158,6 +167,9 @@ listen_and_forward(struct tunnel *tn)
 			jc_error("no free local port on 127.0.0.1");
 		return JC_ERR_PORT;
 	}
+	if (last != 0 && tn->lport != last)
+		jc_verbose("port %u, used last time for %s, is busy; took "
+		    "another", last, jc_opts.target);
 	jc_info("listening on 127.0.0.1, %s", why);
 	snprintf(ps, sizeof(ps), "%u", tn->lport);
 	jc_event("port", "#port", ps, "reason", why, (char *)NULL);
@@ -451,7 +463,7 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 {
 	struct tunnel *tn;
 	char ps[8];
-	int r;
+	int r, page = 0;
 
 	if ((tn = calloc(1, sizeof(*tn))) == NULL)
 		return JC_ERR_NOMEM;
@@ -469,6 +481,7 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 		r = verify_plain(tn);
 	if (r != 0 || (r = build_url(tn)) != 0)
 		goto out;
+	jc_state_port_put(target, tn->lport);
 	snprintf(ps, sizeof(ps), "%u", tn->lport);
 	jc_event("url", "url", tn->url, "#port", ps, (char *)NULL);
 	if (tn->notify_fd >= 0) {
@@ -482,7 +495,7 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 		jc_info("forwarding 127.0.0.1:%u -> %s; Ctrl-C to stop",
 		    tn->lport, jc_access_describe(&tn->a));
 		if (!jc_opts.no_browser)
-			jc_browser_open(tn->url);
+			page = jc_browser_open(target, tn->url) == 0;
 	}
 	jc_event("ready", "url", tn->url, (char *)NULL);
 	tn->check_s = tn->jupyter ? check_interval() : 0;
@@ -514,6 +527,9 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 	jc_event("closed", "target", target, (char *)NULL);
  out:
 	notify(tn, r);
+	/* The page the browser was sent to holds the token: gone with us. */
+	if (page)
+		jc_state_unlink(target, ".html");
 	tunnel_free(tn);
 	free(tn);
 	return r;
@@ -592,14 +608,10 @@ await_ready(int fd, char *url, size_t n)
 static int
 start_background(const char *target, char *url, size_t n)
 {
-	char logf[1400], line[32];
+	char line[32];
 	int pfd[2], fd, status, r, len;
 	pid_t pid, gc;
 
-	snprintf(logf, sizeof(logf), "%s", jc_state_file(target));
-	len = (int)strlen(logf);
-	if (len > 5)
-		snprintf(logf + len - 5, sizeof(logf) - (size_t)len + 5, ".log");
 	if (pipe(pfd) != 0)
 		return JC_ERR_IO;
 	fflush(stdout);
@@ -626,7 +638,7 @@ start_background(const char *target, char *url, size_t n)
 		fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
 		len = snprintf(line, sizeof(line), "PID %ld\n", (long)getpid());
 		(void)!write(pfd[1], line, (size_t)len);
-		fd = open(logf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		fd = jc_state_log_open(target);
 		r = run_tunnel(target, pfd[1], fd);
 		jc_state_remove(target);
 		_exit(jc_exit_status(r));
@@ -670,22 +682,29 @@ reuse(const char *target, char *url, size_t n)
 		}
 	}
 	if (r == JC_ERR_INTR) {
+		jc_state_release(&t);
 		explicit_bzero(&t, sizeof(t));
 		return r;
 	}
 	if (r != 0) {
 		jc_verbose("tunnel for %s (pid %ld) does not answer; starting "
 		    "a new one", target, (long)t.pid);
-		kill(t.pid, SIGTERM);
-		jc_state_remove(target);
+		jc_state_signal(&t, SIGTERM);
+		jc_state_release(&t);
+		jc_state_forget(&t);
+		explicit_bzero(&t, sizeof(t));
 		return JC_ERR_NOTFOUND;
 	}
 	/* It may have found a new server meanwhile: its URL of now. */
-	if (tries > 0 && jc_state_find(target, &t) != 0)
-		return JC_ERR_NOTFOUND;
+	if (tries > 0) {
+		jc_state_release(&t);
+		if (jc_state_find(target, &t) != 0)
+			return JC_ERR_NOTFOUND;
+	}
 	jc_verbose("reusing the tunnel on 127.0.0.1:%d (pid %ld)",
 	    t.local_port, (long)t.pid);
 	snprintf(url, n, "%s", t.url);
+	jc_state_release(&t);
 	explicit_bzero(&t, sizeof(t));
 	return 0;
 }
@@ -697,6 +716,11 @@ background(const char *target, int browser)
 	int r;
 
 	jc_opts.target = target;
+	/* Background tunnels live in the state directory: it must be ours. */
+	if (jc_state_dir() == NULL) {
+		jc_error("cannot keep a background tunnel: %s", jc_state_why());
+		return JC_ERR_IO;
+	}
 	if ((r = reuse(target, url, sizeof(url))) == JC_ERR_INTR)
 		return r;
 	if (r != 0 && (r = start_background(target, url, sizeof(url))) != 0)
@@ -708,7 +732,7 @@ background(const char *target, int browser)
 		fflush(stdout);
 	}
 	if (browser && !jc_opts.no_browser)
-		jc_browser_open(url);
+		jc_browser_open(target, url);
 	explicit_bzero(url, sizeof(url));
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@ struct loaded {
 	const struct jc_plugin	*p;
 	void			*state;
 	void			*dl;
+	int			 fd;		/* loaded as /proc/self/fd/N */
 	char			 path[PATH_MAX];
 };
 
@@ -105,6 +107,78 @@ jc_plugin_exe_dir(void)
 	return dir;
 }
 
+/* Who may own a plugin or its directory: root or the user running us. */
+static int
+trusted_owner(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/*
+ * Open path for loading, checked by descriptor: its directory and the
+ * file are owned by root or the user and writable by nobody else, and
+ * the file is a regular file reached without a link.  Returns the file's
+ * descriptor, or -1 with the reason in why.
+ */
+static int
+open_checked(const char *path, char *why, size_t whylen)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *base;
+	struct stat st;
+	int dfd, fd;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path);
+	base = slash ? slash + 1 : path;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		snprintf(why, whylen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (fstat(dfd, &st) != 0 || !trusted_owner(st.st_uid)) {
+		snprintf(why, whylen, "its directory %s belongs to uid %ld, "
+		    "neither root nor you", dir, (long)st.st_uid);
+		close(dfd);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, whylen, "its directory %s is writable by group "
+		    "or others (mode %04o); fix with chmod go-w %s", dir,
+		    (unsigned)(st.st_mode & 07777), dir);
+		close(dfd);
+		return -1;
+	}
+	/* The file in that very directory, not through a link. */
+	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0) {
+		snprintf(why, whylen, "%s", errno == ELOOP ?
+		    "a symbolic link, not a regular file" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "not a regular file");
+		goto fail;
+	}
+	if (!trusted_owner(st.st_uid)) {
+		snprintf(why, whylen, "owned by uid %ld, neither root nor you",
+		    (long)st.st_uid);
+		goto fail;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, whylen, "writable by group or others (mode %04o); "
+		    "fix with chmod go-w", (unsigned)(st.st_mode & 07777));
+		goto fail;
+	}
+	return fd;
+ fail:
+	close(fd);
+	return -1;
+}
+
 int
 jc_plugin_load_file(const char *path, const struct jc_plugin **pp,
     void **statep, char *why, size_t whylen)
@@ -112,30 +186,26 @@ jc_plugin_load_file(const char *path, const struct jc_plugin **pp,
 	const struct jc_plugin *(*entry)(void);
 	const struct jc_plugin *p;
 	const char *base;
-	struct stat st;
 	void *dl = NULL, *state = NULL;
-	char want[128];
-	int i;
+	char want[128], fdpath[64];
+	int i, fd;
 
 	if (nloaded == MAX_PLUGINS) {
 		snprintf(why, whylen, "too many plugins");
 		return JC_ERR_PLUGIN;
 	}
-	if (lstat(path, &st) != 0) {
-		snprintf(why, whylen, "%s", strerror(errno));
+	if ((fd = open_checked(path, why, whylen)) < 0)
 		return JC_ERR_PLUGIN;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "not a regular file");
-		return JC_ERR_PLUGIN;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(why, whylen, "writable by group or others (mode %04o); "
-		    "fix with chmod go-w", (unsigned)(st.st_mode & 07777));
-		return JC_ERR_PLUGIN;
-	}
-	if ((dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	/*
+	 * Load the file just checked, through its descriptor: whatever
+	 * happens to the path meanwhile, this is what runs.  The descriptor
+	 * stays open while the plugin is loaded: the loader knows objects
+	 * by name first, and a reused /proc/self/fd/N would name another.
+	 */
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	if ((dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		snprintf(why, whylen, "%s", dlerror());
+		close(fd);
 		return JC_ERR_PLUGIN;
 	}
 	*(void **)&entry = dlsym(dl, "jc_plugin_entry");
@@ -185,6 +255,7 @@ jc_plugin_load_file(const char *path, const struct jc_plugin **pp,
 	loaded[nloaded].p = p;
 	loaded[nloaded].state = state;
 	loaded[nloaded].dl = dl;
+	loaded[nloaded].fd = fd;
 	snprintf(loaded[nloaded].path, sizeof(loaded[nloaded].path), "%s",
 	    path);
 	nloaded++;
@@ -193,6 +264,7 @@ jc_plugin_load_file(const char *path, const struct jc_plugin **pp,
 	return 0;
  fail:
 	dlclose(dl);
+	close(fd);
 	return JC_ERR_PLUGIN;
 }
 
@@ -321,7 +393,9 @@ jc_plugin_unload_all(void)
 		if (loaded[nloaded].p->fini != NULL)
 			loaded[nloaded].p->fini(loaded[nloaded].state);
 		/* Under ASan keep the code mapped for leak stack traces. */
-		if (getenv("JC_NO_DLCLOSE") == NULL)
+		if (getenv("JC_NO_DLCLOSE") == NULL) {
 			dlclose(loaded[nloaded].dl);
+			close(loaded[nloaded].fd);
+		}
 	}
 }

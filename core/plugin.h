@@ -22,10 +22,12 @@ int	jc_plugin_get(const char *name, const struct jc_plugin **pp,
 	    void **statep);
 
 /*
- * Load one file with every check (regular, not group/world-writable,
+ * Load one file with every check (a regular file, not a link; it and its
+ * directory owned by root or the user and not group/world-writable;
  * jc_plugin_entry present, ABI major, minimum size, name matches file,
- * not a duplicate, init() == 0).  Returns 0 or JC_ERR_PLUGIN with the
- * reason in why.
+ * not a duplicate, init() == 0).  The file is checked and loaded through
+ * one descriptor (/proc/self/fd/N), so it cannot be swapped in between.
+ * Returns 0 or JC_ERR_PLUGIN with the reason in why.
  */
 int	jc_plugin_load_file(const char *path, const struct jc_plugin **pp,
 	    void **statep, char *why, size_t whylen);

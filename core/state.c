@@ -1,5 +1,12 @@
 /*
- * state.c - state files of background tunnels.
+ * state.c - the private state directory and the files in it: background
+ * tunnels, their logs, remembered ports, browser pages.
+ *
+ * Everything is opened relative to one descriptor of the checked
+ * directory, without following links, and written through an
+ * exclusively created temporary file with an unguessable name and a
+ * rename, so nothing planted in or around the directory is written
+ * through or trusted.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -8,116 +15,566 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
 
 #include "jc_plugin.h"
 #include "log.h"
 #include "state.h"
 
-#define MAX_TUNNELS 256
+#define MAX_TUNNELS	256
+#define MAX_FILE	8192		/* a state file is far smaller */
+#define PREFIX_LEN	40		/* readable part of a file name */
+#define HASH_HEX	16		/* 64 bits of SHA-256 of the target */
+
+static int	 dir_fd = -1;
+static int	 dir_tried;
+static char	 dir_path[1024];
+static char	 dir_why[1400];
+static int	 held_fd = -1;		/* our own state file, locked */
+
+/* ---- the directory --------------------------------------------------- */
 
 static int
-mkdir_p(const char *path, mode_t mode)
+mkdir_parents(char *path)
 {
-	char tmp[1024], *p;
+	char *p;
 
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (p = tmp + 1; *p; p++)
+	for (p = path + 1; *p; p++)
 		if (*p == '/') {
 			*p = '\0';
-			if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+			if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+				*p = '/';
 				return -1;
+			}
 			*p = '/';
 		}
-	if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+	return 0;
+}
+
+static int
+open_dir(void)
+{
+	const char *x = getenv("XDG_STATE_HOME"), *h = getenv("HOME");
+	struct stat st;
+	int fd, n;
+
+	if (x != NULL && *x == '/')
+		n = snprintf(dir_path, sizeof(dir_path), "%s/jconnect", x);
+	else if (h != NULL && *h == '/')
+		n = snprintf(dir_path, sizeof(dir_path),
+		    "%s/.local/state/jconnect", h);
+	else {
+		/* Never a relative path, nor one under "/". */
+		snprintf(dir_why, sizeof(dir_why), "HOME is %s: set HOME (or "
+		    "XDG_STATE_HOME) to your home directory, where jconnect "
+		    "keeps its state", h == NULL || *h == '\0' ? "not set" :
+		    "not an absolute path");
 		return -1;
+	}
+	if (n < 0 || (size_t)n >= sizeof(dir_path)) {
+		snprintf(dir_why, sizeof(dir_why), "the state directory path "
+		    "is too long: set XDG_STATE_HOME to a shorter one");
+		return -1;
+	}
+	if (mkdir_parents(dir_path) != 0 ||
+	    (mkdir(dir_path, 0700) != 0 && errno != EEXIST)) {
+		snprintf(dir_why, sizeof(dir_why), "cannot create %s: %s",
+		    dir_path, strerror(errno));
+		return -1;
+	}
+	fd = open(dir_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(dir_why, sizeof(dir_why), "cannot use %s: %s%s",
+		    dir_path, strerror(errno), errno == ELOOP ||
+		    errno == ENOTDIR ? " (not a directory: remove it)" : "");
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || st.st_uid != geteuid()) {
+		snprintf(dir_why, sizeof(dir_why), "%s belongs to uid %ld, not "
+		    "to you (uid %ld): remove it, or set XDG_STATE_HOME to a "
+		    "directory of yours", dir_path, (long)st.st_uid,
+		    (long)geteuid());
+		close(fd);
+		return -1;
+	}
+	if ((st.st_mode & 07777) != 0700) {
+		/* Ours, so repair it rather than refuse. */
+		if (fchmod(fd, 0700) != 0) {
+			snprintf(dir_why, sizeof(dir_why), "%s has mode %04o "
+			    "and cannot be made 0700: %s", dir_path,
+			    (unsigned)(st.st_mode & 07777), strerror(errno));
+			close(fd);
+			return -1;
+		}
+		jc_warn("%s had mode %04o; made it 0700", dir_path,
+		    (unsigned)(st.st_mode & 07777));
+	}
+	dir_fd = fd;
 	return 0;
 }
 
 const char *
 jc_state_dir(void)
 {
-	static char dir[1024];
-	const char *x = getenv("XDG_STATE_HOME"), *h = getenv("HOME");
-
-	if (x != NULL && *x == '/')
-		snprintf(dir, sizeof(dir), "%s/jconnect", x);
-	else
-		snprintf(dir, sizeof(dir), "%s/.local/state/jconnect",
-		    h ? h : "");
-	if (mkdir_p(dir, 0700) != 0)
-		jc_debug("cannot create %s: %s", dir, strerror(errno));
-	return dir;
-}
-
-static int
-isalnum_ascii(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9');
+	if (!dir_tried) {
+		dir_tried = 1;
+		open_dir();
+	}
+	return dir_fd >= 0 ? dir_path : NULL;
 }
 
 const char *
-jc_state_file(const char *target)
+jc_state_why(void)
 {
-	static char f[1400];
-	char name[600];
+	return dir_why;
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+static int
+name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	    c == '@';
+}
+
+const char *
+jc_state_name(const char *target)
+{
+	static char name[PREFIX_LEN + 1 + HASH_HEX + 1];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
 	size_t i;
 
-	/* Keep it readable but safe as a file name. */
-	for (i = 0; target[i] != '\0' && i < sizeof(name) - 1; i++)
-		name[i] = (isalnum_ascii(target[i]) || target[i] == '-' ||
-		    target[i] == '.' || target[i] == '_' || target[i] == '@') ?
-		    target[i] : '_';
+	for (i = 0; target[i] != '\0' && i < PREFIX_LEN; i++)
+		name[i] = name_char(target[i]) ? target[i] : '_';
+	/* No hidden file, and nothing that reads as "..". */
+	if (i > 0 && name[0] == '.')
+		name[0] = '_';
+	name[i++] = '-';
+	if (EVP_Digest(target, strlen(target), md, &mdlen, EVP_sha256(),
+	    NULL) != 1 || mdlen < HASH_HEX / 2)
+		memset(md, 0, sizeof(md));
+	for (mdlen = 0; mdlen < HASH_HEX / 2; mdlen++, i += 2)
+		snprintf(name + i, 3, "%02x", md[mdlen]);
 	name[i] = '\0';
-	snprintf(f, sizeof(f), "%s/%s.json", jc_state_dir(), name);
-	return f;
+	return name;
+}
+
+/* The name of earlier versions: the whole target made safe (may collide). */
+static int
+legacy_name(const char *target, char *out, size_t n)
+{
+	size_t i, len = strlen(target);
+
+	if (len + sizeof(".json") > n || len + sizeof(".json") > 256)
+		return -1;
+	for (i = 0; i < len; i++)
+		out[i] = name_char(target[i]) ? target[i] : '_';
+	snprintf(out + len, n - len, ".json");
+	return 0;
+}
+
+static void
+file_name(const char *target, const char *ext, char *out, size_t n)
+{
+	snprintf(out, n, "%s%s", jc_state_name(target), ext);
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+/*
+ * Create a fresh 0600 temporary file in the directory: exclusive, not
+ * through a link, under a random name.  Returns the descriptor.
+ */
+static int
+create_tmp(char *tmp, size_t n)
+{
+	unsigned char rnd[8];
+	int fd, tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -1;
+		snprintf(tmp, n, ".tmp-%02x%02x%02x%02x%02x%02x%02x%02x",
+		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6],
+		    rnd[7]);
+		fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t k;
+
+	while (len > 0) {
+		if ((k = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
 }
 
 /*
- * Start time of pid (field 22 of /proc/PID/stat, after the command name,
- * which may hold spaces and parentheses), or 0 when it cannot be read.
+ * Write data as `name` atomically.  With lock, the new file is locked
+ * first and its descriptor returned in *fdp (kept open by the caller).
  */
-static unsigned long long
-proc_start(pid_t pid)
+static int
+put_file(const char *name, const void *data, size_t len, int lock, int *fdp)
+{
+	struct flock fl;
+	char tmp[64];
+	int fd, e;
+
+	if (jc_state_dir() == NULL)
+		return JC_ERR_IO;
+	if ((fd = create_tmp(tmp, sizeof(tmp))) < 0)
+		return JC_ERR_IO;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (write_all(fd, data, len) != 0 ||
+	    (lock && fcntl(fd, F_SETLK, &fl) != 0) ||
+	    renameat(dir_fd, tmp, dir_fd, name) != 0) {
+		e = errno;
+		unlinkat(dir_fd, tmp, 0);
+		close(fd);
+		errno = e;
+		return JC_ERR_IO;
+	}
+	if (fdp != NULL)
+		*fdp = fd;
+	else
+		close(fd);
+	return 0;
+}
+
+/*
+ * Open one of our files for reading: a regular file of ours, not a link
+ * (a FIFO would not block us either).  Returns the descriptor or -1.
+ */
+static int
+open_ours(const char *name)
+{
+	struct stat st;
+	int fd;
+
+	if (jc_state_dir() == NULL)
+		return -1;
+	fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid()) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Read a small JSON file of ours. */
+static cJSON *
+read_json(const char *name)
+{
+	char *buf;
+	cJSON *o = NULL;
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	if ((fd = open_ours(name)) < 0)
+		return NULL;
+	if ((buf = malloc(MAX_FILE)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (len < MAX_FILE - 1 &&
+	    (n = read(fd, buf + len, MAX_FILE - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	o = cJSON_Parse(buf);
+	explicit_bzero(buf, len);
+	free(buf);
+	return o;
+}
+
+int
+jc_state_put(const char *target, const char *ext, const void *data,
+    size_t len, char *path, size_t pathlen)
+{
+	char name[128];
+	int r;
+
+	file_name(target, ext, name, sizeof(name));
+	if ((r = put_file(name, data, len, 0, NULL)) != 0) {
+		if (jc_state_dir() != NULL)
+			jc_warn("cannot write %s/%s: %s", dir_path, name,
+			    strerror(errno));
+		return r;
+	}
+	snprintf(path, pathlen, "%s/%s", dir_path, name);
+	return 0;
+}
+
+void
+jc_state_unlink(const char *target, const char *ext)
+{
+	char name[128];
+
+	if (jc_state_dir() == NULL)
+		return;
+	file_name(target, ext, name, sizeof(name));
+	unlinkat(dir_fd, name, 0);
+}
+
+int
+jc_state_log_open(const char *target)
+{
+	struct stat st;
+	char name[128];
+	int fd;
+
+	if (jc_state_dir() == NULL)
+		return -1;
+	file_name(target, ".log", name, sizeof(name));
+	fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() ||
+	    ((st.st_mode & 077) != 0 && fchmod(fd, 0600) != 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* ---- processes -------------------------------------------------------- */
+
+/*
+ * Fields of /proc/PID/stat after the command name (which may hold spaces
+ * and parentheses): the state (field 3) and the start time (field 22).
+ * Returns 0, or -1 when it cannot be read.
+ */
+static int
+proc_stat(pid_t pid, char *state, unsigned long long *start)
 {
 	char path[64], buf[1024], *p, *save = NULL;
-	unsigned long long v = 0;
 	ssize_t n;
 	int fd, field;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
+		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return -1;
 	buf[n] = '\0';
 	if ((p = strrchr(buf, ')')) == NULL)
-		return 0;
-	/* p + 1 starts at field 3 (the state). */
+		return -1;
+	*start = 0;
 	for (field = 3, p = strtok_r(p + 1, " ", &save); p != NULL;
-	    field++, p = strtok_r(NULL, " ", &save))
+	    field++, p = strtok_r(NULL, " ", &save)) {
+		if (field == 3)
+			*state = *p;
 		if (field == 22) {
-			v = strtoull(p, NULL, 10);
-			break;
+			*start = strtoull(p, NULL, 10);
+			return 0;
 		}
-	return v;
+	}
+	return -1;
 }
+
+static unsigned long long
+proc_start(pid_t pid)
+{
+	unsigned long long start;
+	char state;
+
+	return proc_stat(pid, &state, &start) == 0 ? start : 0;
+}
+
+/* The real uid of pid (from /proc/PID/status, readable for anyone). */
+static int
+proc_uid(pid_t pid, uid_t *uid)
+{
+	char path[64], buf[2048], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((p = strstr(buf, "\nUid:")) == NULL)
+		return -1;
+	*uid = (uid_t)strtoul(p + 5, NULL, 10);
+	return 0;
+}
+
+/* Is pid's program a jconnect (its name, or the very binary we run)? */
+static int
+exe_is_jconnect(pid_t pid)
+{
+	char path[64], buf[4096], *base;
+	struct stat a, b;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
+	if ((n = readlink(path, buf, sizeof(buf) - 1)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	base = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+	if (strncmp(base, "jconnect", 8) == 0)
+		return 1;
+	return stat(path, &a) == 0 && stat("/proc/self/exe", &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* The pid holding a lock on fd's file, or 0. */
+static pid_t
+lock_holder(int fd)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
+		return 0;
+	return fl.l_pid;
+}
+
+/*
+ * Does t's process hold the lock on t's state file?  Looks at the file
+ * as first opened (it may be unlinked by an exiting tunnel), then at the
+ * one now under that name (a reconnect rewrites it).
+ */
+static int
+holds_lock(struct jc_tunnel *t)
+{
+	int fd;
+
+	if (t->lock_fd >= 0 && lock_holder(t->lock_fd) == t->pid)
+		return 1;
+	if ((fd = open_ours(t->file)) < 0)
+		return 0;
+	if (lock_holder(fd) == t->pid) {
+		if (t->lock_fd >= 0)
+			close(t->lock_fd);
+		t->lock_fd = fd;
+		return 1;
+	}
+	if (t->lock_fd < 0)
+		t->lock_fd = fd;	/* kept for a later check */
+	else
+		close(fd);
+	return 0;
+}
+
+/*
+ * Same user and same process (not a recycled pid)?  With zombie, an
+ * exited one not yet reaped counts too.
+ */
+static int
+same_process(const struct jc_tunnel *t, int zombie)
+{
+	unsigned long long start;
+	uid_t uid;
+	char state;
+
+	if (t->pid <= 0 || proc_uid(t->pid, &uid) != 0 || uid != getuid() ||
+	    proc_stat(t->pid, &state, &start) != 0 ||
+	    (!zombie && (state == 'Z' || state == 'X')))
+		return 0;
+	return t->pid_start == 0 || start == t->pid_start;
+}
+
+/*
+ * Is t a live tunnel?  Yes when its process holds the lock on its state
+ * file.  A tunnel of an earlier jconnect took no lock: it counts when
+ * its start time matches and its program is a jconnect, but only for
+ * listing, never for signalling (strict).
+ */
+static int
+is_tunnel(struct jc_tunnel *t, int strict)
+{
+	if (!same_process(t, 0))
+		return 0;
+	if (holds_lock(t))
+		return 1;
+	return !strict && t->pid_start != 0 && exe_is_jconnect(t->pid);
+}
+
+int
+jc_state_running(struct jc_tunnel *t)
+{
+	return same_process(t, 1);
+}
+
+/*
+ * The check and the signal are a few microseconds apart: for the pid to
+ * belong to another process by then, this one would have to exit and the
+ * pid space wrap around in between.  (A pidfd would close even that, but
+ * valgrind, under which the fault tests run jconnect, rejects the call.)
+ */
+int
+jc_state_signal(struct jc_tunnel *t, int sig)
+{
+	if (!same_process(t, 0))
+		return JC_ERR_NOTFOUND;
+	if (!is_tunnel(t, 1))
+		return JC_ERR_UNSUPPORTED;
+	if (kill(t->pid, sig) != 0)
+		return errno == ESRCH ? JC_ERR_NOTFOUND : JC_ERR_IO;
+	return 0;
+}
+
+void
+jc_state_release(struct jc_tunnel *t)
+{
+	if (t->lock_fd >= 0)
+		close(t->lock_fd);
+	t->lock_fd = -1;
+}
+
+/* ---- tunnels ---------------------------------------------------------- */
 
 int
 jc_state_write(const struct jc_tunnel *t)
 {
-	char tmp[1500], *s;
-	const char *file = jc_state_file(t->target);
+	char name[128], *s;
 	cJSON *o;
-	FILE *f;
-	int fd, r = JC_ERR_IO;
+	int fd = -1, r;
 
+	if (jc_state_dir() == NULL) {
+		jc_warn("cannot record the tunnel: %s", dir_why);
+		return JC_ERR_IO;
+	}
 	if ((o = cJSON_CreateObject()) == NULL)
 		return JC_ERR_NOMEM;
 	cJSON_AddNumberToObject(o, "pid", t->pid);
@@ -132,45 +589,36 @@ jc_state_write(const struct jc_tunnel *t)
 	cJSON_Delete(o);
 	if (s == NULL)
 		return JC_ERR_NOMEM;
-	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", file, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) <
-	    0 || (f = fdopen(fd, "w")) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	fprintf(f, "%s\n", s);
-	if (fclose(f) != 0 || rename(tmp, file) != 0) {
-		unlink(tmp);
-		goto out;
-	}
-	r = 0;
- out:
+	file_name(t->target, ".json", name, sizeof(name));
+	r = put_file(name, s, strlen(s), t->pid == getpid(), &fd);
 	if (r != 0)
-		jc_warn("cannot write %s: %s", file, strerror(errno));
+		jc_warn("cannot write %s/%s: %s", dir_path, name,
+		    strerror(errno));
+	else if (t->pid == getpid()) {
+		/* The new file is locked: the old one may go. */
+		if (held_fd >= 0)
+			close(held_fd);
+		held_fd = fd;
+	} else
+		close(fd);
+	explicit_bzero(s, strlen(s));
 	free(s);
 	return r;
 }
 
 static int
-read_file(const char *file, struct jc_tunnel *t)
+read_tunnel(const char *name, struct jc_tunnel *t)
 {
-	char buf[4096];
 	const cJSON *v;
 	cJSON *o;
-	FILE *f;
-	size_t n;
 
-	if ((f = fopen(file, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if ((o = cJSON_Parse(buf)) == NULL)
-		return -1;
 	memset(t, 0, sizeof(*t));
-	snprintf(t->file, sizeof(t->file), "%s", file);
-	if (cJSON_IsNumber(v = cJSON_GetObjectItem(o, "pid")))
+	t->lock_fd = -1;
+	if (strlen(name) >= sizeof(t->file) || (o = read_json(name)) == NULL)
+		return -1;
+	snprintf(t->file, sizeof(t->file), "%s", name);
+	if (cJSON_IsNumber(v = cJSON_GetObjectItem(o, "pid")) &&
+	    v->valuedouble > 0 && v->valuedouble < 1e9)
 		t->pid = (pid_t)v->valuedouble;
 	if (cJSON_IsString(v = cJSON_GetObjectItem(o, "target")))
 		snprintf(t->target, sizeof(t->target), "%s", v->valuestring);
@@ -189,56 +637,80 @@ read_file(const char *file, struct jc_tunnel *t)
 	return t->pid > 0 && *t->target ? 0 : -1;
 }
 
-/*
- * Is the tunnel's process still alive (not a recycled pid)?  Its start
- * time says so whatever the binary is called (a symlink, a wrapper);
- * state files without one fall back to the command line.
- */
-static int
-tunnel_alive(const struct jc_tunnel *t)
+/* Remove a stale tunnel's files (the page holds its old token). */
+static void
+forget_name(const char *name, const char *target)
 {
-	char path[64], buf[256];
-	unsigned long long now;
-	ssize_t n;
-	int fd;
+	char html[128];
 
-	if (kill(t->pid, 0) != 0 && errno != EPERM)
-		return 0;
-	if (t->pid_start != 0 && (now = proc_start(t->pid)) != 0)
-		return now == t->pid_start;
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)t->pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 1;		/* no /proc: trust kill() */
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;		/* zombie */
-	buf[n] = '\0';
-	return strstr(buf, "jconnect") != NULL;
+	unlinkat(dir_fd, name, 0);
+	file_name(target, ".json", html, sizeof(html));
+	if (strcmp(html, name) == 0)
+		jc_state_unlink(target, ".html");
+}
+
+void
+jc_state_forget(const struct jc_tunnel *t)
+{
+	if (jc_state_dir() != NULL)
+		forget_name(t->file, t->target);
+}
+
+/* Read target's tunnel under one name; 0 when live. */
+static int
+find_as(const char *name, const char *target, struct jc_tunnel *out)
+{
+	struct jc_tunnel t;
+
+	if (read_tunnel(name, &t) != 0 || strcmp(t.target, target) != 0)
+		return JC_ERR_NOTFOUND;
+	if (!is_tunnel(&t, 0)) {
+		jc_state_release(&t);
+		forget_name(name, target);
+		return JC_ERR_NOTFOUND;
+	}
+	*out = t;
+	return 0;
 }
 
 int
 jc_state_find(const char *target, struct jc_tunnel *out)
 {
-	const char *file = jc_state_file(target);
+	char name[600];
+
+	if (jc_state_dir() == NULL)
+		return JC_ERR_NOTFOUND;
+	file_name(target, ".json", name, sizeof(name));
+	if (find_as(name, target, out) == 0)
+		return 0;
+	if (legacy_name(target, name, sizeof(name)) == 0 &&
+	    find_as(name, target, out) == 0)
+		return 0;
+	return JC_ERR_NOTFOUND;
+}
+
+/* Unlink `name` only when it holds target's tunnel (old names collide). */
+static void
+unlink_if_target(const char *name, const char *target)
+{
 	struct jc_tunnel t;
 
-	if (read_file(file, &t) != 0)
-		return JC_ERR_NOTFOUND;
-	if (!tunnel_alive(&t)) {
-		unlink(file);
-		return JC_ERR_NOTFOUND;
-	}
-	if (strcmp(t.target, target) != 0)
-		return JC_ERR_NOTFOUND;
-	*out = t;
-	return 0;
+	if (read_tunnel(name, &t) == 0 && strcmp(t.target, target) == 0)
+		unlinkat(dir_fd, name, 0);
+	explicit_bzero(&t, sizeof(t));
 }
 
 void
 jc_state_remove(const char *target)
 {
-	unlink(jc_state_file(target));
+	char name[600];
+
+	if (jc_state_dir() == NULL)
+		return;
+	jc_state_unlink(target, ".json");
+	jc_state_unlink(target, ".html");
+	if (legacy_name(target, name, sizeof(name)) == 0)
+		unlink_if_target(name, target);
 }
 
 static int
@@ -249,40 +721,97 @@ cmp_tunnel(const void *a, const void *b)
 }
 
 int
-jc_state_each(void (*fn)(const struct jc_tunnel *, void *), void *arg)
+jc_state_each(void (*fn)(struct jc_tunnel *, void *), void *arg)
 {
 	struct jc_tunnel *all;
 	struct dirent *de;
-	char file[1400];
 	size_t len;
 	DIR *d;
-	int n = 0, i;
+	int n = 0, i, fd;
 
-	if ((d = opendir(jc_state_dir())) == NULL)
-		return 0;
+	if (jc_state_dir() == NULL)
+		return JC_ERR_IO;
+	/* fdopendir takes the descriptor: give it its own. */
+	if ((fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return JC_ERR_IO;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return JC_ERR_IO;
+	}
 	if ((all = calloc(MAX_TUNNELS, sizeof(*all))) == NULL) {
 		closedir(d);
-		return 0;
+		return JC_ERR_NOMEM;
 	}
 	while ((de = readdir(d)) != NULL && n < MAX_TUNNELS) {
 		len = strlen(de->d_name);
-		if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+		if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0 ||
+		    de->d_name[0] == '.')
 			continue;
-		snprintf(file, sizeof(file), "%s/%s", jc_state_dir(),
-		    de->d_name);
-		if (read_file(file, &all[n]) != 0)
+		if (read_tunnel(de->d_name, &all[n]) != 0)
 			continue;
-		if (!tunnel_alive(&all[n])) {
-			jc_verbose("removing stale tunnel state %s", file);
-			unlink(file);
+		if (!is_tunnel(&all[n], 0)) {
+			jc_verbose("removing stale tunnel state %s/%s",
+			    dir_path, de->d_name);
+			jc_state_release(&all[n]);
+			forget_name(de->d_name, all[n].target);
 			continue;
 		}
 		n++;
 	}
 	closedir(d);
 	qsort(all, (size_t)n, sizeof(*all), cmp_tunnel);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		fn(&all[i], arg);
+		jc_state_release(&all[i]);
+	}
+	explicit_bzero(all, MAX_TUNNELS * sizeof(*all));
 	free(all);
 	return n;
+}
+
+/* ---- remembered ports ------------------------------------------------- */
+
+int
+jc_state_port_get(const char *target)
+{
+	const cJSON *v, *tg;
+	char name[128];
+	cJSON *o;
+	int port = 0;
+
+	if (jc_state_dir() == NULL)
+		return 0;
+	file_name(target, ".port", name, sizeof(name));
+	if ((o = read_json(name)) == NULL)
+		return 0;
+	tg = cJSON_GetObjectItem(o, "target");
+	v = cJSON_GetObjectItem(o, "local_port");
+	if (cJSON_IsString(tg) && strcmp(tg->valuestring, target) == 0 &&
+	    cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 65535)
+		port = v->valueint;
+	cJSON_Delete(o);
+	return port;
+}
+
+void
+jc_state_port_put(const char *target, int port)
+{
+	char name[128], *s;
+	cJSON *o;
+
+	if (jc_state_dir() == NULL || jc_state_port_get(target) == port)
+		return;
+	if ((o = cJSON_CreateObject()) == NULL)
+		return;
+	cJSON_AddStringToObject(o, "target", target);
+	cJSON_AddNumberToObject(o, "local_port", port);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (s == NULL)
+		return;
+	file_name(target, ".port", name, sizeof(name));
+	if (put_file(name, s, strlen(s), 0, NULL) != 0)
+		jc_verbose("cannot remember the port in %s/%s: %s", dir_path,
+		    name, strerror(errno));
+	free(s);
 }

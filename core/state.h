@@ -1,10 +1,18 @@
 /*
- * state.h - background tunnels: one 0600 JSON file per tunnel under
- * $XDG_STATE_HOME/jconnect (default ~/.local/state/jconnect).
+ * state.h - files jconnect keeps per target in its private state
+ * directory, $XDG_STATE_HOME/jconnect (default ~/.local/state/jconnect):
+ *
+ *   NAME.json	a background tunnel (0600 JSON; holds the URL)
+ *   NAME.log	its log
+ *   NAME.port	the local port the target got last time
+ *   NAME.html	the page the browser is opened on (redirects to the URL)
+ *
+ * NAME is jc_state_name(target): unique and bounded for any target.
  */
 #ifndef JC_STATE_H
 #define JC_STATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -18,31 +26,92 @@ struct jc_tunnel {
 	unsigned long long pid_start;	/* pid's start time, clock ticks since
 					   boot (0: unknown); tells it from a
 					   recycled pid */
-	char	 file[1024];		/* the state file */
+	char	 file[300];		/* the state file's name in the dir */
+	int	 lock_fd;		/* the state file, while signalling */
 };
 
-/* The state directory (created 0700 on demand).  Static storage. */
+/*
+ * The state directory, created 0700 on demand and checked: a directory
+ * (not a link) owned by the user, set back to 0700 when its mode was
+ * wider.  NULL when unusable (HOME unset, owned by someone else, ...);
+ * jc_state_why() then says why and what to do.
+ */
 const char *jc_state_dir(void);
+const char *jc_state_why(void);
 
-/* The state file name for a target (static storage). */
-const char *jc_state_file(const char *target);
+/*
+ * The base name of target's files: the target made safe as a file name
+ * and cut to a readable length, then a hash of the exact target, so that
+ * two targets never share a name.  Static storage.
+ */
+const char *jc_state_name(const char *target);
 
-/* Write (atomically, 0600) the state of a tunnel.  Returns 0 or JC_ERR_IO. */
+/*
+ * Write (atomically, 0600) the state of a tunnel.  When t->pid is this
+ * process, it keeps the file open and locked for as long as it runs: the
+ * lock is how `stop` knows the pid is still this tunnel.  Returns 0 or
+ * JC_ERR_IO.
+ */
 int	jc_state_write(const struct jc_tunnel *);
 
 /*
  * Read the tunnel for target.  Returns 0 when a live one exists, else
- * JC_ERR_NOTFOUND (stale files are removed).
+ * JC_ERR_NOTFOUND (stale files are removed).  Call jc_state_release()
+ * when done.
  */
 int	jc_state_find(const char *target, struct jc_tunnel *out);
 
-/* Remove the state file of a tunnel. */
+/*
+ * Send sig to the tunnel's process, after checking (again, right before)
+ * that it still is that tunnel: same user, same start time, and holding
+ * the lock on the tunnel's state file.  Returns 0, JC_ERR_NOTFOUND when
+ * it has exited, JC_ERR_UNSUPPORTED when the pid is something else now.
+ */
+int	jc_state_signal(struct jc_tunnel *, int sig);
+
+/*
+ * Is the tunnel's process still there (same user and start time; an
+ * exited one not yet reaped counts)?
+ */
+int	jc_state_running(struct jc_tunnel *);
+
+/* Close what jc_state_signal() keeps open. */
+void	jc_state_release(struct jc_tunnel *);
+
+/* Remove the state (and browser) files of target's tunnel. */
 void	jc_state_remove(const char *target);
+
+/* Remove the files of a tunnel as read (it may have an older name). */
+void	jc_state_forget(const struct jc_tunnel *);
 
 /*
  * Call fn for every live tunnel (stale files removed), sorted by target.
- * Returns the number of tunnels.
+ * Returns the number of tunnels, or JC_ERR_IO when the state directory
+ * is unusable (see jc_state_why()).
  */
-int	jc_state_each(void (*fn)(const struct jc_tunnel *, void *), void *arg);
+int	jc_state_each(void (*fn)(struct jc_tunnel *, void *), void *arg);
+
+/*
+ * Open the append-only 0600 log of target's background tunnel.  Returns
+ * a descriptor or -1.
+ */
+int	jc_state_log_open(const char *target);
+
+/* The local port target had last time, or 0. */
+int	jc_state_port_get(const char *target);
+
+/* Remember target's local port for next time. */
+void	jc_state_port_put(const char *target, int port);
+
+/*
+ * Write len bytes as a fresh 0600 file target's NAME + ext (e.g. ".html")
+ * in the state directory, through an exclusively created temporary file
+ * and a rename.  Its path goes to path.  Returns 0 or JC_ERR_IO.
+ */
+int	jc_state_put(const char *target, const char *ext, const void *data,
+	    size_t len, char *path, size_t pathlen);
+
+/* Remove target's NAME + ext. */
+void	jc_state_unlink(const char *target, const char *ext);
 
 #endif /* JC_STATE_H */

@@ -37,6 +37,7 @@ assert len(t) == 1 and t[0]["local_port"] == int(sys.argv[2]), t
 assert t[0]["url"] == sys.argv[3] and t[0]["pid"] > 1 and t[0]["via"] == "ssh"
 ' "$T/lsj" "$port" "$url"
 sf=$(ls "$XDG_STATE_HOME"/jconnect/*.json)
+logf=${sf%.json}.log
 check "state file is 0600" test "$(stat -c %a "$sf")" = 600
 check "state dir is 0700" test "$(stat -c %a "$XDG_STATE_HOME/jconnect")" = 700
 pid=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$sf")
@@ -58,12 +59,12 @@ if wait_for 10 curl -fsS -m 2 -H "Authorization: token $token" \
 	ok "after an sshd restart the same port works again ($(( $(date +%s) - t3 )) s)"
 else
 	not_ok "after an sshd restart the same port works again"
-	show "$XDG_STATE_HOME/jconnect/$SSH_TARGET.log"
+	show "$logf"
 fi
 check "the supervisor logged the reconnect" wait_for 10 \
-    grep -q reconnected "$XDG_STATE_HOME/jconnect/$SSH_TARGET.log"
-check "the log holds no token" \
-    sh -c "! grep -q '$token' '$XDG_STATE_HOME/jconnect/$SSH_TARGET.log'"
+    grep -q reconnected "$logf"
+check "the log is 0600" test "$(stat -c %a "$logf")" = 600
+check "the log holds no token" sh -c "! grep -q '$token' '$logf'"
 
 # A real Makefile: URL := $(shell jconnect url ...), curl, jconnect stop.
 cat >"$T/Makefile" <<MK

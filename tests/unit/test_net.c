@@ -1,6 +1,7 @@
 /*
  * test_net.c - the local port picker: 8888, else 8889, else 8080, else
- * ephemeral; a forced busy port is an error; loopback only.
+ * ephemeral; the port of last time first when free; a forced busy port
+ * is an error; loopback only.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -39,13 +40,13 @@ test_preferred_order(void **state)
 	(void)state;
 	h1 = hold(8888);
 	/* 8888 busy (by us or by someone) -> never 8888 */
-	assert_int_equal(jc_net_pick_port(0, &fd, &port, why, sizeof(why)), 0);
+	assert_int_equal(jc_net_pick_port(0, 0, &fd, &port, why, sizeof(why)), 0);
 	assert_int_not_equal(port, 8888);
 	if (port == 8889)
 		assert_non_null(strstr(why, "8888"));
 	close(fd);
 	h2 = hold(8889);
-	assert_int_equal(jc_net_pick_port(0, &fd, &port, why, sizeof(why)), 0);
+	assert_int_equal(jc_net_pick_port(0, 0, &fd, &port, why, sizeof(why)), 0);
 	assert_int_not_equal(port, 8888);
 	assert_int_not_equal(port, 8889);
 	if (port == 8080)
@@ -67,13 +68,45 @@ test_forced(void **state)
 	(void)state;
 	/* An ephemeral port, then force it while held: exit 8 territory. */
 	assert_int_equal(jc_net_listen(0, &fd, &port), 0);
-	assert_int_equal(jc_net_pick_port(port, &fd2, &p2, why, sizeof(why)),
+	assert_int_equal(jc_net_pick_port(port, 0, &fd2, &p2, why, sizeof(why)),
 	    JC_ERR_PORT);
 	close(fd);
-	assert_int_equal(jc_net_pick_port(port, &fd2, &p2, why, sizeof(why)),
+	assert_int_equal(jc_net_pick_port(port, 0, &fd2, &p2, why, sizeof(why)),
 	    0);
 	assert_int_equal(p2, port);
 	close(fd2);
+}
+
+/* The port of last time wins over the usual order, unless it is busy. */
+static void
+test_last_port(void **state)
+{
+	char why[160];
+	uint16_t last, port;
+	int fd, held;
+
+	(void)state;
+	assert_int_equal(jc_net_listen(0, &held, &last), 0);
+	close(held);
+	assert_int_equal(jc_net_pick_port(0, last, &fd, &port, why,
+	    sizeof(why)), 0);
+	assert_int_equal(port, last);
+	assert_non_null(strstr(why, "last time"));
+	close(fd);
+	held = hold(last);
+	assert_true(held >= 0);
+	assert_int_equal(jc_net_pick_port(0, last, &fd, &port, why,
+	    sizeof(why)), 0);
+	assert_int_not_equal(port, last);
+	close(fd);
+	close(held);
+	/* --local-port still wins. */
+	assert_int_equal(jc_net_listen(0, &held, &port), 0);
+	close(held);
+	assert_int_equal(jc_net_pick_port(port, last, &fd, &last, why,
+	    sizeof(why)), 0);
+	assert_int_equal(last, port);
+	close(fd);
 }
 
 static void
@@ -99,6 +132,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_preferred_order),
 		cmocka_unit_test(test_forced),
+		cmocka_unit_test(test_last_port),
 		cmocka_unit_test(test_loopback_only),
 	};
 

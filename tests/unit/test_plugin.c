@@ -1,7 +1,8 @@
 /*
  * test_plugin.c - the plugin loader: a good plugin loads, and each check
  * refuses what it must (ABI major, name mismatch, duplicate,
- * group-writable file, not a plugin at all).
+ * group-writable file, a file or directory of another user, a directory
+ * others can write to, a symbolic link, not a plugin at all).
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -13,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <pwd.h>
 
 #include <cmocka.h>
 
@@ -100,6 +103,25 @@ test_bad_abi(void **state)
 	assert_non_null(strstr(why, "ABI 2.0"));
 }
 
+/* Each file loads as itself, also while another plugin is loaded. */
+static void
+test_two_plugins(void **state)
+{
+	const struct jc_plugin *p;
+	char path[PATH_MAX + 32], why[256];
+	void *st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/jc-dummy.so", dir);
+	assert_int_equal(jc_plugin_load_file(path, &p, &st, why, sizeof(why)),
+	    0);
+	snprintf(path, sizeof(path), "%s/jc-badabi.so", dir);
+	assert_int_equal(jc_plugin_load_file(path, &p, &st, why, sizeof(why)),
+	    JC_ERR_PLUGIN);
+	assert_non_null(strstr(why, "ABI 2.0"));
+	jc_plugin_unload_all();
+}
+
 static void
 test_name_mismatch(void **state)
 {
@@ -136,6 +158,99 @@ test_writable(void **state)
 	jc_plugin_unload_all();
 }
 
+/* A user that is neither root nor us, for chown (needs root). */
+static uid_t
+other_uid(void)
+{
+	struct passwd *pw = getpwnam("nobody");
+
+	if (geteuid() != 0)
+		return 0;
+	return pw != NULL && pw->pw_uid != 0 ? pw->pw_uid : 65534;
+}
+
+static void
+test_other_owner(void **state)
+{
+	const struct jc_plugin *p;
+	char from[PATH_MAX + 32], to[PATH_MAX + 32], why[256];
+	uid_t uid = other_uid();
+	void *st;
+
+	(void)state;
+	if (uid == 0)
+		skip();		/* chown needs root */
+	snprintf(from, sizeof(from), "%s/jc-dummy.so", dir);
+	snprintf(to, sizeof(to), "%s/jc-dummy.so", tmp);
+	copy(from, to, 0755);
+	/* Mode 0755, but someone else's file: they could rewrite it. */
+	assert_int_equal(chown(to, uid, (gid_t)-1), 0);
+	assert_int_equal(chmod(to, 0755), 0);
+	assert_int_equal(jc_plugin_load_file(to, &p, &st, why, sizeof(why)),
+	    JC_ERR_PLUGIN);
+	assert_non_null(strstr(why, "owned by uid"));
+	assert_int_equal(chown(to, geteuid(), (gid_t)-1), 0);
+	assert_int_equal(jc_plugin_load_file(to, &p, &st, why, sizeof(why)),
+	    0);
+	jc_plugin_unload_all();
+	unlink(to);
+}
+
+static void
+test_directory(void **state)
+{
+	const struct jc_plugin *p;
+	char from[PATH_MAX + 32], sub[PATH_MAX + 32], to[PATH_MAX + 64];
+	char why[256];
+	uid_t uid = other_uid();
+	void *st;
+
+	(void)state;
+	snprintf(from, sizeof(from), "%s/jc-dummy.so", dir);
+	snprintf(sub, sizeof(sub), "%s/d", tmp);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(to, sizeof(to), "%s/jc-dummy.so", sub);
+	copy(from, to, 0755);
+	/* Anyone could swap the file in a world-writable (even sticky) dir. */
+	assert_int_equal(chmod(sub, 01777), 0);
+	assert_int_equal(jc_plugin_load_file(to, &p, &st, why, sizeof(why)),
+	    JC_ERR_PLUGIN);
+	assert_non_null(strstr(why, "directory"));
+	assert_non_null(strstr(why, "writable"));
+	assert_int_equal(chmod(sub, 0775), 0);
+	assert_int_equal(jc_plugin_load_file(to, &p, &st, why, sizeof(why)),
+	    JC_ERR_PLUGIN);
+	assert_int_equal(chmod(sub, 0755), 0);
+	if (uid != 0) {
+		assert_int_equal(chown(sub, uid, (gid_t)-1), 0);
+		assert_int_equal(jc_plugin_load_file(to, &p, &st, why,
+		    sizeof(why)), JC_ERR_PLUGIN);
+		assert_non_null(strstr(why, "belongs to uid"));
+		assert_int_equal(chown(sub, geteuid(), (gid_t)-1), 0);
+	}
+	assert_int_equal(jc_plugin_load_file(to, &p, &st, why, sizeof(why)),
+	    0);
+	jc_plugin_unload_all();
+}
+
+static void
+test_symlink(void **state)
+{
+	const struct jc_plugin *p;
+	char from[PATH_MAX + 32], to[PATH_MAX + 32], why[256];
+	void *st;
+
+	(void)state;
+	snprintf(from, sizeof(from), "%s/jc-dummy.so", dir);
+	snprintf(to, sizeof(to), "%s/jc-dummy.so", tmp);
+	unlink(to);
+	assert_int_equal(symlink(from, to), 0);
+	assert_int_equal(jc_plugin_load_file(to, &p, &st, why, sizeof(why)),
+	    JC_ERR_PLUGIN);
+	assert_non_null(strstr(why, "link"));
+	unlink(to);
+}
+
 static void
 test_not_a_plugin(void **state)
 {
@@ -152,7 +267,8 @@ test_not_a_plugin(void **state)
 	fclose(f);
 	assert_int_equal(jc_plugin_load_file(path, &p, &st, why, sizeof(why)),
 	    JC_ERR_PLUGIN);
-	snprintf(path, sizeof(path), "%s", tmp);
+	snprintf(path, sizeof(path), "%s/jc-dir.so", tmp);
+	assert_int_equal(mkdir(path, 0755), 0);
 	assert_int_equal(jc_plugin_load_file(path, &p, &st, why, sizeof(why)),
 	    JC_ERR_PLUGIN);
 	assert_non_null(strstr(why, "regular"));
@@ -204,8 +320,12 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_dummy),
 		cmocka_unit_test(test_bad_abi),
+		cmocka_unit_test(test_two_plugins),
 		cmocka_unit_test(test_name_mismatch),
 		cmocka_unit_test(test_writable),
+		cmocka_unit_test(test_other_owner),
+		cmocka_unit_test(test_directory),
+		cmocka_unit_test(test_symlink),
 		cmocka_unit_test(test_not_a_plugin),
 		cmocka_unit_test(test_search_path),
 		cmocka_unit_test(test_host_has),
