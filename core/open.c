@@ -33,6 +33,7 @@
 #include "log.h"
 #include "loop.h"
 #include "net.h"
+#include "sshoverssm.h"
 #include "state.h"
 
 #define VERIFY_MS	20000		/* checks through the tunnel */
@@ -48,6 +49,11 @@ struct tunnel {
 	char			 url[1200];
 	struct jc_source	*watch;
 	volatile int		 lost;		/* the session died */
+	struct jc_sshssm	*link;		/* compressed path, or NULL */
+	int			 link_off;	/* not wanted, or failed */
+	int			 link_explicit;	/* ssm.compress=yes */
+	int			 relink;	/* the path died: set it up again */
+	volatile int		 wake;		/* lost or relink */
 	int			 notify_fd;	/* background: report here */
 	int			 log_fd;	/* background: stderr after that */
 };
@@ -70,7 +76,9 @@ watch_dispatch(void *arg, struct jc_pollset *ps)
 
 	(void)ps;
 	if (tn->a.s != NULL && tn->a.p->status(tn->a.s) != 0)
-		tn->lost = 1;
+		tn->lost = tn->wake = 1;
+	if (tn->link != NULL && jc_sshssm_status(tn->link) != 0)
+		tn->relink = tn->wake = 1;
 }
 
 static const struct jc_source_ops watch_ops = { watch_prepare, watch_dispatch };
@@ -224,6 +232,47 @@ write_state(struct tunnel *tn)
 }
 
 /*
+ * The compressed path over SSM, set up after the URL is out: meanwhile
+ * and after a failure, connections use the plain port session.  One try
+ * per start, reconnect or loss of the path; no retry loop.
+ */
+static void
+link_start(struct tunnel *tn)
+{
+	const char *host;
+	int port, r;
+
+	if (tn->link_off || tn->link != NULL)
+		return;
+	if ((r = jc_sshssm_wanted(&tn->a, &tn->link_explicit)) <= 0) {
+		tn->link_off = 1;
+		return;
+	}
+	dest(tn, &host, &port);
+	if (port == 0) {
+		tn->link_off = 1;	/* a Unix socket: SSM has none */
+		return;
+	}
+	r = jc_sshssm_open(&tn->a, host, (uint16_t)port, tn->link_explicit,
+	    &tn->link);
+	/* A lost tunnel session is not the path's fault: try again later. */
+	if (r != 0 && r != JC_ERR_INTR && !tn->lost)
+		tn->link_off = 1;
+	if (r == 0)
+		jc_fwd_set_preferred(tn->fwd, jc_sshssm_plugin(tn->link),
+		    jc_sshssm_sess(tn->link));
+}
+
+static void
+link_stop(struct tunnel *tn)
+{
+	if (tn->fwd != NULL)
+		jc_fwd_set_preferred(tn->fwd, NULL, NULL);
+	jc_sshssm_close(tn->link);
+	tn->link = NULL;
+}
+
+/*
  * After a drop: log in again with backoff, keeping the local port, so
  * open browser tabs keep working.  Returns 0 or the last error once
  * RECONNECT_MAX_S has passed (or JC_ERR_INTR).
@@ -236,6 +285,7 @@ reconnect(struct tunnel *tn)
 	const char *host;
 	char old[1200];
 
+	link_stop(tn);
 	jc_fwd_set_session(tn->fwd, NULL, NULL);
 	jc_access_disconnect(&tn->a);
 	jc_event("reconnecting", "target", jc_opts.target, (char *)NULL);
@@ -290,6 +340,10 @@ reconnect(struct tunnel *tn)
 static void
 tunnel_free(struct tunnel *tn)
 {
+	/* Before the session goes: the path's key is removed through it. */
+	link_stop(tn);
+	if (tn->a.s != NULL && tn->a.via == JC_VIA_SSM)
+		jc_sshssm_cleanup(&tn->a);
 	jc_fwd_free(tn->fwd);
 	tn->fwd = NULL;
 	jc_source_del(tn->watch);
@@ -343,14 +397,29 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 		r = JC_ERR_NOMEM;
 		goto out;
 	}
+	link_start(tn);
 	for (;;) {
-		r = jc_loop_run(&tn->lost, -1);
+		r = jc_loop_run(&tn->wake, -1);
 		if (r == JC_ERR_INTR) {
 			r = 0;
 			break;
 		}
-		if (r != 0 || (r = reconnect(tn)) != 0)
+		tn->wake = 0;
+		if (r == 0 && tn->lost) {
+			if ((r = reconnect(tn)) != 0)
+				break;
+			link_start(tn);
+			continue;
+		}
+		if (r != 0)
 			break;
+		if (tn->relink) {
+			tn->relink = 0;
+			link_stop(tn);
+			jc_verbose("the compressed path ended; new connections "
+			    "use the plain session while it is set up again");
+			link_start(tn);
+		}
 	}
 	if (r == JC_ERR_INTR)
 		r = 0;
