@@ -40,6 +40,7 @@ struct jc_sshssm {
 	char			*keyline;	/* throwaway line installed */
 	int			 explicit;
 	int			 quiet_lvl;	/* log level to restore, or -1 */
+	int			 nosshd;	/* the stream ended unanswered */
 };
 
 /* A throwaway line whose removal failed: retried later. */
@@ -283,15 +284,19 @@ authorize(void *arg, const char *pubkey)
 /* ---- the path ----------------------------------------------------------- */
 
 static const char *
-why(int r, int port)
+why(const struct jc_sshssm *l, int r, int port)
 {
 	static char b[160];
 
 	switch (r) {
 	case JC_ERR_UNREACHABLE:
-		snprintf(b, sizeof(b), "no SSH login on port %d through Session "
-		    "Manager: no sshd there, or no key accepted (-v tells)",
-		    port);
+		if (l->nosshd)
+			snprintf(b, sizeof(b), "the SSM agent reached no sshd "
+			    "on port %d", port);
+		else
+			snprintf(b, sizeof(b), "no SSH login on port %d: no "
+			    "key accepted, or the handshake failed (-v tells)",
+			    port);
 		return b;
 	case JC_ERR_TIMEOUT:
 		snprintf(b, sizeof(b), "sshd on port %d did not answer in time",
@@ -324,6 +329,7 @@ open_path(struct jc_sshssm *l)
 	    JC_STREAM_PROXY, &fd)) != 0)
 		return r;
 	if ((r = await_banner(fd, a->t.timeout_ms)) != 0) {
+		l->nosshd = r == JC_ERR_UNREACHABLE;
 		close(fd);
 		return r;
 	}
@@ -368,11 +374,11 @@ jc_sshssm_open(struct jc_access *a, const char *dhost, uint16_t dport,
 			if (explicit)
 				jc_warn("compressed path unavailable (%s); "
 				    "connections stay on the plain SSM session",
-				    why(r, port));
+				    why(l, r, port));
 			else
 				jc_verbose("compressed path unavailable (%s); "
 				    "connections stay on the plain SSM session",
-				    why(r, port));
+				    why(l, r, port));
 		}
 		jc_sshssm_close(l);
 		return r;
