@@ -23,9 +23,13 @@ _jconnect()
 	-i|--identity|--key|--known-hosts|-F|--config)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--plugin-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+	-o) COMPREPLY=($(compgen -W "ssm.compress=auto ssm.compress=yes
+		ssm.compress=no ssh.compression=yes ssh.compression=no
+		ssh.keepalive= ssh.ciphers= ssm.chunk_size=" -- "$cur"))
+		compopt -o nospace 2>/dev/null; return ;;
 	help) COMPREPLY=($(compgen -W "$cmds" -- "$cur")); return ;;
 	-l|--login|-p|--port|--jupyter-port|--jupyter-log|--remote-port|\
-	--local-port|--region|--profile|--timeout|-o) return ;;
+	--local-port|--region|--profile|--timeout) return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -118,9 +118,10 @@ struct jc_target {
  * ABI 1.3 target flags.  JC_TF_FD: log in over t->fd, a socket already
  * connected to the SSH server (e.g. an SSM stream), which the plugin
  * then owns; login must not block the loop, since the other end of that
- * socket may be pumped by the same loop.  Failures are logged at
- * verbose level only (the caller has a fallback and says why).
- * JC_TF_COMPRESS: ask for zlib compression.
+ * socket may be pumped by the same loop.  Login failures are logged at
+ * verbose level (the caller has a fallback and says why); a changed
+ * host key is still an error.  JC_TF_COMPRESS: ask for zlib
+ * compression (else the ssh.compression option decides, default no).
  */
 #define JC_TF_FD		0x1
 #define JC_TF_COMPRESS		0x2

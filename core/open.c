@@ -253,8 +253,8 @@ link_start(struct tunnel *tn)
 		tn->link_off = 1;	/* a Unix socket: SSM has none */
 		return;
 	}
-	r = jc_sshssm_open(&tn->a, host, (uint16_t)port, tn->link_explicit,
-	    &tn->link);
+	r = jc_sshssm_open(&tn->a, host, (uint16_t)port, tn->jupyter,
+	    tn->link_explicit, &tn->link);
 	/* A lost tunnel session is not the path's fault: try again later. */
 	if (r != 0 && r != JC_ERR_INTR && !tn->lost)
 		tn->link_off = 1;

@@ -27,7 +27,7 @@
 #include "sshoverssm.h"
 
 #define KEY_VALID_S	3600	/* a throwaway key logs in for an hour */
-#define REMOVE_MS	8000	/* `jconnect stop` waits 10 s for us */
+#define PROBE_QUIET_MS	2000	/* a silent forward that stays is fine */
 
 struct jc_sshssm {
 	struct jc_access	*a;		/* NB. borrowed */
@@ -41,6 +41,9 @@ struct jc_sshssm {
 	int			 explicit;
 	int			 quiet_lvl;	/* log level to restore, or -1 */
 	int			 nosshd;	/* the stream ended unanswered */
+	int			 ossh;		/* OpenSSH 100 * major + minor, or 0 */
+	int			 noforward;	/* logged in, but no forwarding */
+	int			 http;		/* the destination speaks HTTP */
 };
 
 /* A throwaway line whose removal failed: retried later. */
@@ -120,41 +123,109 @@ bw_dispatch(void *arg, struct jc_pollset *ps)
 
 static const struct jc_source_ops bw_ops = { bw_prepare, bw_dispatch };
 
+/* "SSH-2.0-OpenSSH_9.2p1 ..." -> 902; 0 for another server. */
+static int
+openssh_version(const char *banner)
+{
+	const char *p = strstr(banner, "SSH-2.0-OpenSSH_");
+	int major, minor;
+
+	if (p == NULL || sscanf(p + 16, "%d.%d", &major, &minor) != 2)
+		return 0;
+	return major * 100 + minor;
+}
+
 /*
- * SSH servers speak first: wait (running the loop) for the first bytes
- * on fd without taking them.  0, JC_ERR_UNREACHABLE on EOF (the agent
- * reached no sshd), JC_ERR_TIMEOUT, JC_ERR_INTR.
+ * Peek at what arrives on fd without taking it, running the loop: 0 once
+ * a whole line (or n - 1 bytes) is there, in b; JC_ERR_UNREACHABLE on
+ * EOF; JC_ERR_TIMEOUT; JC_ERR_INTR.
  */
 static int
-await_banner(int fd, int timeout_ms)
+await_line(int fd, int timeout_ms, char *b, size_t n)
 {
 	struct banner_wait w = { fd, -1, 0 };
 	struct jc_source *src;
 	int64_t end = jc_now_ms() + timeout_ms;
-	char b[8];
-	ssize_t n;
+	ssize_t k;
 	int r = JC_ERR_TIMEOUT;
 
 	if ((src = jc_source_add(&bw_ops, &w)) == NULL)
 		return JC_ERR_NOMEM;
 	for (;;) {
-		n = recv(fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT);
-		if (n > 0) {
-			r = 0;
-			break;
-		}
-		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		k = recv(fd, b, n - 1, MSG_PEEK | MSG_DONTWAIT);
+		if (k > 0) {
+			b[k] = '\0';
+			if (memchr(b, '\n', (size_t)k) != NULL ||
+			    (size_t)k == n - 1) {
+				r = 0;
+				break;
+			}
+		} else if (k == 0 || (errno != EAGAIN && errno != EINTR)) {
 			r = JC_ERR_UNREACHABLE;
 			break;
 		}
-		if (jc_now_ms() >= end)
+		if (jc_now_ms() >= end) {
+			r = JC_ERR_TIMEOUT;
 			break;
+		}
 		w.ready = 0;
-		r = jc_loop_run(&w.ready, (int)(end - jc_now_ms()));
+		/* More of a line that came in pieces: look again soon. */
+		r = jc_loop_run(&w.ready, k > 0 ? 20 : (int)(end -
+		    jc_now_ms()));
 		if (r == JC_ERR_INTR)
 			break;
 	}
 	jc_source_del(src);
+	return r;
+}
+
+/*
+ * SSH servers speak first: the banner says the agent reached an sshd,
+ * and which OpenSSH it is.
+ */
+static int
+await_banner(struct jc_sshssm *l, int fd, int timeout_ms)
+{
+	char b[256];
+	int r;
+
+	if ((r = await_line(fd, timeout_ms, b, sizeof(b))) == 0)
+		l->ossh = openssh_version(b);
+	return r;
+}
+
+/*
+ * Does sshd forward there (AllowTcpForwarding, PermitOpen)?  A channel
+ * it refuses ends at once; Jupyter must answer a HEAD request.  Other
+ * servers may stay silent: no end within PROBE_QUIET_MS is a yes.
+ */
+static int
+probe_forward(struct jc_sshssm *l, int http, int timeout_ms)
+{
+	static const char req[] = "HEAD /api HTTP/1.0\r\n\r\n";
+	char b[64];
+	int fd, r;
+
+	if ((r = l->sp->stream(l->ssh, l->dhost, l->dport, 0, &fd)) != 0)
+		return r;
+	if (http && write(fd, req, sizeof(req) - 1) != sizeof(req) - 1) {
+		close(fd);
+		return JC_ERR_IO;
+	}
+	r = await_line(fd, http ? timeout_ms : PROBE_QUIET_MS, b, sizeof(b));
+	close(fd);
+	if (r == 0 && http && strncmp(b, "HTTP/", 5) != 0)
+		r = JC_ERR_PROTO;
+	if (r == JC_ERR_TIMEOUT && !http)
+		r = 0;
+	if (r != 0 && r != JC_ERR_INTR) {
+		jc_verbose("sshd does not forward to %s:%u (%s)", l->dhost,
+		    l->dport, r == JC_ERR_UNREACHABLE ? "channel refused" :
+		    jc_strerror(r));
+		l->noforward = 1;
+		if (r != JC_ERR_TIMEOUT)
+			r = JC_ERR_UNREACHABLE;
+	}
 	return r;
 }
 
@@ -246,8 +317,7 @@ permit_dest(const char *host, uint16_t port, char *out, size_t n)
  * The ssh plugin's offer: authorize its throwaway key.  The line logs in
  * only from the instance itself (where the agent dials sshd), only to
  * forward to Jupyter's port, no shell, pty or agent, and only for
- * KEY_VALID_S seconds (OpenSSH 7.7 and later; older ones refuse the
- * line, and the plain path stays).
+ * KEY_VALID_S seconds.
  */
 static int
 authorize(void *arg, const char *pubkey)
@@ -263,8 +333,20 @@ authorize(void *arg, const char *pubkey)
 		jc_verbose("no throwaway key for destination %s", l->dhost);
 		return JC_ERR_UNSUPPORTED;
 	}
+	/* expiry-time came with OpenSSH 7.7; Dropbear & co have none. */
+	if (l->ossh < 707) {
+		jc_verbose("no throwaway key: the sshd is %s, which does not "
+		    "know expiry-time", l->ossh ? "older than OpenSSH 7.7" :
+		    "not OpenSSH");
+		return JC_ERR_UNSUPPORTED;
+	}
+	/*
+	 * The "Z" (UTC) suffix is recent; without it sshd reads the time
+	 * in its own zone, UTC on EC2 images unless changed.
+	 */
 	gmtime_r(&exp, &tm);
-	strftime(ts, sizeof(ts), "%Y%m%d%H%M%SZ", &tm);
+	strftime(ts, sizeof(ts), l->ossh >= 900 ? "%Y%m%d%H%M%SZ" :
+	    "%Y%m%d%H%M%S", &tm);
 	n = strlen(pubkey) + strlen(dest) + 200;
 	if ((line = malloc(n)) == NULL)
 		return JC_ERR_NOMEM;
@@ -286,13 +368,16 @@ authorize(void *arg, const char *pubkey)
 static const char *
 why(const struct jc_sshssm *l, int r, int port)
 {
-	static char b[160];
+	static char b[400];
 
 	switch (r) {
 	case JC_ERR_UNREACHABLE:
 		if (l->nosshd)
 			snprintf(b, sizeof(b), "the SSM agent reached no sshd "
 			    "on port %d", port);
+		else if (l->noforward)
+			snprintf(b, sizeof(b), "sshd on port %d does not "
+			    "forward to %s:%u", port, l->dhost, l->dport);
 		else
 			snprintf(b, sizeof(b), "no SSH login on port %d: no "
 			    "key accepted, or the handshake failed (-v tells)",
@@ -328,7 +413,7 @@ open_path(struct jc_sshssm *l)
 	if ((r = a->p->stream(l->ssm, "127.0.0.1", (uint16_t)port,
 	    JC_STREAM_PROXY, &fd)) != 0)
 		return r;
-	if ((r = await_banner(fd, a->t.timeout_ms)) != 0) {
+	if ((r = await_banner(l, fd, a->t.timeout_ms)) != 0) {
 		l->nosshd = r == JC_ERR_UNREACHABLE;
 		close(fd);
 		return r;
@@ -342,12 +427,14 @@ open_path(struct jc_sshssm *l)
 	t.fd = fd;
 	t.authorize_key = authorize;
 	t.authorize_arg = l;
-	return l->sp->connect(l->sstate, &t, &l->ssh);
+	if ((r = l->sp->connect(l->sstate, &t, &l->ssh)) != 0)
+		return r;
+	return probe_forward(l, l->http, a->t.timeout_ms);
 }
 
 int
 jc_sshssm_open(struct jc_access *a, const char *dhost, uint16_t dport,
-    int explicit, struct jc_sshssm **out)
+    int http, int explicit, struct jc_sshssm **out)
 {
 	struct jc_sshssm *l;
 	int port = a->t.port ? a->t.port : 22, r;
@@ -358,6 +445,7 @@ jc_sshssm_open(struct jc_access *a, const char *dhost, uint16_t dport,
 		return JC_ERR_NOMEM;
 	l->a = a;
 	l->explicit = explicit;
+	l->http = http;
 	l->quiet_lvl = -1;
 	l->dport = dport;
 	/* The SSM plugin's "" means the instance itself. */

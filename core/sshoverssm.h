@@ -29,14 +29,16 @@ struct jc_sshssm;
 int	jc_sshssm_wanted(const struct jc_access *a, int *explicit);
 
 /*
- * Set the path up for connections to dhost:dport on the remote.  Runs
- * the loop meanwhile, so the plain session keeps serving.  a is the
+ * Set the path up for connections to dhost:dport on the remote (http:
+ * it speaks HTTP, and a request through the path must be answered before
+ * the path counts as up).  Runs the loop meanwhile, so the plain session
+ * keeps serving.  a is the
  * tunnel's SSM access (its session runs the key installs); it must
  * outlive the path.  Returns 0 with *out, JC_ERR_INTR, or another error
  * after saying why once (at -v, or as a warning when explicit).
  */
 int	jc_sshssm_open(struct jc_access *a, const char *dhost, uint16_t dport,
-	    int explicit, struct jc_sshssm **out);
+	    int http, int explicit, struct jc_sshssm **out);
 
 /* The stream provider for jc_fwd_set_preferred. */
 const struct jc_plugin *jc_sshssm_plugin(const struct jc_sshssm *);

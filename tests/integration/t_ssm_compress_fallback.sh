@@ -1,11 +1,11 @@
 #!/bin/bash
 # When the compressed path over SSM cannot be had, the plain port session
 # serves: no sshd where the agent dials (port 22 here), a throwaway key
-# that cannot be installed (read-only authorized_keys), or
-# -o ssm.compress=no.  Why is said once at -v, as a warning only with
-# -o ssm.compress=yes, and nothing at default verbosity.  A path that
-# dies later (its sshd process killed) hands new connections back to the
-# plain session and comes up again.
+# that cannot be installed (read-only authorized_keys), a key whose line
+# forbids forwarding, or -o ssm.compress=no.  Why is said once at -v,
+# as a warning only with -o ssm.compress=yes, and nothing at default
+# verbosity.  A path that dies later (its sshd process killed) hands new
+# connections back to the plain session and comes up again.
 . "$(dirname "$0")/lib.sh"
 
 rig_start sshd jupyter agent aws
@@ -94,6 +94,19 @@ check "read-only authorized_keys: the file is unchanged" \
     cmp -s "$AK" "$T/ak.orig"
 end "read-only authorized_keys"
 chmod 644 "$AK"
+
+# ---- a key that logs in but may not forward ------------------------------
+ssh-keygen -q -t ed25519 -N '' -C 'no forwarding' -f "$T/nofwd"
+printf 'restrict %s\n' "$(cat "$T/nofwd.pub")" >>"$AK"
+run nofwd -v -p "$SSHD_PORT" -i "$T/nofwd"
+check "no forwarding: -v says sshd does not forward" wait_for 30 \
+    grep -q 'unavailable (sshd on port [0-9]* does not forward' \
+    "$T/nofwd.err"
+check "no forwarding: the URL still works" fetch
+check "no forwarding: the path did not come up" \
+    sh -c "! grep -q 'compressed path up' '$T/nofwd.err'"
+end "no forwarding"
+cp "$T/ak.orig" "$AK"
 
 # ---- -o ssm.compress=no ---------------------------------------------------
 ssh0=$(doc_out AWS-StartSSHSession)
