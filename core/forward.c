@@ -36,7 +36,6 @@ struct jc_fwd {
 	struct jc_sess		*s;
 	const struct jc_plugin	*pp;		/* preferred, or NULL */
 	struct jc_sess		*ps;
-	uint64_t		 npreferred;
 	struct jc_source	*src;
 	struct conn		*conns;
 	int			 nconn;
@@ -107,12 +106,6 @@ jc_fwd_set_preferred(struct jc_fwd *f, const struct jc_plugin *p,
 {
 	f->pp = s != NULL ? p : NULL;
 	f->ps = p != NULL ? s : NULL;
-}
-
-uint64_t
-jc_fwd_preferred_count(const struct jc_fwd *f)
-{
-	return f->npreferred;
 }
 
 int
@@ -218,10 +211,9 @@ accept_one(struct jc_fwd *f, int cfd)
 	int sfd, one = 1, r = JC_ERR_CLOSED;
 
 	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (f->pp != NULL && f->pp->status(f->ps) == 0 &&
-	    (r = open_stream(f, f->pp, f->ps, cfd, &sfd)) >= 0)
-		f->npreferred++;
-	else if (f->pp != NULL)
+	if (f->pp != NULL && f->pp->status(f->ps) == 0)
+		r = open_stream(f, f->pp, f->ps, cfd, &sfd);
+	if (f->pp != NULL && r < 0)
 		jc_debug("preferred path cannot take the connection (%s); "
 		    "using the plain one", jc_strerror(r));
 	if (r < 0 && (r = open_stream(f, f->p, f->s, cfd, &sfd)) < 0) {

@@ -36,9 +36,6 @@ void	jc_fwd_set_session(struct jc_fwd *, const struct jc_plugin *p,
 void	jc_fwd_set_preferred(struct jc_fwd *, const struct jc_plugin *p,
 	    struct jc_sess *s);
 
-/* Connections opened through the preferred provider so far. */
-uint64_t jc_fwd_preferred_count(const struct jc_fwd *);
-
 /* Change the destination (e.g. Jupyter moved after a reconnect). */
 void	jc_fwd_set_dest(struct jc_fwd *, const char *rhost, uint16_t rport);
 

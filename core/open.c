@@ -266,10 +266,13 @@ link_start(struct tunnel *tn)
 static void
 link_stop(struct tunnel *tn)
 {
+	struct jc_sshssm *l = tn->link;
+
+	/* Closing runs the loop (key removal): the watchdog must not look. */
+	tn->link = NULL;
 	if (tn->fwd != NULL)
 		jc_fwd_set_preferred(tn->fwd, NULL, NULL);
-	jc_sshssm_close(tn->link);
-	tn->link = NULL;
+	jc_sshssm_close(l);
 }
 
 /*

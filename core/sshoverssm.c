@@ -508,6 +508,8 @@ jc_sshssm_close(struct jc_sshssm *l)
 		l->sp->close(l->ssh);
 	if (l->ssm != NULL)
 		l->a->p->close(l->ssm);
+	l->ssh = NULL;
+	l->ssm = NULL;
 	if (l->keyline != NULL)
 		forget_line(l->a, l->keyline);
 	free(l);
