@@ -353,7 +353,8 @@ authorize(void *arg, const char *pubkey)
 	snprintf(line, n, "restrict,port-forwarding,permitopen=\"%s\","
 	    "from=\"127.0.0.1,::1\",expiry-time=\"%s\" %s", dest, ts, pubkey);
 	if ((r = keys_line(l->a, JC_KEYS_INSTALL, line)) != 0) {
-		jc_verbose("could not install a throwaway key for %s", l->a->user);
+		jc_verbose("could not install a throwaway key for %s",
+		    l->a->user);
 		free(line);
 		return r;
 	}
@@ -455,9 +456,10 @@ jc_sshssm_open(struct jc_access *a, const char *dhost, uint16_t dport,
 	unquiet(l);
 	if (r != 0) {
 		if (r == JC_ERR_HOSTKEY)
-			jc_warn("the host key of %s's sshd does not match your "
-			    "known_hosts; connections stay on the plain SSM "
-			    "session (run with -v for the details)", a->inst.id);
+			jc_warn("the host key of %s's sshd is refused "
+			    "(changed, or unknown with --host-key-check "
+			    "strict); connections stay on the plain SSM "
+			    "session (-v says more)", a->inst.id);
 		else if (r != JC_ERR_INTR) {
 			if (explicit)
 				jc_warn("compressed path unavailable (%s); "

@@ -45,6 +45,7 @@ start() {
 	if ! wait_for 40 grep -q '^http' "$T/$n.out"; then
 		not_ok "$n: URL printed"; show "$T/$n.err"; exit 1
 	fi
+	t_url=$(date +%s%N)
 	url=$(head -n1 "$T/$n.out")
 	port=$(echo "$url" | sed -E 's|^http://127\.0\.0\.1:([0-9]+)/.*|\1|')
 	token=$(echo "$url" | sed -E 's|.*[?&]token=([0-9a-f]+).*|\1|')
@@ -61,6 +62,8 @@ stop_fg() {
 start userkey -i "$SSH_KEY"
 if wait_for 30 grep -q 'compressed path up' "$T/userkey.err"; then
 	ok "user key: the compressed path comes up after the URL"
+	diag "user key: path up $((($(date +%s%N) - t_url) / 1000000)) ms" \
+	    "after the URL"
 else
 	not_ok "user key: the compressed path comes up after the URL"
 	show "$T/userkey.err" 30
@@ -93,6 +96,8 @@ stop_fg "user key"
 start throwaway
 if wait_for 30 grep -q 'compressed path up' "$T/throwaway.err"; then
 	ok "throwaway: the compressed path comes up without a key of ours"
+	diag "throwaway: path up $((($(date +%s%N) - t_url) / 1000000)) ms" \
+	    "after the URL"
 else
 	not_ok "throwaway: the compressed path comes up without a key of ours"
 	show "$T/throwaway.err" 30
@@ -106,8 +111,10 @@ check "throwaway: one line in authorized_keys" \
     test "$(grep -c 'jconnect-throwaway' "$AK")" = 1
 check "throwaway: it expires (expiry-time, UTC)" \
     sh -c "echo '$line' | grep -Eq 'expiry-time=\"[0-9]{14}Z\"'"
+want='^restrict,port-forwarding,permitopen="[^"]*:[0-9]*",'
+want="$want"'from="127.0.0.1,::1",expiry-time='
 check "throwaway: it is restricted to forwarding to Jupyter" \
-    sh -c "echo '$line' | grep -q '^restrict,port-forwarding,permitopen=\"[^\"]*:[0-9]*\",from=\"127.0.0.1,::1\"'"
+    sh -c "echo '$line' | grep -q '$want'"
 check "throwaway: every other line kept byte for byte" \
     cmp -n "$(wc -c <"$T/ak.orig")" "$AK" "$T/ak.orig"
 check "throwaway: nothing but that line added" \

@@ -12,8 +12,8 @@ rig_start sshd jupyter agent aws
 faults '{"pace_ms": 1}'
 AK=$RHOME/.ssh/authorized_keys
 cp "$AK" "$T/ak.orig"
-head -c 300000 /usr/lib/python3/dist-packages/notebook/static/tree/js/main.min.js \
-    >"$RHOME/notebooks/c.js"
+JS=/usr/lib/python3/dist-packages/notebook/static
+head -c 300000 "$JS/tree/js/main.min.js" >"$RHOME/notebooks/c.js"
 
 doc_out() {
 	sleep 1		# the agent saves its counters twice a second
@@ -27,8 +27,9 @@ print(sum(v.get("out_bytes", 0) for v in d.values()
 # run NAME ARGS... : a tunnel; waits for its URL, then fetches c.js.
 run() {
 	local n=$1; shift
-	"$JC" --no-browser --via ssm -l "$SSH_USER" --known-hosts "$T/kh" \
-	    "$@" demo-stack >"$T/$n.out" 2>"$T/$n.err" &
+	"$JC" --no-browser --via ssm -l "$SSH_USER" \
+	    --known-hosts "${KH:-$T/kh}" "$@" demo-stack >"$T/$n.out" \
+	    2>"$T/$n.err" &
 	jc=$!
 	if ! wait_for 40 grep -q '^http' "$T/$n.out"; then
 		not_ok "$n: URL printed"; show "$T/$n.err"; exit 1
@@ -83,6 +84,22 @@ end "no sshd, ssm.compress=yes"
 check "no sshd: no payload through an SSH session" \
     test $(($(doc_out AWS-StartSSHSession) - ssh0)) -lt 2000
 
+# ---- a changed host key ------------------------------------------------------
+ssh-keygen -q -t ed25519 -N '' -f "$T/fakehost"
+echo "[i-0123456789abcdef0]:$SSHD_PORT $(cut -d' ' -f1,2 "$T/fakehost.pub")" \
+    >"$T/kh.bad"
+ssh0=$(doc_out AWS-StartSSHSession)
+KH=$T/kh.bad run hostkey -p "$SSHD_PORT" -i "$SSH_KEY"
+check "changed host key: a warning, even at default verbosity" wait_for 30 \
+    grep -q 'host key of i-0123456789abcdef0.s sshd is refused' \
+    "$T/hostkey.err"
+check "changed host key: the URL still works" fetch
+check "changed host key: no payload through the SSH session" \
+    test $(($(doc_out AWS-StartSSHSession) - ssh0)) -lt 5000
+check "changed host key: known_hosts left alone" \
+    test "$(wc -l <"$T/kh.bad")" = 1
+end "changed host key"
+
 # ---- a throwaway key that cannot be installed ---------------------------
 chmod 444 "$AK"
 run refused -p "$SSHD_PORT"
@@ -127,8 +144,8 @@ run relink -v -p "$SSHD_PORT" -i "$SSH_KEY"
 check "relink: the compressed path comes up" wait_for 30 \
     grep -q 'compressed path up' "$T/relink.err"
 sshd_pid=$("$PY" -c 'import json,sys
-print([p["pid"] for p in json.load(open(sys.argv[1])) if p["name"] == "sshd"][0])' \
-    "$RIG_DIR/pids")
+print([p["pid"] for p in json.load(open(sys.argv[1]))
+       if p["name"] == "sshd"][0])' "$RIG_DIR/pids")
 for p in $(pgrep -P "$sshd_pid"); do kill "$p"; done
 check "relink: -v says the path ended" wait_for 20 \
     grep -q 'compressed path ended' "$T/relink.err"
