@@ -355,7 +355,11 @@ authorize(void *arg, const char *pubkey)
 	if ((r = keys_line(l->a, JC_KEYS_INSTALL, line)) != 0) {
 		jc_verbose("could not install a throwaway key for %s",
 		    l->a->user);
-		free(line);
+		/* Interrupted half way: the line may be there; remove it. */
+		if (r == JC_ERR_INTR || r == JC_ERR_TIMEOUT)
+			l->keyline = line;
+		else
+			free(line);
 		return r;
 	}
 	jc_verbose("installed a throwaway key in %s's authorized_keys "
