@@ -39,6 +39,7 @@
 #define VERIFY_MS	20000		/* checks through the tunnel */
 #define READY_MS	180000		/* a background start, all steps */
 #define RECONNECT_MAX_S	600		/* give up reconnecting after this */
+#define BROWSER_WAIT_MS	3000		/* for the compressed path, at most */
 
 struct tunnel {
 	struct jc_access	 a;
@@ -54,6 +55,8 @@ struct tunnel {
 	int			 link_explicit;	/* ssm.compress=yes */
 	int			 relink;	/* the path died: set it up again */
 	volatile int		 wake;		/* lost or relink */
+	int64_t			 browser_at;	/* open the browser then, or 0 */
+	struct jc_source	*browser_src;
 	int			 notify_fd;	/* background: report here */
 	int			 log_fd;	/* background: stderr after that */
 };
@@ -82,6 +85,45 @@ watch_dispatch(void *arg, struct jc_pollset *ps)
 }
 
 static const struct jc_source_ops watch_ops = { watch_prepare, watch_dispatch };
+
+/*
+ * The browser keeps its first connections for the whole page load, so
+ * over SSM it opens once the compressed path is up (or failed), at most
+ * BROWSER_WAIT_MS after the URL; the URL itself is out at once.
+ */
+static void
+browser_open_now(struct tunnel *tn)
+{
+	if (tn->browser_at == 0)
+		return;
+	tn->browser_at = 0;
+	if (!jc_loop_stopping())
+		jc_browser_open(tn->url);
+}
+
+static void
+browser_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
+{
+	struct tunnel *tn = arg;
+
+	(void)ps;
+	if (tn->browser_at > 0 && (*deadline < 0 ||
+	    tn->browser_at < *deadline))
+		*deadline = tn->browser_at;
+}
+
+static void
+browser_dispatch(void *arg, struct jc_pollset *ps)
+{
+	struct tunnel *tn = arg;
+
+	(void)ps;
+	if (tn->browser_at > 0 && jc_now_ms() >= tn->browser_at)
+		browser_open_now(tn);
+}
+
+static const struct jc_source_ops browser_ops = { browser_prepare,
+    browser_dispatch };
 
 /* ---- steps ----------------------------------------------------------- */
 
@@ -349,6 +391,8 @@ tunnel_free(struct tunnel *tn)
 		jc_sshssm_cleanup(&tn->a);
 	jc_fwd_free(tn->fwd);
 	tn->fwd = NULL;
+	jc_source_del(tn->browser_src);
+	tn->browser_src = NULL;
 	jc_source_del(tn->watch);
 	tn->watch = NULL;
 	jc_access_disconnect(&tn->a);
@@ -392,8 +436,12 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 		}
 		jc_info("forwarding 127.0.0.1:%u -> %s; Ctrl-C to stop",
 		    tn->lport, jc_access_describe(&tn->a));
-		if (!jc_opts.no_browser)
-			jc_browser_open(tn->url);
+		if (!jc_opts.no_browser) {
+			tn->browser_at = jc_now_ms() + BROWSER_WAIT_MS;
+			if (tn->a.via != JC_VIA_SSM || (tn->browser_src =
+			    jc_source_add(&browser_ops, tn)) == NULL)
+				browser_open_now(tn);
+		}
 	}
 	jc_event("ready", "url", tn->url, (char *)NULL);
 	if ((tn->watch = jc_source_add(&watch_ops, tn)) == NULL) {
@@ -401,6 +449,9 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 		goto out;
 	}
 	link_start(tn);
+	browser_open_now(tn);
+	jc_source_del(tn->browser_src);
+	tn->browser_src = NULL;
 	for (;;) {
 		r = jc_loop_run(&tn->wake, -1);
 		if (r == JC_ERR_INTR) {

@@ -336,7 +336,8 @@ authenticate(struct jssh_sess *ss, const struct jc_target *t)
 		;
 	if (r == SSH_AUTH_SUCCESS)
 		return 0;
-	if (r == SSH_AUTH_ERROR || r == SSH_AUTH_AGAIN) {
+	/* Over a given socket, say so here: the caller has a fallback. */
+	if (ss->nb && (r == SSH_AUTH_ERROR || r == SSH_AUTH_AGAIN)) {
 		jssh_log(ss->errlvl, "%s ended the login: %s", ss->label,
 		    r == SSH_AUTH_AGAIN ? "timed out" : ssh_get_error(ss->s));
 		return JC_ERR_UNREACHABLE;

@@ -4,10 +4,10 @@
 # AWS-StartSSHSession session and new connections go through it, zlib on.
 # With the user's -i key: a compressible 2 MB file arrives byte for byte
 # while the agent sends far fewer bytes than that, and Chromium reaches
-# the notebook.  With no key of the user's: a throwaway key line (with
-# expiry-time, restrict, permitopen, from) is in authorized_keys while
-# the tunnel runs and gone after Ctrl-C or `jconnect stop`, every other
-# line kept byte for byte.
+# the notebook; the browser opens once the path is up.  With no key of
+# the user's: a throwaway key line (with expiry-time, restrict,
+# permitopen, from) is in authorized_keys while the tunnel runs and gone
+# after Ctrl-C or `jconnect stop`, every other line kept byte for byte.
 . "$(dirname "$0")/lib.sh"
 
 rig_start sshd jupyter agent aws
@@ -91,6 +91,22 @@ dom "$url" "$T/dom"
 check "user key: Chromium reaches the logged-in notebook page" \
     grep -q 'id="logout"' "$T/dom"
 stop_fg "user key"
+
+# ---- the browser opens once the path is up -----------------------------
+cat >"$T/browser.sh" <<EOF
+#!/bin/sh
+if grep -q 'compressed path up' '$T/browser.err'; then w=after; else w=before; fi
+echo "\$w \$*" >"$T/browser.when"
+EOF
+chmod 755 "$T/browser.sh"
+BROWSER=$T/browser.sh "$JC" -v --via ssm -l "$SSH_USER" -p "$SSHD_PORT" \
+    -i "$SSH_KEY" --known-hosts "$T/kh" demo-stack >"$T/browser.out" \
+    2>"$T/browser.err" &
+jc=$!
+check "browser: started" wait_for 40 test -s "$T/browser.when"
+check "browser: opened once the compressed path was up, with the URL" \
+    grep -q "^after http://127.0.0.1:[0-9]*/" "$T/browser.when"
+stop_fg "browser"
 
 # ---- a throwaway key, foreground, Ctrl-C ---------------------------------
 start throwaway
