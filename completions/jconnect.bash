@@ -28,8 +28,8 @@ _jconnect()
 		COMPREPLY=($(compgen -W "aws.credential_process_timeout=
 		    aws.max_attempts= aws.ssm_timeout= aws.start_timeout=
 		    jupyter.check_s=
-		    ssh.ciphers= ssh.global_known_hosts= ssh.keepalive=
-		    ssm.chunk_size= ssm.connect_timeout_s= ssm.give_up_s=
+		    ssh.ciphers= ssh.compression= ssh.global_known_hosts= ssh.keepalive=
+		    ssm.chunk_size= ssm.compress= ssm.connect_timeout_s= ssm.give_up_s=
 		    ssm.handshake_s= ssm.ping_s= ssm.reconnect_s=
 		    ssm.smux_keepalive_ms= ssm.window=" -- "$cur"))
 		compopt -o nospace 2>/dev/null

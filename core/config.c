@@ -38,11 +38,11 @@ static char path_used[1024];
 /*
  * Every option a module or plugin reads through jc_config_option() or
  * host->option(), with its type: a number from lo to hi, a list of names
- * (no blanks) or a file name.  A plugin checks its own options again (the
+ * (no blanks), a file name or one of a few words.  A plugin checks its own options again (the
  * ranges here are the plugins'); this table makes a bad value an error
  * before anything runs, wherever it was written.
  */
-enum otype { O_NUM, O_LIST, O_FILE };
+enum otype { O_NUM, O_LIST, O_FILE, O_WORD };
 
 static const struct optdef {
 	const char	*key;
@@ -56,9 +56,11 @@ static const struct optdef {
 	{ "aws.start_timeout",		O_NUM, 1, 86400,	"seconds" },
 	{ "jupyter.check_s",		O_NUM, 0, 86400,	"seconds, 0 = off" },
 	{ "ssh.ciphers",		O_LIST, 0, 0,	"comma-separated" },
+	{ "ssh.compression",		O_WORD, 0, 0,	"yes|no" },
 	{ "ssh.global_known_hosts",	O_FILE, 0, 0,	"known_hosts" },
 	{ "ssh.keepalive",		O_NUM, 0, 3600,	"seconds, 0 = off" },
 	{ "ssm.chunk_size",		O_NUM, 64, 65536,	"bytes" },
+	{ "ssm.compress",		O_WORD, 0, 0,	"auto|yes|no" },
 	{ "ssm.connect_timeout_s",	O_NUM, 1, 600,		"seconds" },
 	{ "ssm.give_up_s",		O_NUM, 1, 86400,	"seconds" },
 	{ "ssm.handshake_s",		O_NUM, 1, 600,		"seconds" },
@@ -136,6 +138,8 @@ optdef_allowed(const struct optdef *d, char *out, size_t n)
 	if (d->type == O_LIST)
 		snprintf(out, n, "a list of names without blanks (%s)",
 		    d->unit);
+	else if (d->type == O_WORD)
+		snprintf(out, n, "one of %s", d->unit);
 	else if (d->type == O_FILE)
 		snprintf(out, n, "a file name (%s)", d->unit);
 	else
@@ -177,8 +181,17 @@ region_ok(const char *r)
 static int
 text_ok(const struct optdef *d, const char *s)
 {
+	size_t n = strlen(s);
+	const char *w;
+
 	if (*s == '\0')
 		return 0;
+	if (d->type == O_WORD) {	/* one of the words of unit, "a|b|c" */
+		for (w = d->unit; w != NULL; w = strchr(w, '|'), w = w ? w + 1 : w)
+			if (strncmp(w, s, n) == 0 && (w[n] == '|' || w[n] == '\0'))
+				return 1;
+		return 0;
+	}
 	/* Lists: no blanks or quotes; files: no control characters. */
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s < ' ' || *s == 0x7f ||

@@ -34,6 +34,8 @@ struct jc_fwd {
 	uint16_t		 rport;
 	const struct jc_plugin	*p;
 	struct jc_sess		*s;
+	const struct jc_plugin	*pp;		/* preferred, or NULL */
+	struct jc_sess		*ps;
 	struct jc_source	*src;
 	struct conn		*conns;
 	int			 nconn;
@@ -96,6 +98,14 @@ jc_fwd_set_session(struct jc_fwd *f, const struct jc_plugin *p,
 	drop_all(f);
 	f->p = p;
 	f->s = s;
+}
+
+void
+jc_fwd_set_preferred(struct jc_fwd *f, const struct jc_plugin *p,
+    struct jc_sess *s)
+{
+	f->pp = s != NULL ? p : NULL;
+	f->ps = p != NULL ? s : NULL;
 }
 
 int
@@ -180,31 +190,47 @@ adopts(const struct jc_plugin *p)
 	    (p->abi & 0xffff) >= 1;
 }
 
+/*
+ * One stream from p/s for the accepted cfd: 0 when p took cfd over
+ * (JC_STREAM_ADOPT), 1 with *sfd to relay, or the stream's error (cfd
+ * still ours).
+ */
+static int
+open_stream(struct jc_fwd *f, const struct jc_plugin *p, struct jc_sess *s,
+    int cfd, int *sfd)
+{
+	int r;
+
+	if (adopts(p)) {
+		*sfd = cfd;
+		return p->stream(s, f->rhost, f->rport, JC_STREAM_ADOPT, sfd);
+	}
+	if ((r = p->stream(s, f->rhost, f->rport, 0, sfd)) != 0)
+		return r;
+	return 1;
+}
+
 static void
 accept_one(struct jc_fwd *f, int cfd)
 {
 	struct conn *c;
-	int sfd, one = 1, r;
+	int sfd, one = 1, r = JC_ERR_CLOSED;
 
 	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (adopts(f->p)) {
-		sfd = cfd;
-		if ((r = f->p->stream(f->s, f->rhost, f->rport,
-		    JC_STREAM_ADOPT, &sfd)) != 0) {
-			stream_failed(f, r);
-			close(cfd);
-		} else {
-			f->failing = 0;
-			f->accepted++;
-		}
-		return;
-	}
-	if ((r = f->p->stream(f->s, f->rhost, f->rport, 0, &sfd)) != 0) {
+	if (f->pp != NULL && f->pp->status(f->ps) == 0)
+		r = open_stream(f, f->pp, f->ps, cfd, &sfd);
+	if (f->pp != NULL && r < 0)
+		jc_debug("preferred path cannot take the connection (%s); "
+		    "using the plain one", jc_strerror(r));
+	if (r < 0 && (r = open_stream(f, f->p, f->s, cfd, &sfd)) < 0) {
 		stream_failed(f, r);
 		close(cfd);
 		return;
 	}
 	f->failing = 0;
+	f->accepted++;
+	if (r == 0)
+		return;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(cfd);
 		close(sfd);
@@ -219,7 +245,6 @@ accept_one(struct jc_fwd *f, int cfd)
 	c->next = f->conns;
 	f->conns = c;
 	f->nconn++;
-	f->accepted++;
 }
 
 static void

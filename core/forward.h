@@ -26,6 +26,16 @@ int	jc_fwd_new(int listen_fd, const char *rhost, uint16_t rport,
 void	jc_fwd_set_session(struct jc_fwd *, const struct jc_plugin *p,
 	    struct jc_sess *s);
 
+/*
+ * A preferred stream provider (e.g. SSH inside SSM, compressed): new
+ * connections go through p/s while p->status(s) is 0, else (and when a
+ * stream cannot be opened there) through the session given above, the
+ * fallback.  Connections already relayed stay where they are.  p == NULL
+ * drops the preference.  The caller keeps p/s alive while set.
+ */
+void	jc_fwd_set_preferred(struct jc_fwd *, const struct jc_plugin *p,
+	    struct jc_sess *s);
+
 /* Change the destination (e.g. Jupyter moved after a reconnect). */
 void	jc_fwd_set_dest(struct jc_fwd *, const char *rhost, uint16_t rport);
 

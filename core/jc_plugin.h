@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define JC_PLUGIN_ABI_MAJOR	1
-#define JC_PLUGIN_ABI_MINOR	2
+#define JC_PLUGIN_ABI_MINOR	3
 #define JC_PLUGIN_ABI		((JC_PLUGIN_ABI_MAJOR << 16) | JC_PLUGIN_ABI_MINOR)
 
 #if defined(__GNUC__)
@@ -101,7 +101,34 @@ struct jc_target {
 	int		 host_key_check; /* JC_HKC_* */
 	const char	*host_key_alias; /* known_hosts name, else host */
 	int		 timeout_ms;	/* connect + login budget */
+	/* ABI 1.3 (check with JC_TARGET_HAS) */
+	uint32_t	 flags;		/* JC_TF_* */
+	int		 fd;		/* with JC_TF_FD: the connected socket */
+	/*
+	 * With JC_TF_FD, when none of the user's keys is accepted: the
+	 * plugin makes a throwaway key in memory and calls this with its
+	 * public half ("TYPE BASE64 COMMENT") to have the remote accept
+	 * it for a while; 0 = installed, try it.  NULL = no such offer.
+	 */
+	int		(*authorize_key)(void *arg, const char *pubkey);
+	void		*authorize_arg;
 };
+
+/*
+ * ABI 1.3 target flags.  JC_TF_FD: log in over t->fd, a socket already
+ * connected to the SSH server (e.g. an SSM stream), which the plugin
+ * then owns; login must not block the loop, since the other end of that
+ * socket may be pumped by the same loop.  Login failures are logged at
+ * verbose level (the caller has a fallback and says why); a changed
+ * host key is still an error.  JC_TF_COMPRESS: ask for zlib
+ * compression (else the ssh.compression option decides, default no).
+ */
+#define JC_TF_FD		0x1
+#define JC_TF_COMPRESS		0x2
+
+/* Does this target have member m (targets from older cores are shorter)? */
+#define JC_TARGET_HAS(t, m)	((t)->size >= offsetof(struct jc_target, m) + \
+				    sizeof((t)->m))
 
 /* ---- AWS ------------------------------------------------------------- */
 
@@ -150,7 +177,17 @@ struct jc_keys_req {
 	int		 generate;	/* --generate when no key exists */
 	const char	*instance_id;	/* for JC_KEYS_PUSH */
 	const char	*os_user;	/* for JC_KEYS_PUSH */
+	/*
+	 * ABI 1.3: whole authorized_keys lines (options allowed, e.g. a
+	 * throwaway key's expiry-time=...) to install or remove instead of
+	 * picking keys; NULL-terminated, or NULL.  Logged at verbose level.
+	 */
+	const char	*const *lines;
 };
+
+/* Does this request have member m (requests from older cores are shorter)? */
+#define JC_KEYS_HAS(r, m)	((r)->size >= offsetof(struct jc_keys_req, m) + \
+				    sizeof((r)->m))
 
 /* ---- the host table (core -> plugin) --------------------------------- */
 

@@ -167,6 +167,22 @@ jc_loop_signal(void)
 }
 
 int
+jc_loop_hold_stop(void)
+{
+	int sig = stop_sig;
+
+	stop_sig = 0;
+	return sig;
+}
+
+void
+jc_loop_restore_stop(int sig)
+{
+	if (sig != 0 && stop_sig == 0)
+		stop_sig = sig;
+}
+
+int
 jc_loop_run(volatile int *done, int timeout_ms)
 {
 	struct jc_pollset ps = { NULL, 0, 0 };

@@ -45,4 +45,13 @@ void	jc_loop_stop(void);
 /* The signal that stopped us (SIGINT, SIGTERM, ...) or 0. */
 int	jc_loop_signal(void);
 
+/*
+ * Cleanup that needs the loop after a stop signal (removing a remote
+ * key over the session): jc_loop_hold_stop() forgets the signal and
+ * returns it, so the loop runs again; jc_loop_restore_stop() puts it
+ * back.  A new signal meanwhile stops that cleanup as usual.
+ */
+int	jc_loop_hold_stop(void);
+void	jc_loop_restore_stop(int sig);
+
 #endif /* JC_LOOP_H */

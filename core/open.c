@@ -34,6 +34,7 @@
 #include "log.h"
 #include "loop.h"
 #include "net.h"
+#include "sshoverssm.h"
 #include "state.h"
 
 #define VERIFY_MS	20000		/* checks through the tunnel */
@@ -43,6 +44,7 @@
 #define CHECK_MS	5000		/* one check's budget */
 #define GONE_MAX_S	60		/* look for a stopped one this often */
 #define REUSE_WAIT_S	12		/* `url`: a silent tunnel may be healing */
+#define BROWSER_WAIT_MS	3000		/* for the compressed path, at most */
 
 struct tunnel {
 	struct jc_access	 a;
@@ -59,6 +61,13 @@ struct tunnel {
 	int64_t			 next_check;
 	uint64_t		 seen_accepted;
 	int			 jupyter_gone;	/* none answers: backoff factor */
+	struct jc_sshssm	*link;		/* compressed path, or NULL */
+	int			 link_off;	/* not wanted, or failed */
+	int			 link_explicit;	/* ssm.compress=yes */
+	int			 relink;	/* the path died: set it up again */
+	int64_t			 browser_at;	/* open the browser then, or 0 */
+	struct jc_source	*browser_src;
+	int			 page;		/* the browser was sent to our page */
 	int			 notify_fd;	/* background: report here */
 	int			 log_fd;	/* background: stderr after that */
 };
@@ -102,9 +111,50 @@ watch_dispatch(void *arg, struct jc_pollset *ps)
 	    tn->jupyter_gone)
 		tn->check_due = tn->wake = 1;
 	tn->seen_accepted = acc;
+	if (tn->link != NULL && jc_sshssm_status(tn->link) != 0)
+		tn->relink = tn->wake = 1;
 }
 
 static const struct jc_source_ops watch_ops = { watch_prepare, watch_dispatch };
+
+/*
+ * The browser keeps its first connections for the whole page load, so
+ * over SSM it opens once the compressed path is up (or failed), at most
+ * BROWSER_WAIT_MS after the URL; the URL itself is out at once.
+ */
+static void
+browser_open_now(struct tunnel *tn)
+{
+	if (tn->browser_at == 0)
+		return;
+	tn->browser_at = 0;
+	if (!jc_loop_stopping())
+		tn->page = jc_browser_open(jc_opts.target, tn->url) == 0;
+}
+
+static void
+browser_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
+{
+	struct tunnel *tn = arg;
+
+	(void)ps;
+	if (tn->browser_at > 0 && (*deadline < 0 ||
+	    tn->browser_at < *deadline))
+		*deadline = tn->browser_at;
+}
+
+static void
+browser_dispatch(void *arg, struct jc_pollset *ps)
+{
+	struct tunnel *tn = arg;
+
+	(void)ps;
+	if (tn->browser_at > 0 && jc_now_ms() >= tn->browser_at)
+		browser_open_now(tn);
+}
+
+static const struct jc_source_ops browser_ops = { browser_prepare,
+    browser_dispatch };
 
 /* ---- steps ----------------------------------------------------------- */
 
@@ -310,7 +360,7 @@ recheck_jupyter(struct tunnel *tn)
 	struct jc_httpcheck h;
 	char path[sizeof(tn->j.base_url) + 16], old[1200], was[160];
 	const char *host;
-	int r, port, changed;
+	int r, port, oldport, changed;
 
 	memset(&h, 0, sizeof(h));
 	snprintf(path, sizeof(path), "%sapi/status", tn->j.base_url);
@@ -359,11 +409,15 @@ recheck_jupyter(struct tunnel *tn)
 		goto done;
 	}
 	snprintf(was, sizeof(was), "pid %ld, port %d", tn->j.pid, tn->j.port);
+	dest(tn, &host, &oldport);
 	jc_jupyter_clear(&tn->j);
 	tn->j = j;
 	explicit_bzero(&j, sizeof(j));
 	dest(tn, &host, &port);
 	jc_fwd_set_dest(tn->fwd, host, (uint16_t)port);
+	/* The compressed path may only reach the old port: set it up anew. */
+	if (tn->link != NULL && port != oldport)
+		tn->relink = 1;
 	if ((r = jc_jupyter_verify(tn->lport, &tn->j, VERIFY_MS)) == JC_ERR_INTR)
 		return r;
 	tn->jupyter_gone = r != 0;
@@ -388,6 +442,50 @@ recheck_jupyter(struct tunnel *tn)
 }
 
 /*
+ * The compressed path over SSM, set up after the URL is out: meanwhile
+ * and after a failure, connections use the plain port session.  One try
+ * per start, reconnect or loss of the path; no retry loop.
+ */
+static void
+link_start(struct tunnel *tn)
+{
+	const char *host;
+	int port, r;
+
+	if (tn->link_off || tn->link != NULL)
+		return;
+	if ((r = jc_sshssm_wanted(&tn->a, &tn->link_explicit)) <= 0) {
+		tn->link_off = 1;
+		return;
+	}
+	dest(tn, &host, &port);
+	if (port == 0) {
+		tn->link_off = 1;	/* a Unix socket: SSM has none */
+		return;
+	}
+	r = jc_sshssm_open(&tn->a, host, (uint16_t)port, tn->jupyter,
+	    tn->link_explicit, &tn->link);
+	/* A lost tunnel session is not the path's fault: try again later. */
+	if (r != 0 && r != JC_ERR_INTR && !tn->lost)
+		tn->link_off = 1;
+	if (r == 0)
+		jc_fwd_set_preferred(tn->fwd, jc_sshssm_plugin(tn->link),
+		    jc_sshssm_sess(tn->link));
+}
+
+static void
+link_stop(struct tunnel *tn)
+{
+	struct jc_sshssm *l = tn->link;
+
+	/* Closing runs the loop (key removal): the watchdog must not look. */
+	tn->link = NULL;
+	if (tn->fwd != NULL)
+		jc_fwd_set_preferred(tn->fwd, NULL, NULL);
+	jc_sshssm_close(l);
+}
+
+/*
  * After a drop: log in again with backoff, keeping the local port, so
  * open browser tabs keep working.  Returns 0 or the last error once
  * RECONNECT_MAX_S has passed (or JC_ERR_INTR).
@@ -400,6 +498,7 @@ reconnect(struct tunnel *tn)
 	const char *host;
 	char old[1200];
 
+	link_stop(tn);
 	jc_fwd_set_session(tn->fwd, NULL, NULL);
 	jc_access_disconnect(&tn->a);
 	jc_event("reconnecting", "target", jc_opts.target, (char *)NULL);
@@ -448,8 +547,14 @@ reconnect(struct tunnel *tn)
 static void
 tunnel_free(struct tunnel *tn)
 {
+	/* Before the session goes: the path's key is removed through it. */
+	link_stop(tn);
+	if (tn->a.s != NULL && tn->a.via == JC_VIA_SSM)
+		jc_sshssm_cleanup(&tn->a);
 	jc_fwd_free(tn->fwd);
 	tn->fwd = NULL;
+	jc_source_del(tn->browser_src);
+	tn->browser_src = NULL;
 	jc_source_del(tn->watch);
 	tn->watch = NULL;
 	jc_access_disconnect(&tn->a);
@@ -463,7 +568,7 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 {
 	struct tunnel *tn;
 	char ps[8];
-	int r, page = 0;
+	int r;
 
 	if ((tn = calloc(1, sizeof(*tn))) == NULL)
 		return JC_ERR_NOMEM;
@@ -494,8 +599,12 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 		}
 		jc_info("forwarding 127.0.0.1:%u -> %s; Ctrl-C to stop",
 		    tn->lport, jc_access_describe(&tn->a));
-		if (!jc_opts.no_browser)
-			page = jc_browser_open(target, tn->url) == 0;
+		if (!jc_opts.no_browser) {
+			tn->browser_at = jc_now_ms() + BROWSER_WAIT_MS;
+			if (tn->a.via != JC_VIA_SSM || (tn->browser_src =
+			    jc_source_add(&browser_ops, tn)) == NULL)
+				browser_open_now(tn);
+		}
 	}
 	jc_event("ready", "url", tn->url, (char *)NULL);
 	tn->check_s = tn->jupyter ? check_interval() : 0;
@@ -505,6 +614,10 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 		r = JC_ERR_NOMEM;
 		goto out;
 	}
+	link_start(tn);
+	browser_open_now(tn);
+	jc_source_del(tn->browser_src);
+	tn->browser_src = NULL;
 	for (;;) {
 		r = jc_loop_run(&tn->wake, -1);
 		tn->wake = 0;
@@ -512,14 +625,25 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 			r = 0;
 			break;
 		}
-		if (r == 0 && tn->check_due && !tn->lost) {
+		if (r == 0 && tn->lost) {
+			if ((r = reconnect(tn)) != 0)
+				break;
+			link_start(tn);
+			continue;
+		}
+		if (r == 0 && tn->check_due) {
 			tn->check_due = 0;
 			r = recheck_jupyter(tn);
 		}
-		if (r == 0 && tn->lost)
-			r = reconnect(tn);
 		if (r != 0)
 			break;
+		if (tn->relink) {
+			tn->relink = 0;
+			link_stop(tn);
+			jc_verbose("the compressed path ended; new connections "
+			    "use the plain session while it is set up again");
+			link_start(tn);
+		}
 	}
 	if (r == JC_ERR_INTR)
 		r = 0;
@@ -528,7 +652,7 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
  out:
 	notify(tn, r);
 	/* The page the browser was sent to holds the token: gone with us. */
-	if (page)
+	if (tn->page)
 		jc_state_unlink(target, ".html");
 	tunnel_free(tn);
 	free(tn);

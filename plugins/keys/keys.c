@@ -235,6 +235,42 @@ push_key(struct keys_state *st, const struct jc_keys_req *req,
 	return r;
 }
 
+/* ABI 1.3: does the request carry whole authorized_keys lines? */
+static int
+given_lines(const struct jc_keys_req *req)
+{
+	return JC_KEYS_HAS(req, lines) && req->lines != NULL &&
+	    req->lines[0] != NULL;
+}
+
+/* The given lines, options and all, as keys to install or remove. */
+static int
+parse_lines(struct keys_state *st, const struct jc_keys_req *req,
+    struct keys_list *l)
+{
+	struct keys_pub k;
+	size_t i;
+	int r;
+
+	for (i = 0; req->lines[i] != NULL; i++) {
+		memset(&k, 0, sizeof(k));
+		if ((r = keys_ak_line_parse(req->lines[i],
+		    strlen(req->lines[i]), &k)) != 0) {
+			if (r == JC_ERR_PROTO)
+				st->host->log(JC_LOG_ERROR, "keys", "not an "
+				    "authorized_keys line: %.60s",
+				    req->lines[i]);
+			return r == JC_ERR_PROTO ? JC_ERR_USAGE : r;
+		}
+		if ((r = keys_pub_set_origin(&k, "given line")) != 0 ||
+		    (r = keys_list_add(l, &k)) < 0) {
+			keys_pub_clear(&k);
+			return r;
+		}
+	}
+	return 0;
+}
+
 /* Read, merge locally, write back when something changed. */
 static int
 update_remote(struct keys_state *st, const struct jc_plugin *access,
@@ -244,7 +280,7 @@ update_remote(struct keys_state *st, const struct jc_plugin *access,
 	struct keys_remote rk;
 	char *buf = NULL, d[128];
 	size_t len, i;
-	int status[KEYS_MAX_KEYS], changed, r, n = 0;
+	int status[KEYS_MAX_KEYS], changed, r, n = 0, lv;
 
 	memset(&rk, 0, sizeof(rk));
 	rk.host = st->host;
@@ -256,6 +292,8 @@ update_remote(struct keys_state *st, const struct jc_plugin *access,
 		goto out;
 	if (rk.nodir)
 		klog(st, JC_LOG_VERBOSE, "the remote has no ~/.ssh yet");
+	/* Given lines are a caller's own business: verbose, not info. */
+	lv = given_lines(req) ? JC_LOG_VERBOSE : JC_LOG_INFO;
 	if ((r = keys_ak_merge(rk.data, rk.len, l, req->op, status, &buf,
 	    &len, &changed)) != 0)
 		goto out;
@@ -265,26 +303,26 @@ update_remote(struct keys_state *st, const struct jc_plugin *access,
 		describe(&l->k[i], d, sizeof(d));
 		switch (status[i]) {
 		case KEYS_ST_ADDED:
-			klog(st, JC_LOG_INFO, "added %s (%s) to %s", d,
+			klog(st, lv, "added %s (%s) to %s", d,
 			    l->k[i].origin, rk.path);
 			n++;
 			break;
 		case KEYS_ST_PRESENT:
-			klog(st, JC_LOG_INFO, "%s (%s) is in %s already", d,
+			klog(st, lv, "%s (%s) is in %s already", d,
 			    l->k[i].origin, rk.path);
 			break;
 		case KEYS_ST_REMOVED:
-			klog(st, JC_LOG_INFO, "removed %s (%s) from %s", d,
+			klog(st, lv, "removed %s (%s) from %s", d,
 			    l->k[i].origin, rk.path);
 			n++;
 			break;
 		default:
-			klog(st, JC_LOG_INFO, "%s (%s) was not in %s", d,
+			klog(st, lv, "%s (%s) was not in %s", d,
 			    l->k[i].origin, rk.path);
 			break;
 		}
 	}
-	if (n > 0 && req->op == JC_KEYS_INSTALL)
+	if (n > 0 && req->op == JC_KEYS_INSTALL && !given_lines(req))
 		klog(st, JC_LOG_INFO, "sshd now accepts %s: no -i FILE needed "
 		    "with ssh", n == 1 ? "this key" : "these keys");
 	r = 0;
@@ -315,6 +353,11 @@ keys_p_keys(void *state, const struct jc_plugin *access, struct jc_sess *sess,
 		return JC_ERR_USAGE;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return JC_ERR_NOMEM;
+	if (given_lines(req) && req->op != JC_KEYS_PUSH) {
+		if ((r = parse_lines(st, req, l)) == 0)
+			r = update_remote(st, access, sess, req, l);
+		goto out;
+	}
 	if ((r = select_keys(st, req, l)) != 0)
 		goto out;
 	/* Named keys are taken as named; only the automatic pick skips. */

@@ -29,6 +29,7 @@ struct keys_pub {
 	size_t		 bloblen;
 	char		*comment;	/* sanitised, "" when none */
 	char		*origin;	/* where it came from, for messages */
+	char		*options;	/* authorized_keys options, or NULL */
 };
 
 /* A list of keys, deduplicated by blob on insertion. */
@@ -54,6 +55,15 @@ struct keys_list {
  * public key, JC_ERR_NOMEM.
  */
 int	keys_pub_parse(const char *s, size_t len, struct keys_pub *k);
+
+/*
+ * Parse one authorized_keys line "[OPTIONS] TYPE BASE64 [COMMENT]" (len
+ * bytes, no line terminator needed) into *k, options kept as written in
+ * k->options (NULL when none).  Options may not hold control characters.
+ * Returns 0, JC_ERR_PROTO when s holds no key or bad options, or
+ * JC_ERR_NOMEM.
+ */
+int	keys_ak_line_parse(const char *s, size_t len, struct keys_pub *k);
 
 /*
  * Make a key from a wire blob (as an agent sends it) and a comment.
@@ -102,7 +112,8 @@ int	keys_ak_line_blob(const char *line, size_t len, unsigned char **blob,
  * of the blobs.  Every other byte is kept as it was: options, comments,
  * blank and junk lines, CRLF endings.  A missing final newline is added
  * (in the file's own style) only when a key is appended after it; new
- * lines use CRLF when the file's last line ending is CRLF.
+ * lines use CRLF when the file's last line ending is CRLF.  A key with
+ * options is written after them ("OPTIONS TYPE BASE64 COMMENT").
  *
  * st (keys->n entries, may be NULL) receives KEYS_ST_* per key.  On
  * success *out is a malloc'd buffer of *outlen bytes (NUL-terminated

@@ -168,6 +168,7 @@ keys_pub_clear(struct keys_pub *k)
 	free(k->blob);
 	free(k->comment);
 	free(k->origin);
+	free(k->options);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -318,6 +319,50 @@ keys_ak_line_blob(const char *line, size_t len, unsigned char **blob,
 }
 
 int
+keys_ak_line_parse(const char *s, size_t len, struct keys_pub *k)
+{
+	unsigned char *blob = NULL;
+	size_t i = 0, o0, olen, bloblen, end;
+	int r;
+
+	while (i < len && is_blank(s[i]))
+		i++;
+	if (i == len || s[i] == '#')
+		return JC_ERR_PROTO;
+	if ((r = parse_type_blob(s + i, len - i, &blob, &bloblen,
+	    &end)) != JC_ERR_PROTO) {
+		if (r != 0)
+			return r;
+		r = keys_pub_from_blob(blob, bloblen, s + i + end,
+		    len - i - end, k);
+		free(blob);
+		return r;
+	}
+	o0 = i;
+	i = skip_options(s, len, i);
+	olen = i - o0;
+	if (i == len)
+		return JC_ERR_PROTO;
+	for (end = o0; end < o0 + olen; end++)
+		if ((unsigned char)s[end] < 0x20 || s[end] == 0x7f)
+			return JC_ERR_PROTO;
+	if ((r = parse_type_blob(s + i, len - i, &blob, &bloblen,
+	    &end)) != 0)
+		return r;
+	r = keys_pub_from_blob(blob, bloblen, s + i + end, len - i - end, k);
+	free(blob);
+	if (r != 0)
+		return r;
+	if ((k->options = malloc(olen + 1)) == NULL) {
+		keys_pub_clear(k);
+		return JC_ERR_NOMEM;
+	}
+	memcpy(k->options, s + o0, olen);
+	k->options[olen] = '\0';
+	return 0;
+}
+
+int
 keys_list_find(const struct keys_list *l, const unsigned char *blob,
     size_t len)
 {
@@ -382,7 +427,8 @@ keys_ak_merge(const char *old, size_t oldlen, const struct keys_list *keys,
 	cap = oldlen + 3;
 	for (i = 0; i < keys->n; i++)
 		cap += strlen(keys->k[i].type) + strlen(keys->k[i].b64) +
-		    strlen(keys->k[i].comment) + 4;
+		    strlen(keys->k[i].comment) + 4 + (keys->k[i].options ?
+		    strlen(keys->k[i].options) + 1 : 0);
 	if ((buf = malloc(cap)) == NULL)
 		return JC_ERR_NOMEM;
 	for (pos = 0; pos < oldlen; pos += len + term) {
@@ -427,6 +473,11 @@ keys_ak_merge(const char *old, size_t oldlen, const struct keys_list *keys,
 			put(buf, &o, "\n", 1);
 		else if (o > 0 && buf[o - 1] != '\n')
 			put(buf, &o, crlf ? "\r\n" : "\n", crlf ? 2 : 1);
+		if (keys->k[i].options != NULL) {
+			put(buf, &o, keys->k[i].options,
+			    strlen(keys->k[i].options));
+			put(buf, &o, " ", 1);
+		}
 		put(buf, &o, keys->k[i].type, strlen(keys->k[i].type));
 		put(buf, &o, " ", 1);
 		put(buf, &o, keys->k[i].b64, strlen(keys->k[i].b64));

@@ -66,6 +66,12 @@ struct jssh_sess {
 	int64_t			 next_ka;	/* next keepalive due */
 	int			 keepalive_ms;	/* 0 = off */
 	int			 in_dispatch;
+	/* login over a given socket (JC_TF_FD): non-blocking, loop runs */
+	int			 nb;
+	int			 errlvl;	/* level of login failures */
+	struct jc_source	*nb_src;
+	volatile int		 nb_ready;
+	int64_t			 nb_end;	/* login deadline */
 };
 
 /* Channel pump (jssh_chan.c). */

@@ -1,11 +1,15 @@
 /*
  * jssh_session.c - SSH login: connect, host key check, authentication.
  *
- * The login itself runs in libssh's blocking mode with a timeout (it is a
- * handful of round trips); the session is then switched to non-blocking
- * and driven by the core loop (jssh_chan.c).
+ * A login to host:port runs in libssh's blocking mode with a timeout (it
+ * is a handful of round trips); the session is then switched to
+ * non-blocking and driven by the core loop (jssh_chan.c).  A login over a
+ * given socket (JC_TF_FD, e.g. an SSM stream pumped by this same loop)
+ * must not block: it runs non-blocking from the start and waits for its
+ * socket by running the loop, so the other end keeps moving.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +29,48 @@ home_dir(void)
 	const char *h = getenv("HOME");
 
 	return (h != NULL && *h != '\0') ? h : "/";
+}
+
+/* ---- non-blocking login: wait for the socket by running the loop ---- */
+
+#define NB_RETRY_MS	100	/* retry anyway: libssh may hold bytes */
+
+static void
+nb_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
+{
+	struct jssh_sess *ss = arg;
+	int64_t t = jssh_host->now_ms() + NB_RETRY_MS;
+	short ev = POLLIN;
+
+	if (ssh_get_poll_flags(ss->s) & SSH_WRITE_PENDING)
+		ev |= POLLOUT;
+	ss->slot = jssh_host->ps_add(ps, ss->fd, ev);
+	if (*deadline < 0 || t < *deadline)
+		*deadline = t;
+}
+
+static void
+nb_dispatch(void *arg, struct jc_pollset *ps)
+{
+	struct jssh_sess *ss = arg;
+
+	(void)ps;
+	/* Readable, writable or the retry time: try libssh again. */
+	ss->nb_ready = 1;
+}
+
+static const struct jc_source_ops nb_ops = { nb_prepare, nb_dispatch };
+
+/* 0 when libssh should be called again, else JC_ERR_TIMEOUT / _INTR. */
+static int
+nb_wait(struct jssh_sess *ss)
+{
+	int64_t left = ss->nb_end - jssh_host->now_ms();
+
+	if (!ss->nb || left <= 0)
+		return JC_ERR_TIMEOUT;
+	ss->nb_ready = 0;
+	return jssh_host->loop_run(&ss->nb_ready, (int)left);
 }
 
 /* The name a known_hosts line uses: host, or [host]:port off port 22. */
@@ -205,9 +251,8 @@ auth_file(struct jssh_sess *ss, const char *file, int explicit)
 
 	if (access(file, R_OK) != 0) {
 		if (explicit)
-			jssh_host->log(JC_LOG_ERROR, "ssh",
-			    "cannot read identity file %s: %s", file,
-			    strerror(errno));
+			jssh_log(ss->errlvl, "cannot read identity file %s: %s",
+			    file, strerror(errno));
 		return explicit ? JC_ERR_UNREACHABLE : 0;
 	}
 	warn_key_mode(file);
@@ -218,16 +263,63 @@ auth_file(struct jssh_sess *ss, const char *file, int explicit)
 		    "to ssh-agent with ssh-add)", file);
 		return 0;
 	}
-	rc = ssh_userauth_publickey(ss->s, NULL, key);
+	while ((rc = ssh_userauth_publickey(ss->s, NULL, key)) ==
+	    SSH_AUTH_AGAIN && nb_wait(ss) == 0)
+		;
 	ssh_key_free(key);
 	if (rc == SSH_AUTH_SUCCESS) {
 		jssh_log(JC_LOG_VERBOSE, "logged in with %s", file);
 		return 1;
 	}
-	if (rc == SSH_AUTH_ERROR)
+	if (rc == SSH_AUTH_ERROR || rc == SSH_AUTH_AGAIN)
 		return JC_ERR_UNREACHABLE;
 	jssh_log(JC_LOG_VERBOSE, "key %s refused", file);
 	return 0;
+}
+
+/*
+ * None of the user's keys: a throwaway ed25519 key made here, kept in
+ * memory only, whose public half the caller authorizes for a while.
+ */
+static int
+auth_throwaway(struct jssh_sess *ss, const struct jc_target *t)
+{
+	ssh_key key = NULL;
+	char *b64 = NULL, *line = NULL;
+	size_t n;
+	int rc, r = JC_ERR_UNREACHABLE;
+
+	if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK ||
+	    ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK) {
+		jssh_log(ss->errlvl, "cannot make a throwaway key");
+		goto out;
+	}
+	n = strlen(b64) + 64;
+	if ((line = malloc(n)) == NULL) {
+		r = JC_ERR_NOMEM;
+		goto out;
+	}
+	snprintf(line, n, "ssh-ed25519 %s jconnect-throwaway", b64);
+	if ((r = t->authorize_key(t->authorize_arg, line)) != 0)
+		goto out;
+	while ((rc = ssh_userauth_publickey(ss->s, NULL, key)) ==
+	    SSH_AUTH_AGAIN && nb_wait(ss) == 0)
+		;
+	if (rc == SSH_AUTH_SUCCESS) {
+		jssh_log(JC_LOG_VERBOSE, "logged in to %s with a throwaway "
+		    "key", ss->label);
+		r = 0;
+	} else {
+		jssh_log(ss->errlvl, "%s refused the throwaway key too%s%s",
+		    ss->label, rc == SSH_AUTH_ERROR ? ": " : "",
+		    rc == SSH_AUTH_ERROR ? ssh_get_error(ss->s) : "");
+		r = JC_ERR_UNREACHABLE;
+	}
+ out:
+	free(line);
+	ssh_string_free_char(b64);
+	ssh_key_free(key);
+	return r;
 }
 
 static int
@@ -239,15 +331,26 @@ authenticate(struct jssh_sess *ss, const struct jc_target *t)
 	int r;
 
 	/* "none" first: it fetches the allowed methods and may just work. */
-	if (ssh_userauth_none(ss->s, NULL) == SSH_AUTH_SUCCESS)
+	while ((r = ssh_userauth_none(ss->s, NULL)) == SSH_AUTH_AGAIN &&
+	    nb_wait(ss) == 0)
+		;
+	if (r == SSH_AUTH_SUCCESS)
 		return 0;
+	/* Over a given socket, say so here: the caller has a fallback. */
+	if (ss->nb && (r == SSH_AUTH_ERROR || r == SSH_AUTH_AGAIN)) {
+		jssh_log(ss->errlvl, "%s ended the login: %s", ss->label,
+		    r == SSH_AUTH_AGAIN ? "timed out" : ssh_get_error(ss->s));
+		return JC_ERR_UNREACHABLE;
+	}
 	if (t->identity != NULL) {
 		if ((r = auth_file(ss, t->identity, 1)) != 0)
 			return r > 0 ? 0 : r;
 		snprintf(tried, sizeof(tried), "%s", t->identity);
 	}
 	if (getenv("SSH_AUTH_SOCK") != NULL) {
-		r = ssh_userauth_agent(ss->s, NULL);
+		while ((r = ssh_userauth_agent(ss->s, NULL)) ==
+		    SSH_AUTH_AGAIN && nb_wait(ss) == 0)
+			;
 		if (r == SSH_AUTH_SUCCESS) {
 			jssh_log(JC_LOG_VERBOSE, "logged in with an ssh-agent key");
 			return 0;
@@ -269,15 +372,57 @@ authenticate(struct jssh_sess *ss, const struct jc_target *t)
 			    *tried ? ", " : "", path);
 		}
 	}
+	if (ss->nb && JC_TARGET_HAS(t, authorize_key) &&
+	    t->authorize_key != NULL) {
+		if (*tried != '\0')
+			jssh_log(JC_LOG_VERBOSE, "%s refused the key(s) tried: "
+			    "%s", ss->label, tried);
+		return auth_throwaway(ss, t);
+	}
 	if (*tried == '\0')
-		jssh_host->log(JC_LOG_ERROR, "ssh",
+		jssh_log(ss->errlvl,
 		    "no key to log in to %s: pass the instance's key with "
 		    "-i KEY.pem, or load one into ssh-agent", ss->label);
 	else
-		jssh_host->log(JC_LOG_ERROR, "ssh",
+		jssh_log(ss->errlvl,
 		    "%s refused the key(s) tried: %s; check the user (-l) and "
 		    "that the key is the instance's key pair", ss->label,
 		    tried);
+	return JC_ERR_UNREACHABLE;
+}
+
+/* Compression: asked for by the caller, or ssh.compression=yes. */
+static int
+want_compression(const struct jc_target *t)
+{
+	const char *opt = jssh_host->option("ssh.compression");
+
+	if (opt != NULL && strcmp(opt, "no") == 0)
+		return 0;
+	if (JC_TARGET_HAS(t, flags) && (t->flags & JC_TF_COMPRESS))
+		return 1;
+	return opt != NULL && strcmp(opt, "yes") == 0;
+}
+
+/* ssh_connect, non-blocking when over a given socket. */
+static int
+handshake(struct jssh_sess *ss, int port)
+{
+	int rc;
+
+	while ((rc = ssh_connect(ss->s)) == SSH_AGAIN && nb_wait(ss) == 0)
+		;
+	if (rc == SSH_OK)
+		return 0;
+	if (ss->nb)
+		jssh_log(ss->errlvl, "no SSH login through %s: %s", ss->label,
+		    rc == SSH_AGAIN ? "the server did not answer in time" :
+		    ssh_get_error(ss->s));
+	else
+		jssh_host->log(JC_LOG_ERROR, "ssh",
+		    "cannot connect to %s: %s; check the address, that port %d "
+		    "is open to you (security group), and that the instance "
+		    "is running", ss->label, ssh_get_error(ss->s), port);
 	return JC_ERR_UNREACHABLE;
 }
 
@@ -289,14 +434,23 @@ jssh_connect(const struct jc_target *t, struct jssh_sess **out)
 	const char *opt;
 	long timeout;
 	int port = t->port ? t->port : 22, r = JC_ERR_INTERNAL, off = 0;
-	int verbosity = SSH_LOG_NOLOG;
+	int verbosity = SSH_LOG_NOLOG, fd = -1;
 
-	if ((ss = calloc(1, sizeof(*ss))) == NULL)
+	if (JC_TARGET_HAS(t, fd) && (t->flags & JC_TF_FD))
+		fd = t->fd;
+	if ((ss = calloc(1, sizeof(*ss))) == NULL) {
+		if (fd != -1)
+			close(fd);
 		return JC_ERR_NOMEM;
+	}
 	ss->fd = -1;
+	ss->nb = fd != -1;
+	ss->errlvl = ss->nb ? JC_LOG_VERBOSE : JC_LOG_ERROR;
 	snprintf(ss->label, sizeof(ss->label), "%s@%s:%d", t->user, t->host,
 	    port);
 	if ((ss->s = ssh_new()) == NULL) {
+		if (fd != -1)
+			close(fd);
 		r = JC_ERR_NOMEM;
 		goto out;
 	}
@@ -311,7 +465,9 @@ jssh_connect(const struct jc_target *t, struct jssh_sess **out)
 	/* Deterministic: no ~/.ssh/config or /etc/ssh/ssh_config surprises. */
 	ssh_options_set(ss->s, SSH_OPTIONS_PROCESS_CONFIG, &off);
 	ssh_options_set(ss->s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
-	if (ssh_options_set(ss->s, SSH_OPTIONS_HOST, t->host) != 0 ||
+	/* From here on libssh owns fd: ssh_free closes it. */
+	if ((fd != -1 && ssh_options_set(ss->s, SSH_OPTIONS_FD, &fd) != 0) ||
+	    ssh_options_set(ss->s, SSH_OPTIONS_HOST, t->host) != 0 ||
 	    ssh_options_set(ss->s, SSH_OPTIONS_PORT, &port) != 0 ||
 	    ssh_options_set(ss->s, SSH_OPTIONS_USER, t->user) != 0 ||
 	    ssh_options_set(ss->s, SSH_OPTIONS_SSH_DIR, sshdir) != 0 ||
@@ -326,17 +482,28 @@ jssh_connect(const struct jc_target *t, struct jssh_sess **out)
 		ssh_options_set(ss->s, SSH_OPTIONS_CIPHERS_C_S, opt);
 		ssh_options_set(ss->s, SSH_OPTIONS_CIPHERS_S_C, opt);
 	}
-	if ((opt = jssh_host->option("ssh.global_known_hosts")) != NULL)
-		ssh_options_set(ss->s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, opt);
-	jssh_log(JC_LOG_VERBOSE, "connecting to %s", ss->label);
-	if (ssh_connect(ss->s) != SSH_OK) {
-		jssh_host->log(JC_LOG_ERROR, "ssh",
-		    "cannot connect to %s: %s; check the address, that port %d "
-		    "is open to you (security group), and that the instance "
-		    "is running", ss->label, ssh_get_error(ss->s), port);
-		r = JC_ERR_UNREACHABLE;
+	if (want_compression(t) &&
+	    ssh_options_set(ss->s, SSH_OPTIONS_COMPRESSION, "yes") != 0) {
+		jssh_host->log(JC_LOG_ERROR, "ssh", "cannot ask for "
+		    "compression: %s", ssh_get_error(ss->s));
+		r = JC_ERR_USAGE;
 		goto out;
 	}
+	if ((opt = jssh_host->option("ssh.global_known_hosts")) != NULL)
+		ssh_options_set(ss->s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, opt);
+	if (ss->nb) {
+		ss->fd = fd;
+		ss->nb_end = jssh_host->now_ms() + timeout * 1000;
+		ssh_set_blocking(ss->s, 0);
+		if ((ss->nb_src = jssh_host->source_add(&nb_ops, ss)) == NULL) {
+			r = JC_ERR_NOMEM;
+			goto out;
+		}
+	}
+	jssh_log(JC_LOG_VERBOSE, "connecting to %s%s", ss->label,
+	    ss->nb ? " over the given stream" : "");
+	if ((r = handshake(ss, port)) != 0)
+		goto out;
 	/* Known-hosts lookups use the alias (e.g. the instance id). */
 	if (t->host_key_alias != NULL &&
 	    ssh_options_set(ss->s, SSH_OPTIONS_HOST, t->host_key_alias) != 0) {
@@ -347,6 +514,10 @@ jssh_connect(const struct jc_target *t, struct jssh_sess **out)
 		goto out;
 	if ((r = authenticate(ss, t)) != 0)
 		goto out;
+	if (ss->nb_src != NULL) {
+		jssh_host->source_del(ss->nb_src);
+		ss->nb_src = NULL;
+	}
 	ss->keepalive_ms = 30000;
 	if ((opt = jssh_host->option("ssh.keepalive")) != NULL)
 		ss->keepalive_ms = atoi(opt) * 1000;
@@ -354,7 +525,8 @@ jssh_connect(const struct jc_target *t, struct jssh_sess **out)
 	ss->fd = ssh_get_fd(ss->s);
 	if ((r = jssh_pump_start(ss)) != 0)
 		goto out;
-	jssh_log(JC_LOG_VERBOSE, "logged in to %s", ss->label);
+	jssh_log(JC_LOG_VERBOSE, "logged in to %s%s", ss->label,
+	    want_compression(t) ? " (compression asked for)" : "");
 	*out = ss;
 	ss = NULL;
 	r = 0;
@@ -369,9 +541,16 @@ jssh_close(struct jssh_sess *ss)
 	if (ss == NULL)
 		return;
 	jssh_pump_stop(ss);
+	if (ss->nb_src != NULL)
+		jssh_host->source_del(ss->nb_src);
 	if (ss->s != NULL) {
+		/*
+		 * Over a given socket the peer may be pumped by this very
+		 * loop: a blocking goodbye could wait for ever.
+		 */
 		if (ssh_is_connected(ss->s)) {
-			ssh_set_blocking(ss->s, 1);
+			if (!ss->nb)
+				ssh_set_blocking(ss->s, 1);
 			ssh_disconnect(ss->s);
 		}
 		ssh_free(ss->s);

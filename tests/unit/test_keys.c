@@ -277,6 +277,67 @@ test_pub_parse(void **state)
 	keys_list_clear(&l);
 }
 
+/*
+ * Whole authorized_keys lines (a throwaway key's): options kept as
+ * written and put back in front of the key on install; remove finds the
+ * line by its key whatever the options; nothing else in the file moves.
+ */
+static void
+test_line_options(void **state)
+{
+	static const char opts[] = "restrict,port-forwarding,permitopen="
+	    "\"localhost:8888\",from=\"127.0.0.1,::1\",expiry-time="
+	    "\"20261206190000Z\"";
+	static const char old[] = "# mine\r\n" KB " b\r\n\nno-pty " KC " c";
+	static const char *const bad[] = {
+		"", "# " KA, "no-pty", "no-pty ssh-ed25519 AAAA",
+		"from=\"a\nb\" " KA, "command=\"x\" ",
+	};
+	struct keys_list l;
+	struct keys_pub k;
+	char line[512], *out, *back;
+	size_t outlen, backlen, i;
+	int st[1], changed;
+
+	(void)state;
+	snprintf(line, sizeof(line), "%s %s jconnect-throwaway", opts, KA);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(keys_ak_line_parse(line, strlen(line), &k), 0);
+	assert_string_equal(k.options, opts);
+	assert_string_equal(k.type, "ssh-ed25519");
+	assert_string_equal(k.comment, "jconnect-throwaway");
+	assert_int_equal(keys_list_add(&l, &k), 1);
+	/* A plain key line has no options. */
+	assert_int_equal(keys_ak_line_parse(KB " x", strlen(KB) + 2, &k), 0);
+	assert_null(k.options);
+	keys_pub_clear(&k);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		print_message("# bad line: %s\n", bad[i]);
+		assert_int_equal(keys_ak_line_parse(bad[i], strlen(bad[i]),
+		    &k), JC_ERR_PROTO);
+	}
+	/* Install: the line as given, LF like the last line ending. */
+	assert_int_equal(keys_ak_merge(old, sizeof(old) - 1, &l,
+	    JC_KEYS_INSTALL, st, &out, &outlen, &changed), 0);
+	assert_int_equal(changed, 1);
+	assert_int_equal(st[0], KEYS_ST_ADDED);
+	assert_memory_equal(out, old, sizeof(old) - 1);
+	assert_string_equal(out + sizeof(old) - 1, "\n" "restrict,"
+	    "port-forwarding,permitopen=\"localhost:8888\",from=\"127.0.0.1,"
+	    "::1\",expiry-time=\"20261206190000Z\" " KA
+	    " jconnect-throwaway\n");
+	/* Remove: back to the old bytes but for the line end added. */
+	assert_int_equal(keys_ak_merge(out, outlen, &l, JC_KEYS_REMOVE, st,
+	    &back, &backlen, &changed), 0);
+	assert_int_equal(st[0], KEYS_ST_REMOVED);
+	assert_int_equal(backlen, sizeof(old));
+	assert_memory_equal(back, old, sizeof(old) - 1);
+	assert_int_equal(back[sizeof(old) - 1], '\n');
+	free(out);
+	free(back);
+	keys_list_clear(&l);
+}
+
 static void
 test_b64(void **state)
 {
@@ -488,6 +549,7 @@ main(void)
 		cmocka_unit_test(test_merge_big),
 		cmocka_unit_test(test_merge_bad_op),
 		cmocka_unit_test(test_pub_parse),
+		cmocka_unit_test(test_line_options),
 		cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_cksum),
 		cmocka_unit_test(test_sh_quote),
