@@ -68,6 +68,8 @@ struct jssh_sess {
 	int			 in_dispatch;
 	/* login over a given socket (JC_TF_FD): non-blocking, loop runs */
 	int			 nb;
+	short			 nb_ev;		/* events to wait for, 0 = libssh's */
+	int			 intr;		/* a stop signal came while waiting */
 	int			 errlvl;	/* level of login failures */
 	struct jc_source	*nb_src;
 	volatile int		 nb_ready;

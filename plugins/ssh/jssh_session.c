@@ -9,11 +9,13 @@
  * socket by running the loop, so the other end keeps moving.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,7 +44,9 @@ nb_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 	int64_t t = jssh_host->now_ms() + NB_RETRY_MS;
 	short ev = POLLIN;
 
-	if (ssh_get_poll_flags(ss->s) & SSH_WRITE_PENDING)
+	if (ss->nb_ev != 0)
+		ev = ss->nb_ev;
+	else if (ssh_get_poll_flags(ss->s) & SSH_WRITE_PENDING)
 		ev |= POLLOUT;
 	ss->slot = jssh_host->ps_add(ps, ss->fd, ev);
 	if (*deadline < 0 || t < *deadline)
@@ -70,7 +74,11 @@ nb_wait(struct jssh_sess *ss)
 	if (!ss->nb || left <= 0)
 		return JC_ERR_TIMEOUT;
 	ss->nb_ready = 0;
-	return jssh_host->loop_run(&ss->nb_ready, (int)left);
+	if (jssh_host->loop_run(&ss->nb_ready, (int)left) == JC_ERR_INTR) {
+		ss->intr = 1;
+		return JC_ERR_INTR;
+	}
+	return 0;
 }
 
 /* The name a known_hosts line uses: host, or [host]:port off port 22. */
@@ -404,6 +412,69 @@ want_compression(const struct jc_target *t)
 	return opt != NULL && strcmp(opt, "yes") == 0;
 }
 
+/*
+ * The TCP connect of the direct path, waited for in the loop, so Ctrl-C
+ * ends it at once (libssh's own connect blocks up to the timeout).
+ * Returns the socket, or -1 after a log line.
+ */
+static int
+tcp_connect(struct jssh_sess *ss, const char *host, int port)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	struct pollfd p;
+	socklen_t len;
+	char ps[8];
+	int fd = -1, err = 0, rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(ps, sizeof(ps), "%d", port);
+	if ((rc = getaddrinfo(host, ps, &hints, &res)) != 0) {
+		jssh_host->log(JC_LOG_ERROR, "ssh", "cannot connect to %s: "
+		    "%s; check the host name", ss->label, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL && !ss->intr; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		err = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : errno;
+		ss->fd = fd;
+		ss->nb_ev = POLLOUT;
+		while (err == EINPROGRESS) {
+			p.fd = fd;
+			p.events = POLLOUT;
+			if (poll(&p, 1, 0) == 1) {
+				len = sizeof(err);
+				if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
+				    &len) != 0)
+					err = errno;
+				break;
+			}
+			if ((rc = nb_wait(ss)) != 0)
+				err = rc == JC_ERR_INTR ? EINTR : ETIMEDOUT;
+		}
+		ss->nb_ev = 0;
+		ss->fd = -1;
+		if (err == 0)
+			break;
+		close(fd);
+		fd = -1;
+		if (err == EINTR)
+			break;
+	}
+	freeaddrinfo(res);
+	if (fd < 0 && err != EINTR)
+		jssh_host->log(JC_LOG_ERROR, "ssh", "cannot connect to %s: %s; "
+		    "check the address, that port %d is open to you (security "
+		    "group), and that the instance is running", ss->label,
+		    strerror(err ? err : ECONNREFUSED), port);
+	return fd;
+}
+
 /* ssh_connect, non-blocking when over a given socket. */
 static int
 handshake(struct jssh_sess *ss, int port)
@@ -414,6 +485,8 @@ handshake(struct jssh_sess *ss, int port)
 		;
 	if (rc == SSH_OK)
 		return 0;
+	if (ss->intr)
+		return JC_ERR_INTR;
 	if (ss->nb)
 		jssh_log(ss->errlvl, "no SSH login through %s: %s", ss->label,
 		    rc == SSH_AGAIN ? "the server did not answer in time" :
@@ -491,15 +564,28 @@ jssh_connect(const struct jc_target *t, struct jssh_sess **out)
 	}
 	if ((opt = jssh_host->option("ssh.global_known_hosts")) != NULL)
 		ssh_options_set(ss->s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, opt);
-	if (ss->nb) {
-		ss->fd = fd;
-		ss->nb_end = jssh_host->now_ms() + timeout * 1000;
-		ssh_set_blocking(ss->s, 0);
-		if ((ss->nb_src = jssh_host->source_add(&nb_ops, ss)) == NULL) {
-			r = JC_ERR_NOMEM;
+	/* Every login runs in the loop: other sources move, Ctrl-C ends it. */
+	ss->nb_end = jssh_host->now_ms() + timeout * 1000;
+	if ((ss->nb_src = jssh_host->source_add(&nb_ops, ss)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		r = JC_ERR_NOMEM;
+		goto out;
+	}
+	if (fd == -1) {
+		ss->nb = 1;
+		if ((fd = tcp_connect(ss, t->host, port)) < 0) {
+			r = ss->intr ? JC_ERR_INTR : JC_ERR_UNREACHABLE;
+			goto out;
+		}
+		if (ssh_options_set(ss->s, SSH_OPTIONS_FD, &fd) != 0) {
+			close(fd);
+			r = JC_ERR_INTERNAL;
 			goto out;
 		}
 	}
+	ss->fd = fd;
+	ssh_set_blocking(ss->s, 0);
 	jssh_log(JC_LOG_VERBOSE, "connecting to %s%s", ss->label,
 	    ss->nb ? " over the given stream" : "");
 	if ((r = handshake(ss, port)) != 0)
@@ -531,6 +617,9 @@ jssh_connect(const struct jc_target *t, struct jssh_sess **out)
 	ss = NULL;
 	r = 0;
  out:
+	/* Cut short by Ctrl-C or stop: not the server's fault. */
+	if (r != 0 && ss != NULL && ss->intr)
+		r = JC_ERR_INTR;
 	jssh_close(ss);
 	return r;
 }
