@@ -18,9 +18,11 @@ accepts the npm client's bogus digests), the first input must be the
 HandshakeResponse, acks must name the right message.  Every breach is
 appended to DIR/violations.log; tests expect that file to stay empty.
 Per-session counters go to DIR/agent-stats.json; every WebSocket upgrade
-is appended to DIR/roundtrips.jsonl ({"t", "what": "upgrade", "rtts"}: the
-round trips it cost, new connection included) so a bench can count the
-round trips on a path.
+and handshake step is appended to DIR/roundtrips.jsonl ({"t", "what":
+"upgrade" or "handshake", "rtts"}: an upgrade costs its new connection plus
+one, OpenDataChannel -> HandshakeRequest and HandshakeResponse ->
+HandshakeComplete one each) so a bench can count the round trips on a
+path.
 
 With --exec-root ROOT, commands run inside that root (chroot, as root, like
 the agent's own commands; `sudo -u` inside picks the user), while port
@@ -593,6 +595,8 @@ class Session:
                "RequestedClientActions": acts}
         self.hs_state = "requested"
         self.hs_sent = time.monotonic()
+        # OpenDataChannel in, HandshakeRequest back: one round trip.
+        note_roundtrips("handshake", 1, self.sid)
         self.send_data(PT_HS_REQ, json.dumps(req).encode(), flags=1)
         self.tasks.append(asyncio.ensure_future(self.handshake_timer()))
 
@@ -643,6 +647,9 @@ class Session:
             asyncio.ensure_future(self.end("Session cancelled: " +
                                            "; ".join(failed)))
             return
+        # HandshakeResponse in, HandshakeComplete (and the session's
+        # first output) back: one more.
+        note_roundtrips("handshake", 1, self.sid)
         took = int((time.monotonic() - self.hs_sent) * 1e9)
         self.send_data(PT_HS_DONE, json.dumps({
             "HandshakeTimeToComplete": took,

@@ -24,6 +24,9 @@ inside the root.  Not with sshd or jupyter in the same directory.
 MS per round trip (new connections, API calls, WebSocket upgrades; data
 frames MS/2 each way).  Both log what they charged to roundtrips.jsonl in
 their state directories (AWS_STATE, AGENT_STATE).
+
+--remote-of DIR starts agent/aws in front of the remote of the rig in DIR,
+to compare a near and a far AWS against the same machine.
 """
 
 import argparse
@@ -42,6 +45,10 @@ TRIXIE = os.path.join(HERE, "trixie_root.sh")
 TRIXIE_UID = 1500
 TRIXIE_USER = "rig"
 TRIXIE_HOME = "/home/rig"
+# What --remote-of takes from another rig: how to reach its remote.
+REMOTE_KEYS = ("SSH_USER", "RHOME", "TRIXIE_ROOT", "SSHD_PORT", "SSH_KEY",
+               "KNOWN_HOSTS", "SSH_HOST_KEY_LINE", "JUPYTER_PORT",
+               "JUPYTER_TOKEN", "JUPYTER_BASE_URL", "JUPYTER_RUNTIME_DIR")
 
 
 def free_port():
@@ -431,6 +438,13 @@ def cmd_start(a):
     except (OSError, ValueError):
         pass
     import pwd
+    if a.remote_of:
+        # Another AWS world (say, a near one) in front of the same remote.
+        with open(os.path.join(a.remote_of, "env.json")) as f:
+            other = json.load(f)
+        for k in REMOTE_KEYS:
+            if k in other:
+                r.env[k] = other[k]
     if "TRIXIE_ROOT" not in r.env:
         r.env["SSH_USER"] = pwd.getpwuid(os.getuid()).pw_name
         r.env["RHOME"] = r.rhome
@@ -550,6 +564,9 @@ def main():
     s.add_argument("--aws-rtt", type=float, default=0, metavar="MS",
                    help="AWS is MS away: round trips for connections, API "
                    "calls, WebSocket upgrades; MS/2 per data frame")
+    s.add_argument("--remote-of", metavar="DIR",
+                   help="agent and aws serve the remote of the rig in DIR "
+                   "(its sshd, Jupyter, Debian 13 root)")
     s.add_argument("--scenario")
     t = sub.add_parser("stop")
     t.add_argument("--dir", required=True)
