@@ -435,7 +435,7 @@ def base_rows():
 LABLOAD = os.path.join(ROOT, "tests/bench/labload.py")
 
 
-def lab_load(url, profile):
+def lab_load(url, profile, what):
     """One JupyterLab load in headless Chromium (labload.py)."""
     r = subprocess.run([PY, LABLOAD, "--timeout", "90", url, profile],
                        capture_output=True, text=True)
@@ -443,9 +443,10 @@ def lab_load(url, profile):
         res = json.loads(r.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         raise SystemExit("bench: labload failed: " + r.stderr.strip())
+    print("bench: %s: %s" % (what, json.dumps(res)), file=sys.stderr)
     if not res.get("shell"):
-        raise SystemExit("bench: JupyterLab did not render at %s within "
-                         "90 s" % url)
+        raise SystemExit("bench: %s: JupyterLab did not render at %s "
+                         "within 90 s" % (what, url))
     return res
 
 
@@ -543,9 +544,9 @@ def loads(rig, url, tag):
     cold, warm, last = [], [], None
     for i in range(LAB_RUNS):
         prof = os.path.join(rig.dir, "chrome-%s-%d" % (tag, i))
-        last = lab_load(url, prof)
+        last = lab_load(url, prof, "%s cold %d" % (tag, i + 1))
         cold.append(last["seconds"])
-        w = lab_load(url, prof)
+        w = lab_load(url, prof, "%s warm %d" % (tag, i + 1))
         warm.append(w["seconds"])
     last["warm_cached"] = w["cached"]
     last["warm_requests"] = w["requests"]
@@ -666,13 +667,13 @@ def lab_rows():
         near = Rig(["agent", "aws", "--remote-of", far.dir])
         tf, nf = url_times(far)
         tn, nn = url_times(near)
-        rows.append(("time to URL over SSM, AWS %g ms away vs near (s)" %
-                     RTT_MS, tf, tn, tf / tn, ""))
-        rows.append(("  round trips to the URL: counted far (connections, "
-                     "calls, upgrades, handshakes) / (far - near) time in "
-                     "RTTs", "%d / %.1f" % (
-                         nf, (tf - tn) * 1000 / RTT_MS), "", "",
-                     "<= 10 above loopback"))
+        rows.append(("time to URL over SSM, AWS %g ms away vs near (s); "
+                     "ratio: the difference in round trips" % RTT_MS, tf, tn,
+                     "+%.1f RTT" % ((tf - tn) * 1000 / RTT_MS),
+                     "<= +10 RTT"))
+        rows.append(("  round trips the fakes charged on the way, far "
+                     "(connections, API calls, upgrades, handshakes) / near",
+                     "%d" % nf, "%d" % nn, "", ""))
     finally:
         srv.terminate()
         if near is not None:
