@@ -469,14 +469,15 @@ def read_url(p, timeout=60):
                       "(still running)"))
 
 
-def jc_lab(rig, via, lport, rport=None):
+def jc_lab(rig, via, lport, rport=None, sshd_port=None):
     """jconnect as a user runs it: discovery, forward, the URL."""
     e = rig.env
     argv = [JC, "--no-browser", "-q", "--local-port", str(lport)]
     if rport:
         argv += ["--remote-port", str(rport)]
     if via == "ssh":
-        argv += ["--via", "ssh", "-i", e["SSH_KEY"], "-p", e["SSHD_PORT"],
+        argv += ["--via", "ssh", "-i", e["SSH_KEY"], "-p",
+                 str(sshd_port or e["SSHD_PORT"]),
                  "--known-hosts", e["KNOWN_HOSTS"],
                  "%s@127.0.0.1" % e["SSH_USER"]]
     else:
@@ -604,11 +605,22 @@ def lab_rows():
     srv.stdout.readline()
     try:
         res = {}
-        for via in ("ssh", "ssm", "smp"):
+        # The SSH path at the same distance: a delaying proxy before sshd.
+        dport = free_port()
+        dp = subprocess.Popen([PY, os.path.join(ROOT, "tests/rig/"
+                                                "delayproxy.py"),
+                               "--listen", str(dport), "--to",
+                               far.env["SSHD_PORT"], "--rtt-ms",
+                               "%g" % RTT_MS])
+        far.procs.append(dp)
+        wait_port(dport)
+        for via in ("ssh", "sshfar", "ssm", "smp"):
             if via == "smp" and not smp:
                 continue
             lport = free_port()
-            if via == "smp":
+            if via == "sshfar":
+                p, url = jc_lab(far, "ssh", lport, sshd_port=dport)
+            elif via == "smp":
                 p = smp_forward(far, smp, lport, jport)
                 url = "http://127.0.0.1:%d/lab?token=%s" % (
                     lport, far.env["JUPYTER_TOKEN"])
@@ -623,12 +635,15 @@ def lab_rows():
                     p.send_signal(signal.SIGINT)
                     p.wait(15)
         sc, sw, sl = res["ssh"]
+        fc, fw, _ = res["sshfar"]
         mc, mw, ml = res["ssm"]
         rows.append(("JupyterLab 4 cold load, jconnect SSH path (s)", sc,
                      "", "", "(%d requests, %.1f MB)" % (
                          sl["requests"], sl["bytes"] / 1e6)))
         rows.append(("JupyterLab 4 cold load, jconnect --via ssm vs SSH (s)",
                      mc, sc, mc / sc, "<= 1.3"))
+        rows.append(("  the same vs SSH with sshd %g ms away (s)" % RTT_MS,
+                     mc, fc, mc / fc, ""))
         if smp:
             pc, pw, _ = res["smp"]
             rows.append(("JupyterLab 4 cold load, jconnect --via ssm vs "
@@ -641,6 +656,8 @@ def lab_rows():
                                                 sl["warm_requests"])))
         rows.append(("warm reload, jconnect --via ssm vs SSH (s)", mw, sw,
                      mw / sw, "<= 1.2"))
+        rows.append(("  the same vs SSH with sshd %g ms away (s)" % RTT_MS,
+                     mw, fw, mw / fw, ""))
         if smp:
             rows.append(("warm reload, jconnect --via ssm vs AWS's plugin "
                          "(s)", mw, pw, mw / pw, ""))
