@@ -51,6 +51,15 @@ REMOTE_KEYS = ("SSH_USER", "RHOME", "TRIXIE_ROOT", "SSHD_PORT", "SSH_KEY",
                "JUPYTER_TOKEN", "JUPYTER_BASE_URL", "JUPYTER_RUNTIME_DIR")
 
 
+def trixie_env(root=None):
+    """trixie_root.sh's environment: once a root is known, the cache it is
+    in, whatever HOME or XDG_CACHE_HOME are now."""
+    e = dict(os.environ)
+    if root:
+        e["JCONNECT_RIG_CACHE"] = os.path.dirname(root)
+    return e
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -222,12 +231,13 @@ class Rig:
     # -- a Debian 13 root with its own sshd and JupyterLab 4 -----------------
     def start_trixie(self, a):
         r = subprocess.run(["sh", TRIXIE, "build"], stdout=subprocess.PIPE,
-                           text=True)
+                           text=True, env=trixie_env())
         if r.returncode != 0:
             raise SystemExit("rig: the Debian 13 root could not be built "
                              "(see above)")
         root = r.stdout.strip().splitlines()[-1]
-        subprocess.run(["sh", TRIXIE, "mount", self.dir], check=True)
+        subprocess.run(["sh", TRIXIE, "mount", self.dir], check=True,
+                       env=trixie_env(root))
         self.env["TRIXIE_ROOT"] = root
         # Per-rig files live inside the root (sshd reads them there).
         name = "jconnect-rig-" + os.path.basename(self.dir)
@@ -532,7 +542,9 @@ def trixie_done(d):
     if run and os.path.basename(run).startswith("jconnect-rig-"):
         shutil.rmtree(run, ignore_errors=True)
     if env.get("TRIXIE_ROOT"):
-        subprocess.run(["sh", TRIXIE, "umount", d])
+        # The cache the root was found in, whatever HOME is now.
+        subprocess.run(["sh", TRIXIE, "umount", d],
+                       env=trixie_env(env["TRIXIE_ROOT"]))
 
 
 def main():

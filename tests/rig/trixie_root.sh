@@ -14,7 +14,8 @@
 # differently inside and outside, so callers use the numbers).
 #
 # The root is cached outside the repository, in
-# ${JCONNECT_RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/jconnect-rig}/trixie,
+# ${JCONNECT_RIG_CACHE:-${XDG_CACHE_HOME:-~/.cache}/jconnect-rig}/trixie
+# (~ from passwd, so a test's temporary HOME does not move it),
 # and built once (about 1 GB, several minutes): debootstrap --variant=minbase
 # from the Debian mirror this machine's apt uses, then apt-get install of
 # JupyterLab inside it (not through --include: JupyterLab's build-time node
@@ -25,7 +26,10 @@
 # Needs root (debootstrap, mount, chroot).
 set -eu
 
-CACHE=${JCONNECT_RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/jconnect-rig}
+# The account's home from passwd, not $HOME: tests run with a temporary
+# HOME, and the root must outlive them.
+PWHOME=$(getent passwd "$(id -u)" | cut -d: -f6)
+CACHE=${JCONNECT_RIG_CACHE:-${XDG_CACHE_HOME:-${PWHOME:-$HOME}/.cache}/jconnect-rig}
 ROOT=$CACHE/trixie
 PKGS="jupyterlab python3-jupyter-server jupyter-core openssh-server procps sudo"
 RUSER=rig
