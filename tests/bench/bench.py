@@ -774,13 +774,15 @@ def main():
             "%s.\n\nThe fake agent paces like AWS's (%g ms after each "
             "message of at most 1 KiB), AWS is %g ms away (fake AWS and "
             "fake agent), the remote is a Debian 13 root with JupyterLab "
-            "4.0 on jupyter_server 2.15; the SSH path reaches its sshd on "
-            "loopback with no added delay.  Loads: headless Chromium, "
+            "4.0 on jupyter_server 2.15; the SSH rows reach its sshd on "
+            "loopback, the \"sshd %g ms away\" rows through "
+            "tests/rig/delayproxy.py.  Loads: headless Chromium, "
             "until the Lab shell is rendered and the network idle; cold "
             "is a fresh profile, warm the same profile again (same local "
             "port); median of %d.%s\n\n" % (
                 time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                machine(), PACE_MS, RTT_MS, LAB_RUNS, extra)) + t, old,
+                machine(), PACE_MS, RTT_MS, RTT_MS, LAB_RUNS, extra)) + t,
+            old,
             "## The real world: JupyterLab 4, AWS's pacing, AWS far away")
     with open(out, "w") as f:
         f.write(old)
