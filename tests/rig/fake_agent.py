@@ -24,6 +24,9 @@ one, OpenDataChannel -> HandshakeRequest and HandshakeResponse ->
 HandshakeComplete one each) so a bench can count the round trips on a
 path.
 
+With --port-map 22=N, a session to port 22 (AWS-StartSSHSession's default)
+dials N: where the rig's remote runs its sshd.
+
 With --exec-root ROOT, commands run inside that root (chroot, as root, like
 the agent's own commands; `sudo -u` inside picks the user), while port
 sessions still dial 127.0.0.1: chroot shares the network.
@@ -110,6 +113,7 @@ IN_BUFFER = 10000            # messages held ahead of `expected`
 PAUSE_GRACE = 0.3
 
 STATE = None
+PORT_MAP = {}
 FAULTS = {}
 SESSIONS = {}
 USED_TOKENS = set()
@@ -666,6 +670,8 @@ class Session:
             return
         host = props.get("host", "127.0.0.1")
         port = int(props["portNumber"])
+        # The remote's well-known ports live elsewhere on this machine.
+        port = PORT_MAP.get(port, port)
         lpf = props.get("type") == "LocalPortForwarding"
         cv = self.client_version or "0.0.0.0"
         mux = (lpf and vcmp(self.agent_version, "3.0.196.0") == 1 and
@@ -1408,10 +1414,17 @@ if __name__ == "__main__":
                     help="serve wss:// with this certificate and key")
     ap.add_argument("--exec-root", metavar="ROOT",
                     help="run commands inside this root (chroot)")
+    ap.add_argument("--port-map", action="append", default=[],
+                    metavar="FROM=TO",
+                    help="a session to port FROM dials TO (e.g. 22=2222: "
+                    "the remote's sshd)")
     ap.add_argument("--lenient", action="store_true",
                     help="accept bogus digests (the npm ssm-session client)")
     ARGS = ap.parse_args()
     STATE = os.path.abspath(ARGS.state)
+    for m in ARGS.port_map:
+        a, _, b = m.partition("=")
+        PORT_MAP[int(a)] = int(b)
     os.makedirs(os.path.join(STATE, "sessions"), exist_ok=True)
     if ARGS.report:
         sys.exit(report(ARGS.report))

@@ -18,7 +18,7 @@ its own sshd and JupyterLab 4 on jupyter_server 2, run with chroot on free
 loopback ports; the user is "rig" (uid 1500) inside.  It sets the same
 variables as sshd + jupyter (SSHD_PORT, SSH_USER, SSH_KEY, JUPYTER_PORT,
 JUPYTER_TOKEN, ...) plus TRIXIE_ROOT, and the agent then runs commands
-inside the root.  Not with sshd or jupyter in the same directory.
+inside the root and takes its sshd for port 22 (AWS-StartSSHSession).  Not with sshd or jupyter in the same directory.
 
 --aws-rtt MS puts AWS far away: the fake AWS and the fake agent both charge
 MS per round trip (new connections, API calls, WebSocket upgrades; data
@@ -343,7 +343,9 @@ class Rig:
         argv = [PY, os.path.join(HERE, "fake_agent.py"), "--port", str(port),
                 "--state", state, "--faults", faults]
         if "TRIXIE_ROOT" in self.env:
-            argv += ["--exec-root", self.env["TRIXIE_ROOT"]]
+            # The Debian 13 box: commands inside it, its sshd as port 22.
+            argv += ["--exec-root", self.env["TRIXIE_ROOT"],
+                     "--port-map", "22=" + self.env["SSHD_PORT"]]
         if a.agent_version:
             argv += ["--agent-version", a.agent_version]
         scheme = "ws"
