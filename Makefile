@@ -63,8 +63,8 @@ TOOLS	= $(B)/tests/tools/blast
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/replay_%)
 
-.PHONY: all deps demo check check-run check-unit valgrind asan fuzz bench soak install \
-	clean tests
+.PHONY: all deps demo check check-run check-unit valgrind asan fuzz bench \
+	bench-lab soak install clean tests
 all: jconnect $(PLUGIN_SO)
 
 $(B)/%.o: %.c
@@ -164,9 +164,18 @@ soak: deps
 	@$(MAKE) --no-print-directory all
 	@/usr/bin/python3 tests/soak/soak.py $(SOAK_ARGS)
 
+# The lab rows also need debootstrap (a Debian 13 remote, built once and
+# cached outside the tree) and golang-go (AWS's plugin, side by side).
 bench: deps
+	@sh tests/rig/deps.sh bench
 	@$(MAKE) --no-print-directory all $(TOOLS)
 	@sh tests/bench/run.sh
+
+# Only the realistic rows (JupyterLab 4, paced agent, AWS 100 ms away).
+bench-lab: deps
+	@sh tests/rig/deps.sh bench
+	@$(MAKE) --no-print-directory all $(TOOLS)
+	@BENCH_ONLY=lab sh tests/bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1

@@ -1,17 +1,34 @@
 #!/usr/bin/python3
 """make bench: jconnect against OpenSSH on this machine, side by side.
 
-Throughput (1 GiB each way), 100 concurrent 1 MB downloads (p50/p99), time
-to URL, and jconnect's memory, for the SSH forward (vs `ssh -N -L`, same
-sshd, same cipher) and the SSM port session (vs the SSH forward; CPU seconds
-per GB of the jconnect process; also over wss://, TLS as MGS serves it).
-Medians of RUNS runs.  Prints a table and
-writes tests/bench/RESULTS.md.
+Two sets of rows, each its own table in tests/bench/RESULTS.md:
+
+base  The machinery, with the rig's knobs off (a fast, near agent):
+      throughput (1 GiB each way), 100 concurrent 1 MB downloads (p50/p99),
+      time to URL, and jconnect's memory, for the SSH forward (vs `ssh -N
+      -L`, same sshd, same cipher) and the SSM port session (vs the SSH
+      forward; CPU seconds per GB of the jconnect process; also over wss://,
+      TLS as MGS serves it).  Medians of BENCH_RUNS runs (5).
+lab   What a user sees, with the real world's knobs on: AWS's agent pacing
+      (BENCH_PACE_MS, 1) and AWS BENCH_RTT_MS away (100), against a Debian
+      13 remote with JupyterLab 4 (tests/rig/trixie_root.sh builds it on
+      first use, several minutes).  Cold and warm JupyterLab loads in
+      headless Chromium through jconnect's SSH path, `jconnect --via ssm`
+      and AWS's session-manager-plugin driven by the AWS CLI
+      (tests/bench/build_smp.py builds it, BENCH_SMP_SRC names its source);
+      time to URL far vs near with the round trips counted; one paced
+      stream.  Medians of BENCH_LAB_RUNS runs (3).
+
+BENCH_ONLY=base or BENCH_ONLY=lab runs one set (the other table in
+RESULTS.md stays); BENCH_SSM_ARGS adds arguments to every `jconnect --via
+ssm` (e.g. "-o ssm.sessions=4") so variants can be compared.
 """
 
+import json
 import os
 import platform
 import re
+import shlex
 import signal
 import statistics
 import subprocess
@@ -26,6 +43,11 @@ PY = "/usr/bin/python3"
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 GIB = 1 << 30
 CIPHER = os.environ.get("BENCH_CIPHER", "aes128-gcm@openssh.com")
+ONLY = os.environ.get("BENCH_ONLY", "")
+SSM_ARGS = shlex.split(os.environ.get("BENCH_SSM_ARGS", ""))
+LAB_RUNS = int(os.environ.get("BENCH_LAB_RUNS", "3"))
+RTT_MS = float(os.environ.get("BENCH_RTT_MS", "100"))
+PACE_MS = float(os.environ.get("BENCH_PACE_MS", "1"))
 
 
 def sh(*a, **kw):
@@ -126,7 +148,7 @@ def jc_forward(rig, via, lport, rport):
                  e["KNOWN_HOSTS"], "%s@127.0.0.1" % e["SSH_USER"]]
     else:
         argv += ["--via", "ssm", "-o", "ssm.chunk_size=65536",
-                 "-l", e["SSH_USER"], "demo-stack"]
+                 "-l", e["SSH_USER"]] + SSM_ARGS + ["demo-stack"]
     p = rig.start(argv)
     if not wait_port(lport):
         raise SystemExit("bench: jconnect %s did not listen: %s" %
@@ -185,7 +207,8 @@ def time_to_url(rig, via):
                      "%s@127.0.0.1" % e["SSH_USER"]]
             target = "%s@127.0.0.1" % e["SSH_USER"]
         else:
-            argv += ["--via", "ssm", "-l", e["SSH_USER"], "demo-stack"]
+            argv += ["--via", "ssm", "-l", e["SSH_USER"]] + SSM_ARGS + \
+                ["demo-stack"]
             target = "demo-stack"
         t = time.time()
         r = subprocess.run(argv, env=rig.jc_env(), capture_output=True,
@@ -282,10 +305,7 @@ def relay_cpu(srv_port):
     return (t["cpu_down"] * 1e9 / GIB, t["cpu_up"] * 1e9 / GIB)
 
 
-def main():
-    for f in (JC, BLAST):
-        if not os.path.exists(f):
-            raise SystemExit("bench: build first (make all %s)" % f)
+def base_rows():
     have_ssm = os.path.exists(os.path.join(ROOT, "plugins/ssm/jc-ssm.so")) \
         and os.path.exists(os.path.join(ROOT, "tests/rig/fake_agent.py"))
     comps = ["sshd", "jupyter"] + (["agent", "aws"] if have_ssm else [])
@@ -407,13 +427,294 @@ def main():
     finally:
         srv.terminate()
         rig.stop()
+    return rows
+
+
+# ---- the realistic world: JupyterLab 4, a paced agent, a distant AWS -------
+
+LABLOAD = os.path.join(ROOT, "tests/bench/labload.py")
+
+
+def lab_load(url, profile, what):
+    """One JupyterLab load in headless Chromium (labload.py)."""
+    r = subprocess.run([PY, LABLOAD, "--timeout", "90", url, profile],
+                       capture_output=True, text=True)
+    try:
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise SystemExit("bench: labload failed: " + r.stderr.strip())
+    print("bench: %s: %s" % (what, json.dumps(res)), file=sys.stderr)
+    if not res.get("shell"):
+        raise SystemExit("bench: %s: JupyterLab did not render at %s "
+                         "within 90 s" % (what, url))
+    return res
+
+
+def read_url(p, timeout=60):
+    """jconnect prints the URL as its first line on stdout."""
+    import select
+    end = time.time() + timeout
+    while time.time() < end:
+        r, _, _ = select.select([p.stdout], [], [], 0.5)
+        if r:
+            line = p.stdout.readline()
+            if line.startswith("http"):
+                return line.strip()
+            if not line:
+                break
+        if p.poll() is not None:
+            break
+    raise SystemExit("bench: no URL from jconnect: " +
+                     (p.stderr.read() if p.poll() is not None else
+                      "(still running)"))
+
+
+def jc_lab(rig, via, lport, rport=None, sshd_port=None):
+    """jconnect as a user runs it: discovery, forward, the URL."""
+    e = rig.env
+    argv = [JC, "--no-browser", "-q", "--local-port", str(lport)]
+    if rport:
+        argv += ["--remote-port", str(rport)]
+    if via == "ssh":
+        argv += ["--via", "ssh", "-i", e["SSH_KEY"], "-p",
+                 str(sshd_port or e["SSHD_PORT"]),
+                 "--known-hosts", e["KNOWN_HOSTS"],
+                 "%s@127.0.0.1" % e["SSH_USER"]]
+    else:
+        argv += ["--via", "ssm", "-l", e["SSH_USER"]] + SSM_ARGS + \
+            ["demo-stack"]
+    p = rig.start(argv)
+    url = read_url(p)
+    return p, url
+
+
+def smp_path():
+    """AWS's session-manager-plugin, built once; (path, None) or (None,
+    why not)."""
+    r = subprocess.run([PY, os.path.join(ROOT, "tests/bench/build_smp.py")],
+                       capture_output=True, text=True)
+    if r.returncode == 0:
+        return r.stdout.strip().splitlines()[-1], None
+    return None, (r.stderr.strip().splitlines() or ["build failed"])[-1]
+
+
+def aws_cli():
+    for c in ("/usr/bin/aws", "/usr/local/bin/aws"):
+        if os.path.exists(c):
+            return c
+    return None
+
+
+def smp_forward(rig, smp, lport, rport):
+    """`aws ssm start-session` with AWS's plugin, as users forward a port."""
+    e = rig.env
+    env = rig.jc_env()
+    env["PATH"] = os.path.dirname(smp) + ":" + env.get("PATH", "/usr/bin")
+    env["AWS_DEFAULT_REGION"] = e["AWS_REGION"]
+    argv = [aws_cli(), "--endpoint-url", e["AWS_ENDPOINT_URL"], "ssm",
+            "start-session", "--target", "i-0123456789abcdef0",
+            "--document-name", "AWS-StartPortForwardingSession",
+            "--parameters", "portNumber=%s,localPortNumber=%d" % (rport,
+                                                                   lport)]
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         env=env, start_new_session=True)
+    if not wait_port(lport, 60):
+        stop_group(p)
+        raise SystemExit("bench: session-manager-plugin did not listen: " +
+                         p.stderr.read().decode(errors="replace"))
+    return p
+
+
+def stop_group(p):
+    try:
+        os.killpg(p.pid, signal.SIGTERM)
+    except OSError:
+        pass
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
+def loads(rig, url, tag):
+    """LAB_RUNS cold loads (fresh profile), each followed by a warm one
+    (the same profile, so the same origin); medians, and the last cold
+    load's size."""
+    cold, warm, last = [], [], None
+    for i in range(LAB_RUNS):
+        prof = os.path.join(rig.dir, "chrome-%s-%d" % (tag, i))
+        last = lab_load(url, prof, "%s cold %d" % (tag, i + 1))
+        cold.append(last["seconds"])
+        w = lab_load(url, prof, "%s warm %d" % (tag, i + 1))
+        warm.append(w["seconds"])
+    last["warm_cached"] = w["cached"]
+    last["warm_requests"] = w["requests"]
+    return statistics.median(cold), statistics.median(warm), last
+
+
+def roundtrips(dirs, t0, t1):
+    """Round trips the fakes charged between t0 and t1."""
+    n = 0
+    for d in dirs:
+        try:
+            with open(os.path.join(d, "roundtrips.jsonl")) as f:
+                for line in f:
+                    r = json.loads(line)
+                    if t0 <= r["t"] <= t1:
+                        n += r["rtts"]
+        except OSError:
+            pass
+    return n
+
+
+def url_times(rig):
+    """Median time to URL over SSM, and the round trips counted then."""
+    times, counts = [], []
+    for _ in range(LAB_RUNS + 2):
+        argv = [JC, "url", "-q", "--via", "ssm", "-l",
+                rig.env["SSH_USER"]] + SSM_ARGS + ["demo-stack"]
+        t0 = time.time()
+        r = subprocess.run(argv, env=rig.jc_env(), capture_output=True,
+                           text=True)
+        t1 = time.time()
+        if r.returncode != 0 or not r.stdout.startswith("http"):
+            raise SystemExit("bench: jconnect url failed: " + r.stderr)
+        times.append(t1 - t0)
+        counts.append(roundtrips([rig.env["AWS_STATE"],
+                                  rig.env["AGENT_STATE"]], t0, t1))
+        subprocess.run([JC, "stop", "-q", "demo-stack"], env=rig.jc_env())
+    return statistics.median(times), statistics.median(counts)
+
+
+def lab_rows():
+    print("bench: lab rows: starting the Debian 13 remote (built on first "
+          "use: several minutes, about 1 GB)", file=sys.stderr)
+    far = Rig(["trixie", "agent", "aws", "--agent-pace", "%g" % PACE_MS,
+               "--aws-rtt", "%g" % RTT_MS])
+    near = None
+    rows = []
+    jport = far.env["JUPYTER_PORT"]
+    smp, smp_why = smp_path()
+    if smp and not aws_cli():
+        smp, smp_why = None, "no AWS CLI (apt-get install awscli)"
+    srv_port = free_port()
+    srv = subprocess.Popen([BLAST, "serve", str(srv_port)],
+                           stdout=subprocess.PIPE)
+    srv.stdout.readline()
+    try:
+        res = {}
+        # The SSH path at the same distance: a delaying proxy before sshd.
+        dport = free_port()
+        dp = subprocess.Popen([PY, os.path.join(ROOT, "tests/rig/"
+                                                "delayproxy.py"),
+                               "--listen", str(dport), "--to",
+                               far.env["SSHD_PORT"], "--rtt-ms",
+                               "%g" % RTT_MS])
+        far.procs.append(dp)
+        wait_port(dport)
+        for via in ("ssh", "sshfar", "ssm", "smp"):
+            if via == "smp" and not smp:
+                continue
+            lport = free_port()
+            if via == "sshfar":
+                p, url = jc_lab(far, "ssh", lport, sshd_port=dport)
+            elif via == "smp":
+                p = smp_forward(far, smp, lport, jport)
+                url = "http://127.0.0.1:%d/lab?token=%s" % (
+                    lport, far.env["JUPYTER_TOKEN"])
+            else:
+                p, url = jc_lab(far, via, lport)
+            try:
+                res[via] = loads(far, url, via)
+            finally:
+                if via == "smp":
+                    stop_group(p)
+                else:
+                    p.send_signal(signal.SIGINT)
+                    p.wait(15)
+        sc, sw, sl = res["ssh"]
+        fc, fw, _ = res["sshfar"]
+        mc, mw, ml = res["ssm"]
+        rows.append(("JupyterLab 4 cold load, jconnect SSH path (s)", sc,
+                     "", "", "(%d requests, %.1f MB)" % (
+                         sl["requests"], sl["bytes"] / 1e6)))
+        rows.append(("JupyterLab 4 cold load, jconnect --via ssm vs SSH (s)",
+                     mc, sc, mc / sc, "<= 1.3"))
+        rows.append(("  the same vs SSH with sshd %g ms away (s)" % RTT_MS,
+                     mc, fc, mc / fc, ""))
+        if smp:
+            pc, pw, _ = res["smp"]
+            rows.append(("JupyterLab 4 cold load, jconnect --via ssm vs "
+                         "AWS's plugin (s)", mc, pc, mc / pc, "< 1.0"))
+        else:
+            rows.append(("JupyterLab 4 cold load, AWS's plugin",
+                         "not run: " + smp_why, "", "", ""))
+        rows.append(("warm reload, jconnect SSH path (s)", sw, "", "",
+                     "(%d of %d from cache)" % (sl["warm_cached"],
+                                                sl["warm_requests"])))
+        rows.append(("warm reload, jconnect --via ssm vs SSH (s)", mw, sw,
+                     mw / sw, "<= 1.2"))
+        rows.append(("  the same vs SSH with sshd %g ms away (s)" % RTT_MS,
+                     mw, fw, mw / fw, ""))
+        if smp:
+            rows.append(("warm reload, jconnect --via ssm vs AWS's plugin "
+                         "(s)", mw, pw, mw / pw, ""))
+        # One paced stream: 5 MB down through one session.
+        lport = free_port()
+        p = jc_forward_paced(far, lport, srv_port)
+        try:
+            jmbs = 5.0 / blast("down", lport, 5000000)[1]
+        finally:
+            p.send_signal(signal.SIGINT)
+            p.wait(15)
+        pmbs = ""
+        if smp:
+            lport = free_port()
+            p = smp_forward(far, smp, lport, srv_port)
+            try:
+                pmbs = 5.0 / blast("down", lport, 5000000)[1]
+            finally:
+                stop_group(p)
+        rows.append(("one paced stream, 5 MB down, jconnect vs AWS's "
+                     "plugin (MB/s)", jmbs, pmbs,
+                     jmbs / pmbs if pmbs else "", ">= 0.65"))
+        # Time to URL: AWS far away vs on loopback, same remote.
+        near = Rig(["agent", "aws", "--remote-of", far.dir])
+        tf, nf = url_times(far)
+        tn, nn = url_times(near)
+        rows.append(("time to URL over SSM, AWS %g ms away vs near (s); "
+                     "ratio: the difference in round trips" % RTT_MS, tf, tn,
+                     "+%.1f RTT" % ((tf - tn) * 1000 / RTT_MS),
+                     "<= +10 RTT"))
+        rows.append(("  round trips the fakes charged on the way, far "
+                     "(connections, API calls, upgrades, handshakes) / near",
+                     "%d" % nf, "%d" % nn, "", ""))
+    finally:
+        srv.terminate()
+        if near is not None:
+            near.stop()
+        far.stop()
+    return rows
+
+
+def jc_forward_paced(rig, lport, rport):
+    """A plain `jconnect --via ssm` forward to rport (no discovery)."""
+    p, _ = jc_lab(rig, "ssm", lport, rport)
+    return p
+
+
+def table(rows):
     fmt = lambda v: ("%.3f" % v) if isinstance(v, float) else str(v)
     lines = ["| measure | jconnect | reference | ratio | target |",
              "|---|---|---|---|---|"]
     for r in rows:
         lines.append("| %s |" % " | ".join(fmt(x) for x in r))
-    table = "\n".join(lines)
-    print(table)
+    return "\n".join(lines)
+
+
+def machine():
     cpu = ""
     try:
         with open("/proc/cpuinfo") as f:
@@ -421,28 +722,70 @@ def main():
                        if l.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    ver = sh("ssh", "-V").stderr.strip()
-    # The hand-written "## Notes" section (what the figures mean) stays.
+    return "%s, %d cores, %s" % (cpu, os.cpu_count(), platform.platform())
+
+
+def section(name, text, old, heading=""):
+    """Replace the table between this section's markers, or add it (under
+    heading) before the Notes."""
+    a, b = "<!-- bench:%s -->" % name, "<!-- /bench:%s -->" % name
+    block = a + "\n" + text.rstrip() + "\n" + b
+    if a in old and b in old:
+        return old[:old.index(a)] + block + old[old.index(b) + len(b):]
+    if heading:
+        block = heading + "\n\n" + block
+    if "\n## Notes" in old:
+        k = old.index("\n## Notes")
+        return old[:k].rstrip() + "\n\n" + block + "\n" + old[k:]
+    return old.rstrip() + "\n\n" + block + "\n"
+
+
+def main():
+    for f in (JC, BLAST):
+        if not os.path.exists(f):
+            raise SystemExit("bench: build first (make all %s)" % f)
+    if ONLY not in ("", "base", "lab"):
+        raise SystemExit("bench: BENCH_ONLY is base or lab")
     out = os.path.join(ROOT, "tests/bench/RESULTS.md")
-    notes = ""
     try:
         with open(out) as f:
             old = f.read()
-        if "\n## Notes" in old:
-            notes = old[old.index("\n## Notes"):]
     except OSError:
-        pass
+        old = "# Benchmark results\n"
+    extra = (" `BENCH_SSM_ARGS=%s`." % shlex.join(SSM_ARGS)) if SSM_ARGS \
+        else ""
+    if ONLY in ("", "base"):
+        t = table(base_rows())
+        print(t)
+        ver = sh("ssh", "-V").stderr.strip()
+        old = section("base", (
+            "Produced by `make bench` (tests/bench/bench.py), %s.\n\n"
+            "Machine: %s; %s; cipher %s; median of %d runs; the rig's "
+            "real-world knobs off.%s\nReference: OpenSSH `ssh -N -L` "
+            "against the same sshd for SSH rows; jconnect's SSH forward for "
+            "SSM rows; `ssh -N -f -L` plus `jupyter notebook list` over ssh "
+            "for time to URL.\n\n" % (time.strftime("%Y-%m-%d"), machine(),
+                                      ver, CIPHER, RUNS, extra)) + t, old)
+    if ONLY in ("", "lab"):
+        t = table(lab_rows())
+        print(t)
+        old = section("lab", (
+            "Produced by `make bench` (or `BENCH_ONLY=lab make bench`), %s, "
+            "%s.\n\nThe fake agent paces like AWS's (%g ms after each "
+            "message of at most 1 KiB), AWS is %g ms away (fake AWS and "
+            "fake agent), the remote is a Debian 13 root with JupyterLab "
+            "4.0 on jupyter_server 2.15; the SSH rows reach its sshd on "
+            "loopback, the \"sshd %g ms away\" rows through "
+            "tests/rig/delayproxy.py.  Loads: headless Chromium, "
+            "until the Lab shell is rendered and the network idle; cold "
+            "is a fresh profile, warm the same profile again (same local "
+            "port); median of %d.%s\n\n" % (
+                time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                machine(), PACE_MS, RTT_MS, RTT_MS, LAB_RUNS, extra)) + t,
+            old,
+            "## The real world: JupyterLab 4, AWS's pacing, AWS far away")
     with open(out, "w") as f:
-        f.write("# Benchmark results\n\nProduced by `make bench` "
-                "(tests/bench/bench.py), %s.\n\n" % time.strftime("%Y-%m-%d"))
-        f.write("Machine: %s, %d cores, %s; %s; cipher %s; median of %d "
-                "runs.\nReference: OpenSSH `ssh -N -L` against the same "
-                "sshd for SSH rows; jconnect's SSH forward for SSM rows; "
-                "`ssh -N -f -L` plus `jupyter notebook list` over ssh for "
-                "time to URL.\n\n" % (cpu, os.cpu_count(), platform.platform(),
-                                     ver, CIPHER, RUNS))
-        f.write(table + "\n")
-        f.write(notes)
+        f.write(old)
 
 
 if __name__ == "__main__":

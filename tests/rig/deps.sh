@@ -1,6 +1,8 @@
 #!/bin/sh
 # deps.sh - install the Debian 12 packages jconnect builds and tests with,
-# only those missing.  Uses sudo when not root.
+# only those missing.  Uses sudo when not root.  `deps.sh bench` adds what
+# the benchmark's realistic rows need: debootstrap (the Debian 13 remote)
+# and golang-go (AWS's session-manager-plugin, built from source).
 PKGS="build-essential pkg-config libssh-dev libcurl4-openssl-dev libpcre2-dev
 libcjson-dev libwslay-dev libexpat1-dev libssl-dev libcmocka-dev
 openssh-server openssh-client jupyter-notebook python3-notebook
@@ -8,6 +10,7 @@ jupyter-server python3-jupyter-server awscli python3-botocore
 python3-websockets chromium curl ca-certificates openssl procps psmisc
 rsync
 clang libclang-rt-14-dev valgrind sudo"
+[ "${1:-}" = bench ] && PKGS="$PKGS debootstrap golang-go"
 
 missing=""
 for p in $PKGS; do

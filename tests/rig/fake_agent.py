@@ -17,7 +17,19 @@ must be current and unused, every frame's digest must match (--lenient
 accepts the npm client's bogus digests), the first input must be the
 HandshakeResponse, acks must name the right message.  Every breach is
 appended to DIR/violations.log; tests expect that file to stay empty.
-Per-session counters go to DIR/agent-stats.json.
+Per-session counters go to DIR/agent-stats.json; every WebSocket upgrade
+and handshake step is appended to DIR/roundtrips.jsonl ({"t", "what":
+"upgrade" or "handshake", "rtts"}: an upgrade costs its new connection plus
+one, OpenDataChannel -> HandshakeRequest and HandshakeResponse ->
+HandshakeComplete one each) so a bench can count the round trips on a
+path.
+
+With --port-map 22=N, a session to port 22 (AWS-StartSSHSession's default)
+dials N: where the rig's remote runs its sshd.
+
+With --exec-root ROOT, commands run inside that root (chroot, as root, like
+the agent's own commands; `sudo -u` inside picks the user), while port
+sessions still dial 127.0.0.1: chroot shares the network.
 
 Documents: AWS-StartPortForwardingSession[ToRemoteHost] (smux v1 server or
 basic mode, chosen from the agent and client versions exactly as the real
@@ -35,6 +47,17 @@ them while a session runs:
   reorder_pct                           swap an output frame with the next
   corrupt_pct                           flip a payload byte, keep the digest
   delay_ms                              one-way latency on output frames
+  delay_in_ms                           one-way latency on input frames
+  rtt_ms                                a distant region: each WebSocket
+                                        waits conn_rtts + 1 round trips
+                                        before its upgrade is answered (TCP,
+                                        TLS 1.3, the upgrade itself), frames
+                                        take rtt_ms/2 each way (on top of
+                                        delay_ms / delay_in_ms)
+  conn_rtts                             round trips of a new connection
+                                        (default 2: TCP + TLS 1.3, as MGS
+                                        is wss:// only, even when the rig
+                                        serves plain ws://)
   withhold_acks                         send no acks while true
   pause                                 pause_publication while true
   close_ws                              a counter: each increase closes the
@@ -45,8 +68,13 @@ them while a session runs:
   kms, unknown_action                   extra actions in the handshake
   chunk_size                            output payload size (default 1024)
   pace_ms                               sleep after each output data message
-                                        of a port session, as AWS's agent
-                                        does (port_mux.go: 1 ms); 0 = off
+                                        of a port session (mux, basic and
+                                        AWS-StartSSHSession alike: port_mux.go
+                                        and port_basic.go sleep 1 ms after
+                                        each read of at most 1024 bytes) and
+                                        of a command without
+                                        separateOutputStream (shell.go
+                                        writePump); 0 = off
   agent_version                         AgentVersion of new sessions
   smux_keepalive_ms                     NOP interval when keepalive is on
   end_session                           a counter: each increase sends
@@ -85,6 +113,7 @@ IN_BUFFER = 10000            # messages held ahead of `expected`
 PAUSE_GRACE = 0.3
 
 STATE = None
+PORT_MAP = {}
 FAULTS = {}
 SESSIONS = {}
 USED_TOKENS = set()
@@ -105,6 +134,18 @@ def violation(sid, text):
 def fault(name, default=0):
     v = FAULTS.get(name, default)
     return default if v is None else v
+
+
+def rtt():
+    return float(fault("rtt_ms", 0) or 0) / 1000.0
+
+
+def note_roundtrips(what, n, detail=""):
+    rec = {"t": time.time(), "what": what, "rtts": n}
+    if detail:
+        rec["detail"] = detail
+    with open(os.path.join(STATE, "roundtrips.jsonl"), "a") as f:
+        f.write(json.dumps(rec) + "\n")
 
 
 async def paced():
@@ -270,7 +311,7 @@ class Session:
         try:
             while True:
                 frame, t, seq = await q.get()
-                d = fault("delay_ms", 0) / 1000.0
+                d = fault("delay_ms", 0) / 1000.0 + rtt() / 2
                 if d > 0:
                     wait = t + d - time.monotonic()
                     if wait > 0:
@@ -558,6 +599,8 @@ class Session:
                "RequestedClientActions": acts}
         self.hs_state = "requested"
         self.hs_sent = time.monotonic()
+        # OpenDataChannel in, HandshakeRequest back: one round trip.
+        note_roundtrips("handshake", 1, self.sid)
         self.send_data(PT_HS_REQ, json.dumps(req).encode(), flags=1)
         self.tasks.append(asyncio.ensure_future(self.handshake_timer()))
 
@@ -608,6 +651,9 @@ class Session:
             asyncio.ensure_future(self.end("Session cancelled: " +
                                            "; ".join(failed)))
             return
+        # HandshakeResponse in, HandshakeComplete (and the session's
+        # first output) back: one more.
+        note_roundtrips("handshake", 1, self.sid)
         took = int((time.monotonic() - self.hs_sent) * 1e9)
         self.send_data(PT_HS_DONE, json.dumps({
             "HandshakeTimeToComplete": took,
@@ -624,6 +670,8 @@ class Session:
             return
         host = props.get("host", "127.0.0.1")
         port = int(props["portNumber"])
+        # The remote's well-known ports live elsewhere on this machine.
+        port = PORT_MAP.get(port, port)
         lpf = props.get("type") == "LocalPortForwarding"
         cv = self.client_version or "0.0.0.0"
         mux = (lpf and vcmp(self.agent_version, "3.0.196.0") == 1 and
@@ -1036,11 +1084,17 @@ class Exec:
         if argv is not None:
             err = asyncio.subprocess.PIPE if self.separate else \
                 asyncio.subprocess.STDOUT
+            env = None
+            if ARGS.exec_root:
+                argv = ["chroot", ARGS.exec_root] + argv
+                env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+                       "/usr/bin:/sbin:/bin", "HOME": "/root",
+                       "LANG": "C.UTF-8", "USER": "root", "LOGNAME": "root"}
             try:
                 self.proc = await asyncio.create_subprocess_exec(
                     *argv, stdin=asyncio.subprocess.DEVNULL,
                     stdout=asyncio.subprocess.PIPE, stderr=err,
-                    start_new_session=True)
+                    start_new_session=True, env=env)
             except OSError as e:
                 why = "Error occurred starting the command: %s\n" % e
                 argv = None
@@ -1052,11 +1106,21 @@ class Exec:
                                     why).encode())
             await s.finish("")
             return
-        copies = [self.copy(self.proc.stdout, PT_OUTPUT)]
         if self.separate:
-            copies.append(self.copy(self.proc.stderr, PT_STDERR))
-        await asyncio.gather(*copies)
-        rc = await self.proc.wait()
+            await asyncio.gather(self.copy(self.proc.stdout, PT_OUTPUT),
+                                 self.copy(self.proc.stderr, PT_STDERR))
+            rc = await self.proc.wait()
+        else:
+            # The agent sends a command's mixed output from its output
+            # file once the command has exited (shell.go, writePump), at
+            # most 1024 bytes a message, sleeping 1 ms after each.
+            out = await self.proc.stdout.read()
+            rc = await self.proc.wait()
+            n = int(fault("chunk_size", 1024) or 1024)
+            for i in range(0, len(out), n):
+                await s.room()
+                s.send_data(PT_OUTPUT, out[i:i + n])
+                await paced()
         s.stats["exit_code"] = rc
         if self.separate:
             # Go's ExitCode() is -1 for a process killed by a signal.
@@ -1116,10 +1180,33 @@ async def process_request(path, headers):
         return (404, [], b"no such data channel\n")
     if "role=publish_subscribe" not in q.split("&"):
         return (400, [], b"role=publish_subscribe missing\n")
+    # A new TCP + TLS connection, then the upgrade: all before the answer.
+    n = int(fault("conn_rtts", 2)) + 1
+    note_roundtrips("upgrade", n, sid)
+    if rtt() > 0:
+        await asyncio.sleep(n * rtt())
     if sid in SESSIONS and fault("refuse_resume", False):
         log(sid, "refusing a second connection (refuse_resume)")
         return (403, [], b"resume refused\n")
     return None
+
+
+def in_delay():
+    return float(fault("delay_in_ms", 0) or 0) / 1000.0 + rtt() / 2
+
+
+async def deliver(sess, q):
+    """Input frames reach the agent a one-way delay after they were sent,
+    in order."""
+    while True:
+        t, msg = await q.get()
+        try:
+            wait = t + in_delay() - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            sess.on_frame(msg)
+        finally:
+            q.task_done()
 
 
 async def handler(ws, path):
@@ -1128,6 +1215,8 @@ async def handler(ws, path):
         first = await asyncio.wait_for(ws.recv(), 10)
     except (asyncio.TimeoutError, websockets.ConnectionClosed):
         return
+    if in_delay() > 0:
+        await asyncio.sleep(in_delay())
     if not isinstance(first, str):
         violation(sid, "first message is binary, not the OpenDataChannel "
                   "text frame")
@@ -1183,15 +1272,27 @@ async def handler(ws, path):
     sess.attach(ws)
     if sess.hs_state == "new":
         sess.start_handshake()
+    inq = asyncio.Queue()
+    feeder = asyncio.ensure_future(deliver(sess, inq))
     try:
         async for msg in ws:
             if isinstance(msg, str):
                 violation(sid, "text frame after OpenDataChannel")
                 continue
-            sess.on_frame(msg)
+            # Through the queue while any frame is on its way: in order.
+            if in_delay() > 0 or inq._unfinished_tasks:
+                inq.put_nowait((time.monotonic(), msg))
+            else:
+                sess.on_frame(msg)
     except websockets.ConnectionClosed:
         pass
     finally:
+        # Frames already on their way still arrive.
+        try:
+            await asyncio.wait_for(inq.join(), 5)
+        except asyncio.TimeoutError:
+            pass
+        feeder.cancel()
         sess.detach(ws)
 
 
@@ -1311,10 +1412,19 @@ if __name__ == "__main__":
     ap.add_argument("--faults")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
                     help="serve wss:// with this certificate and key")
+    ap.add_argument("--exec-root", metavar="ROOT",
+                    help="run commands inside this root (chroot)")
+    ap.add_argument("--port-map", action="append", default=[],
+                    metavar="FROM=TO",
+                    help="a session to port FROM dials TO (e.g. 22=2222: "
+                    "the remote's sshd)")
     ap.add_argument("--lenient", action="store_true",
                     help="accept bogus digests (the npm ssm-session client)")
     ARGS = ap.parse_args()
     STATE = os.path.abspath(ARGS.state)
+    for m in ARGS.port_map:
+        a, _, b = m.partition("=")
+        PORT_MAP[int(a)] = int(b)
     os.makedirs(os.path.join(STATE, "sessions"), exist_ok=True)
     if ARGS.report:
         sys.exit(report(ARGS.report))

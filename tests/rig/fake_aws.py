@@ -2,7 +2,7 @@
 """fake_aws.py - the AWS APIs jconnect calls, on 127.0.0.1, for tests.
 
   fake_aws.py --scenario FILE (--port N | --port 0 --port-file F) [--state DIR]
-              [--tls CERT KEY]
+              [--tls CERT KEY] [--rtt-ms MS [--conn-rtts N]]
 
 One HTTP server speaks CloudFormation, EC2, Auto Scaling, STS (query/ec2
 protocols, XML) and SSM and EC2 Instance Connect (JSON 1.1), routed by the
@@ -46,7 +46,15 @@ Scenario (JSON; every key optional):
   ssm           {"stream_url": "ws://127.0.0.1:N/v1/data-channel/",
                  "state_dir": "DIR"}
 
+A distant region (--rtt-ms): a new connection costs --conn-rtts round trips
+(default 2: TCP, then TLS 1.3, which every AWS endpoint requires even where
+the rig speaks plain HTTP), each API call one more; the answer is held back
+by that much.  IMDS requests are local and never delayed.
+
 State written for tests:
+  STATE/roundtrips.jsonl     one line per API call: {"t", "what": "connect"
+                             or "request", "rtts", "detail": action}, the
+                             connect line before a connection's first call
   STATE/requests.jsonl       one line per request: service, action,
                              access key, token?, signed headers, status, code
   SSMDIR/sessions/<id>.json  StartSession/ResumeSession/TerminateSession, as
@@ -1188,11 +1196,41 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(int(n))
 
+    rtt = 0.0
+    conn_rtts = 2
+
+    def setup(self):
+        super().setup()
+        self.calls = 0
+
+    def distance(self, body):
+        """Round trips a distant client pays for this call, logged, then
+        waited out before the answer goes back."""
+        n = 1
+        m = re.search(rb"Action=(\w+)", body or b"")
+        action = m.group(1).decode() if m else \
+            self.headers.get("X-Amz-Target", "").rpartition(".")[2]
+        recs = []
+        if self.calls == 0:
+            n += self.conn_rtts
+            recs.append({"what": "connect", "rtts": self.conn_rtts})
+        self.calls += 1
+        recs.append({"what": "request", "rtts": 1, "detail": action})
+        t = time.time()
+        with open(os.path.join(self.fake.state_dir, "roundtrips.jsonl"),
+                  "a") as f:
+            for r in recs:
+                r["t"] = t
+                f.write(json.dumps(r) + "\n")
+        if self.rtt > 0:
+            time.sleep(n * self.rtt)
+
     def do_POST(self):
         body = self.body()
         if body is None:
             self.reply(411, b"Length Required", "text/plain")
             return
+        self.distance(body)
         self.reply(*self.fake.handle_api(self, body))
 
     def do_PUT(self):
@@ -1213,7 +1251,13 @@ def main():
     ap.add_argument("--state")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
                     help="serve HTTPS with this certificate")
+    ap.add_argument("--rtt-ms", type=float, default=0,
+                    help="round-trip time to a distant region")
+    ap.add_argument("--conn-rtts", type=int, default=2,
+                    help="round trips of a new connection (TCP + TLS 1.3)")
     a = ap.parse_args()
+    Handler.rtt = a.rtt_ms / 1000.0
+    Handler.conn_rtts = a.conn_rtts
     with open(a.scenario) as f:
         sc = json.load(f)
     state = a.state or os.path.join(

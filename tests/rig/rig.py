@@ -2,7 +2,7 @@
 """jconnect test rig: real sshd and Jupyter, the fake AWS and the fake SSM
 agent, all on 127.0.0.1 with free ports, standing in for an EC2 instance.
 
-  rig.py start --dir D [sshd] [jupyter] [aws] [agent] [options]
+  rig.py start --dir D [sshd] [jupyter] [aws] [agent] [trixie] [options]
   rig.py stop --dir D
 
 `start` writes D/env (sh-sourceable: ports, keys, tokens, AWS settings) and
@@ -11,6 +11,22 @@ recorded process (TERM, then KILL) and waits for them.
 
 The "remote" is this machine: sshd logs in the current user with HOME set to
 D/rhome (sshd SetEnv), so nothing touches the real home directory.
+
+`trixie` instead stands up a current remote box: a Debian 13 root
+(trixie_root.sh builds it on first use, cached outside the repository) with
+its own sshd and JupyterLab 4 on jupyter_server 2, run with chroot on free
+loopback ports; the user is "rig" (uid 1500) inside.  It sets the same
+variables as sshd + jupyter (SSHD_PORT, SSH_USER, SSH_KEY, JUPYTER_PORT,
+JUPYTER_TOKEN, ...) plus TRIXIE_ROOT, and the agent then runs commands
+inside the root and takes its sshd for port 22 (AWS-StartSSHSession).  Not with sshd or jupyter in the same directory.
+
+--aws-rtt MS puts AWS far away: the fake AWS and the fake agent both charge
+MS per round trip (new connections, API calls, WebSocket upgrades; data
+frames MS/2 each way).  Both log what they charged to roundtrips.jsonl in
+their state directories (AWS_STATE, AGENT_STATE).
+
+--remote-of DIR starts agent/aws in front of the remote of the rig in DIR,
+to compare a near and a far AWS against the same machine.
 """
 
 import argparse
@@ -25,6 +41,23 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PY = "/usr/bin/python3"
+TRIXIE = os.path.join(HERE, "trixie_root.sh")
+TRIXIE_UID = 1500
+TRIXIE_USER = "rig"
+TRIXIE_HOME = "/home/rig"
+# What --remote-of takes from another rig: how to reach its remote.
+REMOTE_KEYS = ("SSH_USER", "RHOME", "TRIXIE_ROOT", "SSHD_PORT", "SSH_KEY",
+               "KNOWN_HOSTS", "SSH_HOST_KEY_LINE", "JUPYTER_PORT",
+               "JUPYTER_TOKEN", "JUPYTER_BASE_URL", "JUPYTER_RUNTIME_DIR")
+
+
+def trixie_env(root=None):
+    """trixie_root.sh's environment: once a root is known, the cache it is
+    in, whatever HOME or XDG_CACHE_HOME are now."""
+    e = dict(os.environ)
+    if root:
+        e["JCONNECT_RIG_CACHE"] = os.path.dirname(root)
+    return e
 
 
 def free_port():
@@ -195,6 +228,106 @@ class Rig:
             "JUPYTER_RUNTIME_DIR": rt,
         })
 
+    # -- a Debian 13 root with its own sshd and JupyterLab 4 -----------------
+    def start_trixie(self, a):
+        r = subprocess.run(["sh", TRIXIE, "build"], stdout=subprocess.PIPE,
+                           text=True, env=trixie_env())
+        if r.returncode != 0:
+            raise SystemExit("rig: the Debian 13 root could not be built "
+                             "(see above)")
+        root = r.stdout.strip().splitlines()[-1]
+        subprocess.run(["sh", TRIXIE, "mount", self.dir], check=True,
+                       env=trixie_env(root))
+        self.env["TRIXIE_ROOT"] = root
+        # Per-rig files live inside the root (sshd reads them there).
+        name = "jconnect-rig-" + os.path.basename(self.dir)
+        inside = "/run/" + name
+        mine = root + inside
+        os.makedirs(mine, exist_ok=True)
+        self.env["TRIXIE_RUN"] = mine
+        uk = os.path.join(self.dir, "user_ed25519")
+        if not os.path.exists(uk):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "",
+                            "-C", "jconnect-rig", "-f", uk], check=True)
+        ak = os.path.join(mine, "authorized_keys")
+        shutil.copy(uk + ".pub", ak)
+        os.chmod(ak, 0o644)
+        port = a.sshd_port or free_port()
+        with open(os.path.join(mine, "sshd_config"), "w") as f:
+            f.write("\n".join([
+                "Port %d" % port,
+                "ListenAddress 127.0.0.1",
+                "HostKey /etc/ssh/ssh_host_ed25519_key",
+                "PidFile %s/sshd.pid" % inside,
+                "AuthorizedKeysFile %s/authorized_keys" % inside,
+                "PubkeyAuthentication yes",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                "UsePAM no",
+                "StrictModes no",
+                "AllowTcpForwarding yes",
+                "LogLevel VERBOSE",
+                "MaxStartups 200",
+                "MaxSessions 200",
+                "Subsystem sftp internal-sftp",
+                "",
+            ]))
+        p = self.spawn("trixie-sshd", ["chroot", root, "/usr/sbin/sshd",
+                                       "-D", "-e", "-f",
+                                       inside + "/sshd_config"])
+        wait_port(port, 10, p, "sshd in the Debian 13 root")
+        with open(root + "/etc/ssh/ssh_host_ed25519_key.pub") as f:
+            hostkey = f.read().split()
+        home = root + TRIXIE_HOME
+        self.env.update({
+            "SSH_USER": TRIXIE_USER,
+            "RHOME": home,
+            "SSHD_PORT": str(port),
+            "SSHD_LOG": os.path.join(self.dir, "trixie-sshd.log"),
+            "SSH_KEY": uk,
+            "SSH_HOST_KEY_LINE": "[127.0.0.1]:%d %s %s" % (port, hostkey[0],
+                                                           hostkey[1]),
+            "KNOWN_HOSTS": os.path.join(self.dir, "known_hosts"),
+            "AUTHORIZED_KEYS": ak,
+        })
+        # JupyterLab 4 as the user, like a server the user left running.
+        jport = a.jupyter_port or free_port()
+        nb = TRIXIE_HOME + "/notebooks"
+        os.makedirs(root + nb, exist_ok=True)
+        os.chown(root + nb, TRIXIE_UID, TRIXIE_UID)
+        env = ["HOME=" + TRIXIE_HOME, "USER=" + TRIXIE_USER,
+               "LOGNAME=" + TRIXIE_USER, "SHELL=/bin/bash",
+               "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"]
+        if a.jupyter_token:
+            env.append("JUPYTER_TOKEN=" + a.jupyter_token)
+        argv = ["chroot", "--userspec=%d:%d" % (TRIXIE_UID, TRIXIE_UID),
+                root, "/usr/bin/env", "-i"] + env + [
+                "/usr/bin/jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+                "--port=%d" % jport, "--port-retries=0",
+                "--ServerApp.root_dir=" + nb] + (a.jupyter_arg or [])
+        log = os.path.join(self.dir, "jupyter-%d.log" % jport)
+        p = self.spawn("trixie-jupyter-%d" % jport, argv, log=log)
+        wait_port(jport, 90, p, "JupyterLab in the Debian 13 root")
+        rt = home + "/.local/share/jupyter/runtime"
+        info = None
+        end = time.time() + 20
+        while info is None and time.time() < end:
+            try:
+                with open(os.path.join(rt, "jpserver-%d.json" % p.pid)) as f:
+                    info = json.load(f)
+            except (OSError, ValueError):
+                time.sleep(0.05)
+        if info is None:
+            raise SystemExit("rig: JupyterLab wrote no runtime file")
+        self.env.update({
+            "JUPYTER_PORT": str(jport),
+            "JUPYTER_TOKEN": info.get("token", ""),
+            "JUPYTER_PID": str(p.pid),
+            "JUPYTER_LOG": log,
+            "JUPYTER_BASE_URL": info.get("base_url", "/"),
+            "JUPYTER_RUNTIME_DIR": rt,
+        })
+
     # -- fake SSM agent and fake AWS ---------------------------------------
     def start_agent(self, a):
         state = os.path.join(self.dir, "ssm")
@@ -204,9 +337,15 @@ class Rig:
         if not os.path.exists(faults):
             with open(faults, "w") as f:
                 init = {"pace_ms": a.agent_pace} if a.agent_pace else {}
+                if a.aws_rtt:
+                    init["rtt_ms"] = a.aws_rtt
                 f.write(json.dumps(init) + "\n")
         argv = [PY, os.path.join(HERE, "fake_agent.py"), "--port", str(port),
                 "--state", state, "--faults", faults]
+        if "TRIXIE_ROOT" in self.env:
+            # The Debian 13 box: commands inside it, its sshd as port 22.
+            argv += ["--exec-root", self.env["TRIXIE_ROOT"],
+                     "--port-map", "22=" + self.env["SSHD_PORT"]]
         if a.agent_version:
             argv += ["--agent-version", a.agent_version]
         scheme = "ws"
@@ -276,6 +415,8 @@ class Rig:
         port = free_port()
         argv = [PY, os.path.join(HERE, "fake_aws.py"), "--scenario", scf,
                 "--port", str(port), "--state", state]
+        if a.aws_rtt:
+            argv += ["--rtt-ms", str(a.aws_rtt)]
         p = self.spawn("aws", argv)
         wait_port(port, 15, p, "fake AWS")
         url = "http://127.0.0.1:%d" % port
@@ -313,13 +454,26 @@ def cmd_start(a):
     except (OSError, ValueError):
         pass
     import pwd
-    r.env["SSH_USER"] = pwd.getpwuid(os.getuid()).pw_name
-    r.env["RHOME"] = r.rhome
+    if a.remote_of:
+        # Another AWS world (say, a near one) in front of the same remote.
+        with open(os.path.join(a.remote_of, "env.json")) as f:
+            other = json.load(f)
+        for k in REMOTE_KEYS:
+            if k in other:
+                r.env[k] = other[k]
+    if "TRIXIE_ROOT" not in r.env:
+        r.env["SSH_USER"] = pwd.getpwuid(os.getuid()).pw_name
+        r.env["RHOME"] = r.rhome
     r.env["RIG_DIR"] = r.dir
     if a.agent_version:
         r.env["AGENT_VERSION"] = a.agent_version
     what = set(a.components or ["sshd", "jupyter"])
+    if "trixie" in what and what & {"sshd", "jupyter"}:
+        raise SystemExit("rig: trixie brings its own sshd and Jupyter; "
+                         "use another --dir for sshd/jupyter")
     try:
+        if "trixie" in what:
+            r.start_trixie(a)
         if "sshd" in what:
             r.start_sshd(a)
         if "jupyter" in what:
@@ -378,6 +532,25 @@ def cmd_stop(a):
                 pass
     with open(os.path.join(d, "pids"), "w") as f:
         json.dump(keep, f)
+    if not any(e["name"].startswith("trixie") for e in keep):
+        trixie_done(d)
+
+
+def trixie_done(d):
+    """Unmount the Debian 13 root when the last rig using it stops, and
+    remove this rig's files inside it."""
+    try:
+        with open(os.path.join(d, "env.json")) as f:
+            env = json.load(f)
+    except (OSError, ValueError):
+        return
+    run = env.get("TRIXIE_RUN")
+    if run and os.path.basename(run).startswith("jconnect-rig-"):
+        shutil.rmtree(run, ignore_errors=True)
+    if env.get("TRIXIE_ROOT"):
+        # The cache the root was found in, whatever HOME is now.
+        subprocess.run(["sh", TRIXIE, "umount", d],
+                       env=trixie_env(env["TRIXIE_ROOT"]))
 
 
 def main():
@@ -387,7 +560,8 @@ def main():
     s = sub.add_parser("start")
     s.add_argument("--dir", required=True)
     s.add_argument("components", nargs="*",
-                   choices=["sshd", "jupyter", "aws", "agent", []])
+                   choices=["sshd", "jupyter", "aws", "agent", "trixie",
+                            []])
     s.add_argument("--sshd-port", type=int, default=0)
     s.add_argument("--jupyter-port", type=int, default=0)
     s.add_argument("--jupyter-kind", default="notebook",
@@ -405,6 +579,12 @@ def main():
     s.add_argument("--agent-tls", action="store_true",
                    help="the agent serves wss:// with a fresh certificate "
                    "for 127.0.0.1 (AGENT_CA in env)")
+    s.add_argument("--aws-rtt", type=float, default=0, metavar="MS",
+                   help="AWS is MS away: round trips for connections, API "
+                   "calls, WebSocket upgrades; MS/2 per data frame")
+    s.add_argument("--remote-of", metavar="DIR",
+                   help="agent and aws serve the remote of the rig in DIR "
+                   "(its sshd, Jupyter, Debian 13 root)")
     s.add_argument("--scenario")
     s.add_argument("--stream-url", help="the StreamUrl StartSession hands "
                    "out (e.g. a fault proxy in front of the agent)")
