@@ -494,7 +494,7 @@ static int
 reconnect(struct tunnel *tn)
 {
 	int64_t start = jc_now_ms();
-	int delay = 500, r, port;
+	int delay = 500, r, port, attempt, budget = tn->a.t.timeout_ms;
 	const char *host;
 	char old[1200];
 
@@ -502,10 +502,22 @@ reconnect(struct tunnel *tn)
 	jc_fwd_set_session(tn->fwd, NULL, NULL);
 	jc_access_disconnect(&tn->a);
 	jc_event("reconnecting", "target", jc_opts.target, (char *)NULL);
-	for (;;) {
-		jc_warn("connection lost; reconnecting (%s)",
-		    jc_access_describe(&tn->a));
-		if ((r = connect_and_find(tn)) == 0) {
+	/* Said once; each attempt only at -v. */
+	jc_warn("connection lost; reconnecting (%s)",
+	    jc_access_describe(&tn->a));
+	for (attempt = 1;; attempt++) {
+		if (attempt > 1)
+			jc_verbose("reconnecting: attempt %d", attempt);
+		/*
+		 * A try started while the path is still gone hangs for its
+		 * whole login budget: short ones first (4, 8, 16 s), so the
+		 * tunnel is back soon after the path is.
+		 */
+		tn->a.t.timeout_ms = attempt > 3 || budget <= (4000 <<
+		    (attempt - 1)) ? budget : 4000 << (attempt - 1);
+		r = connect_and_find(tn);
+		tn->a.t.timeout_ms = budget;
+		if (r == 0) {
 			dest(tn, &host, &port);
 			jc_fwd_set_dest(tn->fwd, host, (uint16_t)port);
 			jc_fwd_set_session(tn->fwd, tn->a.p, tn->a.s);

@@ -604,7 +604,8 @@ jssh_connect(const struct jc_target *t, struct jssh_sess **out)
 		jssh_host->source_del(ss->nb_src);
 		ss->nb_src = NULL;
 	}
-	ss->keepalive_ms = 30000;
+	/* A silent path (another network) is dead after 3 unanswered. */
+	ss->keepalive_ms = 5000;
 	if ((opt = jssh_host->option("ssh.keepalive")) != NULL)
 		ss->keepalive_ms = atoi(opt) * 1000;
 	ssh_set_blocking(ss->s, 0);
