@@ -731,8 +731,10 @@ void	ssm_port_flush(struct ssm_chan *);
 int	ssm_port_busy(const struct ssm_chan *);
 /* New local stream; returns 0 and the core's socketpair end in *fdp. */
 int	ssm_port_stream(struct ssm_chan *, int flags, int *fdp);
-/* Streams not yet freed (the pool's load measure). */
+/* Streams not yet freed. */
 int	ssm_port_live(const struct ssm_chan *);
+/* ... and not finishing (FIN sent): the pool's load measure. */
+int	ssm_port_active(const struct ssm_chan *);
 /*
  * Unlink the streams of ch that never reached the agent (no SYN sent,
  * nothing read from them): they may go to another channel.

@@ -89,8 +89,8 @@ backoff(int64_t base, int64_t max, int n)
 }
 
 /*
- * The channel for a new stream to host:port, skipping `not`: fewest live
- * streams, then READY before opening, then fewest bytes in flight.  *live
+ * The channel for a new stream to host:port, skipping `not`: fewest
+ * active streams (a stream that sent its FIN is over for this purpose), then READY before opening, then fewest bytes in flight.  *live
  * receives its streams, *count the destination's unfinished channels.
  */
 static struct ssm_chan *
@@ -108,7 +108,7 @@ pick(const struct ssm_sess *s, const char *host, uint16_t port,
 		(*count)++;
 		if (ch == not)
 			continue;
-		n = ssm_port_live(ch);
+		n = ssm_port_active(ch);
 		ready = ch->state == SSM_C_READY;
 		bytes = ch->tx.bytes + ch->rx.bytes;
 		if (best == NULL || n < best_n || (n == best_n &&

@@ -279,6 +279,18 @@ ssm_port_live(const struct ssm_chan *ch)
 	return n;
 }
 
+int
+ssm_port_active(const struct ssm_chan *ch)
+{
+	const struct ssm_stream *st;
+	int n = 0;
+
+	for (st = ch->streams; st != NULL; st = st->next)
+		if (!st->dead && !st->gone && !st->fin_sent)
+			n++;
+	return n;
+}
+
 struct ssm_stream *
 ssm_port_detach_unstarted(struct ssm_chan *ch)
 {
