@@ -514,6 +514,15 @@ int	ssm_api_start_ex(const char *target, const char *doc,
  * another JC_ERR_* for a failure worth retrying.
  */
 int	ssm_api_resume(const char *sid, char **token);
+/*
+ * The same in two steps, the call not waited for (ABI 1.3): start it
+ * (0 or a JC_ERR_*; done() follows from the loop), then read the answer
+ * done() got, with the returns of ssm_api_resume.
+ */
+int	ssm_api_resume_start(const char *sid, jc_aws_done_fn *done, void *arg,
+	    struct jc_aws_call **callp);
+int	ssm_api_resume_answer(const char *sid, int r, const char *out,
+	    const struct jc_aws_error *err, char **token);
 /* TerminateSession; failures are logged at debug level only. */
 void	ssm_api_terminate(const char *sid);
 void	ssm_start_clear(struct ssm_start *);

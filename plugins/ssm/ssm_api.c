@@ -181,25 +181,17 @@ sid_body(const char *sid)
 }
 
 int
-ssm_api_resume(const char *sid, char **token)
+ssm_api_resume_answer(const char *sid, int r, const char *out,
+    const struct jc_aws_error *err, char **token)
 {
-	struct jc_aws_error err;
 	cJSON *root = NULL, *t;
-	char *body, *out = NULL;
 	const char *tok;
-	int r;
 
-	memset(&err, 0, sizeof(err));
-	if ((body = sid_body(sid)) == NULL)
-		return JC_ERR_NOMEM;
-	r = ssm_host->aws_json("ssm", "AmazonSSM.ResumeSession", body, &out,
-	    &err);
-	cJSON_free(body);
 	if (r != 0) {
 		ssm_log(JC_LOG_VERBOSE, "ResumeSession %s: %s", sid,
-		    ssm_host->aws_explain(&err));
-		if (strcmp(err.code, "DoesNotExistException") == 0 ||
-		    strcmp(err.code, "InvalidParameters") == 0 ||
+		    ssm_host->aws_explain(err));
+		if (strcmp(err->code, "DoesNotExistException") == 0 ||
+		    strcmp(err->code, "InvalidParameters") == 0 ||
 		    r == JC_ERR_AWS_AUTH)
 			r = JC_ERR_CLOSED;
 		return r;
@@ -223,7 +215,46 @@ ssm_api_resume(const char *sid, char **token)
 			explicit_bzero(t->valuestring, strlen(t->valuestring));
 		cJSON_Delete(root);
 	}
+	return r;
+}
+
+int
+ssm_api_resume(const char *sid, char **token)
+{
+	struct jc_aws_error err;
+	char *body, *out = NULL;
+	int r;
+
+	memset(&err, 0, sizeof(err));
+	if ((body = sid_body(sid)) == NULL)
+		return JC_ERR_NOMEM;
+	r = ssm_host->aws_json("ssm", "AmazonSSM.ResumeSession", body, &out,
+	    &err);
+	cJSON_free(body);
+	r = ssm_api_resume_answer(sid, r, out, &err, token);
 	wipe_free(out);
+	return r;
+}
+
+int
+ssm_api_resume_start(const char *sid, jc_aws_done_fn *done, void *arg,
+    struct jc_aws_call **callp)
+{
+	struct jc_aws_error err;
+	char *body;
+	int r;
+
+	if (!JC_HOST_HAS(ssm_host, aws_json_start))
+		return JC_ERR_UNSUPPORTED;
+	memset(&err, 0, sizeof(err));
+	if ((body = sid_body(sid)) == NULL)
+		return JC_ERR_NOMEM;
+	r = ssm_host->aws_json_start("ssm", "AmazonSSM.ResumeSession", body,
+	    done, arg, callp, &err);
+	cJSON_free(body);
+	if (r != 0)
+		ssm_log(JC_LOG_VERBOSE, "ResumeSession %s: %s", sid,
+		    ssm_host->aws_explain(&err));
 	return r;
 }
 

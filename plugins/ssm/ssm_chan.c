@@ -638,17 +638,14 @@ chan_lost(struct ssm_chan *ch, const char *what)
 	schedule_resume(ch, now);
 }
 
+/* ResumeSession answered (r, tok): dial again, or try later. */
 static void
-resume_try(struct ssm_chan *ch)
+resume_answered(struct ssm_chan *ch, int r, char *tok, int wait)
 {
-	char why[256], *tok = NULL;
-	int64_t now;
+	char why[256];
+	int64_t now = now_ms();
 	size_t i;
-	int r;
 
-	ch->resume_at = 0;
-	r = ssm_api_resume(ch->st.sid, &tok);
-	now = now_ms();
 	if (r == JC_ERR_CLOSED) {
 		ssm_chan_fail(ch, JC_ERR_CLOSED, "session %s: Session Manager "
 		    "refused to resume it after the connection dropped",
@@ -660,7 +657,7 @@ resume_try(struct ssm_chan *ch)
 		free(ch->st.token);
 		ch->st.token = tok;
 		/* The original StreamUrl, only the token is new. */
-		r = chan_dial(ch, 1, why, sizeof(why));
+		r = chan_dial(ch, wait, why, sizeof(why));
 		if (r != 0)
 			ssm_log(JC_LOG_VERBOSE, "session %s: %s", ch->st.sid,
 			    why);
@@ -682,6 +679,44 @@ resume_try(struct ssm_chan *ch)
 	/* The new WebSocket may take another path: measure it afresh. */
 	ssm_pace_init(&ch->pace, INFLIGHT_MIN, INFLIGHT_MAX, now);
 	ch->resumes++;
+}
+
+static void
+resume_done(void *arg, int r, char *out, const struct jc_aws_error *err)
+{
+	struct ssm_chan *ch = arg;
+	char *tok = NULL;
+
+	ch->call = NULL;
+	r = ssm_api_resume_answer(ch->st.sid, r, out, err, &tok);
+	if (out != NULL) {
+		explicit_bzero(out, strlen(out));
+		ssm_host->free(out);
+	}
+	if (ch->state == SSM_C_RESUMING)
+		resume_answered(ch, r, tok, 0);
+	else if (tok != NULL) {
+		explicit_bzero(tok, strlen(tok));
+		free(tok);
+	}
+}
+
+/*
+ * ResumeSession and the new WebSocket: run in the loop when the host
+ * can (the other sessions keep moving), else waited for.
+ */
+static void
+resume_try(struct ssm_chan *ch)
+{
+	char *tok = NULL;
+	int r;
+
+	ch->resume_at = 0;
+	if (!ch->s->closing && ssm_api_resume_start(ch->st.sid, resume_done,
+	    ch, &ch->call) == 0)
+		return;
+	r = ssm_api_resume(ch->st.sid, &tok);
+	resume_answered(ch, r, tok, 1);
 }
 
 /* ---- timers ------------------------------------------------------------ */
