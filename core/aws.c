@@ -39,6 +39,7 @@
 #define FILE_MAX		(1u << 20)
 
 static void multi_cleanup(void);
+static void aws_reset(void);
 
 static struct {
 	int			 setup;
@@ -199,7 +200,7 @@ jc_aws_setup(const char *profile, const char *region)
 	long n;
 	int r;
 
-	jc_aws_cleanup();
+	aws_reset();
 	aws.setup = 1;
 	aws.seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	aws.profile_explicit = profile != NULL && *profile != '\0';
@@ -295,16 +296,23 @@ jc_aws_region(void)
 	return aws.region[0] != '\0' ? aws.region : NULL;
 }
 
-void
-jc_aws_cleanup(void)
+/* Configuration and credentials forgotten; calls in flight go on. */
+static void
+aws_reset(void)
 {
 	jc_aws_ini_free(aws.config);
 	jc_aws_ini_free(aws.creds_file);
 	jc_aws_creds_clear(&aws.creds);
-	multi_cleanup();
 	if (aws.curl != NULL)
 		curl_easy_cleanup(aws.curl);
 	explicit_bzero(&aws, sizeof(aws));
+}
+
+void
+jc_aws_cleanup(void)
+{
+	multi_cleanup();
+	aws_reset();
 }
 
 /* ---- HTTP ------------------------------------------------------------ */

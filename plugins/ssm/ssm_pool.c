@@ -228,8 +228,9 @@ has_other(const struct ssm_sess *s, const struct ssm_chan *ch)
 
 /*
  * Queued channels whose connections all went away before their turn are
- * dropped (nothing was started); idle READY ones beyond the first are
- * terminated after ssm.session_idle_s.  Returns 1 when it freed one (the
+ * dropped (nothing was started); READY ones beyond the first are
+ * terminated after ssm.session_idle_s without an active stream or a
+ * frame from the agent.  Returns 1 when it freed one (the
  * list changed).
  */
 static int
@@ -246,12 +247,18 @@ trim(struct ssm_sess *s, int64_t now)
 		}
 		if (ch->state != SSM_C_READY)
 			continue;
-		if (ssm_port_live(ch) > 0 || ch->tx.unacked > 0) {
+		/*
+		 * Streams that sent their FIN may wait long for the agent's
+		 * (FIN_WAIT_MS): idle once nothing came for them either.
+		 */
+		if (ssm_port_active(ch) > 0 || ch->tx.unacked > 0) {
 			ch->idle_since = 0;
 			continue;
 		}
 		if (ch->idle_since == 0)
 			ch->idle_since = now;
+		if (ch->last_frame > ch->idle_since)
+			ch->idle_since = ch->last_frame;
 		if (now - ch->idle_since < s->o.idle_ms || !has_other(s, ch))
 			continue;
 		ssm_log(JC_LOG_VERBOSE, "session %s: idle for %d s after %llu "
@@ -282,7 +289,8 @@ pool_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 		else if (ch->state == SSM_C_READY && has_other(s, ch)) {
 			if (ch->idle_since > 0)
 				t = ch->idle_since + s->o.idle_ms;
-			else if (ssm_port_live(ch) == 0 && ch->tx.unacked == 0)
+			else if (ssm_port_active(ch) == 0 &&
+			    ch->tx.unacked == 0)
 				t = ssm_host->now_ms();	/* note it idle */
 		}
 		if (t >= 0 && (*deadline < 0 || t < *deadline))
