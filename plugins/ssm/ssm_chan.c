@@ -1034,12 +1034,20 @@ chan_started(void *arg, int r, char *out, const struct jc_aws_error *err)
 	}
 	if (r != 0) {
 		ch->state = SSM_C_QUEUED;
+		if (start_retryable(r, err)) {
+			/* One attempt: aws_explain would speak of retries. */
+			ssm_log(JC_LOG_VERBOSE, "StartSession (%s) for another "
+			    "session to port %u: %s%s%s", ch->doc, ch->port,
+			    err->code, err->code[0] != '\0' ? ": " : "",
+			    err->message);
+			ssm_pool_started(ch, SSM_START_THROTTLED);
+			return;
+		}
 		ssm_log(JC_LOG_VERBOSE, "StartSession (%s) for another session "
 		    "to port %u: %s", ch->doc, ch->port, err->code[0] != '\0' ||
 		    err->message[0] != '\0' ? ssm_host->aws_explain(err) :
 		    "unreadable answer");
-		ssm_pool_started(ch, start_retryable(r, err) ?
-		    SSM_START_THROTTLED : r);
+		ssm_pool_started(ch, r);
 		return;
 	}
 	ssm_log(JC_LOG_VERBOSE, "session %s started (%s, one more for port "
