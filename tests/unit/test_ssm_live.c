@@ -31,6 +31,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "aws.h"
 #include "forward.h"
 #include "jc_plugin.h"
 #include "log.h"
@@ -1726,6 +1727,163 @@ test_resume_async(void **st)
 	assert_true(all_terminated());
 }
 
+/* ---- the core's aws_json_start, against a slow HTTP server ---------- */
+
+/*
+ * Answer n requests on lfd, each `delay_ms` late: 200 with a JSON body,
+ * or 400 ThrottlingException "Rate exceeded" as AWS says it.
+ */
+static pid_t
+slow_server(int lfd, int n, int delay_ms, int throttle_it)
+{
+	static const char ok[] = "{\"SessionId\":\"s-1\"}";
+	static const char thr[] = "{\"__type\":\"ThrottlingException\","
+	    "\"message\":\"Rate exceeded\"}";
+	char buf[65536], hdr[256];
+	const char *b;
+	pid_t pid = fork();
+	size_t got;
+	ssize_t k;
+	char *e, *cl;
+	int fd, i;
+
+	assert_true(pid >= 0);
+	if (pid > 0)
+		return pid;
+	for (i = 0; i < n; i++) {
+		if ((fd = accept(lfd, NULL, NULL)) < 0)
+			_exit(1);
+		got = 0;
+		for (;;) {
+			k = read(fd, buf + got, sizeof(buf) - 1 - got);
+			if (k <= 0)
+				break;
+			got += (size_t)k;
+			buf[got] = '\0';
+			if ((e = strstr(buf, "\r\n\r\n")) == NULL)
+				continue;
+			cl = strstr(buf, "Content-Length:");
+			if (cl == NULL || got >= (size_t)(e + 4 - buf) +
+			    (size_t)atol(cl + 15))
+				break;
+		}
+		usleep((useconds_t)delay_ms * 1000);
+		b = throttle_it ? thr : ok;
+		snprintf(hdr, sizeof(hdr), "HTTP/1.1 %s\r\nContent-Type: "
+		    "application/x-amz-json-1.1\r\nContent-Length: %zu\r\n"
+		    "Connection: close\r\n\r\n", throttle_it ?
+		    "400 Bad Request" : "200 OK", strlen(b));
+		if (write(fd, hdr, strlen(hdr)) < 0 || write(fd, b,
+		    strlen(b)) < 0)
+			_exit(1);
+		close(fd);
+	}
+	_exit(0);
+}
+
+static int	 ticks, call_r, call_done;
+static char	 call_out[256], call_code[96];
+
+static void
+tick_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
+{
+	int64_t *next = arg;
+
+	(void)ps;
+	if (*deadline < 0 || *next < *deadline)
+		*deadline = *next;
+}
+
+static void
+tick_dispatch(void *arg, struct jc_pollset *ps)
+{
+	int64_t *next = arg;
+
+	(void)ps;
+	if (jc_now_ms() >= *next) {
+		ticks++;
+		*next = jc_now_ms() + 10;
+	}
+}
+
+static const struct jc_source_ops tick_ops = { tick_prepare, tick_dispatch };
+
+static void
+call_cb(void *arg, int r, char *out, const struct jc_aws_error *err)
+{
+	(void)arg;
+	call_r = r;
+	snprintf(call_out, sizeof(call_out), "%s", out != NULL ? out : "");
+	snprintf(call_code, sizeof(call_code), "%s", err->code);
+	free(out);
+	call_done = 1;
+}
+
+/*
+ * What the pool relies on: a call in flight costs the loop nothing (a
+ * 10 ms ticker keeps ticking while AWS takes 400 ms), the answer or
+ * AWS's throttling comes through done(), a cancelled call never does.
+ */
+static void
+test_aws_async(void **st)
+{
+	struct jc_aws_error err;
+	struct jc_aws_call *c;
+	struct jc_source *src;
+	int64_t next;
+	char url[64];
+	uint16_t port;
+	pid_t pid;
+	int lfd, i;
+
+	(void)st;
+	assert_int_equal(jc_net_listen(0, &lfd, &port), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
+	setenv("AWS_ENDPOINT_URL", url, 1);
+	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	assert_int_equal(jc_aws_setup(NULL, "us-east-1"), 0);
+	next = jc_now_ms() + 10;
+	assert_non_null(src = jc_source_add(&tick_ops, &next));
+	for (i = 0; i < 2; i++) {
+		pid = slow_server(lfd, 1, 400, i == 1);
+		call_done = 0;
+		ticks = 0;
+		assert_int_equal(jc_aws_json_start("ssm",
+		    "AmazonSSM.StartSession", "{}", call_cb, NULL, &c, &err),
+		    0);
+		assert_int_equal(call_done, 0);		/* never from inside */
+		assert_int_equal(jc_loop_run(&call_done, 10000), 0);
+		assert_true(ticks >= 20);
+		if (i == 0) {
+			assert_int_equal(call_r, 0);
+			assert_string_equal(call_out, "{\"SessionId\":\"s-1\"}");
+		} else {
+			assert_true(call_r < 0);
+			assert_string_equal(call_code, "ThrottlingException");
+		}
+		assert_int_equal(waitpid(pid, NULL, 0), pid);
+	}
+	/* Cancelled: done() never runs. */
+	pid = slow_server(lfd, 1, 100, 0);
+	call_done = 0;
+	assert_int_equal(jc_aws_json_start("ssm", "AmazonSSM.StartSession",
+	    "{}", call_cb, NULL, &c, &err), 0);
+	jc_loop_run(NULL, 50);
+	jc_aws_json_cancel(c);
+	jc_loop_run(NULL, 400);
+	assert_int_equal(call_done, 0);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	jc_source_del(src);
+	close(lfd);
+	jc_aws_cleanup();
+	unsetenv("AWS_ENDPOINT_URL");
+}
+
 int
 main(void)
 {
@@ -1753,6 +1911,7 @@ main(void)
 		cmocka_unit_test_setup(test_lossy, test_setup),
 		cmocka_unit_test_setup(test_pool, test_setup),
 		cmocka_unit_test_setup(test_resume_async, test_setup),
+		cmocka_unit_test_setup(test_aws_async, test_setup),
 	};
 
 	if (getenv("SSM_TEST_ONLY") != NULL)
