@@ -856,6 +856,7 @@ static void
 multi_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 {
 	short ev;
+	long ms;
 	int i;
 
 	(void)arg;
@@ -867,6 +868,11 @@ multi_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 			ev |= POLLOUT;
 		am.sock[i].slot = jc_ps_add(ps, (int)am.sock[i].fd, ev);
 	}
+	/* libcurl may not repeat a timeout it already gave: ask it too. */
+	if (am.calls != NULL && curl_multi_timeout(am.multi, &ms) ==
+	    CURLM_OK && ms >= 0 && (am.timer_at < 0 ||
+	    jc_now_ms() + ms < am.timer_at))
+		am.timer_at = jc_now_ms() + ms;
 	if (am.timer_at >= 0 && (*deadline < 0 || am.timer_at < *deadline))
 		*deadline = am.timer_at;
 }

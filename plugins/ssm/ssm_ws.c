@@ -636,6 +636,7 @@ ssm_ws_connect_prepare(struct ssm_ws *ws, struct jc_pollset *ps,
     int64_t *deadline)
 {
 	short ev;
+	long ms;
 	int i;
 
 	if (ws->state != SSM_WS_CONNECTING)
@@ -649,6 +650,10 @@ ssm_ws_connect_prepare(struct ssm_ws *ws, struct jc_pollset *ps,
 		ws->csock[i].slot = ssm_host->ps_add(ps, (int)ws->csock[i].fd,
 		    ev);
 	}
+	/* libcurl may not repeat a timeout it already gave: ask it too. */
+	if (curl_multi_timeout(ws->multi, &ms) == CURLM_OK && ms >= 0 &&
+	    (ws->ctimer < 0 || ssm_host->now_ms() + ms < ws->ctimer))
+		ws->ctimer = ssm_host->now_ms() + ms;
 	if (ws->ctimer >= 0 && (*deadline < 0 || ws->ctimer < *deadline))
 		*deadline = ws->ctimer;
 }
@@ -749,6 +754,7 @@ ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
 	curl_socket_t fd[WS_CSOCKS];
 	struct ssm_ws *ws;
 	int64_t wait;
+	long ms;
 	int mask[WS_CSOCKS], i, n, r;
 
 	if ((r = ssm_ws_dial_start(url, cafile, timeout_ms, on_msg, arg, &ws,
@@ -764,6 +770,10 @@ ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
 			pfd[i].revents = 0;
 		}
 		n = ws->ncsock;
+		if (curl_multi_timeout(ws->multi, &ms) == CURLM_OK &&
+		    ms >= 0 && (ws->ctimer < 0 ||
+		    ssm_host->now_ms() + ms < ws->ctimer))
+			ws->ctimer = ssm_host->now_ms() + ms;
 		wait = ws->ctimer < 0 ? 100 : ws->ctimer - ssm_host->now_ms();
 		if (wait < 0)
 			wait = 0;
