@@ -150,6 +150,16 @@ rehome(struct ssm_chan *ch)
 void
 ssm_pool_chan_ended(struct ssm_chan *ch)
 {
+	struct ssm_sess *s = ch->s;
+	int64_t wait, now = ssm_host->now_ms();
+
+	/* An extra that never got ready: StartSession, dial, handshake. */
+	if (ch->extra && !ch->was_ready && ch->state == SSM_C_FAILED &&
+	    !s->closing) {
+		wait = backoff(FAIL_BASE_MS, FAIL_MAX_MS, ++s->failures);
+		if (s->next_start < now + wait)
+			s->next_start = now + wait;
+	}
 	rehome(ch);
 }
 
@@ -180,9 +190,7 @@ ssm_pool_started(struct ssm_chan *ch, int r)
 			ssm_chan_free(ch);
 		return;
 	}
-	wait = backoff(FAIL_BASE_MS, FAIL_MAX_MS, ++s->failures);
-	if (s->next_start < now + wait)
-		s->next_start = now + wait;
+	/* The failure backs the next start off (ssm_pool_chan_ended). */
 	if (!finished(ch))
 		ssm_chan_fail(ch, r, "one more session to port %u could not "
 		    "be added; the others carry on", ch->port);
