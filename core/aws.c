@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,9 @@
 #define CONNECT_TIMEOUT_MS	10000L
 #define REFRESH_MARGIN_S	300	/* renew credentials this early */
 #define FILE_MAX		(1u << 20)
+
+static void multi_cleanup(void);
+static void aws_reset(void);
 
 static struct {
 	int			 setup;
@@ -196,7 +200,7 @@ jc_aws_setup(const char *profile, const char *region)
 	long n;
 	int r;
 
-	jc_aws_cleanup();
+	aws_reset();
 	aws.setup = 1;
 	aws.seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	aws.profile_explicit = profile != NULL && *profile != '\0';
@@ -292,8 +296,9 @@ jc_aws_region(void)
 	return aws.region[0] != '\0' ? aws.region : NULL;
 }
 
-void
-jc_aws_cleanup(void)
+/* Configuration and credentials forgotten; calls in flight go on. */
+static void
+aws_reset(void)
 {
 	jc_aws_ini_free(aws.config);
 	jc_aws_ini_free(aws.creds_file);
@@ -301,6 +306,13 @@ jc_aws_cleanup(void)
 	if (aws.curl != NULL)
 		curl_easy_cleanup(aws.curl);
 	explicit_bzero(&aws, sizeof(aws));
+}
+
+void
+jc_aws_cleanup(void)
+{
+	multi_cleanup();
+	aws_reset();
 }
 
 /* ---- HTTP ------------------------------------------------------------ */
@@ -356,14 +368,76 @@ curl_retryable(CURLcode c)
 	}
 }
 
+/*
+ * Options of one exchange on handle e: URL, TLS checks, proxy, timeouts,
+ * headers (a list made in *hl, freed by the caller), body, signature and
+ * the answer into s.  Returns 0 or JC_ERR_NOMEM.
+ */
+static int
+http_setup(CURL *e, const struct jc_aws_http *h, struct sink *s,
+    char *errbuf, struct curl_slist **hl)
+{
+	struct curl_slist *t;
+	size_t i;
+
+	*hl = NULL;
+	for (i = 0; h->headers != NULL && h->headers[i] != NULL; i++) {
+		if ((t = curl_slist_append(*hl, h->headers[i])) == NULL)
+			return JC_ERR_NOMEM;
+		*hl = t;
+	}
+	curl_easy_setopt(e, CURLOPT_URL, h->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "jconnect/" JC_VERSION);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (aws.ca_bundle[0] != '\0')
+		curl_easy_setopt(e, CURLOPT_CAINFO, aws.ca_bundle);
+	if (h->no_proxy)
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sink_write);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, *hl);
+	if (strcmp(h->method, "GET") != 0) {
+		/* Signed bodies go in POSTFIELDS: a read callback signs "". */
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)h->bodylen);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS,
+		    h->body != NULL ? h->body : "");
+		if (strcmp(h->method, "POST") != 0)
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, h->method);
+	}
+	if (h->sigv4 != NULL) {
+		curl_easy_setopt(e, CURLOPT_AWS_SIGV4, h->sigv4);
+		curl_easy_setopt(e, CURLOPT_USERNAME, h->creds->akid);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, h->creds->secret);
+	}
+	return 0;
+}
+
+/* The reason a transfer failed, in why. */
+static void
+http_why(CURLcode c, const struct sink *s, const char *url,
+    const char *errbuf, char *why, size_t whylen)
+{
+	if (s->toobig)
+		snprintf(why, whylen, "the answer from %s is larger than "
+		    "%u MiB", url, JC_AWS_BODY_MAX >> 20);
+	else
+		snprintf(why, whylen, "%s: %s%s", url, errbuf[0] != '\0' ?
+		    errbuf : curl_easy_strerror(c), jc_tls_hint(c));
+}
+
 int
 jc_aws_http_do(const struct jc_aws_http *h, long *status, char **body,
     size_t *len, char *why, size_t whylen, int *retry)
 {
-	struct curl_slist *hl = NULL, *t;
+	struct curl_slist *hl = NULL;
 	struct sink s;
 	char errbuf[CURL_ERROR_SIZE];
-	size_t i;
 	CURLcode c;
 	int r = JC_ERR_IO;
 
@@ -376,56 +450,15 @@ jc_aws_http_do(const struct jc_aws_http *h, long *status, char **body,
 	}
 	/* Reset keeps the connection cache: later calls reuse it. */
 	curl_easy_reset(aws.curl);
-	for (i = 0; h->headers != NULL && h->headers[i] != NULL; i++) {
-		if ((t = curl_slist_append(hl, h->headers[i])) == NULL) {
-			r = JC_ERR_NOMEM;
-			goto out;
-		}
-		hl = t;
-	}
-	curl_easy_setopt(aws.curl, CURLOPT_URL, h->url);
-	curl_easy_setopt(aws.curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(aws.curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(aws.curl, CURLOPT_USERAGENT, "jconnect/" JC_VERSION);
-	curl_easy_setopt(aws.curl, CURLOPT_TIMEOUT_MS, h->timeout_ms);
-	curl_easy_setopt(aws.curl, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms);
-	curl_easy_setopt(aws.curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(aws.curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (aws.ca_bundle[0] != '\0')
-		curl_easy_setopt(aws.curl, CURLOPT_CAINFO, aws.ca_bundle);
-	if (h->no_proxy)
-		curl_easy_setopt(aws.curl, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(aws.curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(aws.curl, CURLOPT_WRITEFUNCTION, sink_write);
-	curl_easy_setopt(aws.curl, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(aws.curl, CURLOPT_HTTPHEADER, hl);
-	if (strcmp(h->method, "GET") != 0) {
-		/* Signed bodies go in POSTFIELDS: a read callback signs "". */
-		curl_easy_setopt(aws.curl, CURLOPT_POSTFIELDSIZE,
-		    (long)h->bodylen);
-		curl_easy_setopt(aws.curl, CURLOPT_POSTFIELDS,
-		    h->body != NULL ? h->body : "");
-		if (strcmp(h->method, "POST") != 0)
-			curl_easy_setopt(aws.curl, CURLOPT_CUSTOMREQUEST,
-			    h->method);
-	}
-	if (h->sigv4 != NULL) {
-		curl_easy_setopt(aws.curl, CURLOPT_AWS_SIGV4, h->sigv4);
-		curl_easy_setopt(aws.curl, CURLOPT_USERNAME, h->creds->akid);
-		curl_easy_setopt(aws.curl, CURLOPT_PASSWORD, h->creds->secret);
-	}
+	if ((r = http_setup(aws.curl, h, &s, errbuf, &hl)) != 0)
+		goto out;
+	r = JC_ERR_IO;
 	c = curl_easy_perform(aws.curl);
 	/* Do not leave the secret in the handle's options. */
 	curl_easy_setopt(aws.curl, CURLOPT_PASSWORD, "");
 	curl_easy_setopt(aws.curl, CURLOPT_ERRORBUFFER, NULL);
 	if (c != CURLE_OK) {
-		if (s.toobig)
-			snprintf(why, whylen, "the answer from %s is larger "
-			    "than %u MiB", h->url, JC_AWS_BODY_MAX >> 20);
-		else
-			snprintf(why, whylen, "%s: %s%s", h->url,
-			    errbuf[0] != '\0' ? errbuf :
-			    curl_easy_strerror(c), jc_tls_hint(c));
+		http_why(c, &s, h->url, errbuf, why, whylen);
 		*retry = curl_retryable(c);
 		goto out;
 	}
@@ -486,23 +519,24 @@ backoff_ms(int attempt)
 	return (int)(b / 2 + rand_r(&aws.seed) % (b / 2 + 1));
 }
 
-int
-jc_aws_call(const struct jc_aws_creds *c, const char *region,
-    const char *service, const char *target, const char *body, char **out,
-    size_t *outlen, struct jc_aws_error *err)
+/*
+ * The URL, headers and signature of a call: hdr gets up to 3 headers
+ * (and NULL), tgt and *tokhdr (malloc'd, wipe and free) hold their text.
+ * Returns 0, JC_ERR_NOMEM, or an endpoint error with err filled.
+ */
+static int
+request_setup(const struct jc_aws_creds *c, const char *region,
+    const char *service, const char *target, const char *action, char *url,
+    size_t urllen, char *sig, size_t siglen, const char *hdr[4], char *tgt,
+    size_t tgtlen, char **tokhdr, struct jc_aws_error *err)
 {
-	struct jc_aws_http h;
-	const char *hdr[4], *from;
-	char url[1024], sig[160], tgt[192], *ans = NULL, *tokhdr = NULL,
-	    why[1024], action[160];
-	size_t len = 0, nh = 0, tl;
-	long status = 0;
-	int attempt, r = JC_ERR_INTERNAL, retry, wait;
+	const char *from;
+	size_t nh = 0, tl;
+	int r;
 
-	memset(err, 0, sizeof(*err));
-	iam_action(service, target, body, action, sizeof(action));
+	*tokhdr = NULL;
 	if ((r = jc_aws_endpoint(service, region, jc_aws_setting(aws.profile,
-	    "endpoint_url"), url, sizeof(url), &from)) != 0) {
+	    "endpoint_url"), url, urllen, &from)) != 0) {
 		snprintf(err->message, sizeof(err->message), "no usable %s "
 		    "endpoint: %s", service, region == NULL || *region == '\0' ?
 		    "no AWS region (use --region, AWS_REGION or the profile's "
@@ -510,10 +544,10 @@ jc_aws_call(const struct jc_aws_creds *c, const char *region,
 		return r;
 	}
 	jc_debug("%s -> %s (%s)", action, url, from);
-	snprintf(sig, sizeof(sig), "aws:amz:%s:%s", region, service);
+	snprintf(sig, siglen, "aws:amz:%s:%s", region, service);
 	if (target != NULL) {
 		hdr[nh++] = "Content-Type: application/x-amz-json-1.1";
-		snprintf(tgt, sizeof(tgt), "X-Amz-Target: %s", target);
+		snprintf(tgt, tgtlen, "X-Amz-Target: %s", target);
 		hdr[nh++] = tgt;
 	} else
 		hdr[nh++] = "Content-Type: application/x-www-form-urlencoded; "
@@ -521,12 +555,43 @@ jc_aws_call(const struct jc_aws_creds *c, const char *region,
 	if (c->token != NULL) {
 		/* Added as a header so libcurl signs it, as botocore does. */
 		tl = strlen(c->token) + sizeof("X-Amz-Security-Token: ");
-		if ((tokhdr = malloc(tl)) == NULL)
+		if ((*tokhdr = malloc(tl)) == NULL)
 			return JC_ERR_NOMEM;
-		snprintf(tokhdr, tl, "X-Amz-Security-Token: %s", c->token);
-		hdr[nh++] = tokhdr;
+		snprintf(*tokhdr, tl, "X-Amz-Security-Token: %s", c->token);
+		hdr[nh++] = *tokhdr;
 	}
 	hdr[nh] = NULL;
+	return 0;
+}
+
+static void
+wipe_str(char *p)
+{
+	if (p != NULL) {
+		explicit_bzero(p, strlen(p));
+		free(p);
+	}
+}
+
+int
+jc_aws_call(const struct jc_aws_creds *c, const char *region,
+    const char *service, const char *target, const char *body, char **out,
+    size_t *outlen, struct jc_aws_error *err)
+{
+	struct jc_aws_http h;
+	const char *hdr[4];
+	char url[1024], sig[160], tgt[192], *ans = NULL, *tokhdr = NULL,
+	    why[1024], action[160];
+	size_t len = 0;
+	long status = 0;
+	int attempt, r = JC_ERR_INTERNAL, retry, wait;
+
+	memset(err, 0, sizeof(*err));
+	iam_action(service, target, body, action, sizeof(action));
+	if ((r = request_setup(c, region, service, target, action, url,
+	    sizeof(url), sig, sizeof(sig), hdr, tgt, sizeof(tgt), &tokhdr,
+	    err)) != 0)
+		return r;
 	memset(&h, 0, sizeof(h));
 	h.method = "POST";
 	h.url = url;
@@ -578,10 +643,7 @@ jc_aws_call(const struct jc_aws_creds *c, const char *region,
 	aws.last_err = *err;
  out:
 	free(ans);
-	if (tokhdr != NULL) {
-		explicit_bzero(tokhdr, strlen(tokhdr));
-		free(tokhdr);
-	}
+	wipe_str(tokhdr);
 	return r;
 }
 
@@ -620,16 +682,12 @@ creds(struct jc_aws_error *err)
 	return 0;
 }
 
+/* Configuration, region and credentials in place for a call. */
 static int
-call(const char *service, const char *target, const char *body, char **out,
-    struct jc_aws_error *err)
+call_ready(struct jc_aws_error *err)
 {
-	struct jc_aws_error tmp;
 	int r;
 
-	if (err == NULL)
-		err = &tmp;
-	memset(err, 0, sizeof(*err));
 	if (!aws.setup && (r = jc_aws_setup(NULL, NULL)) != 0) {
 		snprintf(err->message, sizeof(err->message), "the AWS "
 		    "configuration could not be read");
@@ -641,10 +699,329 @@ call(const char *service, const char *target, const char *body, char **out,
 		    "profile %.100s of %.200s", aws.profile, aws.config_path);
 		return JC_ERR_AWS_AUTH;
 	}
-	if ((r = creds(err)) != 0)
+	return creds(err);
+}
+
+static int
+call(const char *service, const char *target, const char *body, char **out,
+    struct jc_aws_error *err)
+{
+	struct jc_aws_error tmp;
+	int r;
+
+	if (err == NULL)
+		err = &tmp;
+	memset(err, 0, sizeof(*err));
+	if ((r = call_ready(err)) != 0)
 		return r;
 	return jc_aws_call(&aws.creds, aws.region, service, target, body, out,
 	    NULL, err);
+}
+
+/* ---- calls driven by the loop ---------------------------------------- */
+
+/*
+ * libcurl's multi interface with its socket callbacks: the sockets it
+ * wants and its timer become a loop source, so an API call made while
+ * streams flow costs the loop nothing while AWS answers.
+ */
+struct jc_aws_call {
+	CURL		*easy;
+	struct curl_slist *hl;
+	struct sink	 s;
+	char		*body;		/* POSTFIELDS does not copy it */
+	char		*tokhdr;	/* the session token header */
+	char		 url[1024];
+	char		 action[160];
+	char		 errbuf[CURL_ERROR_SIZE];
+	jc_aws_done_fn	*done;
+	void		*arg;
+	struct jc_aws_call *next;
+};
+
+#define MULTI_SOCKS	32
+
+static struct {
+	CURLM		*multi;
+	struct jc_source *src;
+	struct jc_aws_call *calls;
+	struct {
+		curl_socket_t	 fd;
+		int		 what;	/* CURL_POLL_* */
+		int		 slot;	/* in this pass's pollset, or -1 */
+	} sock[MULTI_SOCKS];
+	int		 nsock;
+	int64_t		 timer_at;	/* -1: none */
+} am = { .timer_at = -1 };
+
+static int
+multi_sock_cb(CURL *e, curl_socket_t fd, int what, void *u, void *sp)
+{
+	int i;
+
+	(void)e;
+	(void)u;
+	(void)sp;
+	for (i = 0; i < am.nsock && am.sock[i].fd != fd; i++)
+		;
+	if (what == CURL_POLL_REMOVE) {
+		if (i < am.nsock)
+			am.sock[i] = am.sock[--am.nsock];
+		return 0;
+	}
+	if (i == am.nsock) {
+		if (am.nsock == MULTI_SOCKS)
+			return -1;	/* that transfer fails */
+		am.nsock++;
+		am.sock[i].fd = fd;
+		am.sock[i].slot = -1;
+	}
+	am.sock[i].what = what;
+	return 0;
+}
+
+static int
+multi_timer_cb(CURLM *m, long ms, void *u)
+{
+	(void)m;
+	(void)u;
+	am.timer_at = ms < 0 ? -1 : jc_now_ms() + ms;
+	return 0;
+}
+
+static void
+call_free(struct jc_aws_call *c)
+{
+	if (c->easy != NULL) {
+		curl_multi_remove_handle(am.multi, c->easy);
+		curl_easy_cleanup(c->easy);
+	}
+	curl_slist_free_all(c->hl);
+	free(c->s.buf);
+	free(c->body);
+	wipe_str(c->tokhdr);
+	free(c);
+}
+
+static void
+call_unlink(struct jc_aws_call *c)
+{
+	struct jc_aws_call **pp;
+
+	for (pp = &am.calls; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+}
+
+/* A transfer ended: decode the answer and tell the caller. */
+static void
+call_finish(struct jc_aws_call *c, CURLcode rc)
+{
+	struct jc_aws_error err;
+	char why[1024], *out = NULL;
+	long status = 0;
+	int r;
+
+	memset(&err, 0, sizeof(err));
+	call_unlink(c);
+	if (rc != CURLE_OK) {
+		http_why(rc, &c->s, c->url, c->errbuf, why, sizeof(why));
+		snprintf(err.message, sizeof(err.message), "cannot reach AWS "
+		    "at %.480s", why);
+		r = JC_ERR_IO;
+	} else {
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300) {
+			out = c->s.buf != NULL ? c->s.buf : strdup("");
+			c->s.buf = NULL;
+			r = out != NULL ? 0 : JC_ERR_NOMEM;
+		} else {
+			jc_aws_error_decode((int)status, c->s.buf, c->s.len,
+			    &err);
+			r = jc_aws_error_class(&err);
+		}
+	}
+	if (r != 0) {
+		snprintf(aws.last_action, sizeof(aws.last_action), "%s",
+		    c->action);
+		aws.last_err = err;
+	}
+	c->done(c->arg, r, out, &err);
+	call_free(c);
+}
+
+static void
+multi_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
+{
+	short ev;
+	long ms;
+	int i;
+
+	(void)arg;
+	for (i = 0; i < am.nsock; i++) {
+		ev = 0;
+		if (am.sock[i].what & CURL_POLL_IN)
+			ev |= POLLIN;
+		if (am.sock[i].what & CURL_POLL_OUT)
+			ev |= POLLOUT;
+		am.sock[i].slot = jc_ps_add(ps, (int)am.sock[i].fd, ev);
+	}
+	/* libcurl may not repeat a timeout it already gave: ask it too. */
+	if (am.calls != NULL && curl_multi_timeout(am.multi, &ms) ==
+	    CURLM_OK && ms >= 0 && (am.timer_at < 0 ||
+	    jc_now_ms() + ms < am.timer_at))
+		am.timer_at = jc_now_ms() + ms;
+	if (am.timer_at >= 0 && (*deadline < 0 || am.timer_at < *deadline))
+		*deadline = am.timer_at;
+}
+
+static void
+multi_dispatch(void *arg, struct jc_pollset *ps)
+{
+	curl_socket_t fd[MULTI_SOCKS];
+	int mask[MULTI_SOCKS], i, n = 0, running, left;
+	struct jc_aws_call *c;
+	CURLMsg *m;
+	short rev;
+
+	(void)arg;
+	if (am.multi == NULL)
+		return;
+	/* The callbacks change the socket list: act on a copy. */
+	for (i = 0; i < am.nsock; i++) {
+		if (am.sock[i].slot < 0)
+			continue;
+		rev = jc_ps_revents(ps, am.sock[i].slot);
+		am.sock[i].slot = -1;
+		if (rev == 0)
+			continue;
+		fd[n] = am.sock[i].fd;
+		mask[n++] = (rev & POLLIN ? CURL_CSELECT_IN : 0) |
+		    (rev & POLLOUT ? CURL_CSELECT_OUT : 0) |
+		    (rev & (POLLERR | POLLHUP | POLLNVAL) ? CURL_CSELECT_ERR :
+		    0);
+	}
+	for (i = 0; i < n; i++)
+		curl_multi_socket_action(am.multi, fd[i], mask[i], &running);
+	if (am.timer_at >= 0 && jc_now_ms() >= am.timer_at) {
+		am.timer_at = -1;
+		curl_multi_socket_action(am.multi, CURL_SOCKET_TIMEOUT, 0,
+		    &running);
+	}
+	while ((m = curl_multi_info_read(am.multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		for (c = am.calls; c != NULL && c->easy != m->easy_handle;
+		    c = c->next)
+			;
+		if (c != NULL)
+			call_finish(c, m->data.result);
+	}
+}
+
+static const struct jc_source_ops multi_ops = { multi_prepare,
+    multi_dispatch };
+
+int
+jc_aws_json_start(const char *service, const char *target, const char *body,
+    jc_aws_done_fn *done, void *arg, struct jc_aws_call **callp,
+    struct jc_aws_error *err)
+{
+	struct jc_aws_error tmp;
+	struct jc_aws_http h;
+	struct jc_aws_call *c;
+	const char *hdr[4];
+	char sig[160], tgt[192];
+	int r;
+
+	if (err == NULL)
+		err = &tmp;
+	memset(err, 0, sizeof(*err));
+	if (body == NULL)
+		body = "{}";
+	if ((r = call_ready(err)) != 0)
+		return r;
+	if (am.multi == NULL) {
+		if ((am.multi = curl_multi_init()) == NULL) {
+			snprintf(err->message, sizeof(err->message), "libcurl "
+			    "is not usable");
+			return JC_ERR_IO;
+		}
+		curl_multi_setopt(am.multi, CURLMOPT_SOCKETFUNCTION,
+		    multi_sock_cb);
+		curl_multi_setopt(am.multi, CURLMOPT_TIMERFUNCTION,
+		    multi_timer_cb);
+	}
+	if (am.src == NULL && (am.src = jc_source_add(&multi_ops,
+	    NULL)) == NULL)
+		return JC_ERR_NOMEM;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return JC_ERR_NOMEM;
+	c->done = done;
+	c->arg = arg;
+	iam_action(service, target, body, c->action, sizeof(c->action));
+	if ((r = request_setup(&aws.creds, aws.region, service, target,
+	    c->action, c->url, sizeof(c->url), sig, sizeof(sig), hdr, tgt,
+	    sizeof(tgt), &c->tokhdr, err)) != 0)
+		goto fail;
+	r = JC_ERR_NOMEM;
+	if ((c->body = strdup(body)) == NULL ||
+	    (c->easy = curl_easy_init()) == NULL)
+		goto fail;
+	memset(&h, 0, sizeof(h));
+	h.method = "POST";
+	h.url = c->url;
+	h.headers = hdr;
+	h.body = c->body;
+	h.bodylen = strlen(c->body);
+	h.sigv4 = sig;
+	h.creds = &aws.creds;
+	h.timeout_ms = CALL_TIMEOUT_MS;
+	h.connect_ms = CONNECT_TIMEOUT_MS;
+	if ((r = http_setup(c->easy, &h, &c->s, c->errbuf, &c->hl)) != 0)
+		goto fail;
+	if (curl_multi_add_handle(am.multi, c->easy) != CURLM_OK) {
+		snprintf(err->message, sizeof(err->message), "libcurl refused "
+		    "the transfer");
+		r = JC_ERR_IO;
+		goto fail;
+	}
+	c->next = am.calls;
+	am.calls = c;
+	*callp = c;
+	return 0;
+ fail:
+	if (c->easy != NULL) {
+		curl_easy_cleanup(c->easy);
+		c->easy = NULL;
+	}
+	call_free(c);
+	return r;
+}
+
+void
+jc_aws_json_cancel(struct jc_aws_call *c)
+{
+	if (c == NULL)
+		return;
+	call_unlink(c);
+	call_free(c);
+}
+
+/* Every call abandoned, the multi handle and its source gone. */
+static void
+multi_cleanup(void)
+{
+	while (am.calls != NULL)
+		jc_aws_json_cancel(am.calls);
+	if (am.src != NULL)
+		jc_source_del(am.src);
+	if (am.multi != NULL)
+		curl_multi_cleanup(am.multi);
+	memset(&am, 0, sizeof(am));
+	am.timer_at = -1;
 }
 
 int

@@ -35,6 +35,17 @@ int	jc_aws_json(const char *service, const char *target, const char *body,
 	    char **out, struct jc_aws_error *err);
 
 /*
+ * The same without waiting: one attempt driven by the loop, done() runs
+ * from a later pass (see jc_host.aws_json_start).  Returns 0 and *callp,
+ * or a JC_ERR_* with *err filled when the call cannot start.
+ */
+int	jc_aws_json_start(const char *service, const char *target,
+	    const char *body, jc_aws_done_fn *done, void *arg,
+	    struct jc_aws_call **callp, struct jc_aws_error *err);
+/* Abandon a started call; its done() never runs.  NULL is a no-op. */
+void	jc_aws_json_cancel(struct jc_aws_call *);
+
+/*
  * Query/ec2 call: form body "Action=...&Version=...&...", already
  * URL-encoded.  *out is the XML body.  Same returns as jc_aws_json.
  */

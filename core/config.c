@@ -66,6 +66,8 @@ static const struct optdef {
 	{ "ssm.handshake_s",		O_NUM, 1, 600,		"seconds" },
 	{ "ssm.ping_s",			O_NUM, 1, 3600,		"seconds" },
 	{ "ssm.reconnect_s",		O_NUM, 1, 86400,	"seconds" },
+	{ "ssm.session_idle_s",		O_NUM, 1, 86400,	"seconds" },
+	{ "ssm.sessions",		O_NUM, 1, 16,		"sessions" },
 	{ "ssm.smux_keepalive_ms",	O_NUM, 100, 600000, "milliseconds" },
 	{ "ssm.window",			O_NUM, 1, 10000,	"messages" },
 };

@@ -106,6 +106,8 @@ FWD(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_wait,
     (m, w, n, t, o))
 FWD(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_fdset,
     (CURLM *m, fd_set *r, fd_set *w, fd_set *e, int *x), (m, r, w, e, x))
+FWD(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_socket_action,
+    (CURLM *m, curl_socket_t s, int ev, int *n), (m, s, ev, n))
 FWD(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_timeout, (CURLM *m, long *t),
     (m, t))
 FWD(const char *, "libcurl unavailable", curl_multi_strerror, (CURLMcode c),

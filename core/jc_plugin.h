@@ -138,6 +138,15 @@ struct jc_aws_error {
 	char	 message[512];		/* AWS message or transport error */
 };
 
+/*
+ * ABI 1.3: an AWS call that does not wait (host->aws_json_start).  done
+ * runs once, from the loop: r as for aws_json, out the malloc'd answer
+ * when r is 0 (host->free), err valid during the call only.
+ */
+struct jc_aws_call;			/* opaque, owned by the core */
+typedef void jc_aws_done_fn(void *arg, int r, char *out,
+	    const struct jc_aws_error *err);
+
 /* ---- access sessions ------------------------------------------------- */
 
 struct jc_sess;				/* opaque, owned by the plugin */
@@ -244,6 +253,20 @@ struct jc_host {
 	 * proxy that re-signs TLS needs one setting, as with the AWS CLI.
 	 */
 	const char *(*aws_ca_bundle)(void);
+
+	/*
+	 * ABI 1.3: aws_json without blocking the loop, for calls made while
+	 * streams flow (a distant AWS costs 0.1-0.4 s per call).  One
+	 * attempt, no retries: the caller chooses its own backoff.  Returns
+	 * 0 and a handle in *callp (done() follows from the loop, never
+	 * from inside this call), or a JC_ERR_* with *err filled when the
+	 * call cannot start (no region, no credentials).
+	 */
+	int	(*aws_json_start)(const char *service, const char *target,
+		    const char *body, jc_aws_done_fn *done, void *arg,
+		    struct jc_aws_call **callp, struct jc_aws_error *err);
+	/* Abandon a started call: done() will not run.  NULL is a no-op. */
+	void	(*aws_json_cancel)(struct jc_aws_call *);
 };
 
 /* Does this host table have member m (tables from older cores are shorter)? */

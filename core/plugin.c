@@ -73,6 +73,8 @@ static const struct jc_host host = {
 	.free = free,
 	.option = jc_config_option,
 	.aws_ca_bundle = jc_aws_ca_bundle,
+	.aws_json_start = jc_aws_json_start,
+	.aws_json_cancel = jc_aws_json_cancel,
 };
 
 const struct jc_host *

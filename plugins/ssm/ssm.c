@@ -2,9 +2,9 @@
  * ssm.c - the SSM access plugin: registration, options and the session
  * operations (connect, exec, stream, status, close).
  *
- * A jconnect SSM "session" is a set of Session Manager sessions: one port
- * session per remote port (multiplexed with smux), one per ProxyCommand
- * stream and one per exec.  connect() proves the instance is reachable
+ * A jconnect SSM "session" is a set of Session Manager sessions: a few
+ * port sessions per remote port (each multiplexed with smux, see
+ * ssm_pool.c), one per ProxyCommand stream and one per exec.  connect() proves the instance is reachable
  * with a StartSession and keeps that session for the first stream that
  * fits it, so `jconnect proxy` pays for one StartSession, not two.
  */
@@ -75,6 +75,13 @@ opts_load(struct ssm_opts *o)
 	if ((r = opt_num("ssm.handshake_s", 30, 1, 600, &v)) != 0)
 		return r;
 	o->handshake_ms = (int)v * 1000;
+	if ((r = opt_num("ssm.sessions", SSM_SESSIONS_DEFAULT, 1,
+	    SSM_SESSIONS_MAX, &v)) != 0)
+		return r;
+	o->sessions = (int)v;
+	if ((r = opt_num("ssm.session_idle_s", 60, 1, 86400, &v)) != 0)
+		return r;
+	o->idle_ms = (int)v * 1000;
 	return 0;
 }
 
@@ -125,25 +132,22 @@ reap(struct ssm_sess *s)
 	}
 }
 
-static int
-is_loopback(const char *h)
+int
+ssm_is_loopback(const char *h)
 {
 	return strcmp(h, "127.0.0.1") == 0 || strcmp(h, "localhost") == 0 ||
 	    strcmp(h, "::1") == 0 || *h == '\0';
 }
 
-static int
-open_port_chan(struct ssm_sess *s, const char *host, uint16_t port, int raw,
-    struct ssm_chan **out)
+const char *
+ssm_port_doc(const char *host, uint16_t port, int raw, const char *pr[9],
+    char ps[8])
 {
-	char ps[8];
-	const char *pr[9];
 	const char *doc;
-	struct ssm_chan *ch;
-	int r, i = 0;
+	int i = 0;
 
-	snprintf(ps, sizeof(ps), "%u", port);
-	if (is_loopback(host)) {
+	snprintf(ps, 8, "%u", port);
+	if (ssm_is_loopback(host)) {
 		doc = raw ? "AWS-StartSSHSession" :
 		    "AWS-StartPortForwardingSession";
 	} else {
@@ -153,15 +157,29 @@ open_port_chan(struct ssm_sess *s, const char *host, uint16_t port, int raw,
 	}
 	pr[i++] = "portNumber";
 	pr[i++] = ps;
-	if (!raw || !is_loopback(host)) {
+	if (!raw || !ssm_is_loopback(host)) {
 		pr[i++] = "localPortNumber";
 		pr[i++] = "0";
 	}
 	pr[i] = NULL;
+	return doc;
+}
+
+int
+ssm_open_port_chan(struct ssm_sess *s, const char *host, uint16_t port,
+    int raw, struct ssm_chan **out)
+{
+	char ps[8];
+	const char *pr[9];
+	const char *doc;
+	struct ssm_chan *ch;
+	int r;
+
+	doc = ssm_port_doc(host, port, raw, pr, ps);
 	if ((r = ssm_chan_open(s, raw ? SSM_K_RAW : SSM_K_PORT, doc, pr,
 	    &ch)) != 0)
 		return r;
-	snprintf(ch->host, sizeof(ch->host), "%s", is_loopback(host) ?
+	snprintf(ch->host, sizeof(ch->host), "%s", ssm_is_loopback(host) ?
 	    "" : host);
 	ch->port = port;
 	*out = ch;
@@ -207,7 +225,7 @@ ssm_p_connect(void *state, const struct jc_target *t, struct jc_sess **out)
 	snprintf(s->target, sizeof(s->target), "%s", t->instance_id);
 	ssm_uuid_new(id);
 	ssm_uuid_fmt(id, s->client_id);
-	if ((r = opts_load(&s->o)) != 0)
+	if ((r = opts_load(&s->o)) != 0 || (r = ssm_pool_init(s)) != 0)
 		goto fail;
 	/*
 	 * Reachability now, not at the first stream: StartSession answers
@@ -228,6 +246,7 @@ ssm_p_connect(void *state, const struct jc_target *t, struct jc_sess **out)
 	*out = (struct jc_sess *)s;
 	return 0;
  fail:
+	ssm_pool_fini(s);
 	free(s);
 	return r;
 }
@@ -257,17 +276,9 @@ ssm_p_stream(struct jc_sess *js, const char *host, uint16_t port, int flags,
 		return s->dead;
 	if (host == NULL)
 		host = "";
-	if (!(flags & JC_STREAM_PROXY)) {
-		/* One port session per destination; smux shares it. */
-		for (ch = s->chans; ch != NULL; ch = ch->next)
-			if (ch->kind == SSM_K_PORT && ch->port == port &&
-			    strcmp(ch->host, is_loopback(host) ? "" :
-			    host) == 0 && (ch->state == SSM_C_OPENING ||
-			    ch->state == SSM_C_READY ||
-			    ch->state == SSM_C_RESUMING))
-				return ssm_port_stream(ch, flags, fdp);
-	}
-	r = open_port_chan(s, host, port, (flags & JC_STREAM_PROXY) != 0, &ch);
+	if (!(flags & JC_STREAM_PROXY))
+		return ssm_pool_stream(s, host, port, flags, fdp);
+	r = ssm_open_port_chan(s, host, port, 1, &ch);
 	if (r != 0) {
 		/* The instance itself is out of reach: say so via status. */
 		if (r == JC_ERR_UNREACHABLE || r == JC_ERR_AWS_AUTH)
@@ -287,7 +298,7 @@ ssm_p_status(struct jc_sess *js)
 
 	for (ch = s->chans; ch != NULL && s->dead == 0; ch = ch->next)
 		if (ch->kind != SSM_K_EXEC && ch->state == SSM_C_FAILED &&
-		    ch->error != JC_ERR_PROTO)
+		    ch->error != JC_ERR_PROTO && !ch->extra)
 			s->dead = ch->error;
 	reap(s);
 	return s->dead;
@@ -301,8 +312,10 @@ ssm_p_close(struct jc_sess *js)
 	if (s == NULL)
 		return;
 	s->closing = 1;
+	ssm_pool_fini(s);
 	while (s->chans != NULL)
 		ssm_chan_free(s->chans);
+	ssm_api_terms_flush(s);
 	spare_drop(s);
 	explicit_bzero(s->client_id, sizeof(s->client_id));
 	free(s);

@@ -349,19 +349,35 @@ struct ssm_ws_io {
 #define SSM_WS_UPGRADING	0	/* waiting for the 101 answer */
 #define SSM_WS_OPEN		1
 #define SSM_WS_CLOSED		2	/* closed by the peer or failed */
+#define SSM_WS_CONNECTING	3	/* TCP/TLS/proxy connect under way */
 
 /*
  * Dial url (ws:// or wss://, the http(s) form is used with libcurl) with
  * certificate checks (cafile, when not NULL, is the CA file to trust) and
  * $HTTPS_PROXY honoured.  TCP/TLS/proxy set-up is
- * libcurl's blocking connect bounded by timeout_ms; the HTTP upgrade then
- * completes in ssm_ws_run().  on_msg is called for every message.
+ * libcurl's connect, waited for here and bounded by timeout_ms; the HTTP
+ * upgrade then completes in ssm_ws_run().  on_msg is called for every message.
  * Returns 0 and *out, or JC_ERR_UNREACHABLE / JC_ERR_NOMEM (logged at
  * debug level; the caller decides what to tell the user, in why).
  */
 int	ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
 	    ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out, char *why,
 	    size_t whylen);
+
+/*
+ * The same without waiting: returns 0 and *out in SSM_WS_CONNECTING
+ * (messages may be queued already).  Each loop pass, the channel adds
+ * the connect's sockets and timer with ssm_ws_connect_prepare and runs
+ * ssm_ws_connect_step, which moves to SSM_WS_UPGRADING, or fails with
+ * JC_ERR_UNREACHABLE (the reason in ssm_ws_why; state SSM_WS_CLOSED).
+ */
+int	ssm_ws_dial_start(const char *url, const char *cafile, int timeout_ms,
+	    ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out, char *why,
+	    size_t whylen);
+void	ssm_ws_connect_prepare(struct ssm_ws *, struct jc_pollset *,
+	    int64_t *deadline);
+int	ssm_ws_connect_step(struct ssm_ws *, struct jc_pollset *);
+const char *ssm_ws_why(const struct ssm_ws *);
 
 /*
  * The same over a caller-supplied transport; host/path go into the
@@ -424,6 +440,9 @@ extern const struct jc_plugin ssm_plugin;	/* for static links (tests) */
 		ssm_host->log((l), "ssm", __VA_ARGS__);			\
 } while (0)
 
+#define SSM_SESSIONS_DEFAULT	4	/* ssm.sessions, from measurement */
+#define SSM_SESSIONS_MAX	16
+
 struct ssm_opts {
 	size_t		 chunk;		/* ssm.chunk_size: payload bytes */
 	size_t		 window;	/* ssm.window: unacked data msgs */
@@ -433,10 +452,15 @@ struct ssm_opts {
 	int		 give_up_ms;	/* unacked message resent this long */
 	int		 connect_ms;	/* WebSocket connect + upgrade */
 	int		 handshake_ms;	/* from open to HandshakeComplete */
+	int		 sessions;	/* ssm.sessions: port sessions per
+					   destination */
+	int		 idle_ms;	/* ssm.session_idle_s: close an idle
+					   extra one after this */
 };
 
 struct ssm_sess;
 struct ssm_chan;
+struct ssm_term;
 
 struct ssm_start {
 	char		 sid[160];	/* SessionId */
@@ -456,6 +480,14 @@ struct ssm_sess {
 	int64_t		 spare_until;
 	int		 dead;		/* 0, or sticky JC_ERR_* */
 	int		 closing;
+
+	/* the pool of port sessions (ssm_pool.c) */
+	struct jc_source *pool_src;	/* ramp and idle timers */
+	struct ssm_chan	*starting;	/* its StartSession is in flight */
+	int64_t		 next_start;	/* no StartSession before this */
+	int		 throttled;	/* ThrottlingExceptions in a row */
+	int		 failures;	/* other failures in a row */
+	struct ssm_term	*terms;		/* TerminateSession in flight */
 };
 
 /* API calls (ssm_api.c) */
@@ -482,9 +514,31 @@ int	ssm_api_start_ex(const char *target, const char *doc,
  * another JC_ERR_* for a failure worth retrying.
  */
 int	ssm_api_resume(const char *sid, char **token);
+/*
+ * The same in two steps, the call not waited for (ABI 1.3): start it
+ * (0 or a JC_ERR_*; done() follows from the loop), then read the answer
+ * done() got, with the returns of ssm_api_resume.
+ */
+int	ssm_api_resume_start(const char *sid, jc_aws_done_fn *done, void *arg,
+	    struct jc_aws_call **callp);
+int	ssm_api_resume_answer(const char *sid, int r, const char *out,
+	    const struct jc_aws_error *err, char **token);
 /* TerminateSession; failures are logged at debug level only. */
 void	ssm_api_terminate(const char *sid);
 void	ssm_start_clear(struct ssm_start *);
+/* The SessionId, TokenValue and StreamUrl of a StartSession answer. */
+int	ssm_api_parse_start(const char *out, const char *target,
+	    struct ssm_start *st);
+/* The request body of StartSession (cJSON_free), or NULL. */
+char	*ssm_api_start_body(const char *target, const char *doc,
+	    const char *const *params);
+/*
+ * TerminateSession without waiting when the host can (ABI 1.3) and the
+ * session is not closing, else at once.  Calls still in flight when the
+ * session closes are made again, waited for (ssm_api_terms_flush).
+ */
+void	ssm_api_terminate_bg(struct ssm_sess *, const char *sid);
+void	ssm_api_terms_flush(struct ssm_sess *);
 
 /* Data channel (ssm_chan.c) */
 #define SSM_K_PORT		1	/* port forwarding (mux/basic) */
@@ -496,6 +550,8 @@ void	ssm_start_clear(struct ssm_start *);
 #define SSM_C_RESUMING		2	/* WebSocket lost, resuming */
 #define SSM_C_ENDED		3	/* channel_closed or our close */
 #define SSM_C_FAILED		4	/* fatal error (ch->error) */
+#define SSM_C_QUEUED		5	/* extra: waits for its StartSession */
+#define SSM_C_STARTING		6	/* extra: StartSession in flight */
 
 struct ssm_stream;
 
@@ -516,6 +572,11 @@ struct ssm_chan {
 	int		 bad_frames;	/* invalid frames dropped */
 	uint64_t	 resent;	/* retransmissions */
 	int		 resumes;	/* successful ResumeSession */
+	int		 extra;		/* opened by the pool, not the first */
+	int		 was_ready;	/* reached READY once */
+	struct jc_aws_call *call;	/* StartSession in flight */
+	int64_t		 idle_since;	/* no live stream since (0: busy) */
+	uint64_t	 nstreams_total; /* streams it ever carried */
 
 	/* sequencing */
 	int64_t		 next_seq;	/* our next sequence number */
@@ -597,6 +658,37 @@ struct ssm_stream {
 int	ssm_chan_open(struct ssm_sess *s, int kind, const char *doc,
 	    const char *const *params, struct ssm_chan **out);
 /*
+ * An extra port session of the pool: linked into s->chans in state
+ * SSM_C_QUEUED, with a loop source but no Session Manager session yet;
+ * ssm_chan_start() begins its StartSession without waiting.
+ */
+int	ssm_chan_new_queued(struct ssm_sess *s, const char *doc,
+	    struct ssm_chan **out);
+/*
+ * StartSession for a queued channel through host->aws_json_start, then
+ * the WebSocket dialled from the loop.  The pool hears how it went
+ * through ssm_pool_started().  Returns 0 or a JC_ERR_* (not started).
+ */
+int	ssm_chan_start(struct ssm_chan *, const char *const *params);
+/* The pool's verdict on a start: 0, SSM_START_THROTTLED or an error. */
+#define SSM_START_THROTTLED	1
+void	ssm_pool_started(struct ssm_chan *, int r);
+/* A port channel ended or failed: its unstarted streams move on. */
+void	ssm_pool_chan_ended(struct ssm_chan *);
+/* A stream for host:port through the pool (ssm_pool.c). */
+int	ssm_pool_stream(struct ssm_sess *, const char *host, uint16_t port,
+	    int flags, int *fdp);
+int	ssm_pool_init(struct ssm_sess *);
+void	ssm_pool_fini(struct ssm_sess *);
+/* Open a port or raw channel to host:port, waiting (ssm.c). */
+int	ssm_open_port_chan(struct ssm_sess *, const char *host, uint16_t port,
+	    int raw, struct ssm_chan **out);
+/* Parameters of a port session to host:port; ps holds the port text. */
+const char *ssm_port_doc(const char *host, uint16_t port, int raw,
+	    const char *pr[9], char ps[8]);
+int	ssm_is_loopback(const char *host);
+
+/*
  * Close: Terminate flag for port sessions, TerminateSession, WebSocket
  * down, streams closed; unlinks from s->chans and frees.
  */
@@ -648,6 +740,17 @@ void	ssm_port_flush(struct ssm_chan *);
 int	ssm_port_busy(const struct ssm_chan *);
 /* New local stream; returns 0 and the core's socketpair end in *fdp. */
 int	ssm_port_stream(struct ssm_chan *, int flags, int *fdp);
+/* Streams not yet freed. */
+int	ssm_port_live(const struct ssm_chan *);
+/* ... and not finishing (FIN sent): the pool's load measure. */
+int	ssm_port_active(const struct ssm_chan *);
+/*
+ * Unlink the streams of ch that never reached the agent (no SYN sent,
+ * nothing read from them): they may go to another channel.
+ */
+struct ssm_stream *ssm_port_detach_unstarted(struct ssm_chan *ch);
+/* Link a detached stream to ch. */
+void	ssm_port_attach(struct ssm_chan *ch, struct ssm_stream *st);
 
 long	ssm_exec_deliver(struct ssm_chan *, uint32_t ptype,
 	    const unsigned char *p, size_t n);

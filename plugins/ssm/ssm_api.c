@@ -44,8 +44,9 @@ ssm_start_clear(struct ssm_start *st)
 	memset(st, 0, sizeof(*st));
 }
 
-static char *
-start_body(const char *target, const char *doc, const char *const *params)
+char *
+ssm_api_start_body(const char *target, const char *doc,
+    const char *const *params)
 {
 	cJSON *root, *pm, *arr;
 	char *s = NULL;
@@ -92,14 +93,12 @@ ssm_api_start_ex(const char *target, const char *doc,
     const char *const *params, struct ssm_start *st, int probe)
 {
 	struct jc_aws_error err;
-	cJSON *root = NULL;
 	char *body = NULL, *out = NULL;
-	const char *sid, *tok, *url;
 	int r;
 
 	memset(st, 0, sizeof(*st));
 	memset(&err, 0, sizeof(err));
-	if ((body = start_body(target, doc, params)) == NULL)
+	if ((body = ssm_api_start_body(target, doc, params)) == NULL)
 		return JC_ERR_NOMEM;
 	r = ssm_host->aws_json("ssm", "AmazonSSM.StartSession", body, &out,
 	    &err);
@@ -122,7 +121,23 @@ ssm_api_start_ex(const char *target, const char *doc,
 			    ssm_host->aws_explain(&err));
 		goto out;
 	}
-	r = JC_ERR_PROTO;
+	if ((r = ssm_api_parse_start(out, target, st)) == 0)
+		ssm_log(JC_LOG_VERBOSE, "session %s started (%s)", st->sid,
+		    doc);
+ out:
+	wipe_free(out);
+	cJSON_free(body);
+	return r;
+}
+
+int
+ssm_api_parse_start(const char *out, const char *target, struct ssm_start *st)
+{
+	cJSON *root, *t;
+	const char *sid, *tok, *url;
+	int r = JC_ERR_PROTO;
+
+	memset(st, 0, sizeof(*st));
 	if ((root = cJSON_Parse(out)) == NULL ||
 	    (sid = jstr(root, "SessionId")) == NULL ||
 	    (tok = jstr(root, "TokenValue")) == NULL ||
@@ -139,19 +154,15 @@ ssm_api_start_ex(const char *target, const char *doc,
 		r = JC_ERR_NOMEM;
 		goto out;
 	}
-	ssm_log(JC_LOG_VERBOSE, "session %s started (%s)", st->sid, doc);
 	r = 0;
  out:
 	if (root != NULL) {
 		/* The parsed tree holds the token too. */
-		cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "TokenValue");
-
+		t = cJSON_GetObjectItemCaseSensitive(root, "TokenValue");
 		if (cJSON_IsString(t))
 			explicit_bzero(t->valuestring, strlen(t->valuestring));
 		cJSON_Delete(root);
 	}
-	wipe_free(out);
-	cJSON_free(body);
 	return r;
 }
 
@@ -170,25 +181,17 @@ sid_body(const char *sid)
 }
 
 int
-ssm_api_resume(const char *sid, char **token)
+ssm_api_resume_answer(const char *sid, int r, const char *out,
+    const struct jc_aws_error *err, char **token)
 {
-	struct jc_aws_error err;
 	cJSON *root = NULL, *t;
-	char *body, *out = NULL;
 	const char *tok;
-	int r;
 
-	memset(&err, 0, sizeof(err));
-	if ((body = sid_body(sid)) == NULL)
-		return JC_ERR_NOMEM;
-	r = ssm_host->aws_json("ssm", "AmazonSSM.ResumeSession", body, &out,
-	    &err);
-	cJSON_free(body);
 	if (r != 0) {
 		ssm_log(JC_LOG_VERBOSE, "ResumeSession %s: %s", sid,
-		    ssm_host->aws_explain(&err));
-		if (strcmp(err.code, "DoesNotExistException") == 0 ||
-		    strcmp(err.code, "InvalidParameters") == 0 ||
+		    ssm_host->aws_explain(err));
+		if (strcmp(err->code, "DoesNotExistException") == 0 ||
+		    strcmp(err->code, "InvalidParameters") == 0 ||
 		    r == JC_ERR_AWS_AUTH)
 			r = JC_ERR_CLOSED;
 		return r;
@@ -212,7 +215,46 @@ ssm_api_resume(const char *sid, char **token)
 			explicit_bzero(t->valuestring, strlen(t->valuestring));
 		cJSON_Delete(root);
 	}
+	return r;
+}
+
+int
+ssm_api_resume(const char *sid, char **token)
+{
+	struct jc_aws_error err;
+	char *body, *out = NULL;
+	int r;
+
+	memset(&err, 0, sizeof(err));
+	if ((body = sid_body(sid)) == NULL)
+		return JC_ERR_NOMEM;
+	r = ssm_host->aws_json("ssm", "AmazonSSM.ResumeSession", body, &out,
+	    &err);
+	cJSON_free(body);
+	r = ssm_api_resume_answer(sid, r, out, &err, token);
 	wipe_free(out);
+	return r;
+}
+
+int
+ssm_api_resume_start(const char *sid, jc_aws_done_fn *done, void *arg,
+    struct jc_aws_call **callp)
+{
+	struct jc_aws_error err;
+	char *body;
+	int r;
+
+	if (!JC_HOST_HAS(ssm_host, aws_json_start))
+		return JC_ERR_UNSUPPORTED;
+	memset(&err, 0, sizeof(err));
+	if ((body = sid_body(sid)) == NULL)
+		return JC_ERR_NOMEM;
+	r = ssm_host->aws_json_start("ssm", "AmazonSSM.ResumeSession", body,
+	    done, arg, callp, &err);
+	cJSON_free(body);
+	if (r != 0)
+		ssm_log(JC_LOG_VERBOSE, "ResumeSession %s: %s", sid,
+		    ssm_host->aws_explain(&err));
 	return r;
 }
 
@@ -236,4 +278,84 @@ ssm_api_terminate(const char *sid)
 		ssm_log(JC_LOG_DEBUG, "session %s terminated", sid);
 	if (out != NULL)
 		ssm_host->free(out);
+}
+
+/* ---- TerminateSession in the background -------------------------------- */
+
+struct ssm_term {
+	struct ssm_sess	*s;		/* NB. borrowed */
+	struct jc_aws_call *call;
+	char		 sid[160];
+	struct ssm_term	*next;
+};
+
+static void
+term_unlink(struct ssm_term *t)
+{
+	struct ssm_term **pp;
+
+	for (pp = &t->s->terms; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+}
+
+static void
+term_done(void *arg, int r, char *out, const struct jc_aws_error *err)
+{
+	struct ssm_term *t = arg;
+
+	term_unlink(t);
+	if (r != 0)
+		ssm_log(JC_LOG_DEBUG, "TerminateSession %s: %s", t->sid,
+		    ssm_host->aws_explain(err));
+	else
+		ssm_log(JC_LOG_DEBUG, "session %s terminated", t->sid);
+	if (out != NULL)
+		ssm_host->free(out);
+	free(t);
+}
+
+void
+ssm_api_terminate_bg(struct ssm_sess *s, const char *sid)
+{
+	struct jc_aws_error err;
+	struct ssm_term *t;
+	char *body;
+
+	if (s == NULL || s->closing ||
+	    !JC_HOST_HAS(ssm_host, aws_json_start) ||
+	    (t = calloc(1, sizeof(*t))) == NULL) {
+		ssm_api_terminate(sid);
+		return;
+	}
+	t->s = s;
+	snprintf(t->sid, sizeof(t->sid), "%s", sid);
+	memset(&err, 0, sizeof(err));
+	if ((body = sid_body(sid)) == NULL ||
+	    ssm_host->aws_json_start("ssm", "AmazonSSM.TerminateSession",
+	    body, term_done, t, &t->call, &err) != 0) {
+		/* Could not even start: the waiting call says why. */
+		cJSON_free(body);
+		free(t);
+		ssm_api_terminate(sid);
+		return;
+	}
+	cJSON_free(body);
+	t->next = s->terms;
+	s->terms = t;
+}
+
+void
+ssm_api_terms_flush(struct ssm_sess *s)
+{
+	struct ssm_term *t;
+
+	while ((t = s->terms) != NULL) {
+		s->terms = t->next;
+		ssm_host->aws_json_cancel(t->call);
+		ssm_api_terminate(t->sid);
+		free(t);
+	}
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <openssl/rand.h>
 
 #include "ssm.h"
@@ -43,6 +44,7 @@ static const struct jc_source_ops chan_ops = { chan_prepare, chan_dispatch };
 
 static void on_ws_msg(void *, int, const unsigned char *, size_t);
 static void deliver_queue(struct ssm_chan *);
+static struct ssm_chan *chan_alloc(struct ssm_sess *, int, const char *);
 
 static int64_t
 now_ms(void)
@@ -71,7 +73,7 @@ terminate_once(struct ssm_chan *ch)
 	if (ch->terminated || ch->st.sid[0] == '\0')
 		return;
 	ch->terminated = 1;
-	ssm_api_terminate(ch->st.sid);
+	ssm_api_terminate_bg(ch->s, ch->st.sid);
 }
 
 static void
@@ -80,8 +82,11 @@ chan_end(struct ssm_chan *ch)
 	ch->hs_deadline = ch->resume_at = ch->next_nop = 0;
 	if (ch->kind == SSM_K_EXEC)
 		ch->done = 1;
-	else
+	else {
 		ssm_port_end(ch);
+		if (ch->kind == SSM_K_PORT)
+			ssm_pool_chan_ended(ch);
+	}
 }
 
 void
@@ -96,7 +101,12 @@ ssm_chan_fail(struct ssm_chan *ch, int err, const char *fmt, ...)
 	va_end(ap);
 	ch->state = SSM_C_FAILED;
 	ch->error = err;
-	ssm_log(JC_LOG_ERROR, "%s", ch->why);
+	/*
+	 * An extra port session that never carried a byte fails quietly:
+	 * its streams go to the other sessions, the pool stays smaller.
+	 */
+	ssm_log(ch->extra && !ch->was_ready ? JC_LOG_VERBOSE : JC_LOG_ERROR,
+	    "%s", ch->why);
 	/* Push out what is queued (a HandshakeResponse saying why). */
 	if (ch->ws != NULL && ssm_ws_state(ch->ws) == SSM_WS_OPEN)
 		(void)ssm_ws_run(ch->ws, 0);
@@ -285,6 +295,7 @@ on_hs_complete(struct ssm_chan *ch, const unsigned char *p, size_t n)
 	if (ch->state != SSM_C_OPENING)
 		return;
 	ch->state = SSM_C_READY;
+	ch->was_ready = 1;
 	ch->hs_deadline = 0;
 	ssm_log(JC_LOG_DEBUG, "session %s ready", ch->st.sid);
 	if (ch->kind != SSM_K_EXEC)
@@ -521,15 +532,24 @@ on_ws_msg(void *arg, int text, const unsigned char *p, size_t n)
 
 /* ---- the WebSocket: dial, lose, resume --------------------------------- */
 
+/*
+ * Dial the StreamUrl and queue OpenDataChannel.  With wait, the connect
+ * (TCP, TLS, proxy) is waited for; else it runs in the loop.
+ */
 static int
-chan_dial(struct ssm_chan *ch, char *why, size_t whylen)
+chan_dial(struct ssm_chan *ch, int wait, char *why, size_t whylen)
 {
+	const char *ca = JC_HOST_HAS(ssm_host, aws_ca_bundle) ?
+	    ssm_host->aws_ca_bundle() : NULL;
 	char *open;
 	int r;
 
-	r = ssm_ws_dial(ch->st.url, JC_HOST_HAS(ssm_host, aws_ca_bundle) ?
-	    ssm_host->aws_ca_bundle() : NULL, ch->s->o.connect_ms, on_ws_msg,
-	    ch, &ch->ws, why, whylen);
+	if (wait)
+		r = ssm_ws_dial(ch->st.url, ca, ch->s->o.connect_ms,
+		    on_ws_msg, ch, &ch->ws, why, whylen);
+	else
+		r = ssm_ws_dial_start(ch->st.url, ca, ch->s->o.connect_ms,
+		    on_ws_msg, ch, &ch->ws, why, whylen);
 	if (r != 0)
 		return r;
 	if ((open = ssm_open_json(ch->st.token, ch->s->client_id)) == NULL) {
@@ -618,17 +638,14 @@ chan_lost(struct ssm_chan *ch, const char *what)
 	schedule_resume(ch, now);
 }
 
+/* ResumeSession answered (r, tok): dial again, or try later. */
 static void
-resume_try(struct ssm_chan *ch)
+resume_answered(struct ssm_chan *ch, int r, char *tok, int wait)
 {
-	char why[256], *tok = NULL;
-	int64_t now;
+	char why[256];
+	int64_t now = now_ms();
 	size_t i;
-	int r;
 
-	ch->resume_at = 0;
-	r = ssm_api_resume(ch->st.sid, &tok);
-	now = now_ms();
 	if (r == JC_ERR_CLOSED) {
 		ssm_chan_fail(ch, JC_ERR_CLOSED, "session %s: Session Manager "
 		    "refused to resume it after the connection dropped",
@@ -640,7 +657,7 @@ resume_try(struct ssm_chan *ch)
 		free(ch->st.token);
 		ch->st.token = tok;
 		/* The original StreamUrl, only the token is new. */
-		r = chan_dial(ch, why, sizeof(why));
+		r = chan_dial(ch, wait, why, sizeof(why));
 		if (r != 0)
 			ssm_log(JC_LOG_VERBOSE, "session %s: %s", ch->st.sid,
 			    why);
@@ -662,6 +679,44 @@ resume_try(struct ssm_chan *ch)
 	/* The new WebSocket may take another path: measure it afresh. */
 	ssm_pace_init(&ch->pace, INFLIGHT_MIN, INFLIGHT_MAX, now);
 	ch->resumes++;
+}
+
+static void
+resume_done(void *arg, int r, char *out, const struct jc_aws_error *err)
+{
+	struct ssm_chan *ch = arg;
+	char *tok = NULL;
+
+	ch->call = NULL;
+	r = ssm_api_resume_answer(ch->st.sid, r, out, err, &tok);
+	if (out != NULL) {
+		explicit_bzero(out, strlen(out));
+		ssm_host->free(out);
+	}
+	if (ch->state == SSM_C_RESUMING)
+		resume_answered(ch, r, tok, 0);
+	else if (tok != NULL) {
+		explicit_bzero(tok, strlen(tok));
+		free(tok);
+	}
+}
+
+/*
+ * ResumeSession and the new WebSocket: run in the loop when the host
+ * can (the other sessions keep moving), else waited for.
+ */
+static void
+resume_try(struct ssm_chan *ch)
+{
+	char *tok = NULL;
+	int r;
+
+	ch->resume_at = 0;
+	if (!ch->s->closing && ssm_api_resume_start(ch->st.sid, resume_done,
+	    ch, &ch->call) == 0)
+		return;
+	r = ssm_api_resume(ch->st.sid, &tok);
+	resume_answered(ch, r, tok, 1);
 }
 
 /* ---- timers ------------------------------------------------------------ */
@@ -733,8 +788,10 @@ timers(struct ssm_chan *ch, int64_t now)
 	}
 	if (finished(ch))
 		return;
-	if (ch->ws != NULL && ssm_ws_state(ch->ws) == SSM_WS_UPGRADING &&
-	    now >= ch->dial_deadline) {
+	if (ch->ws != NULL && (ssm_ws_state(ch->ws) == SSM_WS_UPGRADING ||
+	    ssm_ws_state(ch->ws) == SSM_WS_CONNECTING) &&
+	    now >= ch->dial_deadline + (ssm_ws_state(ch->ws) ==
+	    SSM_WS_CONNECTING ? 1000 : 0)) {
 		chan_lost(ch, "no WebSocket upgrade answer in time");
 		return;
 	}
@@ -762,7 +819,10 @@ chan_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 	short ev;
 
 	ch->ws_slot = -1;
-	if (ch->ws != NULL && ssm_ws_state(ch->ws) != SSM_WS_CLOSED) {
+	if (ch->ws != NULL && ssm_ws_state(ch->ws) == SSM_WS_CONNECTING) {
+		ssm_ws_connect_prepare(ch->ws, ps, deadline);
+		lower(deadline, ch->dial_deadline);
+	} else if (ch->ws != NULL && ssm_ws_state(ch->ws) != SSM_WS_CLOSED) {
 		/*
 		 * Always read: acks must keep flowing while a local reader
 		 * is slow, or a client that writes before it reads would
@@ -808,6 +868,24 @@ ws_io(struct ssm_chan *ch, short ev)
 		    r == JC_ERR_PROTO ? "protocol error" : "I/O error");
 }
 
+/* The connect of a WebSocket dialled without waiting. */
+static void
+connect_io(struct ssm_chan *ch, struct jc_pollset *ps)
+{
+	char why[sizeof(ch->why)];
+
+	if (ssm_ws_connect_step(ch->ws, ps) != 0) {
+		snprintf(why, sizeof(why), "%s", ssm_ws_why(ch->ws));
+		chan_lost(ch, why);
+		return;
+	}
+	if (ssm_ws_state(ch->ws) == SSM_WS_UPGRADING) {
+		/* The upgrade has its own connect_timeout_s, as when waited. */
+		ch->dial_deadline = now_ms() + ch->s->o.connect_ms;
+		ws_io(ch, POLLOUT);
+	}
+}
+
 static void
 chan_dispatch(void *arg, struct jc_pollset *ps)
 {
@@ -815,6 +893,8 @@ chan_dispatch(void *arg, struct jc_pollset *ps)
 	short ev = 0;
 
 	ch->in_dispatch = 1;
+	if (ch->ws != NULL && ssm_ws_state(ch->ws) == SSM_WS_CONNECTING)
+		connect_io(ch, ps);
 	if (ch->ws_slot >= 0)
 		ev = ssm_host->ps_revents(ps, ch->ws_slot);
 	ws_io(ch, ev);
@@ -843,24 +923,12 @@ ssm_chan_open(struct ssm_sess *s, int kind, const char *doc,
 	char why[256];
 	int r;
 
-	if ((ch = calloc(1, sizeof(*ch))) == NULL)
+	if ((ch = chan_alloc(s, kind, doc)) == NULL)
 		return JC_ERR_NOMEM;
-	ch->s = s;
-	ch->kind = kind;
-	ch->state = SSM_C_OPENING;
-	ch->status = -1;
-	ch->next_sid = 3;
-	ch->ws_slot = -1;
-	snprintf(ch->doc, sizeof(ch->doc), "%s", doc);
-	ssm_txq_init(&ch->tx, TXQ_MAX_SLOTS);
-	ssm_rto_init(&ch->rto);
-	ssm_pace_init(&ch->pace, INFLIGHT_MIN, INFLIGHT_MAX, now_ms());
-	if ((r = ssm_rxq_init(&ch->rx, RXQ_SLOTS, RXQ_BYTES)) != 0)
-		goto fail;
 	if ((r = ssm_sess_take_spare(s, doc, params, &ch->st)) != 0 &&
 	    (r = ssm_api_start(s->target, doc, params, &ch->st)) != 0)
 		goto fail;
-	if ((r = chan_dial(ch, why, sizeof(why))) != 0) {
+	if ((r = chan_dial(ch, 1, why, sizeof(why))) != 0) {
 		ssm_log(JC_LOG_ERROR, "session %s: %s", ch->st.sid, why);
 		terminate_once(ch);
 		goto fail;
@@ -885,6 +953,141 @@ ssm_chan_open(struct ssm_sess *s, int kind, const char *doc,
 	return r;
 }
 
+static struct ssm_chan *
+chan_alloc(struct ssm_sess *s, int kind, const char *doc)
+{
+	struct ssm_chan *ch;
+
+	if ((ch = calloc(1, sizeof(*ch))) == NULL)
+		return NULL;
+	ch->s = s;
+	ch->kind = kind;
+	ch->state = SSM_C_OPENING;
+	ch->status = -1;
+	ch->next_sid = 3;
+	ch->ws_slot = -1;
+	snprintf(ch->doc, sizeof(ch->doc), "%s", doc);
+	ssm_txq_init(&ch->tx, TXQ_MAX_SLOTS);
+	ssm_rto_init(&ch->rto);
+	ssm_pace_init(&ch->pace, INFLIGHT_MIN, INFLIGHT_MAX, now_ms());
+	if (ssm_rxq_init(&ch->rx, RXQ_SLOTS, RXQ_BYTES) != 0) {
+		ssm_txq_free(&ch->tx);
+		free(ch);
+		return NULL;
+	}
+	return ch;
+}
+
+int
+ssm_chan_new_queued(struct ssm_sess *s, const char *doc, struct ssm_chan **out)
+{
+	struct ssm_chan *ch;
+
+	if ((ch = chan_alloc(s, SSM_K_PORT, doc)) == NULL)
+		return JC_ERR_NOMEM;
+	ch->state = SSM_C_QUEUED;
+	ch->extra = 1;
+	if ((ch->src = ssm_host->source_add(&chan_ops, ch)) == NULL) {
+		ssm_txq_free(&ch->tx);
+		ssm_rxq_free(&ch->rx);
+		free(ch);
+		return JC_ERR_NOMEM;
+	}
+	ch->opened = now_ms();
+	ch->next = s->chans;
+	s->chans = ch;
+	*out = ch;
+	return 0;
+}
+
+/* Errors worth another StartSession later: throttling, 5xx, transport. */
+static int
+start_retryable(int r, const struct jc_aws_error *err)
+{
+	static const char *const codes[] = { "ThrottlingException",
+	    "Throttling", "ThrottledException", "RequestLimitExceeded",
+	    "TooManyRequestsException", "RequestThrottled",
+	    "RequestThrottledException", "ServiceUnavailable",
+	    "InternalServerError", "InternalFailure", NULL };
+	int i;
+
+	if (r == JC_ERR_IO || r == JC_ERR_TIMEOUT || err->http_status >= 500)
+		return 1;
+	for (i = 0; codes[i] != NULL; i++)
+		if (strcmp(err->code, codes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+chan_started(void *arg, int r, char *out, const struct jc_aws_error *err)
+{
+	struct ssm_chan *ch = arg;
+	char why[256];
+
+	ch->call = NULL;
+	if (r == 0) {
+		r = ssm_api_parse_start(out, ch->s->target, &ch->st);
+		explicit_bzero(out, strlen(out));
+		ssm_host->free(out);
+		out = NULL;
+	}
+	if (r != 0) {
+		ch->state = SSM_C_QUEUED;
+		if (start_retryable(r, err)) {
+			/* One attempt: aws_explain would speak of retries. */
+			ssm_log(JC_LOG_VERBOSE, "StartSession (%s) for another "
+			    "session to port %u: %s%s%s", ch->doc, ch->port,
+			    err->code, err->code[0] != '\0' ? ": " : "",
+			    err->message);
+			ssm_pool_started(ch, SSM_START_THROTTLED);
+			return;
+		}
+		ssm_log(JC_LOG_VERBOSE, "StartSession (%s) for another session "
+		    "to port %u: %s", ch->doc, ch->port, err->code[0] != '\0' ||
+		    err->message[0] != '\0' ? ssm_host->aws_explain(err) :
+		    "unreadable answer");
+		ssm_pool_started(ch, r);
+		return;
+	}
+	ssm_log(JC_LOG_VERBOSE, "session %s started (%s, one more for port "
+	    "%u)", ch->st.sid, ch->doc, ch->port);
+	ch->state = SSM_C_OPENING;
+	if ((r = chan_dial(ch, 0, why, sizeof(why))) != 0) {
+		ssm_chan_fail(ch, r, "session %s: %s", ch->st.sid, why);
+		ssm_pool_started(ch, r);
+		return;
+	}
+	ch->hs_deadline = now_ms() + ch->s->o.handshake_ms;
+	ssm_pool_started(ch, 0);
+}
+
+int
+ssm_chan_start(struct ssm_chan *ch, const char *const *params)
+{
+	struct jc_aws_error err;
+	char *body;
+	int r;
+
+	if (!JC_HOST_HAS(ssm_host, aws_json_start))
+		return JC_ERR_UNSUPPORTED;
+	if ((body = ssm_api_start_body(ch->s->target, ch->doc,
+	    params)) == NULL)
+		return JC_ERR_NOMEM;
+	memset(&err, 0, sizeof(err));
+	r = ssm_host->aws_json_start("ssm", "AmazonSSM.StartSession", body,
+	    chan_started, ch, &ch->call, &err);
+	cJSON_free(body);
+	if (r != 0) {
+		ssm_log(JC_LOG_VERBOSE, "StartSession (%s) for another session "
+		    "to port %u: %s", ch->doc, ch->port,
+		    ssm_host->aws_explain(&err));
+		return r;
+	}
+	ch->state = SSM_C_STARTING;
+	return 0;
+}
+
 /* Free what a finished channel holds, but not the struct. */
 void
 ssm_chan_release(struct ssm_chan *ch)
@@ -895,6 +1098,12 @@ ssm_chan_release(struct ssm_chan *ch)
 		ssm_host->source_del(ch->src);
 		ch->src = NULL;
 	}
+	if (ch->call != NULL) {
+		ssm_host->aws_json_cancel(ch->call);
+		ch->call = NULL;
+	}
+	if (ch->s->starting == ch)
+		ch->s->starting = NULL;
 	/* A port session is told to stop, as Ctrl-C does in the reference. */
 	if (ch->kind != SSM_K_EXEC && ch->state == SSM_C_READY &&
 	    ws_open(ch) && ssm_version_cmp(ch->hs.agent_version,

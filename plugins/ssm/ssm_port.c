@@ -210,7 +210,7 @@ ssm_port_flush(struct ssm_chan *ch)
 int
 ssm_port_stream(struct ssm_chan *ch, int flags, int *fdp)
 {
-	struct ssm_stream *st, **pp;
+	struct ssm_stream *st;
 	int sv[2], sockbuf = SOCK_BUF;
 
 	if (ch_finished(ch))
@@ -246,12 +246,71 @@ ssm_port_stream(struct ssm_chan *ch, int flags, int *fdp)
 	st->in_slot = -1;
 	jc_buf_init(&st->tosock, STREAM_BUF);
 	jc_buf_init(&st->fromsock, STAGE_BUF);
-	for (pp = &ch->streams; *pp != NULL; pp = &(*pp)->next)
-		;
-	*pp = st;
-	ch->nstreams++;
+	ssm_port_attach(ch, st);
 	*fdp = sv[1];
 	return 0;
+}
+
+void
+ssm_port_attach(struct ssm_chan *ch, struct ssm_stream *st)
+{
+	struct ssm_stream **pp;
+
+	for (pp = &ch->streams; *pp != NULL; pp = &(*pp)->next)
+		;
+	st->ch = ch;
+	st->next = NULL;
+	st->in_slot = st->out_slot = -1;
+	*pp = st;
+	ch->nstreams++;
+	ch->nstreams_total++;
+	ch->idle_since = 0;
+}
+
+int
+ssm_port_live(const struct ssm_chan *ch)
+{
+	const struct ssm_stream *st;
+	int n = 0;
+
+	for (st = ch->streams; st != NULL; st = st->next)
+		if (!st->dead)
+			n++;
+	return n;
+}
+
+int
+ssm_port_active(const struct ssm_chan *ch)
+{
+	const struct ssm_stream *st;
+	int n = 0;
+
+	for (st = ch->streams; st != NULL; st = st->next)
+		if (!st->dead && !st->gone && !st->fin_sent)
+			n++;
+	return n;
+}
+
+struct ssm_stream *
+ssm_port_detach_unstarted(struct ssm_chan *ch)
+{
+	struct ssm_stream **pp, *st, *list = NULL, **tail = &list;
+
+	for (pp = &ch->streams; (st = *pp) != NULL;) {
+		if (!st->dead && !st->syn_sent && !st->local_eof &&
+		    !st->gone && st->fromsock.len == 0 &&
+		    st->tosock.len == 0) {
+			if (ch->rr == st)
+				ch->rr = st->next;
+			*pp = st->next;
+			ch->nstreams--;
+			st->next = NULL;
+			*tail = st;
+			tail = &st->next;
+		} else
+			pp = &st->next;
+	}
+	return list;
 }
 
 static void

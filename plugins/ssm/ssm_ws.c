@@ -3,8 +3,9 @@
  * proxies (this libcurl has no ws:// support), our own HTTP upgrade, and
  * wslay for framing.
  *
- * libcurl's curl_easy_perform() does the connect (bounded); everything
- * after that is non-blocking and driven from the core loop.  Reads and
+ * libcurl's multi interface does the connect (TCP, TLS, proxy tunnel):
+ * either driven by the core loop (ssm_ws_dial_start) or waited for
+ * (ssm_ws_dial); everything after that is non-blocking in the core loop.  Reads and
  * writes go through two large local buffers so wslay's 4 KiB steps do
  * not become 4 KiB system calls, and every read loop runs until the
  * transport says "would block", so TLS never holds bytes poll() cannot
@@ -35,8 +36,20 @@
 #define WS_MAX_MSG	(64u << 20)	/* largest message accepted */
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
+#define WS_CSOCKS	4		/* sockets libcurl may try at once */
+
 struct ssm_ws {
 	CURL			*curl;	/* NULL with a caller transport */
+	CURLM			*multi;	/* connects; then holds the socket */
+	struct {
+		curl_socket_t	 fd;
+		int		 what;	/* CURL_POLL_* */
+		int		 slot;	/* in this pass's pollset, or -1 */
+	}			 csock[WS_CSOCKS];
+	int			 ncsock;
+	int64_t			 ctimer;	/* libcurl's timer, -1: none */
+	char			 hostport[300];	/* for messages */
+	char			 why[600];	/* why the connect failed */
 	struct ssm_ws_io	 io;
 	int			 fd;
 	int			 state;		/* SSM_WS_* */
@@ -64,6 +77,8 @@ struct ssm_ws {
 	int			 close_code;
 	char			 close_reason[200];
 };
+
+static int ws_fail(struct ssm_ws *, int);
 
 /* ---- transports -------------------------------------------------------- */
 
@@ -471,18 +486,51 @@ curl_uses_openssl(void)
 	    strncmp(v->ssl_version, "OpenSSL/", 8) == 0;
 }
 
+static int
+csock_cb(CURL *e, curl_socket_t fd, int what, void *u, void *sp)
+{
+	struct ssm_ws *ws = u;
+	int i;
+
+	(void)e;
+	(void)sp;
+	for (i = 0; i < ws->ncsock && ws->csock[i].fd != fd; i++)
+		;
+	if (what == CURL_POLL_REMOVE) {
+		if (i < ws->ncsock)
+			ws->csock[i] = ws->csock[--ws->ncsock];
+		return 0;
+	}
+	if (i == ws->ncsock) {
+		if (ws->ncsock == WS_CSOCKS)
+			return -1;
+		ws->ncsock++;
+		ws->csock[i].fd = fd;
+		ws->csock[i].slot = -1;
+	}
+	ws->csock[i].what = what;
+	return 0;
+}
+
+static int
+ctimer_cb(CURLM *m, long ms, void *u)
+{
+	struct ssm_ws *ws = u;
+
+	(void)m;
+	ws->ctimer = ms < 0 ? -1 : ssm_host->now_ms() + ms;
+	return 0;
+}
+
 int
-ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
+ssm_ws_dial_start(const char *url, const char *cafile, int timeout_ms,
     ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out, char *why,
     size_t whylen)
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
 	struct ssm_ws *ws = NULL;
 	CURLU *u = NULL;
 	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
-	char *query = NULL, *hurl = NULL, hostport[300], *target = NULL;
-	curl_socket_t sock = CURL_SOCKET_BAD;
-	CURLcode rc;
+	char *query = NULL, *hurl = NULL, *target = NULL;
 	size_t vl;
 	int r = JC_ERR_NOMEM, tls;
 
@@ -511,10 +559,6 @@ ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
 	if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
 		goto out;
 	curl_url_get(u, CURLUPART_QUERY, &query, 0);
-	if (port != NULL)
-		snprintf(hostport, sizeof(hostport), "%s:%s", host, port);
-	else
-		snprintf(hostport, sizeof(hostport), "%s", host);
 	vl = strlen(path) + (query ? strlen(query) + 1 : 0) + 1;
 	if ((target = malloc(vl)) == NULL)
 		goto out;
@@ -523,8 +567,17 @@ ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
 	if (curl_url_set(u, CURLUPART_SCHEME, tls ? "https" : "http", 0) !=
 	    CURLUE_OK || curl_url_get(u, CURLUPART_URL, &hurl, 0) != CURLUE_OK)
 		goto out;
-	if ((ws = calloc(1, sizeof(*ws))) == NULL ||
-	    (ws->curl = curl_easy_init()) == NULL)
+	if ((ws = calloc(1, sizeof(*ws))) == NULL)
+		goto out;
+	ws->fd = -1;
+	ws->ctimer = -1;
+	if (port != NULL)
+		snprintf(ws->hostport, sizeof(ws->hostport), "%s:%s", host,
+		    port);
+	else
+		snprintf(ws->hostport, sizeof(ws->hostport), "%s", host);
+	if ((ws->curl = curl_easy_init()) == NULL ||
+	    (ws->multi = curl_multi_init()) == NULL)
 		goto out;
 	curl_easy_setopt(ws->curl, CURLOPT_URL, hurl);
 	curl_easy_setopt(ws->curl, CURLOPT_CONNECT_ONLY, 1L);
@@ -536,35 +589,31 @@ ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
 		curl_easy_setopt(ws->curl, CURLOPT_CAINFO, cafile);
 	if (tls && curl_uses_openssl())
 		curl_easy_setopt(ws->curl, CURLOPT_SSL_CTX_FUNCTION, tls_tune);
-	curl_easy_setopt(ws->curl, CURLOPT_ERRORBUFFER, errbuf);
+	/* Kept until the handle is freed: libcurl writes it when failing. */
+	curl_easy_setopt(ws->curl, CURLOPT_ERRORBUFFER, ws->why);
 	/* A proxy from the environment must tunnel, not relay a GET. */
 	curl_easy_setopt(ws->curl, CURLOPT_HTTPPROXYTUNNEL, 1L);
 	curl_easy_setopt(ws->curl, CURLOPT_TCP_NODELAY, 1L);
 	/* curl_easy_recv reads at most this much per call (16 KiB else). */
 	curl_easy_setopt(ws->curl, CURLOPT_BUFFERSIZE, (long)WS_INBUF);
-	rc = curl_easy_perform(ws->curl);
-	curl_easy_setopt(ws->curl, CURLOPT_ERRORBUFFER, NULL);
-	if (rc != CURLE_OK) {
-		snprintf(why, whylen, "cannot connect to %s: %s%s", hostport,
-		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc),
-		    jc_tls_hint(rc));
-		r = JC_ERR_UNREACHABLE;
-		goto out;
-	}
-	if (curl_easy_getinfo(ws->curl, CURLINFO_ACTIVESOCKET, &sock) !=
-	    CURLE_OK || sock == CURL_SOCKET_BAD) {
-		snprintf(why, whylen, "no socket after connecting");
-		r = JC_ERR_UNREACHABLE;
-		goto out;
-	}
-	ws->fd = (int)sock;
+	curl_multi_setopt(ws->multi, CURLMOPT_SOCKETFUNCTION, csock_cb);
+	curl_multi_setopt(ws->multi, CURLMOPT_SOCKETDATA, ws);
+	curl_multi_setopt(ws->multi, CURLMOPT_TIMERFUNCTION, ctimer_cb);
+	curl_multi_setopt(ws->multi, CURLMOPT_TIMERDATA, ws);
 	ws->io.recv = curl_recv_fn;
 	ws->io.send = curl_send_fn;
 	ws->io.ctx = ws->curl;
 	ws->on_msg = on_msg;
 	ws->arg = arg;
-	if ((r = ws_init(ws, hostport, target)) != 0)
+	/* Framing is ready at once: messages may be queued while dialling. */
+	if ((r = ws_init(ws, ws->hostport, target)) != 0)
 		goto out;
+	ws->state = SSM_WS_CONNECTING;
+	if (curl_multi_add_handle(ws->multi, ws->curl) != CURLM_OK) {
+		snprintf(why, whylen, "libcurl refused the connection");
+		r = JC_ERR_UNREACHABLE;
+		goto out;
+	}
 	*out = ws;
 	ws = NULL;
 	why[0] = '\0';
@@ -583,14 +632,185 @@ ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
 }
 
 void
+ssm_ws_connect_prepare(struct ssm_ws *ws, struct jc_pollset *ps,
+    int64_t *deadline)
+{
+	short ev;
+	long ms;
+	int i;
+
+	if (ws->state != SSM_WS_CONNECTING)
+		return;
+	for (i = 0; i < ws->ncsock; i++) {
+		ev = 0;
+		if (ws->csock[i].what & CURL_POLL_IN)
+			ev |= POLLIN;
+		if (ws->csock[i].what & CURL_POLL_OUT)
+			ev |= POLLOUT;
+		ws->csock[i].slot = ssm_host->ps_add(ps, (int)ws->csock[i].fd,
+		    ev);
+	}
+	/* libcurl may not repeat a timeout it already gave: ask it too. */
+	if (curl_multi_timeout(ws->multi, &ms) == CURLM_OK && ms >= 0 &&
+	    (ws->ctimer < 0 || ssm_host->now_ms() + ms < ws->ctimer))
+		ws->ctimer = ssm_host->now_ms() + ms;
+	if (ws->ctimer >= 0 && (*deadline < 0 || ws->ctimer < *deadline))
+		*deadline = ws->ctimer;
+}
+
+/* libcurl finished the connect with rc: on to the upgrade, or failed. */
+static int
+connect_done(struct ssm_ws *ws, CURLcode rc)
+{
+	char err[CURL_ERROR_SIZE];
+	curl_socket_t sock = CURL_SOCKET_BAD;
+
+	if (rc != CURLE_OK) {
+		snprintf(err, sizeof(err), "%.200s", ws->why);
+		snprintf(ws->why, sizeof(ws->why), "cannot connect to %s: "
+		    "%s%s", ws->hostport, err[0] != '\0' ? err :
+		    curl_easy_strerror(rc), jc_tls_hint(rc));
+		return ws_fail(ws, JC_ERR_UNREACHABLE);
+	}
+	if (curl_easy_getinfo(ws->curl, CURLINFO_ACTIVESOCKET, &sock) !=
+	    CURLE_OK || sock == CURL_SOCKET_BAD) {
+		snprintf(ws->why, sizeof(ws->why), "no socket after "
+		    "connecting to %s", ws->hostport);
+		return ws_fail(ws, JC_ERR_UNREACHABLE);
+	}
+	ws->fd = (int)sock;
+	ws->why[0] = '\0';
+	ws->state = SSM_WS_UPGRADING;
+	return 0;
+}
+
+/*
+ * Run libcurl for the sockets whose events are given (fd, CURL_CSELECT_*)
+ * and its timer; 0 while connecting or connected, else the failure.
+ */
+static int
+connect_act(struct ssm_ws *ws, const curl_socket_t *fd, const int *mask,
+    int n)
+{
+	CURLMsg *m;
+	int i, running, left;
+
+	for (i = 0; i < n && ws->state == SSM_WS_CONNECTING; i++)
+		curl_multi_socket_action(ws->multi, fd[i], mask[i], &running);
+	if (ws->ctimer >= 0 && ssm_host->now_ms() >= ws->ctimer) {
+		ws->ctimer = -1;
+		curl_multi_socket_action(ws->multi, CURL_SOCKET_TIMEOUT, 0,
+		    &running);
+	}
+	while ((m = curl_multi_info_read(ws->multi, &left)) != NULL)
+		if (m->msg == CURLMSG_DONE && ws->state == SSM_WS_CONNECTING)
+			return connect_done(ws, m->data.result);
+	return 0;
+}
+
+static int
+cselect(short rev)
+{
+	return (rev & POLLIN ? CURL_CSELECT_IN : 0) |
+	    (rev & POLLOUT ? CURL_CSELECT_OUT : 0) |
+	    (rev & (POLLERR | POLLHUP | POLLNVAL) ? CURL_CSELECT_ERR : 0);
+}
+
+int
+ssm_ws_connect_step(struct ssm_ws *ws, struct jc_pollset *ps)
+{
+	curl_socket_t fd[WS_CSOCKS];
+	int mask[WS_CSOCKS], i, n = 0;
+	short rev;
+
+	if (ws->state != SSM_WS_CONNECTING)
+		return ws->state == SSM_WS_CLOSED ? JC_ERR_UNREACHABLE : 0;
+	/* The callbacks change the socket list: act on a copy. */
+	for (i = 0; i < ws->ncsock; i++) {
+		if (ws->csock[i].slot < 0)
+			continue;
+		rev = ssm_host->ps_revents(ps, ws->csock[i].slot);
+		ws->csock[i].slot = -1;
+		if (rev != 0) {
+			fd[n] = ws->csock[i].fd;
+			mask[n++] = cselect(rev);
+		}
+	}
+	return connect_act(ws, fd, mask, n);
+}
+
+const char *
+ssm_ws_why(const struct ssm_ws *ws)
+{
+	return ws->why;
+}
+
+int
+ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
+    ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out, char *why,
+    size_t whylen)
+{
+	struct pollfd pfd[WS_CSOCKS];
+	curl_socket_t fd[WS_CSOCKS];
+	struct ssm_ws *ws;
+	int64_t wait;
+	long ms;
+	int mask[WS_CSOCKS], i, n, r;
+
+	if ((r = ssm_ws_dial_start(url, cafile, timeout_ms, on_msg, arg, &ws,
+	    why, whylen)) != 0)
+		return r;
+	/* Waited for here: the first session of a destination, a resume. */
+	while (ws->state == SSM_WS_CONNECTING) {
+		for (i = 0; i < ws->ncsock; i++) {
+			pfd[i].fd = (int)ws->csock[i].fd;
+			pfd[i].events = (short)((ws->csock[i].what &
+			    CURL_POLL_IN ? POLLIN : 0) | (ws->csock[i].what &
+			    CURL_POLL_OUT ? POLLOUT : 0));
+			pfd[i].revents = 0;
+		}
+		n = ws->ncsock;
+		if (curl_multi_timeout(ws->multi, &ms) == CURLM_OK &&
+		    ms >= 0 && (ws->ctimer < 0 ||
+		    ssm_host->now_ms() + ms < ws->ctimer))
+			ws->ctimer = ssm_host->now_ms() + ms;
+		wait = ws->ctimer < 0 ? 100 : ws->ctimer - ssm_host->now_ms();
+		if (wait < 0)
+			wait = 0;
+		if (poll(pfd, (nfds_t)n, (int)(wait > 100 ? 100 : wait)) < 0 &&
+		    errno != EINTR)
+			break;
+		for (i = 0, r = 0; i < n; i++)
+			if (pfd[i].revents != 0) {
+				fd[r] = pfd[i].fd;
+				mask[r++] = cselect(pfd[i].revents);
+			}
+		if (connect_act(ws, fd, mask, r) != 0)
+			break;
+	}
+	if (ws->state != SSM_WS_UPGRADING) {
+		snprintf(why, whylen, "%s", ws->why[0] != '\0' ? ws->why :
+		    "the connect was interrupted");
+		ssm_ws_free(ws);
+		return JC_ERR_UNREACHABLE;
+	}
+	*out = ws;
+	return 0;
+}
+
+void
 ssm_ws_free(struct ssm_ws *ws)
 {
 	if (ws == NULL)
 		return;
 	if (ws->ctx != NULL)
 		wslay_event_context_free(ws->ctx);
+	if (ws->multi != NULL && ws->curl != NULL)
+		curl_multi_remove_handle(ws->multi, ws->curl);
 	if (ws->curl != NULL)
 		curl_easy_cleanup(ws->curl);
+	if (ws->multi != NULL)
+		curl_multi_cleanup(ws->multi);
 	free(ws->req);
 	free(ws->hdr);
 	free(ws->in);
@@ -616,7 +836,7 @@ ssm_ws_events(const struct ssm_ws *ws)
 {
 	short ev = 0;
 
-	if (ws->state == SSM_WS_CLOSED)
+	if (ws->state == SSM_WS_CLOSED || ws->state == SSM_WS_CONNECTING)
 		return 0;
 	ev = POLLIN;
 	if (ws->reqoff < ws->reqlen || ws->outlen > 0)
@@ -694,6 +914,8 @@ ssm_ws_run(struct ssm_ws *ws, int rx)
 
 	if (ws->state == SSM_WS_CLOSED)
 		return JC_ERR_CLOSED;
+	if (ws->state == SSM_WS_CONNECTING)
+		return 0;
 	if (ws->state == SSM_WS_UPGRADING) {
 		if ((r = upgrade_step(ws)) != 0)
 			return r;

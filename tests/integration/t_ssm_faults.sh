@@ -60,6 +60,7 @@ check "the agent had to resend" test "$(agent stat out_resent)" -gt 0
 check "and re-acknowledged our duplicates" test "$(agent stat reacks)" -gt 0
 
 c0=$(agent stat connections)
+p0=$(agent sessions AWS-StartPortForwardingSession)
 faults '{"close_every_bytes": 15000000, "chunk_size": 16384}'
 check "50 MB while the WebSocket is closed every 15 MB: byte-exact" \
     fetch big.bin "$want_big"
@@ -68,8 +69,8 @@ check "the session was resumed on new WebSockets" \
     test "$(agent stat connections)" -ge $((c0 + 3))
 faults '{"chunk_size": 16384}'
 check "the same local port still serves" fetch one.bin "$want_one"
-check "still one port session" \
-    test "$(agent sessions AWS-StartPortForwardingSession)" = 1
+check "resumed, not replaced: still $p0 port session(s)" \
+    test "$(agent sessions AWS-StartPortForwardingSession)" = "$p0"
 
 # pause_publication for a second in the middle of a download.
 (fetch big.bin "$want_big"; echo $? >"$T/pst") &

@@ -47,8 +47,9 @@ for i in $(seq 1 50); do
 done
 check "50 concurrent 1 MB downloads are byte-exact ($bad bad)" \
     test "$bad" = 0 -a "$fail" = 0
-check "one port session served them all (smux)" \
-    test "$(agent sessions AWS-StartPortForwardingSession)" = 1
+n=$(agent sessions AWS-StartPortForwardingSession)
+check "at most ssm.sessions (4) port sessions served them all (smux, $n)" \
+    test "$n" -ge 1 -a "$n" -le 4
 sleep 0.7
 check "the agent ran smux v1 without keepalive" agent mode mux
 

@@ -23,6 +23,11 @@ Scenario (JSON; every key optional):
   faults        [{"action": "DescribeInstances", "service": "ec2",
                   "code": "RequestLimitExceeded", "status": 503,
                   "message": "...", "count": 2}]   (count: times, default 1)
+  rate_limits   {"ssm:StartSession": {"rate": 3, "burst": 3}}: a token
+                bucket per action, as AWS limits calls per account; a call
+                over it is refused as AWS does (JSON: HTTP 400
+                ThrottlingException "Rate exceeded"; query: 400 Throttling,
+                ec2: 503 RequestLimitExceeded)
   stacks        {"NAME": {"status": "CREATE_COMPLETE", "resources": [
                   {"LogicalResourceId", "PhysicalResourceId", "ResourceType",
                    "ResourceStatus"}], "outputs": {"K": "V"}}}
@@ -246,6 +251,11 @@ class Fake:
                 self.account, c["access_key"].lower()))
             self.creds[c["access_key"]] = c
         self.faults = [dict(f) for f in scenario.get("faults", [])]
+        self.buckets = {
+            k: {"rate": float(v.get("rate", 1)),
+                "burst": float(v.get("burst", 1)),
+                "tokens": float(v.get("burst", 1)), "t": time.monotonic()}
+            for k, v in scenario.get("rate_limits", {}).items()}
         self.instances = {
             iid: Instance(iid, d, self.region, self.t0)
             for iid, d in scenario.get("instances", {}).items()}
@@ -535,7 +545,26 @@ class Fake:
             raise ApiError("AccessDeniedException", msg, 400)
         raise ApiError("AccessDenied", msg, 403)
 
+    def rate_limit(self, service, action):
+        b = self.buckets.get("%s:%s" % (service, action))
+        if b is None:
+            return
+        now = time.monotonic()
+        b["tokens"] = min(b["burst"], b["tokens"] +
+                          (now - b["t"]) * b["rate"])
+        b["t"] = now
+        if b["tokens"] >= 1:
+            b["tokens"] -= 1
+            return
+        if PROTOCOL[service] == "json":
+            raise ApiError("ThrottlingException", "Rate exceeded", 400)
+        if service == "ec2":
+            raise ApiError("RequestLimitExceeded", "Request limit "
+                           "exceeded.", 503, sender=False)
+        raise ApiError("Throttling", "Rate exceeded", 400)
+
     def fault(self, service, action):
+        self.rate_limit(service, action)
         for f in self.faults:
             if f.get("action", action) != action or \
                     f.get("service", service) != service:

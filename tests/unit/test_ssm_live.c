@@ -31,6 +31,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "aws.h"
 #include "forward.h"
 #include "jc_plugin.h"
 #include "log.h"
@@ -276,8 +277,114 @@ th_explain(const struct jc_aws_error *e)
 	return s;
 }
 
+/*
+ * aws_json_start as the core offers it (ABI 1.3), answered by the fake
+ * above from a later loop pass.  Off unless a test turns it on; then the
+ * next `throttle_after` StartSession calls pass and `throttle` more are
+ * refused as AWS refuses them (400 ThrottlingException "Rate exceeded").
+ */
+struct th_call {
+	char		 target[64];
+	char		*body;
+	jc_aws_done_fn	*done;
+	void		*arg;
+	struct th_call	*next;
+};
+static struct th_call *th_calls;
+static struct jc_source *th_src;
+static int	 throttle_after, throttle, throttled, async_calls;
+
+static void
+th_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
+{
+	(void)arg;
+	(void)ps;
+	if (th_calls != NULL)
+		*deadline = jc_now_ms();
+}
+
+static void
+th_dispatch(void *arg, struct jc_pollset *ps)
+{
+	struct jc_aws_error err;
+	struct th_call *c, *list = th_calls;
+	char *out;
+	int r;
+
+	(void)arg;
+	(void)ps;
+	th_calls = NULL;
+	while ((c = list) != NULL) {
+		list = c->next;
+		memset(&err, 0, sizeof(err));
+		out = NULL;
+		if (strcmp(c->target, "AmazonSSM.StartSession") == 0 &&
+		    throttle_after-- <= 0 && throttle > 0) {
+			throttle--;
+			throttled++;
+			err.http_status = 400;
+			snprintf(err.code, sizeof(err.code),
+			    "ThrottlingException");
+			snprintf(err.message, sizeof(err.message),
+			    "Rate exceeded");
+			r = JC_ERR_AWS;
+		} else
+			r = th_aws_json("ssm", c->target, c->body, &out, &err);
+		c->done(c->arg, r, out, &err);
+		free(c->body);
+		free(c);
+	}
+}
+
+static const struct jc_source_ops th_ops = { th_prepare, th_dispatch };
+
+static int
+th_aws_json_start(const char *service, const char *target, const char *body,
+    jc_aws_done_fn *done, void *arg, struct jc_aws_call **callp,
+    struct jc_aws_error *err)
+{
+	struct th_call *c;
+
+	(void)err;
+	assert_string_equal(service, "ssm");
+	assert_non_null(c = calloc(1, sizeof(*c)));
+	snprintf(c->target, sizeof(c->target), "%s", target);
+	assert_non_null(c->body = strdup(body));
+	c->done = done;
+	c->arg = arg;
+	c->next = th_calls;
+	th_calls = c;
+	if (th_src == NULL)
+		assert_non_null(th_src = jc_source_add(&th_ops, NULL));
+	async_calls++;
+	*callp = (struct jc_aws_call *)c;
+	return 0;
+}
+
+static void
+th_aws_json_cancel(struct jc_aws_call *h)
+{
+	struct th_call **pp, *c = (struct th_call *)h;
+
+	for (pp = &th_calls; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			free(c->body);
+			free(c);
+			return;
+		}
+}
+
 /* The core's host table, with the stand-ins above for AWS, options, log. */
 static struct jc_host th;
+
+static void
+async_aws(int on)
+{
+	th.aws_json_start = on ? th_aws_json_start : NULL;
+	th.aws_json_cancel = on ? th_aws_json_cancel : NULL;
+	throttle_after = throttle = throttled = async_calls = 0;
+}
 
 static const struct jc_host *
 test_host(void)
@@ -287,6 +394,7 @@ test_host(void)
 	th.aws_json = th_aws_json;
 	th.aws_explain = th_explain;
 	th.option = th_option;
+	async_aws(0);
 	return &th;
 }
 
@@ -741,6 +849,7 @@ test_setup(void **st)
 	clear_violations();
 	last_error[0] = '\0';
 	nsids = 0;
+	async_aws(0);
 	return 0;
 }
 
@@ -1560,6 +1669,228 @@ test_session_ended(void **st)
 	no_violations();
 }
 
+/*
+ * ssm.sessions=3: concurrent connections are spread over several port
+ * sessions, the extra ones started from the loop; a throttled start
+ * costs nothing but a smaller pool, and nobody hears of it.
+ */
+static void
+test_pool(void **st)
+{
+	struct jc_sess *s;
+	struct jc_fwd *f;
+	pid_t pids[12];
+	uint16_t lp;
+	long k, total;
+	int i, n;
+
+	(void)st;
+	async_aws(1);
+	throttle_after = 1;	/* the second extra start is throttled */
+	throttle = 1;
+	opt_set("ssm.sessions", "3");
+	s = connect_to("i-0123456789abcdef0");
+	f = forward(s, echo_port, &lp);
+	for (i = 0; i < 12; i++)
+		pids[i] = spawn_echo(lp, 2 * MB + (size_t)i * 997,
+		    (uint32_t)i + 100);
+	assert_int_equal(serve_children(pids, 12, 120), 0);
+	assert_int_equal(ssm_plugin.status(s), 0);
+	assert_int_equal(throttled, 1);
+	assert_true(nstarts(PF) >= 2);
+	assert_true(nstarts(PF) <= 3);
+	/* Every port session started here carried streams: 12 in all. */
+	for (i = n = total = 0; i < nsids; i++)
+		if (strcmp(docs[i], PF) == 0) {
+			k = session_stat(sids[i], "streams");
+			n += k > 0;
+			total += k;
+		}
+	assert_int_equal(total, 12);
+	assert_true(n >= 2);
+	assert_string_equal(last_error, "");
+	jc_fwd_free(f);
+	ssm_plugin.close(s);
+	no_violations();
+	assert_true(all_terminated());
+}
+
+/* The WebSocket closed every 6 MB, resumed without waiting for AWS. */
+static void
+test_resume_async(void **st)
+{
+	(void)st;
+	async_aws(1);
+	big_transfer("{\"close_every_bytes\": 6000000, \"chunk_size\": 16384}",
+	    20 * MB, 3);
+	assert_true(async_calls >= 3);
+	assert_true(all_terminated());
+}
+
+/* ---- the core's aws_json_start, against a slow HTTP server ---------- */
+
+/*
+ * Answer n requests on lfd, each `delay_ms` late: 200 with a JSON body,
+ * or 400 ThrottlingException "Rate exceeded" as AWS says it.
+ */
+static pid_t
+slow_server(int lfd, int n, int delay_ms, int throttle_it)
+{
+	static const char ok[] = "{\"SessionId\":\"s-1\"}";
+	static const char thr[] = "{\"__type\":\"ThrottlingException\","
+	    "\"message\":\"Rate exceeded\"}";
+	char buf[65536], hdr[256];
+	struct pollfd pfd;
+	const char *b;
+	pid_t pid = fork();
+	size_t got;
+	ssize_t k;
+	char *e, *cl;
+	int fd, i;
+
+	assert_true(pid >= 0);
+	if (pid > 0)
+		return pid;
+	for (i = 0; i < n; i++) {
+		/* lfd is non-blocking (jc_net_listen): wait for a client. */
+		pfd.fd = lfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 20000) != 1 ||
+		    (fd = accept(lfd, NULL, NULL)) < 0)
+			_exit(1);
+		got = 0;
+		for (;;) {
+			k = read(fd, buf + got, sizeof(buf) - 1 - got);
+			if (k <= 0)
+				break;
+			got += (size_t)k;
+			buf[got] = '\0';
+			if ((e = strstr(buf, "\r\n\r\n")) == NULL)
+				continue;
+			cl = strstr(buf, "Content-Length:");
+			if (cl == NULL || got >= (size_t)(e + 4 - buf) +
+			    (size_t)atol(cl + 15))
+				break;
+		}
+		usleep((useconds_t)delay_ms * 1000);
+		b = throttle_it ? thr : ok;
+		snprintf(hdr, sizeof(hdr), "HTTP/1.1 %s\r\nContent-Type: "
+		    "application/x-amz-json-1.1\r\nContent-Length: %zu\r\n"
+		    "Connection: close\r\n\r\n", throttle_it ?
+		    "400 Bad Request" : "200 OK", strlen(b));
+		if (write(fd, hdr, strlen(hdr)) < 0 || write(fd, b,
+		    strlen(b)) < 0)
+			_exit(1);
+		close(fd);
+	}
+	_exit(0);
+}
+
+static int	 ticks, call_r, call_done;
+static char	 call_out[256], call_code[96];
+
+static void
+tick_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
+{
+	int64_t *next = arg;
+
+	(void)ps;
+	if (*deadline < 0 || *next < *deadline)
+		*deadline = *next;
+}
+
+static void
+tick_dispatch(void *arg, struct jc_pollset *ps)
+{
+	int64_t *next = arg;
+
+	(void)ps;
+	if (jc_now_ms() >= *next) {
+		ticks++;
+		*next = jc_now_ms() + 10;
+	}
+}
+
+static const struct jc_source_ops tick_ops = { tick_prepare, tick_dispatch };
+
+static void
+call_cb(void *arg, int r, char *out, const struct jc_aws_error *err)
+{
+	(void)arg;
+	call_r = r;
+	snprintf(call_out, sizeof(call_out), "%s", out != NULL ? out : "");
+	snprintf(call_code, sizeof(call_code), "%s", err->code);
+	free(out);
+	call_done = 1;
+}
+
+/*
+ * What the pool relies on: a call in flight costs the loop nothing (a
+ * 10 ms ticker keeps ticking while AWS takes 400 ms), the answer or
+ * AWS's throttling comes through done(), a cancelled call never does.
+ */
+static void
+test_aws_async(void **st)
+{
+	struct jc_aws_error err;
+	struct jc_aws_call *c;
+	struct jc_source *src;
+	int64_t next;
+	char url[64];
+	uint16_t port;
+	pid_t pid;
+	int lfd, i;
+
+	(void)st;
+	assert_int_equal(jc_net_listen(0, &lfd, &port), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
+	setenv("AWS_ENDPOINT_URL", url, 1);
+	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	assert_int_equal(jc_aws_setup(NULL, "us-east-1"), 0);
+	next = jc_now_ms() + 10;
+	assert_non_null(src = jc_source_add(&tick_ops, &next));
+	for (i = 0; i < 4; i++) {
+		pid = slow_server(lfd, 1, 400, i % 2 == 1);
+		call_done = 0;
+		ticks = 0;
+		assert_int_equal(jc_aws_json_start("ssm",
+		    "AmazonSSM.StartSession", "{}", call_cb, NULL, &c, &err),
+		    0);
+		assert_int_equal(call_done, 0);		/* never from inside */
+		if (jc_loop_run(&call_done, 10000) != 0)
+			fail_msg("call %d: no answer in 10 s (%d ticks)", i,
+			    ticks);
+		assert_true(ticks >= 20);
+		if (i % 2 == 0) {
+			assert_int_equal(call_r, 0);
+			assert_string_equal(call_out, "{\"SessionId\":\"s-1\"}");
+		} else {
+			assert_true(call_r < 0);
+			assert_string_equal(call_code, "ThrottlingException");
+		}
+		assert_int_equal(waitpid(pid, NULL, 0), pid);
+	}
+	/* Cancelled: done() never runs. */
+	pid = slow_server(lfd, 1, 100, 0);
+	call_done = 0;
+	assert_int_equal(jc_aws_json_start("ssm", "AmazonSSM.StartSession",
+	    "{}", call_cb, NULL, &c, &err), 0);
+	jc_loop_run(NULL, 50);
+	jc_aws_json_cancel(c);
+	jc_loop_run(NULL, 400);
+	assert_int_equal(call_done, 0);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	jc_source_del(src);
+	close(lfd);
+	jc_aws_cleanup();
+	unsetenv("AWS_ENDPOINT_URL");
+}
+
 int
 main(void)
 {
@@ -1585,6 +1916,9 @@ main(void)
 		cmocka_unit_test_setup(test_resume, test_setup),
 		cmocka_unit_test_setup(test_resume_refused, test_setup),
 		cmocka_unit_test_setup(test_lossy, test_setup),
+		cmocka_unit_test_setup(test_pool, test_setup),
+		cmocka_unit_test_setup(test_resume_async, test_setup),
+		cmocka_unit_test_setup(test_aws_async, test_setup),
 	};
 
 	if (getenv("SSM_TEST_ONLY") != NULL)
