@@ -35,6 +35,8 @@
 #define BACKOFF_CAP_MS		8000
 #define CALL_TIMEOUT_MS		30000L
 #define CONNECT_TIMEOUT_MS	10000L
+#define REUSE_MAX_S		5L	/* keep-alive connections idle this long */
+#define STALL_MAX_S		10L	/* no byte of an answer this long: retry */
 #define REFRESH_MARGIN_S	300	/* renew credentials this early */
 #define FILE_MAX		(1u << 20)
 
@@ -392,6 +394,14 @@ http_setup(CURL *e, const struct jc_aws_http *h, struct sink *s,
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "jconnect/" JC_VERSION);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms);
+	/*
+	 * A connection idle for a while may sit on a path that went silent
+	 * (the laptop moved): not reused then; an answer that stalls ends
+	 * early (and the call is retried on a new connection).
+	 */
+	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, REUSE_MAX_S);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, STALL_MAX_S);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (aws.ca_bundle[0] != '\0')

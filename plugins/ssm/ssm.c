@@ -63,9 +63,12 @@ opts_load(struct ssm_opts *o)
 	    &v)) != 0)
 		return r;
 	o->keepalive_ms = (int)v;
-	if ((r = opt_num("ssm.ping_s", 300, 1, 3600, &v)) != 0)
+	if ((r = opt_num("ssm.ping_s", 60, 1, 3600, &v)) != 0)
 		return r;
 	o->ping_ms = (int)v * 1000;
+	if ((r = opt_num("ssm.dead_s", 8, 1, 600, &v)) != 0)
+		return r;
+	o->dead_ms = (int)v * 1000;
 	if ((r = opt_num("ssm.give_up_s", 300, 1, 86400, &v)) != 0)
 		return r;
 	o->give_up_ms = (int)v * 1000;

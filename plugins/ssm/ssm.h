@@ -417,6 +417,8 @@ void	ssm_ws_flush(struct ssm_ws *);
 size_t	ssm_ws_backlog(const struct ssm_ws *);
 /* Queue a ping with payload "keepalive". */
 int	ssm_ws_ping(struct ssm_ws *);
+/* Monotonic ms when bytes last came from the peer (0: never). */
+int64_t	ssm_ws_last_rx(const struct ssm_ws *);
 /* Close code and reason the peer sent (0 / "" when none). */
 void	ssm_ws_close_info(const struct ssm_ws *, int *code, char *reason,
 	    size_t n);
@@ -448,7 +450,9 @@ struct ssm_opts {
 	size_t		 window;	/* ssm.window: unacked data msgs */
 	int		 reconnect_ms;	/* ssm.reconnect_s: resume budget */
 	int		 keepalive_ms;	/* ssm.smux_keepalive_ms (10 s) */
-	int		 ping_ms;	/* ssm.ping_s (5 min) */
+	int		 ping_ms;	/* ssm.ping_s (60 s) */
+	int		 dead_ms;	/* ssm.dead_s: a ping unanswered this
+					   long means a dead path */
 	int		 give_up_ms;	/* unacked message resent this long */
 	int		 connect_ms;	/* WebSocket connect + upgrade */
 	int		 handshake_ms;	/* from open to HandshakeComplete */
@@ -597,6 +601,7 @@ struct ssm_chan {
 	int64_t		 hs_deadline;
 	int64_t		 dial_deadline;	/* WebSocket upgrade */
 	int64_t		 next_ping;
+	int64_t		 ping_sent;	/* an unanswered ping's time, or 0 */
 	int64_t		 next_resend;
 	int64_t		 resume_at;	/* next resume attempt */
 	int64_t		 resume_until;	/* give up after this */

@@ -38,6 +38,8 @@
 #define BAD_FRAME_LOGS	5
 #define ACK_FLUSH	(256 * 1024)	/* payload bytes between ack flushes */
 
+#define PROBE_MS	2000	/* data unacked, agent silent: ping now */
+
 static void chan_prepare(void *, struct jc_pollset *, int64_t *);
 static void chan_dispatch(void *, struct jc_pollset *);
 static const struct jc_source_ops chan_ops = { chan_prepare, chan_dispatch };
@@ -569,6 +571,7 @@ chan_dial(struct ssm_chan *ch, int wait, char *why, size_t whylen)
 	}
 	ch->dial_deadline = now_ms() + ch->s->o.connect_ms;
 	ch->next_ping = now_ms() + ch->s->o.ping_ms;
+	ch->ping_sent = 0;
 	return 0;
 }
 
@@ -778,6 +781,35 @@ resend(struct ssm_chan *ch, int64_t now)
 		ch->next_resend = now + resend_tick(ch);
 }
 
+/*
+ * A path that went silent (Wi-Fi lost, another network: no FIN, no RST)
+ * shows only as silence, and TCP would take minutes to say so.  Ping
+ * every ssm.ping_s, and at once when our data waits for an ack and the
+ * agent has said nothing for PROBE_MS; a ping that nothing answers for
+ * ssm.dead_s means the WebSocket is dead: resume on a new one.
+ */
+static int
+liveness(struct ssm_chan *ch, int64_t now)
+{
+	int64_t rx = ssm_ws_last_rx(ch->ws);
+
+	if (ch->ping_sent > 0 && rx >= ch->ping_sent)
+		ch->ping_sent = 0;		/* answered (or data came) */
+	if (ch->ping_sent > 0 && now - ch->ping_sent >= ch->s->o.dead_ms) {
+		ch->ping_sent = 0;
+		chan_lost(ch, "the path to Session Manager went silent");
+		return -1;
+	}
+	if (ch->ping_sent == 0 && ((ch->next_ping > 0 && now >=
+	    ch->next_ping) || (ch->tx.unacked > 0 && rx > 0 &&
+	    now - rx >= PROBE_MS))) {
+		if (ssm_ws_ping(ch->ws) == 0)
+			ch->ping_sent = now;
+		ch->next_ping = now + ch->s->o.ping_ms;
+	}
+	return 0;
+}
+
 static void
 timers(struct ssm_chan *ch, int64_t now)
 {
@@ -801,10 +833,8 @@ timers(struct ssm_chan *ch, int64_t now)
 		    ch->s->o.handshake_ms / 1000);
 		return;
 	}
-	if (ch->next_ping > 0 && now >= ch->next_ping && ws_open(ch)) {
-		(void)ssm_ws_ping(ch->ws);
-		ch->next_ping = now + ch->s->o.ping_ms;
-	}
+	if (ws_open(ch) && liveness(ch, now) != 0)
+		return;
 	if (ch->tx.unacked > 0 && (ch->next_resend == 0 ||
 	    now >= ch->next_resend))
 		resend(ch, now);
@@ -840,6 +870,11 @@ chan_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 	else if (!finished(ch)) {
 		lower(deadline, ch->hs_deadline);
 		lower(deadline, ch->next_ping);
+		if (ch->ping_sent > 0)
+			lower(deadline, ch->ping_sent + ch->s->o.dead_ms);
+		else if (ch->tx.unacked > 0 && ch->ws != NULL &&
+		    ssm_ws_last_rx(ch->ws) > 0)
+			lower(deadline, ssm_ws_last_rx(ch->ws) + PROBE_MS);
 		if (ch->tx.unacked > 0) {
 			if (ch->next_resend == 0)
 				ch->next_resend = now_ms() + resend_tick(ch);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -76,9 +77,19 @@ struct ssm_ws {
 	int			 ioerr;		/* transport error */
 	int			 close_code;
 	char			 close_reason[200];
+	int64_t			 last_rx;	/* monotonic ms of the last read */
 };
 
 static int ws_fail(struct ssm_ws *, int);
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- transports -------------------------------------------------------- */
 
@@ -150,6 +161,8 @@ recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 			wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 			return -1;
 		}
+		if (n > 0)
+			ws->last_rx = mono_ms();
 		if (n <= 0) {
 			if (n == 0)
 				ws->eof = 1;
@@ -1064,6 +1077,12 @@ ssm_ws_ping(struct ssm_ws *ws)
 	m.msg = (const uint8_t *)"keepalive";
 	m.msg_length = 9;
 	return wslay_event_queue_msg(ws->ctx, &m) == 0 ? 0 : JC_ERR_NOMEM;
+}
+
+int64_t
+ssm_ws_last_rx(const struct ssm_ws *ws)
+{
+	return ws->last_rx;
 }
 
 void
