@@ -29,7 +29,7 @@ _jconnect()
 		    aws.max_attempts= aws.ssm_timeout= aws.start_timeout=
 		    jupyter.check_s=
 		    ssh.ciphers= ssh.compression= ssh.global_known_hosts= ssh.keepalive=
-		    ssm.chunk_size= ssm.compress= ssm.connect_timeout_s= ssm.give_up_s=
+		    ssm.chunk_size= ssm.compress= ssm.connect_timeout_s= ssm.dead_s= ssm.give_up_s=
 		    ssm.handshake_s= ssm.ping_s= ssm.reconnect_s=
 		    ssm.session_idle_s= ssm.sessions=
 		    ssm.smux_keepalive_ms= ssm.window=" -- "$cur"))

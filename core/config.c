@@ -62,6 +62,7 @@ static const struct optdef {
 	{ "ssm.chunk_size",		O_NUM, 64, 65536,	"bytes" },
 	{ "ssm.compress",		O_WORD, 0, 0,	"auto|yes|no" },
 	{ "ssm.connect_timeout_s",	O_NUM, 1, 600,		"seconds" },
+	{ "ssm.dead_s",			O_NUM, 1, 600,		"seconds" },
 	{ "ssm.give_up_s",		O_NUM, 1, 86400,	"seconds" },
 	{ "ssm.handshake_s",		O_NUM, 1, 600,		"seconds" },
 	{ "ssm.ping_s",			O_NUM, 1, 3600,		"seconds" },
