@@ -36,7 +36,8 @@
 #define CALL_TIMEOUT_MS		30000L
 #define CONNECT_TIMEOUT_MS	10000L
 #define REUSE_MAX_S		5L	/* keep-alive connections idle this long */
-#define STALL_MAX_S		10L	/* no byte of an answer this long: retry */
+#define STALL_MAX_S		5L	/* no byte of an answer this long: retry */
+#define ENDING_CALL_MS		1500L	/* after Ctrl-C or stop: cleanup calls */
 #define REFRESH_MARGIN_S	300	/* renew credentials this early */
 #define FILE_MAX		(1u << 20)
 
@@ -62,6 +63,7 @@ static struct {
 	/* the last failed call, for jc_aws_explain */
 	char			 last_action[160];
 	struct jc_aws_error	 last_err;
+	int			 silent_at_end;	/* see ending_budget() */
 } aws;
 
 /* ---- files and profile ----------------------------------------------- */
@@ -441,6 +443,27 @@ http_why(CURLcode c, const struct sink *s, const char *url,
 		    errbuf : curl_easy_strerror(c), jc_tls_hint(c));
 }
 
+/*
+ * After Ctrl-C or stop only cleanup calls run (TerminateSession, removing
+ * a key): a silent AWS must not hold the exit up.  Each gets a short
+ * budget, and once one found AWS silent the rest are not tried.
+ */
+static int
+ending_budget(struct jc_aws_http *h, struct jc_aws_error *err)
+{
+	if (!jc_loop_ending())
+		return 0;
+	if (aws.silent_at_end) {
+		memset(err, 0, sizeof(*err));
+		snprintf(err->message, sizeof(err->message), "not tried: AWS "
+		    "did not answer while jconnect was stopping");
+		return -1;
+	}
+	h->timeout_ms = ENDING_CALL_MS;
+	h->connect_ms = ENDING_CALL_MS;
+	return 0;
+}
+
 int
 jc_aws_http_do(const struct jc_aws_http *h, long *status, char **body,
     size_t *len, char *why, size_t whylen, int *retry)
@@ -612,6 +635,10 @@ jc_aws_call(const struct jc_aws_creds *c, const char *region,
 	h.creds = c;
 	h.timeout_ms = CALL_TIMEOUT_MS;
 	h.connect_ms = CONNECT_TIMEOUT_MS;
+	if (ending_budget(&h, err) != 0) {
+		r = JC_ERR_UNREACHABLE;
+		goto out;
+	}
 	for (attempt = 1; ; attempt++) {
 		free(ans);
 		ans = NULL;
@@ -635,7 +662,9 @@ jc_aws_call(const struct jc_aws_creds *c, const char *region,
 			retry = jc_aws_error_retryable(err);
 			r = jc_aws_error_class(err);
 		}
-		if (!retry || attempt >= aws.max_attempts)
+		if (r != 0 && status == 0 && jc_loop_ending())
+			aws.silent_at_end = 1;
+		if (!retry || attempt >= aws.max_attempts || jc_loop_ending())
 			break;
 		wait = backoff_ms(attempt);
 		jc_verbose("%s: %s%s%s; retrying in %d ms (attempt %d of %d)",
@@ -841,6 +870,8 @@ call_finish(struct jc_aws_call *c, CURLcode rc)
 		snprintf(err.message, sizeof(err.message), "cannot reach AWS "
 		    "at %.480s", why);
 		r = JC_ERR_IO;
+		if (jc_loop_ending())
+			aws.silent_at_end = 1;
 	} else {
 		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
 		if (status >= 200 && status < 300) {
@@ -990,6 +1021,10 @@ jc_aws_json_start(const char *service, const char *target, const char *body,
 	h.creds = &aws.creds;
 	h.timeout_ms = CALL_TIMEOUT_MS;
 	h.connect_ms = CONNECT_TIMEOUT_MS;
+	if (ending_budget(&h, err) != 0) {
+		r = JC_ERR_UNREACHABLE;
+		goto fail;
+	}
 	if ((r = http_setup(c->easy, &h, &c->s, c->errbuf, &c->hl)) != 0)
 		goto fail;
 	if (curl_multi_add_handle(am.multi, c->easy) != CURLM_OK) {

@@ -166,11 +166,14 @@ jc_loop_signal(void)
 	return stop_sig;
 }
 
+static int held_sig;		/* a stop signal jc_loop_hold_stop() holds */
+
 int
 jc_loop_hold_stop(void)
 {
 	int sig = stop_sig;
 
+	held_sig = sig;
 	stop_sig = 0;
 	return sig;
 }
@@ -178,8 +181,15 @@ jc_loop_hold_stop(void)
 void
 jc_loop_restore_stop(int sig)
 {
+	held_sig = 0;
 	if (sig != 0 && stop_sig == 0)
 		stop_sig = sig;
+}
+
+int
+jc_loop_ending(void)
+{
+	return stop_sig != 0 || held_sig != 0;
 }
 
 int

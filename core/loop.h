@@ -54,4 +54,7 @@ int	jc_loop_signal(void);
 int	jc_loop_hold_stop(void);
 void	jc_loop_restore_stop(int sig);
 
+/* 1 once a stop signal came, even while held: only cleanup runs now. */
+int	jc_loop_ending(void);
+
 #endif /* JC_LOOP_H */
