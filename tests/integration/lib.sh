@@ -123,6 +123,39 @@ wait_for() {
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port_free() { ! port_busy "$1"; }
 
+# proxy NAME PORT : a fault proxy (tests/rig/faultproxy.py) in front of
+# 127.0.0.1:PORT, stopped with the test; sets NAME_PORT and NAME_CTL.
+proxy() {
+	local p ctl=$T/$1.ctl
+	p=$(free_port)
+	echo pass >"$ctl"
+	"$PY" "$ROOT/tests/rig/faultproxy.py" --listen "$p" --to "$2" \
+	    --control "$ctl" >"$T/$1.log" 2>&1 &
+	_bg="${_bg:-} $!"
+	wait_for 10 port_busy "$p"
+	eval "${1}_PORT=$p ${1}_CTL=$ctl"
+}
+# rig_proxied : sshd, Jupyter, the fake agent and the fake AWS, with a
+# fault proxy in front of every connection jconnect makes: sshd
+# (SSHP_PORT), the WebSocket that StartSession's StreamUrl names, and the
+# AWS API (AWS_ENDPOINT_URL).  `paths MODE` sets them all (faultproxy.py
+# lists the modes: pass, stall, strand...).
+rig_proxied() {
+	rig_start sshd jupyter agent
+	proxy AGENT "$AGENT_PORT"
+	proxy SSHP "$SSHD_PORT"
+	rig_start aws --stream-url "ws://127.0.0.1:$AGENT_PORT/v1/data-channel/"
+	proxy AWSP "$AWS_PORT"
+	export AWS_ENDPOINT_URL="http://127.0.0.1:$AWSP_PORT"
+}
+paths() {
+	local c
+	for c in "$AGENT_CTL" "$SSHP_CTL" "$AWSP_CTL"; do
+		echo "$1" >"$c.tmp" && mv "$c.tmp" "$c"
+	done
+	sleep 0.2
+}
+
 # Headless Chromium as the test-rig notes prescribe (no network chatter).
 CHROME_FLAGS="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
 --disable-background-networking --disable-component-update --disable-sync

@@ -10,32 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/jupyter_lib.sh"
 
-rig_start sshd jupyter agent
-
-# proxy NAME PORT : a fault proxy in front of 127.0.0.1:PORT; sets
-# NAME_PORT and NAME_CTL.
-proxy() {
-	local p ctl=$T/$1.ctl
-	p=$(free_port)
-	echo pass >"$ctl"
-	"$PY" "$ROOT/tests/rig/faultproxy.py" --listen "$p" --to "$2" \
-	    --control "$ctl" >"$T/$1.log" 2>&1 &
-	_bg="${_bg:-} $!"
-	wait_for 10 port_busy "$p"
-	eval "${1}_PORT=$p ${1}_CTL=$ctl"
-}
-paths() {	# paths MODE : every proxy to MODE
-	local c
-	for c in "$AGENT_CTL" "$SSHP_CTL" "$AWSP_CTL"; do
-		echo "$1" >"$c.tmp" && mv "$c.tmp" "$c"
-	done
-	sleep 0.2
-}
-proxy AGENT "$AGENT_PORT"
-proxy SSHP "$SSHD_PORT"
-rig_start aws --stream-url "ws://127.0.0.1:$AGENT_PORT/v1/data-channel/"
-proxy AWSP "$AWS_PORT"
-export AWS_ENDPOINT_URL="http://127.0.0.1:$AWSP_PORT"
+rig_proxied
 
 SSM=(--via ssm -l "$SSH_USER" demo-stack)
 SSHT=(-i "$SSH_KEY" -p "$SSHP_PORT" --known-hosts "$KNOWN_HOSTS"
