@@ -377,6 +377,22 @@ curl_retryable(CURLcode c)
  * headers (a list made in *hl, freed by the caller), body, signature and
  * the answer into s.  Returns 0 or JC_ERR_NOMEM.
  */
+/*
+ * A call made before Ctrl-C or stop ends within a second of it (libcurl
+ * calls this at least once a second); cleanup calls made after it run,
+ * on their own short budget (ending_budget).
+ */
+static int
+stop_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return arg != NULL && jc_loop_stopping();
+}
+
 static int
 http_setup(CURL *e, const struct jc_aws_http *h, struct sink *s,
     char *errbuf, struct curl_slist **hl)
@@ -401,6 +417,11 @@ http_setup(CURL *e, const struct jc_aws_http *h, struct sink *s,
 	 * (the laptop moved): not reused then; an answer that stalls ends
 	 * early (and the call is retried on a new connection).
 	 */
+	/* A blocking call ends within a second of Ctrl-C or stop. */
+	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, stop_progress);
+	curl_easy_setopt(e, CURLOPT_XFERINFODATA,
+	    jc_loop_ending() ? NULL : (void *)e);
+	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, REUSE_MAX_S);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, STALL_MAX_S);
@@ -490,6 +511,11 @@ jc_aws_http_do(const struct jc_aws_http *h, long *status, char **body,
 	/* Do not leave the secret in the handle's options. */
 	curl_easy_setopt(aws.curl, CURLOPT_PASSWORD, "");
 	curl_easy_setopt(aws.curl, CURLOPT_ERRORBUFFER, NULL);
+	if (c == CURLE_ABORTED_BY_CALLBACK) {
+		snprintf(why, whylen, "%s: stopped", h->url);
+		r = JC_ERR_INTR;
+		goto out;
+	}
 	if (c != CURLE_OK) {
 		http_why(c, &s, h->url, errbuf, why, whylen);
 		*retry = curl_retryable(c);
@@ -662,8 +688,11 @@ jc_aws_call(const struct jc_aws_creds *c, const char *region,
 			retry = jc_aws_error_retryable(err);
 			r = jc_aws_error_class(err);
 		}
-		if (r != 0 && status == 0 && jc_loop_ending())
+		if (r != 0 && r != JC_ERR_INTR && status == 0 &&
+		    jc_loop_ending())
 			aws.silent_at_end = 1;
+		if (r == JC_ERR_INTR)
+			break;
 		if (!retry || attempt >= aws.max_attempts || jc_loop_ending())
 			break;
 		wait = backoff_ms(attempt);
@@ -870,7 +899,9 @@ call_finish(struct jc_aws_call *c, CURLcode rc)
 		snprintf(err.message, sizeof(err.message), "cannot reach AWS "
 		    "at %.480s", why);
 		r = JC_ERR_IO;
-		if (jc_loop_ending())
+		if (rc == CURLE_ABORTED_BY_CALLBACK)
+			r = JC_ERR_INTR;
+		else if (jc_loop_ending())
 			aws.silent_at_end = 1;
 	} else {
 		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);

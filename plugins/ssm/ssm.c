@@ -95,7 +95,8 @@ spare_drop(struct ssm_sess *s)
 {
 	if (s->spare.sid[0] == '\0')
 		return;
-	ssm_api_terminate(s->spare.sid);
+	/* Off the critical path: the first exec should not wait for it. */
+	ssm_api_terminate_bg(s, s->spare.sid);
 	ssm_start_clear(&s->spare);
 }
 
