@@ -259,7 +259,9 @@ class Rig:
                 "ListenAddress 127.0.0.1",
                 "HostKey /etc/ssh/ssh_host_ed25519_key",
                 "PidFile %s/sshd.pid" % inside,
-                "AuthorizedKeysFile %s/authorized_keys" % inside,
+                # The user's own file, as on EC2, and the rig's key.
+                "AuthorizedKeysFile .ssh/authorized_keys %s/authorized_keys"
+                % inside,
                 "PubkeyAuthentication yes",
                 "PasswordAuthentication no",
                 "KbdInteractiveAuthentication no",
