@@ -190,6 +190,27 @@ ssm_open_port_chan(struct ssm_sess *s, const char *host, uint16_t port,
 	return 0;
 }
 
+/*
+ * A new port channel and its first stream, waited for: a failure is the
+ * caller's, and an instance out of reach ends the session (status()).
+ */
+int
+ssm_open_chan_stream(struct ssm_sess *s, const char *host, uint16_t port,
+    int raw, int flags, int *fdp)
+{
+	struct ssm_chan *ch;
+	int r;
+
+	if ((r = ssm_open_port_chan(s, host, port, raw, &ch)) != 0) {
+		if (r == JC_ERR_UNREACHABLE || r == JC_ERR_AWS_AUTH)
+			s->dead = r;
+		return r;
+	}
+	if ((r = ssm_port_stream(ch, flags, fdp)) != 0)
+		ssm_chan_free(ch);
+	return r;
+}
+
 /* ---- plugin operations ------------------------------------------------- */
 
 static int
@@ -272,8 +293,6 @@ ssm_p_stream(struct jc_sess *js, const char *host, uint16_t port, int flags,
     int *fdp)
 {
 	struct ssm_sess *s = (struct ssm_sess *)js;
-	struct ssm_chan *ch;
-	int r;
 
 	reap(s);
 	if (s->dead)
@@ -282,16 +301,7 @@ ssm_p_stream(struct jc_sess *js, const char *host, uint16_t port, int flags,
 		host = "";
 	if (!(flags & JC_STREAM_PROXY))
 		return ssm_pool_stream(s, host, port, flags, fdp);
-	r = ssm_open_port_chan(s, host, port, 1, &ch);
-	if (r != 0) {
-		/* The instance itself is out of reach: say so via status. */
-		if (r == JC_ERR_UNREACHABLE || r == JC_ERR_AWS_AUTH)
-			s->dead = r;
-		return r;
-	}
-	if ((r = ssm_port_stream(ch, flags, fdp)) != 0)
-		ssm_chan_free(ch);
-	return r;
+	return ssm_open_chan_stream(s, host, port, 1, flags, fdp);
 }
 
 static int

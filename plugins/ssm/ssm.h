@@ -688,6 +688,8 @@ void	ssm_pool_fini(struct ssm_sess *);
 /* Open a port or raw channel to host:port, waiting (ssm.c). */
 int	ssm_open_port_chan(struct ssm_sess *, const char *host, uint16_t port,
 	    int raw, struct ssm_chan **out);
+int	ssm_open_chan_stream(struct ssm_sess *, const char *host,
+	    uint16_t port, int raw, int flags, int *fdp);
 /* Parameters of a port session to host:port; ps holds the port text. */
 const char *ssm_port_doc(const char *host, uint16_t port, int raw,
 	    const char *pr[9], char ps[8]);

@@ -352,18 +352,8 @@ ssm_pool_stream(struct ssm_sess *s, const char *host, uint16_t port,
 		start_next(s, ssm_host->now_ms());
 		return 0;
 	}
-	if (ch == NULL) {
-		/* The first: waited for, its failure is the caller's. */
-		r = ssm_open_port_chan(s, host, port, 0, &ch);
-		if (r != 0) {
-			if (r == JC_ERR_UNREACHABLE || r == JC_ERR_AWS_AUTH)
-				s->dead = r;
-			return r;
-		}
-		if ((r = ssm_port_stream(ch, flags, fdp)) != 0)
-			ssm_chan_free(ch);
-		return r;
-	}
+	if (ch == NULL)		/* the first: waited for */
+		return ssm_open_chan_stream(s, host, port, 0, flags, fdp);
 	return ssm_port_stream(ch, flags, fdp);
 }
 
