@@ -370,6 +370,25 @@ jc_state_log_open(const char *target)
 
 /* ---- processes -------------------------------------------------------- */
 
+/* /proc/PID/WHAT into buf, NUL-terminated: its length, or -1. */
+static ssize_t
+read_proc(pid_t pid, const char *what, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, what);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
 /*
  * Fields of /proc/PID/stat after the command name (which may hold spaces
  * and parentheses): the state (field 3) and the start time (field 22).
@@ -378,18 +397,11 @@ jc_state_log_open(const char *target)
 static int
 proc_stat(pid_t pid, char *state, unsigned long long *start)
 {
-	char path[64], buf[1024], *p, *save = NULL;
-	ssize_t n;
-	int fd, field;
+	char buf[1024], *p, *save = NULL;
+	int field;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (read_proc(pid, "stat", buf, sizeof(buf)) < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	if ((p = strrchr(buf, ')')) == NULL)
 		return -1;
 	*start = 0;
@@ -418,18 +430,10 @@ proc_start(pid_t pid)
 static int
 proc_uid(pid_t pid, uid_t *uid)
 {
-	char path[64], buf[2048], *p;
-	ssize_t n;
-	int fd;
+	char buf[2048], *p;
 
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (read_proc(pid, "status", buf, sizeof(buf)) < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	if ((p = strstr(buf, "\nUid:")) == NULL)
 		return -1;
 	*uid = (uid_t)strtoul(p + 5, NULL, 10);

@@ -71,6 +71,16 @@ rig_stop() { "$PY" "$ROOT/tests/rig/rig.py" stop --dir "$T/rig" "$@"; }
 # terminated, violations, stat NAME, mode MODE); see fake_agent.py.
 agent() { "$PY" "$ROOT/tests/rig/fake_agent.py" --state "$AGENT_STATE" \
     --report "$@"; }
+# doc_out DOC : out_bytes the fake agent sent so far in sessions of
+# document DOC (e.g. AWS-StartSSHSession).
+doc_out() {
+	sleep 1		# the agent saves its counters twice a second
+	"$PY" -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+print(sum(v.get("out_bytes", 0) for v in d.values()
+          if v.get("document") == sys.argv[2]))' \
+	    "$AGENT_STATE/agent-stats.json" "$1"
+}
 # faults JSON : set the fake agent's fault switches (read on change).
 faults() { printf '%s\n' "$1" >"$AGENT_FAULTS.tmp" &&
     mv "$AGENT_FAULTS.tmp" "$AGENT_FAULTS" && sleep 0.3; }

@@ -25,15 +25,6 @@ JS=/usr/lib/python3/dist-packages/notebook/static
 cat "$JS"/tree/js/main.min.js "$JS"/edit/js/main.min.js |
     head -c 2000000 >"$RHOME/notebooks/c.js"
 
-# out_bytes the agent sent in sessions of document $1, so far.
-doc_out() {
-	sleep 1		# the agent saves its counters twice a second
-	"$PY" -c 'import json,sys
-d = json.load(open(sys.argv[1]))
-print(sum(v.get("out_bytes", 0) for v in d.values()
-          if v.get("document") == sys.argv[2]))' \
-	    "$AGENT_STATE/agent-stats.json" "$1"
-}
 
 # start NAME ARGS... : a foreground tunnel at -v, URL in $url, port, token.
 start() {

@@ -18,14 +18,6 @@ total=0
 for f in $FILES; do total=$((total + $(stat -c %s "$STATIC/$f"))); done
 diag "burst: 12 files, $total bytes"
 
-doc_out() {
-	sleep 1		# the agent saves its counters twice a second
-	"$PY" -c 'import json,sys
-d = json.load(open(sys.argv[1]))
-print(sum(v.get("out_bytes", 0) for v in d.values()
-          if v.get("document") == sys.argv[2]))' \
-	    "$AGENT_STATE/agent-stats.json" "$1"
-}
 
 # burst PORT NAME : the 12 downloads in parallel; prints milliseconds,
 # fails unless every file arrived byte for byte.

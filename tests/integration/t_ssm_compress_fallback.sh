@@ -15,14 +15,6 @@ cp "$AK" "$T/ak.orig"
 JS=/usr/lib/python3/dist-packages/notebook/static
 head -c 300000 "$JS/tree/js/main.min.js" >"$RHOME/notebooks/c.js"
 
-doc_out() {
-	sleep 1		# the agent saves its counters twice a second
-	"$PY" -c 'import json,sys
-d = json.load(open(sys.argv[1]))
-print(sum(v.get("out_bytes", 0) for v in d.values()
-          if v.get("document") == sys.argv[2]))' \
-	    "$AGENT_STATE/agent-stats.json" "$1"
-}
 
 # run NAME ARGS... : a tunnel; waits for its URL, then fetches c.js.
 run() {
