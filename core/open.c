@@ -34,6 +34,7 @@
 #include "log.h"
 #include "loop.h"
 #include "net.h"
+#include "num.h"
 #include "sshoverssm.h"
 #include "state.h"
 
@@ -158,6 +159,18 @@ static const struct jc_source_ops browser_ops = { browser_prepare,
 
 /* ---- steps ----------------------------------------------------------- */
 
+/* What to look for on the remote: at start, after a drop, after a restart. */
+static void
+jupyter_req(const struct tunnel *tn, struct jc_jupyter_req *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->want_port = jc_opts.jupyter_port;
+	req->log_file = jc_opts.jupyter_log;
+	/* Over SSM the login user (ssm-user) is not the notebook's user. */
+	req->run_as = tn->a.via == JC_VIA_SSM ? tn->a.user : NULL;
+	req->can_unix = tn->a.via == JC_VIA_SSH;
+}
+
 static int
 find_jupyter(struct tunnel *tn)
 {
@@ -165,13 +178,8 @@ find_jupyter(struct tunnel *tn)
 	char d[256];
 	int r;
 
-	memset(&req, 0, sizeof(req));
-	req.want_port = jc_opts.jupyter_port;
-	req.log_file = jc_opts.jupyter_log;
-	/* Over SSM the login user (ssm-user) is not the notebook's user. */
-	req.run_as = tn->a.via == JC_VIA_SSM ? tn->a.user : NULL;
+	jupyter_req(tn, &req);
 	req.start = jc_opts.start_jupyter;
-	req.can_unix = tn->a.via == JC_VIA_SSH;
 	if ((r = jc_jupyter_find(tn->a.p, tn->a.s, &req, &tn->j)) != 0)
 		return r;
 	jc_jupyter_describe(&tn->j, d, sizeof(d));
@@ -321,14 +329,11 @@ static int
 check_interval(void)
 {
 	const char *v = jc_config_option("jupyter.check_s");
-	char *end;
 	long n;
 
-	if (v == NULL)
-		return CHECK_S;
-	n = strtol(v, &end, 10);
-	return *v >= '0' && *v <= '9' && *end == '\0' && n <= 86400 ?
-	    (int)n : CHECK_S;
+	/* The config's option table has checked it already. */
+	return v != NULL && jc_num_parse(v, 0, 86400, &n) == 0 ? (int)n :
+	    CHECK_S;
 }
 
 /* Tell the user (and the background state) about a new URL. */
@@ -378,11 +383,7 @@ recheck_jupyter(struct tunnel *tn)
 		tn->lost = 1;
 		return 0;
 	}
-	memset(&req, 0, sizeof(req));
-	req.want_port = jc_opts.jupyter_port;
-	req.log_file = jc_opts.jupyter_log;
-	req.run_as = tn->a.via == JC_VIA_SSM ? tn->a.user : NULL;
-	req.can_unix = tn->a.via == JC_VIA_SSH;
+	jupyter_req(tn, &req);
 	memset(&j, 0, sizeof(j));
 	r = jc_jupyter_discover(tn->a.p, tn->a.s, &req, 1, &j);
 	if (r == JC_ERR_INTR) {
