@@ -6,6 +6,10 @@
  * Flow for `open`: jc_jupyter_find() (discover, else start when asked) ->
  * listen and forward to jc_jupyter_dial() -> jc_jupyter_verify() through
  * the tunnel -> jc_jupyter_url() -> browser.
+ *
+ * Layers, one way: jupyter.c -> the parsers (jupyter_json.h, jupyter_log.h)
+ * -> jupyter_url.h (struct jc_jupyter and its URL helpers).  This header
+ * also brings the lower ones in, for its callers.
  */
 #ifndef JC_JUPYTER_H
 #define JC_JUPYTER_H
@@ -13,27 +17,11 @@
 #include <stddef.h>
 
 #include "jc_plugin.h"
+#include "jupyter_json.h"
+#include "jupyter_log.h"
+#include "jupyter_url.h"
 
 #define JC_JUPYTER_MAX		32	/* servers one discovery keeps */
-
-/* One Jupyter server as found on the remote. */
-struct jc_jupyter {
-	char	 scheme[8];		/* "http" or "https" */
-	int	 port;			/* remote TCP port; 0 for a Unix socket */
-	char	 host[64];		/* address to dial on the remote */
-	char	 base_url[256];		/* "/" or "/jupyter/": ends with '/' */
-	char	 default_path[16];	/* "/lab", "/tree", "/"; "" unknown */
-	char	 token[160];		/* secret; "" when none is known */
-	int	 password_only;		/* no token: the server wants a password */
-	int	 token_masked;		/* the log hid the token ("...") */
-	int	 no_auth;		/* the server asks for nothing */
-	char	 sock[256];		/* Unix socket path; "" for TCP */
-	char	 version[32];		/* server version when known */
-	long	 pid;			/* server pid; 0 unknown */
-	char	 kind[4];		/* "nb" (notebook <= 6), "jp" (server) */
-	char	 source[64];		/* where found: "nbserver-12.json", ... */
-	int	 started;		/* 1 when this jconnect started it */
-};
 
 /* What the caller wants from jc_jupyter_find(). */
 struct jc_jupyter_req {
@@ -88,14 +76,6 @@ int	jc_jupyter_stop(const struct jc_plugin *p, struct jc_sess *s,
 	    const char *run_as);
 
 /*
- * The address the forwarder dials on the remote: *hostp (borrowed from
- * j) and *portp; for a Unix socket *hostp is the socket path and *portp
- * is 0.
- */
-void	jc_jupyter_dial(const struct jc_jupyter *j, const char **hostp,
-	    int *portp);
-
-/*
  * Check through the tunnel on 127.0.0.1:local_port before the browser
  * opens: GET <base_url>api (the forward works), GET <base_url> (learns
  * the default path when unknown), GET <base_url>api/status with the
@@ -107,57 +87,5 @@ void	jc_jupyter_dial(const struct jc_jupyter *j, const char **hostp,
  */
 int	jc_jupyter_verify(int local_port, struct jc_jupyter *j,
 	    int timeout_ms);
-
-/*
- * The browser URL: http://127.0.0.1:LOCAL<base_url><default>?token=T,
- * or the login page when no token is known.  Returns 0 or JC_ERR_INTERNAL
- * when buf (n bytes) is too small.  The result holds the token: never
- * log it.
- */
-int	jc_jupyter_url(const struct jc_jupyter *j, int local_port, char *buf,
-	    size_t n);
-
-/* One line without secrets: "notebook 6.4.12 on port 8888 (nbserver-1.json)". */
-void	jc_jupyter_describe(const struct jc_jupyter *j, char *buf, size_t n);
-
-/* Wipe the token (explicit_bzero). */
-void	jc_jupyter_clear(struct jc_jupyter *j);
-
-/* ---- parsers (jupyter_json.c, jupyter_log.c); pure, fuzzed ---------- */
-
-/*
- * Parse runtime JSON files or `list --json` / `--jsonlist` output: any
- * sequence of JSON objects or arrays of objects.  Appends up to
- * max - *n servers to out[*n...], marking each with `source`; skips
- * values that are not server objects.  Returns 0, or JC_ERR_PROTO when
- * the text holds no server at all (malformed, truncated, empty).
- */
-int	jc_jupyter_json_parse(const char *buf, size_t len, const char *source,
-	    struct jc_jupyter *out, size_t max, size_t *n);
-
-/*
- * Parse a Jupyter log (any generation in jupyter.md): the URL announced
- * after the last "is running at" banner, else the last URL line.  Fills
- * *out (token_masked when the log prints "...", password_only when the
- * URL has no token).  Returns 0, JC_ERR_JUPYTER when no server is
- * announced or the last one logged its shutdown.  NUL bytes and junk are
- * skipped.
- */
-int	jc_jupyter_log_parse(const char *buf, size_t len,
-	    struct jc_jupyter *out);
-
-/*
- * Parse one announced URL (http, https, http+unix; hosts as in
- * jupyter.md incl. "(host or 127.0.0.1)" and bare IPv6) into *out.
- * Returns 0 or JC_ERR_PROTO.
- */
-int	jc_jupyter_url_parse(const char *url, size_t len,
-	    struct jc_jupyter *out);
-
-/* Free the compiled log patterns (they are compiled on first use). */
-void	jc_jupyter_log_fini(void);
-
-/* Normalise base_url ("/x" -> "/x/") and host; used by both parsers. */
-void	jc_jupyter_fixup(struct jc_jupyter *j);
 
 #endif /* JC_JUPYTER_H */

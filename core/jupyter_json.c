@@ -11,7 +11,9 @@
 #include <cJSON.h>
 
 #include "jc_plugin.h"
-#include "jupyter.h"
+#include "jupyter_json.h"
+#include "jupyter_log.h"
+#include "jupyter_url.h"
 
 #define VALUES_MAX	4096	/* JSON values parsed in one text */
 #define DEPTH_MAX	32	/* deeper values are no server description */

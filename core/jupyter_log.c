@@ -12,7 +12,8 @@
 #include <pcre2.h>
 
 #include "jc_plugin.h"
-#include "jupyter.h"
+#include "jupyter_log.h"
+#include "jupyter_url.h"
 
 #define LINE_MAX_LEN	4096	/* longer lines are not announcements */
 
