@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http_head.h"
 #include "httpcheck.h"
 #include "jc_plugin.h"
 #include "log.h"
@@ -43,34 +44,6 @@ jc_httpcheck_free(struct jc_httpcheck *res)
 	free(res->body);
 	res->body = NULL;
 	res->bodylen = 0;
-}
-
-/* Case-insensitive search for a header line "Name:"; returns its value. */
-static const char *
-header(const char *head, size_t headlen, const char *name, size_t *vlen)
-{
-	const char *p = head, *end = head + headlen, *eol, *v;
-	size_t nl = strlen(name);
-
-	/* Skip the status line. */
-	if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
-		return NULL;
-	for (p = eol + 1; p < end; p = eol + 1) {
-		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			eol = end;
-		if ((size_t)(eol - p) > nl && p[nl] == ':' &&
-		    strncasecmp(p, name, nl) == 0) {
-			v = p + nl + 1;
-			while (v < eol && (*v == ' ' || *v == '\t'))
-				v++;
-			*vlen = (size_t)(eol - v);
-			while (*vlen > 0 && (v[*vlen - 1] == '\r' ||
-			    v[*vlen - 1] == ' ' || v[*vlen - 1] == '\t'))
-				(*vlen)--;
-			return v;
-		}
-	}
-	return NULL;
 }
 
 /* Decode a chunked body; returns 1 complete, 0 need more, <0 bad. */
@@ -120,6 +93,7 @@ int
 jc_httpcheck_parse(const char *buf, size_t len, int eof,
     struct jc_httpcheck *res)
 {
+	struct jc_http_head head;
 	const char *hend, *v, *body;
 	size_t headlen, vlen, blen, clen = 0, keep;
 	int status, haslen = 0, chunked = 0, trunc = 0, r;
@@ -129,35 +103,19 @@ jc_httpcheck_parse(const char *buf, size_t len, int eof,
 		return JC_ERR_PROTO;
 	if (len < 5 && memcmp(buf, "HTTP/", len) != 0)
 		return JC_ERR_PROTO;
-	/* End of headers: CRLF CRLF (or bare LF LF from lax peers). */
-	hend = NULL;
-	for (size_t i = 0; i + 1 < len && i < HEAD_MAX; i++) {
-		if (buf[i] == '\n' && buf[i + 1] == '\n') {
-			hend = buf + i + 2;
-			break;
-		}
-		if (buf[i] == '\n' && buf[i + 1] == '\r' && i + 2 < len &&
-		    buf[i + 2] == '\n') {
-			hend = buf + i + 3;
-			break;
-		}
-	}
-	if (hend == NULL)
-		return (len >= HEAD_MAX || eof) ? JC_ERR_PROTO : 0;
-	headlen = (size_t)(hend - buf);
+	/* The head: status line and fields, up to the blank line. */
+	if ((r = jc_http_head_parse(buf, len, HEAD_MAX, &head)) != 1)
+		return (r != 0 || eof) ? JC_ERR_PROTO : 0;
+	headlen = head.len;
+	hend = buf + headlen;
 	/* "HTTP/1.1 200 OK" */
-	if (headlen < 12 || (v = memchr(buf, ' ', headlen)) == NULL)
-		return JC_ERR_PROTO;
-	status = 0;
-	for (v++; v < hend && *v >= '0' && *v <= '9'; v++)
-		status = status * 10 + (*v - '0');
-	if (status < 100 || status > 999)
+	if ((status = head.status) == 0)
 		return JC_ERR_PROTO;
 
-	if ((v = header(buf, headlen, "Transfer-Encoding", &vlen)) != NULL &&
+	if ((v = jc_http_head_get(&head, "Transfer-Encoding", &vlen)) != NULL &&
 	    vlen >= 7 && strncasecmp(v + vlen - 7, "chunked", 7) == 0)
 		chunked = 1;
-	else if ((v = header(buf, headlen, "Content-Length", &vlen)) != NULL) {
+	else if ((v = jc_http_head_get(&head, "Content-Length", &vlen)) != NULL) {
 		if (vlen == 0 || vlen >= sizeof(num))
 			return JC_ERR_PROTO;
 		memcpy(num, v, vlen);
@@ -212,7 +170,7 @@ jc_httpcheck_parse(const char *buf, size_t len, int eof,
 	res->body = copy;
 	res->bodylen = keep;
 	res->truncated = trunc;
-	if ((v = header(buf, headlen, "Location", &vlen)) != NULL) {
+	if ((v = jc_http_head_get(&head, "Location", &vlen)) != NULL) {
 		if (vlen >= sizeof(res->location))
 			vlen = sizeof(res->location) - 1;
 		memcpy(res->location, v, vlen);

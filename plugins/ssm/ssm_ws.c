@@ -27,6 +27,7 @@
 #include <openssl/ssl.h>
 #include <wslay/wslay.h>
 
+#include "http_head.h"
 #include "ssm.h"
 #include "tls_hint.h"
 
@@ -324,55 +325,25 @@ accept_value(const char *key, char out[32])
 	EVP_EncodeBlock((unsigned char *)out, d, (int)sizeof(d));
 }
 
-/* Does the comma-separated header value v (length n) hold token tok? */
-static int
-has_token(const char *v, size_t n, const char *tok)
-{
-	size_t tl = strlen(tok), i = 0, s, e;
-
-	while (i < n) {
-		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		s = i;
-		while (i < n && v[i] != ',')
-			i++;
-		e = i;
-		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (e - s == tl && strncasecmp(v + s, tok, tl) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 int
 ssm_ws_parse_upgrade(const char *buf, size_t len, const char *key,
     size_t *hdrlen, char *why, size_t whylen)
 {
-	const char *end = NULL, *line, *eol, *colon, *v;
+	struct jc_http_head h;
+	const char *name, *v;
 	char want[32];
-	size_t i, vl;
-	int up = 0, conn = 0, acc = 0;
+	size_t i, nl, vl, off = 0;
+	int r, up = 0, conn = 0, acc = 0;
 
-	for (i = 0; i + 4 <= len; i++)
-		if (memcmp(buf + i, "\r\n\r\n", 4) == 0) {
-			end = buf + i;
-			break;
-		}
-	if (end == NULL) {
-		if (len >= WS_HDR_MAX) {
-			snprintf(why, whylen, "upgrade answer too long");
-			return JC_ERR_PROTO;
-		}
-		return 1;
+	if ((r = jc_http_head_parse(buf, len, WS_HDR_MAX, &h)) != 1) {
+		if (r == 0)
+			return 1;
+		snprintf(why, whylen, "upgrade answer too long");
+		return JC_ERR_PROTO;
 	}
-	eol = memchr(buf, '\r', (size_t)(end - buf) + 1);
-	if (eol == NULL || eol - buf < 12 ||
-	    strncmp(buf, "HTTP/1.1 ", 9) != 0 ||
-	    strncmp(buf + 9, "101", 3) != 0 ||
-	    (eol - buf > 12 && buf[12] != ' ')) {
-		vl = eol != NULL ? (size_t)(eol - buf) : 0;
-		for (i = 0; i < vl; i++)
+	if (h.status != 101 || h.versionlen != 3 ||
+	    memcmp(h.version, "1.1", 3) != 0) {
+		for (i = 0; i < h.linelen; i++)
 			if (buf[i] < 0x20 || buf[i] > 0x7e)
 				break;
 		snprintf(why, whylen, "server answered \"%.*s\" instead of "
@@ -380,24 +351,12 @@ ssm_ws_parse_upgrade(const char *buf, size_t len, const char *key,
 		return JC_ERR_PROTO;
 	}
 	accept_value(key, want);
-	for (line = eol + 2; line < end; line = eol + 2) {
-		eol = memchr(line, '\r', (size_t)(end - line) + 1);
-		if (eol == NULL || eol[1] != '\n')
-			break;
-		if ((colon = memchr(line, ':', (size_t)(eol - line))) == NULL)
-			continue;
-		v = colon + 1;
-		while (v < eol && (*v == ' ' || *v == '\t'))
-			v++;
-		vl = (size_t)(eol - v);
-		while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
-			vl--;
-#define HDR_IS(s) ((size_t)(colon - line) == sizeof(s) - 1 &&		\
-	strncasecmp(line, s, sizeof(s) - 1) == 0)
+	while (jc_http_head_next(&h, &off, &name, &nl, &v, &vl)) {
+#define HDR_IS(s) (nl == sizeof(s) - 1 && strncasecmp(name, s, nl) == 0)
 		if (HDR_IS("Upgrade"))
-			up |= has_token(v, vl, "websocket");
+			up |= jc_http_has_token(v, vl, "websocket");
 		else if (HDR_IS("Connection"))
-			conn |= has_token(v, vl, "upgrade");
+			conn |= jc_http_has_token(v, vl, "upgrade");
 		else if (HDR_IS("Sec-WebSocket-Accept"))
 			acc = vl == strlen(want) && memcmp(v, want, vl) == 0;
 		else if (HDR_IS("Sec-WebSocket-Extensions") ||
@@ -414,7 +373,7 @@ ssm_ws_parse_upgrade(const char *buf, size_t len, const char *key,
 		    "wrong Sec-WebSocket-Accept");
 		return JC_ERR_PROTO;
 	}
-	*hdrlen = (size_t)(end - buf) + 4;
+	*hdrlen = h.len;
 	return 0;
 }
 

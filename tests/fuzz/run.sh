@@ -11,7 +11,7 @@ PKGS="libssh libcurl libpcre2-8 libcjson expat libcrypto"
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DJC_VERSION=\"fuzz\"
 -DJC_LIBDIR=\"/nonexistent\" -I$ROOT/core $(pkg-config --cflags $PKGS)"
-LIBS="$(pkg-config --libs $PKGS) -lwslay -ldl -lm"
+LIBS="$(pkg-config --libs $PKGS libssl) -lwslay -ldl -lm"
 mkdir -p "$B"
 command -v clang >/dev/null || { echo "fuzz: clang missing (make deps)"; exit 1; }
 
