@@ -81,7 +81,7 @@ jconnect: $(CORE_OBJ)
 # Core helpers compiled into each plugin with hidden visibility, so plugins
 # need no core symbols at run time (unit tests get them from libjc.a).
 PCOMMON_OBJ = $(B)/pcommon/buf.o $(B)/pcommon/http_head.o \
-	      $(B)/pcommon/tls_hint.o
+	      $(B)/pcommon/rscript.o $(B)/pcommon/tls_hint.o
 $(B)/pcommon/%.o: core/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -c -o $@ $<

@@ -13,14 +13,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/rand.h>
-
 #include "err.h"
 #include "httpcheck.h"
 #include "jc_plugin.h"
 #include "jupyter.h"
 #include "log.h"
 #include "loop.h"
+#include "rscript.h"
 #include "user_guess.h"
 
 #define EXEC_TIMEOUT_MS		40000	/* discovery: jupyter may hang 8 s x3 */
@@ -229,20 +228,6 @@ static const char sh_stop[] =
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int
-hexrand(char *dst, size_t nbytes)
-{
-	unsigned char b[64];
-	size_t i;
-
-	if (nbytes > sizeof(b) || RAND_bytes(b, (int)nbytes) != 1)
-		return JC_ERR_INTERNAL;
-	for (i = 0; i < nbytes; i++)
-		snprintf(dst + 2 * i, 3, "%02x", b[i]);
-	explicit_bzero(b, sizeof(b));
-	return 0;
-}
-
 /* Copy at most len bytes of src (stopping at NUL) into dst, truncating. */
 static void
 scopy(char *dst, size_t n, const char *src, size_t len)
@@ -331,22 +316,6 @@ sb_free(struct sb *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* A user name safe to put on a command line. */
-static int
-user_ok(const char *u)
-{
-	const char *p;
-
-	if (u == NULL || *u == '\0' || strlen(u) > 32 || *u == '-')
-		return 0;
-	for (p = u; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
-		    *p == '.' || (*p == '$' && p[1] == '\0')))
-			return 0;
-	return 1;
-}
-
 /*
  * The command that picks the user when none was given (over SSM, where
  * the login user is ssm-user): the owner of a running Jupyter process
@@ -369,8 +338,7 @@ static const char sh_owner[] =
     "{ o=$(awk -F: '$3 == 1000 {print $1; exit}' /etc/passwd 2>/dev/null); "
     "[ -n \"$o\" ] && U=$o W=uid1000; }; fi; "
 "printf '\\n@@%%s owner %%s %%s %%s\\n' %s \"$U\" \"$W\" \"$P\"; "
-"if [ \"$(id -un)\" = \"$U\" ]; then exec sh -s; "
-    "else exec sudo -n -u \"$U\" -i sh -s; fi";
+JC_RS_AS("\"$U\"", "sh -s");
 
 /*
  * Run a script (prelude + common + body) in the remote login shell,
@@ -389,23 +357,18 @@ run_script(const struct jc_plugin *p, struct jc_sess *s, const char *run_as,
 
 	if (script->err)
 		return JC_ERR_NOMEM;
-	if (run_as != NULL && *run_as != '\0') {
-		if (!user_ok(run_as)) {
-			jc_error("cannot run Jupyter commands as \"%s\": "
-			    "not a user name", run_as);
-			return JC_ERR_USAGE;
-		}
-		if (guess != NULL && strcmp(guess, run_as) == 0) {
-			if (snprintf(cmd, sizeof(cmd), sh_owner, run_as,
-			    nonce) >= (int)sizeof(cmd))
-				return JC_ERR_INTERNAL;
-		} else
-			/* No sudo when the session already runs as that user. */
-			snprintf(cmd, sizeof(cmd), "if [ \"$(id -un)\" = %s ]; "
-			    "then exec sh -s; else exec sudo -n -u %s -i sh -s; "
-			    "fi", run_as, run_as);
-	} else
-		snprintf(cmd, sizeof(cmd), "sh -s");
+	if (run_as != NULL && *run_as != '\0' && !jc_rs_user_ok(run_as)) {
+		jc_error("cannot run Jupyter commands as \"%s\": "
+		    "not a user name", run_as);
+		return JC_ERR_USAGE;
+	}
+	if (run_as != NULL && *run_as != '\0' && guess != NULL &&
+	    strcmp(guess, run_as) == 0) {
+		if (snprintf(cmd, sizeof(cmd), sh_owner, run_as,
+		    nonce) >= (int)sizeof(cmd))
+			return JC_ERR_INTERNAL;
+	} else if (jc_rs_command(cmd, sizeof(cmd), run_as, NULL, 0, NULL) != 0)
+		return JC_ERR_INTERNAL;
 	memset(res, 0, sizeof(*res));
 	jc_debug("jupyter: %s on the remote (%s)", what, cmd);
 	if ((r = p->exec(s, cmd, script->p, script->len, timeout_ms, res)) != 0) {
@@ -434,67 +397,6 @@ say_owner(const char *args)
 	else
 		jc_verbose("jupyter: searching as %s (no Jupyter process runs "
 		    "on the remote; no user was given)", user);
-}
-
-/* ---- section reader ----------------------------------------------------- */
-
-struct section {
-	char		 word[16];	/* "file", "log", ... */
-	char		 args[512];	/* rest of the marker line */
-	const char	*body;		/* NB. borrowed from the exec output */
-	size_t		 bodylen;
-};
-
-/*
- * Next section of out (len bytes) after *off, whose marker is
- * "\n@@<nonce> ".  Returns 1 and fills *sec, or 0 at the end.
- */
-static int
-next_section(const char *out, size_t len, const char *nonce, size_t *off,
-    struct section *sec)
-{
-	char mark[48];
-	size_t ml, i, wl, al;
-	const char *m = NULL, *eol, *w, *nextm;
-
-	ml = (size_t)snprintf(mark, sizeof(mark), "\n@@%s ", nonce);
-	for (i = *off; i + ml <= len; i++) {
-		if (out[i] == '\n' && memcmp(out + i, mark, ml) == 0) {
-			m = out + i;
-			break;
-		}
-	}
-	if (m == NULL)
-		return 0;
-	w = m + ml;
-	if ((eol = memchr(w, '\n', len - (size_t)(w - out))) == NULL)
-		eol = out + len;
-	memset(sec, 0, sizeof(*sec));
-	for (wl = 0; w + wl < eol && w[wl] != ' '; wl++)
-		;
-	if (wl >= sizeof(sec->word))
-		wl = sizeof(sec->word) - 1;
-	memcpy(sec->word, w, wl);
-	if (w + wl < eol) {
-		al = (size_t)(eol - (w + wl + 1));
-		if (al >= sizeof(sec->args))
-			al = sizeof(sec->args) - 1;
-		memcpy(sec->args, w + wl + 1, al);
-	}
-	sec->body = eol < out + len ? eol + 1 : eol;
-	/* The body runs up to the next marker. */
-	nextm = NULL;
-	for (i = (size_t)(sec->body - out); i + ml <= len; i++) {
-		if (out[i] == '\n' && memcmp(out + i, mark, ml) == 0) {
-			nextm = out + i;
-			break;
-		}
-	}
-	if (nextm == NULL)
-		nextm = out + len;
-	sec->bodylen = nextm >= sec->body ? (size_t)(nextm - sec->body) : 0;
-	*off = (size_t)(nextm - out);
-	return 1;
 }
 
 /* ---- discovery ---------------------------------------------------------- */
@@ -532,13 +434,13 @@ same_server(const struct jc_jupyter *a, const struct jc_jupyter *b)
 static void
 parse_output(const char *out, size_t len, const char *nonce, struct found *f)
 {
-	struct section sec;
+	struct jc_rs_section sec;
 	struct jc_jupyter lg;
 	char src[64];
 	size_t off = 0, before, i, k;
 	int dup;
 
-	while (next_section(out, len, nonce, &off, &sec)) {
+	while (jc_rs_next_section(out, len, nonce, &off, &sec)) {
 		if (strcmp(sec.word, "file") == 0 ||
 		    strcmp(sec.word, "list") == 0) {
 			if (strcmp(sec.word, "file") == 0) {
@@ -663,8 +565,10 @@ discover(const struct jc_plugin *p, struct jc_sess *s,
 	memset(&res, 0, sizeof(res));
 	if ((f.c = calloc(CAND_MAX, sizeof(*f.c))) == NULL)
 		return JC_ERR_NOMEM;
-	if ((r = hexrand(nonce, 8)) != 0)
+	if (jc_rs_nonce(nonce, sizeof(nonce)) != 0) {
+		r = JC_ERR_INTERNAL;
 		goto out;
+	}
 	sb_var(&sc, "N", nonce);
 	sb_var(&sc, "LOGF", req->log_file);
 	sb_str(&sc, "exec 2>/dev/null\n");
@@ -783,7 +687,7 @@ jc_jupyter_start(const struct jc_plugin *p, struct jc_sess *s,
 {
 	struct jc_exec_result res;
 	struct jc_jupyter got[4];
-	struct section sec;
+	struct jc_rs_section sec;
 	struct sb sc;
 	char nonce[17], num[16], app[16] = "", tail[2048] = "";
 	char desc[512];
@@ -796,8 +700,10 @@ jc_jupyter_start(const struct jc_plugin *p, struct jc_sess *s,
 	memset(&res, 0, sizeof(res));
 	memset(got, 0, sizeof(got));
 	wait_ms = req->timeout_ms > 0 ? req->timeout_ms : START_WAIT_MS;
-	if ((r = hexrand(nonce, 8)) != 0)
+	if (jc_rs_nonce(nonce, sizeof(nonce)) != 0) {
+		r = JC_ERR_INTERNAL;
 		goto out;
+	}
 	sb_var(&sc, "N", nonce);
 	snprintf(num, sizeof(num), "%d", req->want_port > 0 ?
 	    req->want_port : 8888);
@@ -818,7 +724,7 @@ jc_jupyter_start(const struct jc_plugin *p, struct jc_sess *s,
 	    "start", &res)) != 0)
 		goto out;
 	ran = 1;
-	while (next_section(res.out, res.outlen, nonce, &off, &sec)) {
+	while (jc_rs_next_section(res.out, res.outlen, nonce, &off, &sec)) {
 		if (strcmp(sec.word, "file") == 0) {
 			sec.args[strcspn(sec.args, " ")] = '\0';
 			if (jc_jupyter_json_parse(sec.body, sec.bodylen,
@@ -924,7 +830,7 @@ jc_jupyter_stop(const struct jc_plugin *p, struct jc_sess *s,
     const char *run_as)
 {
 	struct jc_exec_result res;
-	struct section sec;
+	struct jc_rs_section sec;
 	struct sb sc;
 	char nonce[17];
 	size_t off = 0;
@@ -932,8 +838,10 @@ jc_jupyter_stop(const struct jc_plugin *p, struct jc_sess *s,
 
 	memset(&sc, 0, sizeof(sc));
 	memset(&res, 0, sizeof(res));
-	if ((r = hexrand(nonce, 8)) != 0)
+	if (jc_rs_nonce(nonce, sizeof(nonce)) != 0) {
+		r = JC_ERR_INTERNAL;
 		goto out;
+	}
 	sb_var(&sc, "N", nonce);
 	sb_str(&sc, sh_common);
 	sb_str(&sc, sh_stop);
@@ -942,7 +850,7 @@ jc_jupyter_stop(const struct jc_plugin *p, struct jc_sess *s,
 		goto out;
 	ran = 1;
 	r = JC_ERR_JUPYTER;
-	while (next_section(res.out, res.outlen, nonce, &off, &sec)) {
+	while (jc_rs_next_section(res.out, res.outlen, nonce, &off, &sec)) {
 		if (strcmp(sec.word, "none") == 0) {
 			jc_info("no Jupyter server started by jconnect on the "
 			    "remote; nothing to stop");

@@ -3,10 +3,10 @@
  * through an access plugin's exec.
  *
  * The merge happens locally (keys_ak.c); the remote side only runs the
- * small POSIX sh script below.  Data never travels in the command string:
- * the new file goes on stdin, and the command carries only the operation,
- * a random marker, two "CRC SIZE" checksums and (quoted) the user to act
- * as.  The write refuses when the file changed since it was read, fills a
+ * small POSIX sh script below, through the shared runner (core/rscript.h).
+ * Data never travels in the command string: the new file goes on stdin;
+ * the command carries the script, the operation, the nonce, two
+ * "CRC SIZE" checksums and the user to act as.  The write refuses when the file changed since it was read, fills a
  * temporary file beside it (same mode and owner, via cp -p), checks that
  * every byte arrived, and renames it over the old one: any failure leaves
  * the old file as it was.
@@ -14,20 +14,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "keys.h"
+#include "rscript.h"
 
-#define MARK_FMT	"JCK1-%s"
 #define ERR_PREFIX	"jconnect-keys: "
 
 /*
- * $1 op (read|write), $2 marker, $3 expected "CRC SIZE" of the current
- * file or "missing", $4 "CRC SIZE" of the new content.  Exit 70 with a
- * message on stderr on failure; no single quotes inside.
+ * $1 op (read|write), $2 nonce, $3 expected "CRC SIZE" of the current
+ * file or "missing", $4 "CRC SIZE" of the new content; for write, the new
+ * content is stdin.  Sections: present PATH (then the
+ * file, then end), missing PATH, nodir PATH, written PATH.  Exit 70 with
+ * a message on stderr on failure.
  */
 static const char script[] =
-"m=JCK1-$2\n"
+"N=$2\n"
+JC_RS_SH_MARK
 "err() { echo \"" ERR_PREFIX "$*\" >&2; exit 70; }\n"
 "[ -n \"$HOME\" ] && [ -d \"$HOME\" ] || err \"no home directory (HOME=$HOME)\"\n"
 "d=$HOME/.ssh\n"
@@ -36,13 +38,13 @@ static const char script[] =
 "read)\n"
 "	if [ -e \"$f\" ] || [ -L \"$f\" ]; then\n"
 "		[ -r \"$f\" ] || err \"cannot read $f as $(id -un)\"\n"
-"		echo \"$m present $f\"\n"
+"		M present \"$f\"\n"
 "		cat \"$f\" || err \"cannot read $f\"\n"
-"		echo \"$m end\"\n"
+"		M end\n"
 "	elif [ -d \"$d\" ]; then\n"
-"		echo \"$m missing $f\"\n"
+"		M missing \"$f\"\n"
 "	else\n"
-"		echo \"$m nodir $f\"\n"
+"		M nodir \"$f\"\n"
 "	fi\n"
 "	exit 0 ;;\n"
 "write) ;;\n"
@@ -83,7 +85,7 @@ static const char script[] =
 "mv -f \"$t\" \"$f\" || err \"cannot replace $f\"\n"
 "trap - EXIT\n"
 "command -v restorecon >/dev/null 2>&1 && restorecon \"$f\" 2>/dev/null\n"
-"echo \"$m written $f\"\n"
+"M written \"$f\"\n"
 "exit 0\n";
 
 /* Append s to dst (size n); 0, or -1 when it does not fit. */
@@ -103,9 +105,10 @@ keys_remote_cmd(const char *run_as, const char *op, const char *nonce,
     const char *oldck, const char *newck)
 {
 	char *c, args[256];
-	size_t n;
+	size_t n = 2 * (4 * sizeof(script) / 3 + sizeof(args) + 1100) + 256;
 
-	args[0] = '\0';
+	/* $0 names our error lines' prefix, so sh's own say it too. */
+	snprintf(args, sizeof(args), "jconnect-keys ");
 	if (keys_sh_quote(args, sizeof(args), op) != 0 ||
 	    append(args, sizeof(args), " ") != 0 ||
 	    keys_sh_quote(args, sizeof(args), nonce) != 0 ||
@@ -114,60 +117,13 @@ keys_remote_cmd(const char *run_as, const char *op, const char *nonce,
 	    append(args, sizeof(args), " ") != 0 ||
 	    keys_sh_quote(args, sizeof(args), newck) != 0)
 		return NULL;
-	n = 4 * sizeof(script) + 4 * strlen(run_as ? run_as : "") +
-	    2 * strlen(args) + 512;
 	if ((c = malloc(n)) == NULL)
 		return NULL;
-	/*
-	 * The login shell runs only this outer line: it picks sudo when
-	 * the session user is not the one whose keys we manage.
-	 */
-	c[0] = '\0';
-	if (append(c, n, "S=") != 0 ||
-	    keys_sh_quote(c, n, script) != 0 ||
-	    append(c, n, "; U=") != 0 ||
-	    keys_sh_quote(c, n, run_as ? run_as : "") != 0 ||
-	    append(c, n, "; if [ -z \"$U\" ] || [ \"$(id -un)\" = \"$U\" ]; "
-	    "then exec /bin/sh -c \"$S\" jconnect-keys ") != 0 ||
-	    append(c, n, args) != 0 ||
-	    append(c, n, "; elif command -v sudo >/dev/null 2>&1; then "
-	    "exec sudo -n -H -u \"$U\" -- /bin/sh -c \"$S\" jconnect-keys ")
-	    != 0 ||
-	    append(c, n, args) != 0 ||
-	    append(c, n, "; else echo \"" ERR_PREFIX "cannot act as $U: sudo "
-	    "is not installed on the remote\" >&2; exit 70; fi") != 0) {
+	if (jc_rs_command(c, n, run_as, script, sizeof(script) - 1, args) != 0) {
 		free(c);
 		return NULL;
 	}
 	return c;
-}
-
-/* Last occurrence of needle in h (hlen bytes), or NULL. */
-static const char *
-memrmem_(const char *h, size_t hlen, const char *needle)
-{
-	size_t nlen = strlen(needle), i;
-
-	if (nlen > hlen)
-		return NULL;
-	for (i = hlen - nlen + 1; i-- > 0;)
-		if (memcmp(h + i, needle, nlen) == 0)
-			return h + i;
-	return NULL;
-}
-
-/* First line of out starting with needle, or NULL. */
-static const char *
-find_line(const char *out, size_t len, const char *needle)
-{
-	size_t nlen = strlen(needle), i;
-
-	for (i = 0; i + nlen <= len; i++) {
-		if ((i == 0 || out[i - 1] == '\n') &&
-		    memcmp(out + i, needle, nlen) == 0)
-			return out + i;
-	}
-	return NULL;
 }
 
 /* Copy up to n bytes of remote text, control characters made '?'. */
@@ -216,8 +172,12 @@ log_remote_err(struct keys_remote *rk, const struct jc_exec_result *res)
 	}
 	if (n == 0 && last != NULL) {
 		clean(line, sizeof(line), last, lastlen);
-		/* Our script exits 70 or 71; sudo -n exits 1 when refused. */
-		if (res->status == 1 && rk->run_as != NULL)
+		/*
+		 * Our script exits 70 or 71; sudo -n exits 1 when refused,
+		 * and the shell 127 when there is no sudo.
+		 */
+		if ((res->status == 1 || res->status == 127) &&
+		    rk->run_as != NULL)
 			rk->host->log(JC_LOG_ERROR, "keys", "cannot act as %s "
 			    "with sudo -n (passwordless sudo is needed): %s",
 			    rk->run_as, line);
@@ -257,87 +217,66 @@ run(struct keys_remote *rk, const char *op, const char *oldck,
 	return 0;
 }
 
-static int
-make_nonce(char *buf)
-{
-	unsigned char b[8];
-	int i;
-
-	if (getentropy(b, sizeof(b)) != 0)
-		return JC_ERR_INTERNAL;
-	for (i = 0; i < 8; i++)
-		snprintf(buf + 2 * i, 3, "%02x", b[i]);
-	return 0;
-}
-
-/* Copy the path after "MARK STATE " up to the end of the line. */
+/* The path a section names, for messages. */
 static void
-take_path(struct keys_remote *rk, const char *p, const char *end)
+take_path(struct keys_remote *rk, const struct jc_rs_section *sec)
 {
-	const char *nl = memchr(p, '\n', (size_t)(end - p));
-	size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-
-	clean(rk->path, sizeof(rk->path), p, n);
+	clean(rk->path, sizeof(rk->path), sec->args, strlen(sec->args));
 }
 
 int
 keys_remote_read(struct keys_remote *rk)
 {
 	struct jc_exec_result res;
-	char mark[64], trailer[80];
-	const char *h, *end, *body, *tail;
-	size_t mlen;
+	struct jc_rs_section sec, end;
+	size_t off = 0;
 	int r;
 
-	if (rk->nonce[0] == '\0' && (r = make_nonce(rk->nonce)) != 0)
-		return r;
+	if (rk->nonce[0] == '\0' &&
+	    jc_rs_nonce(rk->nonce, sizeof(rk->nonce)) != 0)
+		return JC_ERR_INTERNAL;
 	if ((r = run(rk, "read", "-", "-", NULL, 0, &res)) != 0)
 		return r;
-	snprintf(mark, sizeof(mark), MARK_FMT " ", rk->nonce);
-	mlen = strlen(mark);
-	end = res.out + res.outlen;
 	r = JC_ERR_IO;
-	if ((h = find_line(res.out, res.outlen, mark)) == NULL) {
+	if (!jc_rs_next_section(res.out, res.outlen, rk->nonce, &off, &sec)) {
 		if (!log_remote_err(rk, &res))
 			rk->host->log(JC_LOG_ERROR, "keys", "the remote shell "
 			    "gave no answer (exit status %d)", res.status);
 		goto out;
 	}
-	h += mlen;
-	if ((size_t)(end - h) >= 7 && memcmp(h, "nodir ", 6) == 0) {
+	if (strcmp(sec.word, "nodir") == 0 && sec.args[0] != '\0') {
 		rk->nodir = rk->missing = 1;
-		take_path(rk, h + 6, end);
+		take_path(rk, &sec);
 		r = 0;
 		goto out;
 	}
-	if ((size_t)(end - h) >= 9 && memcmp(h, "missing ", 8) == 0) {
+	if (strcmp(sec.word, "missing") == 0 && sec.args[0] != '\0') {
 		rk->missing = 1;
-		take_path(rk, h + 8, end);
+		take_path(rk, &sec);
 		r = 0;
 		goto out;
 	}
-	if ((size_t)(end - h) < 9 || memcmp(h, "present ", 8) != 0 ||
-	    (body = memchr(h, '\n', (size_t)(end - h))) == NULL) {
+	if (strcmp(sec.word, "present") != 0 || sec.args[0] == '\0') {
 		rk->host->log(JC_LOG_ERROR, "keys", "unexpected answer from "
 		    "the remote shell");
 		r = JC_ERR_PROTO;
 		goto out;
 	}
-	take_path(rk, h + 8, end);
-	body++;
-	snprintf(trailer, sizeof(trailer), MARK_FMT " end\n", rk->nonce);
-	if ((tail = memrmem_(body, (size_t)(end - body), trailer)) == NULL) {
+	take_path(rk, &sec);
+	/* The file is the body up to the "end" section. */
+	if (!jc_rs_next_section(res.out, res.outlen, rk->nonce, &off, &end) ||
+	    strcmp(end.word, "end") != 0) {
 		log_remote_err(rk, &res);
 		rk->host->log(JC_LOG_ERROR, "keys", "could not read all of %s",
 		    rk->path);
 		goto out;
 	}
-	rk->len = (size_t)(tail - body);
+	rk->len = sec.bodylen;
 	if ((rk->data = malloc(rk->len + 1)) == NULL) {
 		r = JC_ERR_NOMEM;
 		goto out;
 	}
-	memcpy(rk->data, body, rk->len);
+	memcpy(rk->data, sec.body, rk->len);
 	rk->data[rk->len] = '\0';
 	r = 0;
  out:
@@ -349,8 +288,10 @@ int
 keys_remote_write(struct keys_remote *rk, const char *buf, size_t len)
 {
 	struct jc_exec_result res;
-	char oldck[48], newck[48], mark[64];
-	int r;
+	struct jc_rs_section sec;
+	char oldck[48], newck[48];
+	size_t off = 0;
+	int r, written = 0;
 
 	if (rk->missing)
 		snprintf(oldck, sizeof(oldck), "missing");
@@ -361,9 +302,10 @@ keys_remote_write(struct keys_remote *rk, const char *buf, size_t len)
 	    (unsigned)keys_cksum(buf, len), len);
 	if ((r = run(rk, "write", oldck, newck, buf, len, &res)) != 0)
 		return r;
-	snprintf(mark, sizeof(mark), MARK_FMT " written ", rk->nonce);
-	if (find_line(res.out, res.outlen, mark) != NULL &&
-	    (res.status == 0 || res.status == -1)) {
+	while (jc_rs_next_section(res.out, res.outlen, rk->nonce, &off, &sec))
+		if (strcmp(sec.word, "written") == 0)
+			written = 1;
+	if (written && (res.status == 0 || res.status == -1)) {
 		r = 0;
 		goto out;
 	}

@@ -78,6 +78,10 @@ def definitions(code):
     for m in DEFINITION.finditer(code):
         start = code.rfind('\n', 0, max(m.start() - 1, 0)) + 1
         above = code[start:m.start()]
+        # A body follows (not a call of a macro at the line start).
+        brace, semi = code.find('{', m.end()), code.find(';', m.end())
+        if brace < 0 or (0 <= semi < brace):
+            continue
         if 'static' not in above.split():
             out.add(m.group(1))
     return out
