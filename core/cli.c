@@ -38,6 +38,7 @@ struct jc_opts jc_opts;
 #define O_INSTALLKEYS	0x0020	/* --install-keys */
 #define O_STOP		0x0040	/* --all --jupyter */
 #define O_AWS		0x0080	/* --region --profile --start-instance only */
+#define O_LOGIN		0x0100	/* --profile --no-browser (login) */
 
 static int cmd_help(int, char **);
 static int cmd_version(int, char **);
@@ -81,6 +82,12 @@ static const struct jc_cmd {
 	  "Stop the background tunnel for TARGET (or all of them) and wait\n"
 	  "until its port is free; with --jupyter, stop the Jupyter server\n"
 	  "that jconnect started on TARGET." },
+	{ "login", jc_cmd_login, O_LOGIN, 0, 0,
+	  "login [--profile P] [--no-browser]",
+	  "Sign in to AWS IAM Identity Center (SSO) for the profile: open the\n"
+	  "sign-in page in the browser, show the code to check there, and\n"
+	  "cache the token where the AWS CLI keeps it (~/.aws/sso/cache), so\n"
+	  "jconnect and the AWS CLI each accept the other's sign-in." },
 	{ "plugins", cmd_plugins, O_JSON, 0, 0, "plugins [--json]",
 	  "List the plugins found, their ABI and paths." },
 	{ "aliases", cmd_aliases, 0, 0, 0, "aliases",
@@ -153,11 +160,13 @@ static const char options_help[] =
 "  --local-port N         local port to use (default: the target's port of\n"
 "                         last time, for a warm browser cache, else 8888,\n"
 "                         8889, 8080, else any free port); exit 8 if busy\n"
-"  --no-browser           do not open the browser\n"
+"  --no-browser           do not open the browser (login: print the\n"
+"                         sign-in address and code only)\n"
 "  -f, --background       run the tunnel in the background\n"
 "  --start-instance       start a stopped instance and wait for it\n"
 "  --json                 one JSON object per event on stdout\n"
-"  --region R, --profile P   AWS region and profile\n"
+"  --region R, --profile P   AWS region and profile (login: the SSO\n"
+"                         profile to sign in for)\n"
 "  --known-hosts FILE     known_hosts file (default ~/.ssh/known_hosts)\n"
 "  --host-key-check strict|accept-new   (default accept-new)\n"
 "  --timeout SECONDS      connect and login budget (default 20)\n"
@@ -388,7 +397,8 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 				    &jc_opts.remote_port);
 			break;
 		case OPT_NOBROWSER:
-			if ((r = not_for(c, O_LOCAL, "--no-browser")) == 0)
+			if ((r = not_for(c, O_LOCAL | O_LOGIN,
+			    "--no-browser")) == 0)
 				jc_opts.no_browser = 1;
 			break;
 		case OPT_STARTJ:
@@ -412,7 +422,8 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 				jc_opts.region = optarg;
 			break;
 		case OPT_PROFILE:
-			if ((r = not_for(c, O_CONNECT, "--profile")) == 0)
+			if ((r = not_for(c, O_CONNECT | O_LOGIN,
+			    "--profile")) == 0)
 				jc_opts.profile = optarg;
 			break;
 		case 'v':
