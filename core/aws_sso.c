@@ -192,7 +192,7 @@ jc_json_quote(char *dst, size_t len, const char *s)
 			snprintf(e, sizeof(e), "\\b");
 		else if (c == '\f')
 			snprintf(e, sizeof(e), "\\f");
-		else if (c < 0x20 || (c > 0x7e && c < 0x10000 && c != 0x7f))
+		else if (c < 0x20 || (c > 0x7e && c < 0x10000))
 			snprintf(e, sizeof(e), "\\u%04lx", c);
 		else if (c >= 0x10000) {
 			hi = 0xd800 + ((c - 0x10000) >> 10);
