@@ -559,6 +559,13 @@ assume_role(const char *profile, const char *role,
 	explicit_bzero(form, sizeof(form));
 	if (r != 0) {
 		jc_verbose("AssumeRole %s failed", role);
+		if (mfa != NULL && r == JC_ERR_AWS_AUTH) {
+			snprintf(enc, sizeof(enc), "%.100s: %.300s", err->code,
+			    err->message);
+			r = fail(err, r, "STS refused role %s with the MFA code "
+			    "of %s (%s): check the code and try again", role,
+			    mfa, enc);
+		}
 		return r;
 	}
 	if ((r = jc_xml_parse(out, outlen, &root)) != 0 ||

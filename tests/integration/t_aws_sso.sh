@@ -297,8 +297,8 @@ code, argv = sys.argv[1], sys.argv[2:]
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(argv[0], argv)
-out, sent, t0 = b"", False, time.time()
-while time.time() - t0 < 60:
+out, sent, t0 = b"", 0, time.time()
+while time.time() - t0 < 40:
     r, _, _ = select.select([fd], [], [], 0.5)
     if r:
         try:
@@ -308,9 +308,12 @@ while time.time() - t0 < 60:
         if not d:
             break
         out += d
-    if not sent and b"MFA code for" in out:
+    # Answer every prompt (a refused code may be asked for again).
+    if out.count(b"MFA code for") > sent:
         os.write(fd, code.encode() + b"\n")
-        sent = True
+        sent += 1
+else:
+    os.kill(pid, 9)
 _, st = os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors="replace"))
 sys.exit(os.waitstatus_to_exitcode(st))
@@ -330,6 +333,7 @@ st=0
 "$PY" "$T/ttyrun.py" 654321 "$JC" resolve --via ssh --profile guarded \
     gpu-box >"$T/pty.out" 2>&1 || st=$?
 check "MFA: a wrong code is exit 4 (got $st)" test "$st" = 4
+check "  ... saying STS refused the code" grep -q 'STS refused role .* with the MFA code' "$T/pty.out"
 st=0
 echo 472913 | setsid timeout 30 "$JC" resolve --via ssh --profile guarded \
     gpu-box >"$T/out" 2>"$T/err" || st=$?
