@@ -2,16 +2,18 @@
  * test_aws_sso.c - the names of the SSO cache files, which must be the
  * AWS CLI's and botocore's to the byte (expected values from Python's
  * hashlib and json.dumps, as botocore computes them), and JSON strings
- * quoted as json.dumps quotes them.
+ * quoted as json.dumps quotes them; the endpoints of SSO and SSO OIDC.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "aws_parse.h"
 #include "aws_sso.h"
 #include "jc_plugin.h"
 
@@ -79,6 +81,43 @@ test_json_quote(void **state)
 	assert_int_equal(jc_json_quote(buf, 4, "abcd"), JC_ERR_USAGE);
 }
 
+static void
+test_endpoints(void **state)
+{
+	const char *from;
+	char url[256];
+
+	(void)state;
+	unsetenv("AWS_ENDPOINT_URL");
+	unsetenv("AWS_ENDPOINT_URL_SSO");
+	unsetenv("AWS_ENDPOINT_URL_SSO_OIDC");
+	unsetenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+	assert_int_equal(jc_aws_endpoint("sso", "eu-west-1", NULL, url,
+	    sizeof(url), &from), 0);
+	assert_string_equal(url, "https://portal.sso.eu-west-1.amazonaws.com/");
+	assert_int_equal(jc_aws_endpoint("sso-oidc", "eu-west-1", NULL, url,
+	    sizeof(url), &from), 0);
+	assert_string_equal(url, "https://oidc.eu-west-1.amazonaws.com/");
+	/* each has its own variable, before AWS_ENDPOINT_URL and the profile */
+	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1", 1);
+	setenv("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:2", 1);
+	setenv("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:3", 1);
+	assert_int_equal(jc_aws_endpoint("sso", "eu-west-1",
+	    "http://127.0.0.1:4", url, sizeof(url), &from), 0);
+	assert_string_equal(url, "http://127.0.0.1:2/");
+	assert_string_equal(from, "AWS_ENDPOINT_URL_SSO");
+	assert_int_equal(jc_aws_endpoint("sso-oidc", "eu-west-1",
+	    "http://127.0.0.1:4", url, sizeof(url), &from), 0);
+	assert_string_equal(url, "http://127.0.0.1:3/");
+	assert_string_equal(from, "AWS_ENDPOINT_URL_SSO_OIDC");
+	unsetenv("AWS_ENDPOINT_URL_SSO_OIDC");
+	unsetenv("AWS_ENDPOINT_URL");
+	assert_int_equal(jc_aws_endpoint("sso-oidc", "eu-west-1",
+	    "http://127.0.0.1:4", url, sizeof(url), &from), 0);
+	assert_string_equal(url, "http://127.0.0.1:4/");
+	unsetenv("AWS_ENDPOINT_URL_SSO");
+}
+
 int
 main(void)
 {
@@ -86,6 +125,7 @@ main(void)
 		cmocka_unit_test(test_token_key),
 		cmocka_unit_test(test_registration_key),
 		cmocka_unit_test(test_json_quote),
+		cmocka_unit_test(test_endpoints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
