@@ -774,9 +774,11 @@ static int
 access_token(const struct sso_cfg *s, struct sso_tok *t,
     struct jc_aws_error *err)
 {
+	struct sso_tok other;
 	char key[41], path[1100], why[600];
 	int r;
 
+	memset(&other, 0, sizeof(other));
 	if (jc_aws_sso_token_key(s->session, s->start_url, key) != 0 ||
 	    cache_path(key, path, sizeof(path), 0) != 0)
 		return fail(err, JC_ERR_IO, "cannot name the SSO token cache");
@@ -794,6 +796,18 @@ access_token(const struct sso_cfg *s, struct sso_tok *t,
 	if ((r = refresh(s, t, err)) != 0) {
 		if (r == JC_ERR_NOMEM || r == JC_ERR_INTR)
 			return r;
+		/* Another process (the AWS CLI, a second tunnel) may have
+		 * used the refresh token first: take what it cached. */
+		tok_clear(&other);
+		if (tok_load(path, &other) == 0 &&
+		    other.expires - time(NULL) >= REFRESH_WINDOW_S) {
+			jc_verbose("AWS SSO: the token was renewed by another "
+			    "program");
+			tok_clear(t);
+			*t = other;
+			return 0;
+		}
+		tok_clear(&other);
 		snprintf(why, sizeof(why), "%s", err->code[0] != '\0' ?
 		    err->code : err->message);
 		/* Still valid for a while: use it, as botocore does. */
@@ -919,7 +933,8 @@ reg_clear(struct reg *g)
 
 /* The cached client registration, or RegisterClient (then cached). */
 static int
-registration(const struct sso_cfg *s, struct reg *g, struct jc_aws_error *err)
+registration(const struct sso_cfg *s, struct reg *g, int force,
+    struct jc_aws_error *err)
 {
 	char key[41], path[1100], name[160], *buf = NULL, *body, *j;
 	const char *kv[] = { "clientName", name, "clientType", "public",
@@ -935,7 +950,7 @@ registration(const struct sso_cfg *s, struct reg *g, struct jc_aws_error *err)
 	    cache_path(key, path, sizeof(path), 1) != 0)
 		return fail(err, JC_ERR_IO, "cannot create %s/.aws/sso/cache",
 		    home());
-	if (read_small(path, &buf) == 0) {
+	if (!force && read_small(path, &buf) == 0) {
 		o = cJSON_Parse(buf);
 		wipe_free(buf);
 		if (o != NULL && json_str(o, "clientId", &g->id) == 0 &&
@@ -1135,8 +1150,18 @@ jc_aws_sso_login(const char *profile, int no_browser)
 	}
 	if (r != 0)
 		goto fail;
-	if ((r = registration(&s, &g, &err)) != 0 ||
-	    (r = start_device(&s, &g, &d, &err)) != 0)
+	if ((r = registration(&s, &g, 0, &err)) != 0)
+		goto fail;
+	if ((r = start_device(&s, &g, &d, &err)) != 0 &&
+	    strcmp(err.code, "InvalidClientException") == 0) {
+		/* A cached registration the service no longer knows. */
+		jc_verbose("AWS SSO: the cached client registration was "
+		    "refused; registering again");
+		reg_clear(&g);
+		if ((r = registration(&s, &g, 1, &err)) == 0)
+			r = start_device(&s, &g, &d, &err);
+	}
+	if (r != 0)
 		goto fail;
 	fprintf(stderr, "Sign in to AWS (profile %s) at:\n  %s\n"
 	    "and check that the page shows the code:\n  %s\n", profile,

@@ -279,6 +279,16 @@ run resolve --via ssh --profile dev gpu-box
 expect "a token the portal refuses (UnauthorizedException): exit 4" 4 \
     'jconnect login --profile dev'
 
+# A cached client registration the service does not know any more.
+"$PY" -c 'import json,sys
+d=json.load(open(sys.argv[1])); d["clientId"]="forgotten-client"
+open(sys.argv[1],"w").write(json.dumps(d))' "$REG"
+run login --profile dev -v
+expect "login with a registration the service refuses: registers again, exit 0" 0 \
+    'refused; registering again'
+check "  ... and caches the new registration" \
+    test "$(json "$REG" clientId)" != forgotten-client
+
 # ---- the legacy form --------------------------------------------------------
 run login --profile old
 expect "login for a legacy profile (sso_start_url in the profile)" 0
