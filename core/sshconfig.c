@@ -450,8 +450,7 @@ install(struct block *bl, size_t nb)
 	for (i = 0; i < nb && i < 64; i++)
 		jc_info(what[i] == JC_SSHCFG_SAME ? "Host %s in %s is up to "
 		    "date" : what[i] == JC_SSHCFG_UPDATED ? "updated Host %s "
-		    "in %s" : "added Host %s to %s (before its first Host or "
-		    "Match line)", bl[i].name, path);
+		    "in %s" : "added Host %s to %s", bl[i].name, path);
  out:
 	free(old);
 	free(cur);
