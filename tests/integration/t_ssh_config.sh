@@ -123,6 +123,19 @@ check "rsync a tree over SSM" rsync -a -e "ssh -F $GEN -o BatchMode=yes" \
     "$T/tree/" "box-ssm:$RHOME/tree-ssm/"
 check "the tree arrived byte-exact" diff -r "$T/tree" "$RHOME/tree-ssm"
 
+# A config file whose path needs quoting in the ProxyCommand (a blank, a
+# quote, a percent sign): ssh's %-expansion and the shell give it back.
+ODD="$T/odd dir/it's 100%.json"
+mkdir -p "$T/odd dir"
+cp "$XDG_CONFIG_HOME/jconnect/config.json" "$ODD"
+"$JC" ssh-config -F "$ODD" box-ssm >"$T/gen.odd" 2>"$T/odd.err"
+check "the odd path is quoted in the ProxyCommand" \
+    grep -qF -- "-F '$T/odd dir/it'\\''s 100%%.json' %h %p" "$T/gen.odd"
+out=$(ssh -F "$T/gen.odd" -o BatchMode=yes -o StrictHostKeyChecking=yes \
+    box-ssm 'echo odd-path' 2>"$T/odd.ssh")
+check "and ssh through it reaches the instance" test "$out" = odd-path
+show "$T/odd.ssh" 5
+
 # --- a changed host key is refused, over both ----------------------------
 ssh-keygen -q -t ed25519 -N '' -f "$T/other"
 printf '[%s]:%s %s\n' "$INST" "$SSHD_PORT" "$(cut -d' ' -f1,2 "$T/other.pub")" >"$KH"
