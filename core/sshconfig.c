@@ -76,7 +76,7 @@ static int
 proxy_command(const struct jc_access *a, char *pc, size_t n)
 {
 	char self[2048], path[2048], kv[600];
-	const char *k, *v;
+	const char *k, *v, *prof;
 	ssize_t len;
 	size_t i;
 
@@ -93,8 +93,11 @@ proxy_command(const struct jc_access *a, char *pc, size_t n)
 	    pc_word(pc, n, "--via") || pc_word(pc, n, "ssm") ||
 	    pc_word(pc, n, "--region") || pc_word(pc, n, a->inst.region))
 		goto bad;
-	if (jc_opts.profile != NULL && (pc_word(pc, n, "--profile") ||
-	    pc_word(pc, n, jc_opts.profile)))
+	/* AWS_PROFILE too: ssh may run where it is not set (an editor). */
+	if ((prof = jc_opts.profile) == NULL)
+		prof = getenv("AWS_PROFILE");
+	if (prof != NULL && *prof != '\0' && (pc_word(pc, n, "--profile") ||
+	    pc_word(pc, n, prof)))
 		goto bad;
 	if (jc_opts.config_file != NULL &&
 	    (abs_path(jc_opts.config_file, path, sizeof(path)) != 0 ||
