@@ -60,6 +60,19 @@ check "host block: no proxy, no alias (known_hosts names the host)" \
 check "nothing but blocks on stdout" \
     sh -c "! grep -v '^ \|^Host \|^# \|^$' '$GEN'"
 
+# An alias that does not resolve: skipped with a warning, the others
+# still written, and the exit status says something was missing.
+sed 's|"direct": {|"gone": { "target": "stack:no-such-stack" },\n    "direct": {|' \
+    "$XDG_CONFIG_HOME/jconnect/config.json" >"$T/gone.json"
+st=0
+"$JC" ssh-config -F "$T/gone.json" --all-aliases >"$T/gen.gone" \
+    2>"$T/gone.err" || st=$?
+check "--all-aliases with an alias that does not resolve: exit 3 (got $st)" \
+    test "$st" = 3
+check "it names the alias" grep -q "alias gone: no Host block" "$T/gone.err"
+check "the other three blocks are there" \
+    test "$(grep -c '^Host ' "$T/gen.gone")" = 3
+
 # --- over SSH: jconnect records the host key, ssh finds it ---------------
 rm -f "$KH"
 # (keys with the key that logs in: nothing to add, exit 0, a real login)
