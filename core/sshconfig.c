@@ -150,13 +150,29 @@ file_line(FILE *f, const char *key, const char *file)
 	return 0;
 }
 
+/*
+ * A name from AWS or the target that goes into the file as is (HostName,
+ * HostKeyAlias): nothing ssh_config or a shell would read differently.
+ */
+static int
+token_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && strchr(".-_:", *s) == NULL)
+			return 0;
+	return 1;
+}
+
 /* Resolve target as jconnect would and write its block into b. */
 static int
 make_block(const char *target, struct block *b)
 {
 	struct jc_access a;
 	char pc[LINE_MAX_SSHCFG], kh[300];
-	const char *ka;
+	const char *ka, *bad = NULL;
 	size_t sz = 0;
 	int r, keepalive = KEEPALIVE_DEF, port;
 	FILE *f;
@@ -173,6 +189,15 @@ make_block(const char *target, struct block *b)
 		jc_error("%s has no public address for SSH; use --via ssm "
 		    "(Session Manager)", a.have_inst ? a.inst.id : a.target);
 		return JC_ERR_UNREACHABLE;
+	}
+	if (a.have_inst && !token_ok(a.inst.id))
+		bad = a.inst.id;
+	else if (a.via == JC_VIA_SSH && !token_ok(a.host))
+		bad = a.host;
+	if (bad != NULL) {
+		jc_error("%s resolved to a name that cannot go into an ssh "
+		    "config as is (\"%s\")", target, bad);
+		return JC_ERR_PROTO;
 	}
 	if (a.via == JC_VIA_SSM && (r = proxy_command(&a, pc, sizeof(pc))) != 0)
 		return r;
