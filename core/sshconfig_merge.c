@@ -229,6 +229,9 @@ jc_sshcfg_merge(const char *old, size_t oldlen, const char *name,
 		}
 		nln++;
 	}
+	/* No line ended yet: a last line ending in CR is CRLF text. */
+	if (!crlf_known && oldlen > 0 && old[oldlen - 1] == '\r')
+		crlf = 1;
 	for (i = 0; i < nln; i++) {
 		const char *s = old + ln[i].start;
 

@@ -117,6 +117,9 @@ test_odd_endings(void **state)
 	    JC_SSHCFG_ADDED);
 	merge_is("User n\r\nPort 2\r", "g", BLK("g", "u"),
 	    "User n\r\nPort 2\r\n\r\n" CRBLK, JC_SSHCFG_ADDED);
+	/* One line ending in CR and no LF: CRLF text (and stays so). */
+	merge_is("User n\r", "g", BLK("g", "u"), "User n\r\n\r\n" CRBLK,
+	    JC_SSHCFG_ADDED);
 	/* A trailing blank line: no second one. */
 	merge_is("User n\n\n", "g", BLK("g", "u"), "User n\n\n" BLK("g", "u"),
 	    JC_SSHCFG_ADDED);
