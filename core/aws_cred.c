@@ -99,7 +99,7 @@ check_expiry(const struct jc_aws_creds *c, struct jc_aws_error *err)
 	gmtime_r(&c->expires, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return fail(err, JC_ERR_AWS_AUTH, "the AWS credentials from %s "
-	    "expired at %s: get fresh ones (for SSO, run aws sso login) and "
+	    "expired at %s: get fresh ones (for SSO, run jconnect login) and "
 	    "try again", c->source, when);
 }
 

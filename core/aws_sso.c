@@ -445,11 +445,17 @@ static int
 json_time(const cJSON *o, const char *k, time_t *t)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	char s[64];
+	size_t n;
 
 	*t = 0;
 	if (!cJSON_IsString(v) || v->valuestring == NULL)
 		return JC_ERR_NOTFOUND;
-	return jc_aws_time_parse(v->valuestring, t);
+	/* Older AWS CLIs wrote "2024-01-02T03:04:05UTC". */
+	snprintf(s, sizeof(s), "%s", v->valuestring);
+	if ((n = strlen(s)) > 3 && strcmp(s + n - 3, "UTC") == 0)
+		snprintf(s + n - 3, 4, "Z");
+	return jc_aws_time_parse(s, t);
 }
 
 /* Read a token file; JC_ERR_NOTFOUND (no file), JC_ERR_PROTO (bad). */

@@ -250,6 +250,15 @@ check "  ... without another CreateToken" test "$(calls CreateToken)" = "$n0"
 check "  ... and the cache is as botocore left it" \
     test "$(json "$TOK" accessToken)" = "$ACCESS3"
 
+# Older AWS CLIs wrote the times as "...UTC".
+"$PY" -c 'import json,sys,time
+d=json.load(open(sys.argv[1])); d["expiresAt"]=time.strftime("%Y-%m-%dT%H:%M:%SUTC",time.gmtime(time.time()+3000))
+open(sys.argv[1],"w").write(json.dumps(d))' "$TOK"
+n0=$(calls CreateToken)
+run resolve --via ssh --profile dev gpu-box
+expect "an expiresAt in the older CLIs' \"UTC\" form is read" 0
+check "  ... as a valid token (no refresh)" test "$(calls CreateToken)" = "$n0"
+
 # A refresh token the service refuses: sign in again, exit 4.
 expire "$TOK" refreshToken aor-revoked-refresh-token
 run resolve --via ssh --profile dev -v gpu-box
