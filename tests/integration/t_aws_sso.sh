@@ -309,6 +309,33 @@ run login --profile base
 expect "login for a profile without SSO: exit 2, says what to add" 2 \
     'not an AWS SSO profile'
 
+# A sign-in nobody approves, and one denied in the browser: a second fake
+# whose device codes live 3 seconds.
+printf '{"region": "us-east-1", "sso": {"interval": 1, "device_ttl": 3}}\n' \
+    >"$T/sc2.json"
+"$PY" "$ROOT/tests/rig/fake_aws.py" --scenario "$T/sc2.json" --port 0 \
+    --port-file "$T/port2" --state "$T/state2" 2>"$T/fake2.log" &
+_bg="${_bg:-} $!"
+wait_for 30 test -s "$T/port2"
+URL2=http://127.0.0.1:$(cat "$T/port2")
+st=0
+AWS_ENDPOINT_URL=$URL2 BROWSER=true timeout 60 "$JC" login --profile dev \
+    >"$T/out" 2>"$T/err" </dev/null || st=$?
+expect "a sign-in nobody approves: exit 4 once the code expired" 4 \
+    'expired before it was approved: run jconnect login --profile dev again'
+check "  ... the service said ExpiredTokenException" \
+    grep -q '"code": "ExpiredTokenException"' "$T/state2/requests.jsonl"
+cat >"$T/denier" <<EOF
+#!/bin/sh
+u=\$("$PY" -c 'import html,re,sys; print(html.unescape(re.search(r"url=([^\"]+)\"", open(sys.argv[1]).read()).group(1)))' "\${1#file://}")
+curl -s "\$u&deny=1" >/dev/null
+EOF
+chmod 755 "$T/denier"
+st=0
+AWS_ENDPOINT_URL=$URL2 BROWSER=$T/denier timeout 60 "$JC" login \
+    --profile dev >"$T/out" 2>"$T/err" </dev/null || st=$?
+expect "a sign-in denied in the browser: exit 4" 4 'denied in the browser'
+
 # ---- MFA ----------------------------------------------------------------------
 cat >"$T/ttyrun.py" <<'EOF'
 import os, pty, sys, time, select
