@@ -315,7 +315,10 @@ extras_forward(struct tunnel *tn)
 		snprintf(url, sizeof(url), "http://127.0.0.1:%u/", x->lport);
 		snprintf(ls, sizeof(ls), "%u", x->lport);
 		snprintf(rs, sizeof(rs), "%u", x->spec.rport);
-		jc_info("forwarding %s -> %s on the remote side", url, d);
+		/* In the background, the starting process says it. */
+		if (tn->notify_fd < 0)
+			jc_info("forwarding %s -> %s on the remote side", url,
+			    d);
 		jc_event("forward", "#local_port", ls, "host", x->spec.host,
 		    "#remote_port", rs, "url", url, (char *)NULL);
 	}
