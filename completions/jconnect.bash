@@ -11,6 +11,7 @@ _jconnect()
 	local cmds="open url proxy keys resolve ls stop plugins aliases help version"
 	local opts="--via -i --identity -l --login -p --port --jupyter-port
 		--jupyter-log --start-jupyter --remote-port --local-port
+		--forward
 		--no-browser -f --background --start-instance --json --region
 		--profile --known-hosts --host-key-check --timeout --install-keys
 		--key --remove --generate --push-key --all --jupyter -F --config
@@ -37,7 +38,7 @@ _jconnect()
 		return ;;
 	help) COMPREPLY=($(compgen -W "$cmds" -- "$cur")); return ;;
 	-l|--login|-p|--port|--jupyter-port|--jupyter-log|--remote-port|\
-	--local-port|--region|--profile|--timeout) return ;;
+	--local-port|--forward|--region|--profile|--timeout) return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))

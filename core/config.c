@@ -96,8 +96,8 @@ static const struct keydef {
 	{ "local_port",		K_PORT,		0 },
 	{ "known_hosts",	K_LOCALFILE,	0 },
 	{ "host_key_check",	K_HKC,		0 },
-	{ "options",		K_OPTIONS,	0 },
 	{ "forward",		K_FORWARDS,	0 },
+	{ "options",		K_OPTIONS,	0 },
 };
 #define NKEYDEFS (sizeof(keydefs) / sizeof(keydefs[0]))
 

@@ -141,11 +141,10 @@ jc_fwdspec_parse(const char *s, struct jc_fwdspec *f, char *why, size_t n)
 		/* HOST:PORT, local port picked. */
 		if (host_port(s, f, why, n) == 0)
 			return 0;
-	} else if (!port_ok(s, l1, &f->lport)) {
+	} else if (!port_ok(s, l1, &f->lport))
 		snprintf(why, n, "local port \"%.*s\" is not 1-65535", (int)l1,
 		    s);
-		return -1;
-	} else if (strchr(c1 + 1, ':') == NULL) {
+	else if (strchr(c1 + 1, ':') == NULL) {
 		if (port_ok(c1 + 1, strlen(c1 + 1), &f->rport))
 			return 0;
 		snprintf(why, n, "\"%s\" is not a port (1-65535, digits only)",

@@ -126,7 +126,7 @@ cfgline "a non-numeric option value" \
     'alias "gpu": options: ssh.keepalive: "30s" is not a number from 0 to 3600 (seconds, 0 = off)' \
     '{"aliases": {"gpu": {"target": "stack:ml", "options": {"ssh.keepalive": "30s"}}}}'
 cfgline "an unknown key in an alias" \
-    'alias "gpu": no setting "local-port"; known: target, via, user, identity, port, region, profile, jupyter_port, jupyter_log, local_port, known_hosts, host_key_check, options' \
+    'alias "gpu": no setting "local-port"; known: target, via, user, identity, port, region, profile, jupyter_port, jupyter_log, local_port, known_hosts, host_key_check, forward, options' \
     '{"aliases": {"gpu": {"target": "stack:ml", "local-port": 9000}}}'
 # An alias's identity must exist when the alias is used.
 printf '{"aliases": {"gpu": {"target": "box.example.com", "identity": "%s"}}}\n' \
