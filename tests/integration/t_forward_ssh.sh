@@ -45,3 +45,25 @@ for bad in '"6006"' '["6006", "db:x"]' '[true]' '[0]'; do
 	    grep -q "$cfg: alias \"fw\": forward: " "$T/cfg.err"
 done
 rm -f "$cfg"
+
+# -- a dropped session: the forwards come back on the same local ports ----
+L5=$(free_port)
+"$JC" -f --no-browser $ACCESS --forward "$L5:127.0.0.2:$DB" "$TARGET" \
+    >/dev/null 2>"$T/rc.err"
+check "background tunnel with a forward for the drop test" got "$L5" database
+rig_stop sshd >/dev/null 2>&1
+# The session processes of this rig's sshd only (by its port).
+for p in $(ss -Htnp state established "( sport = :$SSHD_PORT )" |
+    sed -nE 's/.*pid=([0-9]+).*/\1/p' | sort -u); do
+	kill "$p" 2>/dev/null
+done
+check "the forward fails while sshd is away" \
+    sh -c "! curl -fsS -m 3 -o /dev/null http://127.0.0.1:$L5/marker 2>/dev/null"
+"$PY" "$ROOT/tests/rig/rig.py" start --dir "$T/rig" --sshd-port "$SSHD_PORT" \
+    sshd >"$T/rig2.out" 2>&1
+check "after reconnecting the forward answers on the same port $L5" \
+    wait_for 20 got "$L5" database
+sf=$(ls "$XDG_STATE_HOME"/jconnect/*.json)
+check "the supervisor logged the reconnect" wait_for 10 \
+    grep -q reconnected "${sf%.json}.log"
+"$JC" stop "$TARGET" >/dev/null 2>&1

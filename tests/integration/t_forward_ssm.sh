@@ -40,7 +40,7 @@ jc=$!
 if wait_for 60 grep -q '^http' "$T/deny.out"; then
 	check "a forward to a denied host gets no answer" \
 	    sh -c "! curl -fsS -m 10 -o /dev/null http://127.0.0.1:$L4/"
-	check "jconnect says why, in the agent's words" wait_for 5 \
+	check "jconnect says why, in the agent's words" wait_for 20 \
 	    grep -q "ended the session to 169.254.169.254:80: .*is forbidden" \
 	    "$T/deny.err"
 	d1=$(fwd_port "$T/deny.err" "127.0.0.1:$TB")
