@@ -31,6 +31,20 @@ for fn in glob.glob(os.path.join(sys.argv[1], "sessions", "*.json")):
 assert n > 0
 ' "$AGENT_STATE" "$DB"
 
+check "the instance's port $TB had AWS-StartPortForwardingSession sessions" \
+    "$PY" -c '
+import glob, json, os, sys
+n = 0
+for fn in glob.glob(os.path.join(sys.argv[1], "sessions", "*.json")):
+    s = json.load(open(fn))
+    p = s.get("Parameters", {})
+    if (s.get("DocumentName") == "AWS-StartPortForwardingSession" and
+            p.get("portNumber") == [sys.argv[2]]):
+        assert "host" not in p, p
+        n += 1
+assert n > 0
+' "$AGENT_STATE" "$TB"
+
 # The agent refuses the instance metadata address: that forward fails,
 # Jupyter and the other forward keep working.
 L4=$(free_port)
