@@ -12,6 +12,7 @@ _jconnect()
 		aliases help version"
 	local opts="--via -i --identity -l --login -p --port --jupyter-port
 		--jupyter-log --start-jupyter --remote-port --local-port
+		--forward
 		--no-browser -f --background --start-instance --json --region
 		--profile --known-hosts --host-key-check --timeout --install-keys
 		--key --remove --generate --push-key --all --jupyter -F --config
@@ -45,7 +46,7 @@ _jconnect()
 		    "${AWS_CONFIG_FILE:-$HOME/.aws/config}" 2>/dev/null)" -- "$cur"))
 		return ;;
 	-l|--login|-p|--port|--jupyter-port|--jupyter-log|--remote-port|\
-	--local-port|--region|--timeout) return ;;
+	--local-port|--forward|--region|--timeout) return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "err.h"
 #include "event.h"
+#include "fwdspec.h"
 #include "log.h"
 #include "loop.h"
 #include "num.h"
@@ -33,7 +34,7 @@ struct jc_opts jc_opts;
 #define O_JUPYTER	0x0002	/* --jupyter-port --jupyter-log
 				   --start-jupyter */
 #define O_LOCAL		0x0004	/* --local-port --no-browser -f
-				   --remote-port */
+				   --remote-port --forward */
 #define O_JSON		0x0008	/* --json */
 #define O_KEYS		0x0010	/* --key --remove --generate --push-key */
 #define O_INSTALLKEYS	0x0020	/* --install-keys */
@@ -116,6 +117,7 @@ enum {
 	OPT_HKC, OPT_PLUGINDIR, OPT_INSTALLKEYS, OPT_ALL, OPT_JUPYTER, OPT_KEY,
 	OPT_REMOVE, OPT_PUSH, OPT_GENERATE, OPT_TIMEOUT, OPT_RPORT,
 	OPT_VERSION, OPT_SUPERVISE, OPT_ALLALIASES, OPT_INSTALL, OPT_FILE,
+	OPT_FORWARD,
 };
 
 static const struct option longopts[] = {
@@ -127,6 +129,7 @@ static const struct option longopts[] = {
 	{ "jupyter-log",	required_argument,	NULL, OPT_JLOG },
 	{ "local-port",		required_argument,	NULL, OPT_LPORT },
 	{ "remote-port",	required_argument,	NULL, OPT_RPORT },
+	{ "forward",		required_argument,	NULL, OPT_FORWARD },
 	{ "no-browser",		no_argument,		NULL, OPT_NOBROWSER },
 	{ "start-jupyter",	no_argument,		NULL, OPT_STARTJ },
 	{ "start-instance",	no_argument,		NULL, OPT_STARTI },
@@ -175,6 +178,12 @@ static const char options_help[] =
 "  --local-port N         local port to use (default: the target's port of\n"
 "                         last time, for a warm browser cache, else 8888,\n"
 "                         8889, 8080, else any free port); exit 8 if busy\n"
+"  --forward [LOCAL:]REMOTE   also forward remote port REMOTE (e.g.\n"
+"                         TensorBoard 6006) to local port LOCAL (default:\n"
+"                         the same number if free, else the next free);\n"
+"                         repeatable; exit 8 if LOCAL is busy\n"
+"  --forward [LOCAL:]HOST:PORT   forward HOST:PORT as the instance sees\n"
+"                         it (a database only the instance can reach)\n"
 "  --no-browser           do not open the browser (login: print the\n"
 "                         sign-in address and code only)\n"
 "  -f, --background       run the tunnel in the background\n"
@@ -339,6 +348,25 @@ not_for(const struct jc_cmd *c, unsigned bit, const char *name)
 	return JC_ERR_USAGE;
 }
 
+/* --forward SPEC: checked now, so a typo is exit 2 before connecting. */
+static int
+add_forward(const char *spec)
+{
+	struct jc_fwdspec f;
+	char why[400];
+
+	if (jc_fwdspec_parse(spec, &f, why, sizeof(why)) != 0) {
+		jc_error("--forward: %s", why);
+		return JC_ERR_USAGE;
+	}
+	if (jc_opts.nforwards == JC_FWD_MAX) {
+		jc_error("at most %d --forward options", JC_FWD_MAX);
+		return JC_ERR_USAGE;
+	}
+	jc_opts.forwards[jc_opts.nforwards++] = spec;
+	return 0;
+}
+
 static int
 parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 {
@@ -415,6 +443,10 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 			if ((r = not_for(c, O_LOCAL, "--remote-port")) == 0)
 				r = parse_int("--remote-port", optarg, 1, 65535,
 				    &jc_opts.remote_port);
+			break;
+		case OPT_FORWARD:
+			if ((r = not_for(c, O_LOCAL, "--forward")) == 0)
+				r = add_forward(optarg);
 			break;
 		case OPT_NOBROWSER:
 			if ((r = not_for(c, O_LOCAL | O_LOGIN,
