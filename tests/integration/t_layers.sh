@@ -85,3 +85,11 @@ check "a listed circle that is gone fails" sh -c \
     "test $st = 1 && grep -q 'GONE circle.*core/x core/y' '$T/out3'"
 printf 'core/a core/b\nplugins/p/p plugins/p/p_chan\n' >"$T/known"
 check "listed circles pass" "$PY" "$TOOL" --root "$T/src" --known "$T/known"
+printf 'core/*\nplugins/p/p*\n' >"$T/known"
+check "a pattern line lists a circle of its area" \
+    "$PY" "$TOOL" --root "$T/src" --known "$T/known"
+printf 'core/a\nplugins/p/p*\n' >"$T/known"
+st=0; "$PY" "$TOOL" --root "$T/src" --known "$T/known" >"$T/out4" 2>&1 ||
+    st=$?
+check "a circle that grew out of its line fails" sh -c \
+    "test $st = 1 && grep -qx 'NEW circle: core/a core/b' '$T/out4'"
