@@ -48,6 +48,76 @@ static void on_ws_msg(void *, int, const unsigned char *, size_t);
 static void deliver_queue(struct ssm_chan *);
 static struct ssm_chan *chan_alloc(struct ssm_sess *, int, const char *);
 
+/*
+ * What differs by kind of channel, as a table indexed by SSM_K_* (as
+ * OpenSSH's channels.c keeps channel_pre and channel_post per channel
+ * type): the code below calls KIND(ch)'s operations and asks no
+ * "which kind is it".  A NULL operation is nothing to do.
+ */
+struct chan_kind {
+	const char *const *types;	/* session types the agent may open */
+	int	 talks_first;		/* may start without a handshake */
+	int	 quiet;			/* its ends logged at DEBUG */
+	int	 stop_flag;		/* told to stop on release */
+	int	 silent_end_fails;	/* ended before any byte: unreachable */
+	int	 warn_refusal;		/* ended with a reason, no byte: warn */
+	int	 drops_late;		/* data after its end is dropped */
+	void	 (*mode)(struct ssm_chan *);
+	void	 (*ready)(struct ssm_chan *);
+	long	 (*deliver)(struct ssm_chan *, uint32_t,
+		    const unsigned char *, size_t);
+	void	 (*flush)(struct ssm_chan *);
+	void	 (*prepare)(struct ssm_chan *, struct jc_pollset *,
+		    int64_t *);
+	void	 (*dispatch)(struct ssm_chan *, struct jc_pollset *);
+	void	 (*end)(struct ssm_chan *);
+};
+
+static void
+port_mode(struct ssm_chan *ch)
+{
+	ssm_port_mode(&ch->hs, &ch->mux, &ch->keepalive, &ch->raw);
+}
+
+static void
+port_end(struct ssm_chan *ch)
+{
+	ssm_port_end(ch);
+	ssm_pool_chan_ended(ch);
+}
+
+static void
+exec_end(struct ssm_chan *ch)
+{
+	ch->done = 1;
+}
+
+static const char *const port_types[] = { "Port", NULL };
+static const char *const exec_types[] = { "NonInteractiveCommands",
+	"InteractiveCommands", "Standard_Stream", NULL };
+
+static const struct chan_kind kinds[] = {
+	[SSM_K_PORT] = {
+		.types = port_types, .stop_flag = 1, .warn_refusal = 1,
+		.mode = port_mode, .ready = ssm_port_ready,
+		.deliver = ssm_port_deliver, .flush = ssm_port_flush,
+		.prepare = ssm_port_prepare, .dispatch = ssm_port_dispatch,
+		.end = port_end,
+	},
+	[SSM_K_RAW] = {
+		.types = port_types, .stop_flag = 1, .silent_end_fails = 1,
+		.mode = port_mode, .ready = ssm_port_ready,
+		.deliver = ssm_port_deliver, .flush = ssm_port_flush,
+		.prepare = ssm_port_prepare, .dispatch = ssm_port_dispatch,
+		.end = ssm_port_end,
+	},
+	[SSM_K_EXEC] = {
+		.types = exec_types, .talks_first = 1, .quiet = 1,
+		.drops_late = 1, .deliver = ssm_exec_deliver, .end = exec_end,
+	},
+};
+#define KIND(ch)	(&kinds[(ch)->kind])
+
 static int64_t
 now_ms(void)
 {
@@ -82,13 +152,7 @@ static void
 chan_end(struct ssm_chan *ch)
 {
 	ch->hs_deadline = ch->resume_at = ch->next_nop = 0;
-	if (ch->kind == SSM_K_EXEC)
-		ch->done = 1;
-	else {
-		ssm_port_end(ch);
-		if (ch->kind == SSM_K_PORT)
-			ssm_pool_chan_ended(ch);
-	}
+	KIND(ch)->end(ch);
 }
 
 void
@@ -215,11 +279,12 @@ send_ack(struct ssm_chan *ch, const struct ssm_msg *m)
 static int
 type_fits(const struct ssm_chan *ch, const char *t)
 {
-	if (ch->kind == SSM_K_EXEC)
-		return strcmp(t, "NonInteractiveCommands") == 0 ||
-		    strcmp(t, "InteractiveCommands") == 0 ||
-		    strcmp(t, "Standard_Stream") == 0;
-	return strcmp(t, "Port") == 0;
+	const char *const *k;
+
+	for (k = KIND(ch)->types; *k != NULL; k++)
+		if (strcmp(t, *k) == 0)
+			return 1;
+	return 0;
 }
 
 static void
@@ -277,8 +342,8 @@ on_hs_request(struct ssm_chan *ch, const unsigned char *p, size_t n)
 		    ch->doc);
 		return;
 	}
-	if (ch->kind != SSM_K_EXEC)
-		ssm_port_mode(&ch->hs, &ch->mux, &ch->keepalive, &ch->raw);
+	if (KIND(ch)->mode != NULL)
+		KIND(ch)->mode(ch);
 }
 
 static void
@@ -300,8 +365,8 @@ on_hs_complete(struct ssm_chan *ch, const unsigned char *p, size_t n)
 	ch->was_ready = 1;
 	ch->hs_deadline = 0;
 	ssm_log(JC_LOG_DEBUG, "session %s ready", ch->st.sid);
-	if (ch->kind != SSM_K_EXEC)
-		ssm_port_ready(ch);
+	if (KIND(ch)->ready != NULL)
+		KIND(ch)->ready(ch);
 }
 
 /*
@@ -327,7 +392,7 @@ handle(struct ssm_chan *ch, uint32_t ptype, const unsigned char *p, size_t n)
 		break;
 	}
 	if (ch->state == SSM_C_OPENING && !ch->hs_seen &&
-	    ch->kind == SSM_K_EXEC) {
+	    KIND(ch)->talks_first) {
 		/* Agents too old for a handshake just start talking. */
 		ch->state = SSM_C_READY;
 		ch->hs_deadline = 0;
@@ -337,11 +402,9 @@ handle(struct ssm_chan *ch, uint32_t ptype, const unsigned char *p, size_t n)
 		    "finished, dropped", ch->st.sid);
 		return (long)n;
 	}
-	if (finished(ch) && ch->kind == SSM_K_EXEC)
+	if (finished(ch) && KIND(ch)->drops_late)
 		return (long)n;
-	if (ch->kind == SSM_K_EXEC)
-		return ssm_exec_deliver(ch, ptype, p, n);
-	return ssm_port_deliver(ch, ptype, p, n);
+	return KIND(ch)->deliver(ch, ptype, p, n);
 }
 
 /* ---- receiving --------------------------------------------------------- */
@@ -429,8 +492,8 @@ ack_now(struct ssm_chan *ch, size_t n)
 	if (ch->unflushed < ACK_FLUSH || ch->ws == NULL)
 		return;
 	ch->unflushed = 0;
-	if (ch->kind != SSM_K_EXEC)
-		ssm_port_flush(ch);
+	if (KIND(ch)->flush != NULL)
+		KIND(ch)->flush(ch);
 	ssm_ws_flush(ch->ws);
 }
 
@@ -461,7 +524,7 @@ on_closed(struct ssm_chan *ch, const struct ssm_msg *m)
 		return;
 	if (ssm_closed_parse(m->payload, m->plen, out, sizeof(out)) != 0)
 		out[0] = '\0';
-	if (ch->kind == SSM_K_RAW && ch->rx_bytes == 0) {
+	if (KIND(ch)->silent_end_fails && ch->rx_bytes == 0) {
 		/*
 		 * A raw stream (ssh ProxyCommand) that ends before the far
 		 * side said a word never reached it: SSH servers speak
@@ -482,13 +545,12 @@ on_closed(struct ssm_chan *ch, const struct ssm_msg *m)
 	 * A port session refused before a byte came back carries the
 	 * agent's reason (e.g. a remote host it may not forward to).
 	 */
-	if (ch->kind == SSM_K_PORT && ch->rx_bytes == 0 && out[0] != '\0')
+	if (KIND(ch)->warn_refusal && ch->rx_bytes == 0 && out[0] != '\0')
 		ssm_log(JC_LOG_WARN, "the SSM agent ended the session to "
 		    "%s:%u: %s", ch->host[0] ? ch->host : "the instance's port",
 		    ch->port, out);
 	else
-		ssm_log(ch->kind == SSM_K_EXEC ? JC_LOG_DEBUG :
-		    JC_LOG_VERBOSE, "session %s closed by Session Manager: "
+		ssm_log(KIND(ch)->quiet ? JC_LOG_DEBUG : JC_LOG_VERBOSE, "session %s closed by Session Manager: "
 		    "%s", ch->st.sid, ch->why);
 	chan_end(ch);
 }
@@ -899,8 +961,8 @@ chan_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 			lower(deadline, ch->next_resend);
 		}
 	}
-	if (ch->kind != SSM_K_EXEC)
-		ssm_port_prepare(ch, ps, deadline);
+	if (KIND(ch)->prepare != NULL)
+		KIND(ch)->prepare(ch, ps, deadline);
 }
 
 static void
@@ -952,12 +1014,12 @@ chan_dispatch(void *arg, struct jc_pollset *ps)
 		ev = ssm_host->ps_revents(ps, ch->ws_slot);
 	ws_io(ch, ev);
 	ch->unflushed = 0;
-	if (ch->kind != SSM_K_EXEC)
-		ssm_port_flush(ch);
+	if (KIND(ch)->flush != NULL)
+		KIND(ch)->flush(ch);
 	if (ch->rx_blocked)
 		deliver_queue(ch);
-	if (ch->kind != SSM_K_EXEC)
-		ssm_port_dispatch(ch, ps);
+	if (KIND(ch)->dispatch != NULL)
+		KIND(ch)->dispatch(ch, ps);
 	timers(ch, now_ms());
 	/* Flush what this pass queued (acks, data, resends). */
 	if (ch->ws != NULL && ssm_ws_state(ch->ws) == SSM_WS_OPEN &&
@@ -1158,7 +1220,7 @@ ssm_chan_release(struct ssm_chan *ch)
 	if (ch->s->starting == ch)
 		ch->s->starting = NULL;
 	/* A port session is told to stop, as Ctrl-C does in the reference. */
-	if (ch->kind != SSM_K_EXEC && ch->state == SSM_C_READY &&
+	if (KIND(ch)->stop_flag && ch->state == SSM_C_READY &&
 	    ws_open(ch) && ssm_version_cmp(ch->hs.agent_version,
 	    "2.3.722.0") == 1 &&
 	    ssm_chan_send(ch, SSM_PT_FLAG, flag, sizeof(flag), 0) == 0)
