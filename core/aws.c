@@ -24,6 +24,7 @@
 
 #include "aws.h"
 #include "aws_int.h"
+#include "compat.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
@@ -112,7 +113,7 @@ load_ini(const char *path, struct jc_aws_ini **out)
 	r = 0;
  out:
 	if (buf != NULL) {
-		explicit_bzero(buf, len);
+		jc_wipe(buf, len);
 		free(buf);
 	}
 	fclose(f);
@@ -309,7 +310,7 @@ aws_reset(void)
 	jc_aws_creds_clear(&aws.creds);
 	if (aws.curl != NULL)
 		curl_easy_cleanup(aws.curl);
-	explicit_bzero(&aws, sizeof(aws));
+	jc_wipe(&aws, sizeof(aws));
 }
 
 void
@@ -627,7 +628,7 @@ static void
 wipe_str(char *p)
 {
 	if (p != NULL) {
-		explicit_bzero(p, strlen(p));
+		jc_wipe(p, strlen(p));
 		free(p);
 	}
 }

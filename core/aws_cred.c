@@ -23,6 +23,7 @@
 
 #include "aws.h"
 #include "aws_int.h"
+#include "compat.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
@@ -218,7 +219,7 @@ jc_aws_imds_get(const char *path, char **out, size_t *len, char *why,
 		h.method = "GET";
 		r = jc_aws_http_do(&h, &status, &ans, &alen, why, whylen,
 		    &retry);
-		explicit_bzero(tokhdr, sizeof(tokhdr));
+		jc_wipe(tokhdr, sizeof(tokhdr));
 		if (r == 0 && status != 200) {
 			snprintf(why, whylen, "the metadata service answered "
 			    "HTTP %ld for %s", status, path);
@@ -233,7 +234,7 @@ jc_aws_imds_get(const char *path, char **out, size_t *len, char *why,
 		}
  next:
 		if (tok != NULL) {
-			explicit_bzero(tok, toklen);
+			jc_wipe(tok, toklen);
 			free(tok);
 			tok = NULL;
 		}
@@ -288,7 +289,7 @@ imds_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
  out:
 	free(role);
 	if (json != NULL) {
-		explicit_bzero(json, jlen);
+		jc_wipe(json, jlen);
 		free(json);
 	}
 	return r;
@@ -406,7 +407,7 @@ process_creds(const char *profile, const char *cmd, struct jc_aws_creds *c,
 		close(fds[0]);
 	if (fds[1] != -1)
 		close(fds[1]);
-	explicit_bzero(buf, len);
+	jc_wipe(buf, len);
 	free(buf);
 	return r;
 }
@@ -506,7 +507,7 @@ assume_role(const char *profile, const char *role,
 	r = 0;
  out:
 	jc_xml_free(root);
-	explicit_bzero(out, outlen);
+	jc_wipe(out, outlen);
 	free(out);
 	return r;
 }

@@ -13,6 +13,7 @@
 
 #include "access.h"
 #include "cmd.h"
+#include "compat.h"
 #include "event.h"
 #include "jc.h"
 #include "jupyter.h"
@@ -374,6 +375,6 @@ jc_cmd_stop(int argc, char **argv)
 	}
 	r = stop_tunnel(&t);
 	jc_state_release(&t);
-	explicit_bzero(&t, sizeof(t));
+	jc_wipe(&t, sizeof(t));
 	return r;
 }

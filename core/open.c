@@ -24,6 +24,7 @@
 #include "access.h"
 #include "browser.h"
 #include "cmd.h"
+#include "compat.h"
 #include "config.h"
 #include "err.h"
 #include "event.h"
@@ -296,7 +297,7 @@ notify(struct tunnel *tn, int r)
 	else
 		n = snprintf(line, sizeof(line), "ERR %d\n", r);
 	(void)!write(tn->notify_fd, line, (size_t)n);
-	explicit_bzero(line, sizeof(line));
+	jc_wipe(line, sizeof(line));
 	close(tn->notify_fd);
 	tn->notify_fd = -1;
 	/* The terminal may go away: from now on, messages go to the log. */
@@ -321,7 +322,7 @@ write_state(struct tunnel *tn)
 	snprintf(st.url, sizeof(st.url), "%s", tn->url);
 	st.started = (long)time(NULL);
 	jc_state_write(&st);
-	explicit_bzero(&st, sizeof(st));
+	jc_wipe(&st, sizeof(st));
 }
 
 /* jupyter.check_s: seconds between checks while in use; 0 = never. */
@@ -413,7 +414,7 @@ recheck_jupyter(struct tunnel *tn)
 	dest(tn, &host, &oldport);
 	jc_jupyter_clear(&tn->j);
 	tn->j = j;
-	explicit_bzero(&j, sizeof(j));
+	jc_wipe(&j, sizeof(j));
 	dest(tn, &host, &port);
 	jc_fwd_set_dest(tn->fwd, host, (uint16_t)port);
 	/* The compressed path may only reach the old port: set it up anew. */
@@ -435,7 +436,7 @@ recheck_jupyter(struct tunnel *tn)
 		announce_url(tn, why);
 	} else
 		jc_info("Jupyter on the remote answers again");
-	explicit_bzero(old, sizeof(old));
+	jc_wipe(old, sizeof(old));
  done:
 	/* Our own check is not the user's activity. */
 	tn->seen_accepted = jc_fwd_accepted(tn->fwd);
@@ -551,7 +552,7 @@ reconnect(struct tunnel *tn)
 		announce_url(tn, "the server changed while we were away");
 	else if (jc_opts.supervised)
 		write_state(tn);
-	explicit_bzero(old, sizeof(old));
+	jc_wipe(old, sizeof(old));
 	jc_info("reconnected; still on 127.0.0.1:%u", tn->lport);
 	jc_event("ready", "url", tn->url, (char *)NULL);
 	return 0;
@@ -572,7 +573,7 @@ tunnel_free(struct tunnel *tn)
 	tn->watch = NULL;
 	jc_access_disconnect(&tn->a);
 	jc_jupyter_clear(&tn->j);
-	explicit_bzero(tn->url, sizeof(tn->url));
+	jc_wipe(tn->url, sizeof(tn->url));
 }
 
 /* The whole job, in this process.  Returns when stopped or failed. */
@@ -733,7 +734,7 @@ await_ready(int fd, char *url, size_t n)
 	}
 	if ((r == JC_ERR_TIMEOUT || r == JC_ERR_INTR) && pid > 0)
 		kill((pid_t)pid, SIGTERM);
-	explicit_bzero(buf, sizeof(buf));
+	jc_wipe(buf, sizeof(buf));
 	return r;
 }
 
@@ -820,7 +821,7 @@ reuse(const char *target, char *url, size_t n)
 	}
 	if (r == JC_ERR_INTR) {
 		jc_state_release(&t);
-		explicit_bzero(&t, sizeof(t));
+		jc_wipe(&t, sizeof(t));
 		return r;
 	}
 	if (r != 0) {
@@ -829,7 +830,7 @@ reuse(const char *target, char *url, size_t n)
 		jc_state_signal(&t, SIGTERM);
 		jc_state_release(&t);
 		jc_state_forget(&t);
-		explicit_bzero(&t, sizeof(t));
+		jc_wipe(&t, sizeof(t));
 		return JC_ERR_NOTFOUND;
 	}
 	/* It may have found a new server meanwhile: its URL of now. */
@@ -842,7 +843,7 @@ reuse(const char *target, char *url, size_t n)
 	    t.local_port, (long)t.pid);
 	snprintf(url, n, "%s", t.url);
 	jc_state_release(&t);
-	explicit_bzero(&t, sizeof(t));
+	jc_wipe(&t, sizeof(t));
 	return 0;
 }
 
@@ -870,7 +871,7 @@ background(const char *target, int browser)
 	}
 	if (browser && !jc_opts.no_browser)
 		jc_browser_open(target, url);
-	explicit_bzero(url, sizeof(url));
+	jc_wipe(url, sizeof(url));
 	return 0;
 }
 

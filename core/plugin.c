@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "aws.h"
+#include "compat.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
@@ -98,7 +99,7 @@ jc_plugin_exe_dir(void)
 
 	if (dir[0] != '\0')
 		return dir;
-	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	n = jc_exe_path(dir, sizeof(dir));
 	if (n <= 0) {
 		dir[0] = '\0';
 		return ".";
@@ -189,7 +190,7 @@ jc_plugin_load_file(const char *path, const struct jc_plugin **pp,
 	const struct jc_plugin *p;
 	const char *base;
 	void *dl = NULL, *state = NULL;
-	char want[128], fdpath[64];
+	char want[128];
 	int i, fd;
 
 	if (nloaded == MAX_PLUGINS) {
@@ -204,9 +205,8 @@ jc_plugin_load_file(const char *path, const struct jc_plugin **pp,
 	 * stays open while the plugin is loaded: the loader knows objects
 	 * by name first, and a reused /proc/self/fd/N would name another.
 	 */
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-	if ((dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		snprintf(why, whylen, "%s", dlerror());
+	if ((dl = jc_dlopen_fd(fd, path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(why, whylen, "%s", jc_dlerror());
 		close(fd);
 		return JC_ERR_PLUGIN;
 	}

@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "compat.h"
 #include "ssm.h"
 
 #define SPARE_MS	30000		/* keep connect()'s session this long */
@@ -331,7 +332,7 @@ ssm_p_close(struct jc_sess *js)
 		ssm_chan_free(s->chans);
 	ssm_api_terms_flush(s);
 	spare_drop(s);
-	explicit_bzero(s->client_id, sizeof(s->client_id));
+	jc_wipe(s->client_id, sizeof(s->client_id));
 	free(s);
 }
 
