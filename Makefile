@@ -68,7 +68,8 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/replay_%)
 
 .PHONY: all deps demo check check-run check-unit valgrind asan fuzz bench \
-	bench-lab soak install clean tests portable-check
+	bench-lab soak install clean tests portable-check \
+	check-trixie deb deb-check
 all: jconnect $(PLUGIN_SO)
 
 $(B)/%.o: %.c
@@ -194,6 +195,35 @@ portable-check: deps
 	@sh tests/rig/linux_only.sh build-portable
 	@sh tests/run.sh build-portable unit
 
+# Debian 13 (GCC 14, libssh 0.11, libcurl 8, OpenSSL 3.5): -Werror build
+# and unit tests in a debootstrapped root, cached outside the tree.
+check-trixie: deps
+	@sh tests/rig/deps.sh deb
+	@sh tests/rig/trixie_build.sh
+
+# The Debian package, built by dpkg-buildpackage from debian/ in a copy of
+# the tree (B/deb), checked by lintian, left here as jconnect_V_ARCH.deb.
+DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null || echo amd64)
+DEB	= jconnect_$(VERSION)_$(DEB_ARCH).deb
+deb: deps
+	@sh tests/rig/deps.sh deb
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); \
+	    [ "$$v" = "$(VERSION)" ] || { echo "make deb: debian/changelog" \
+	    "is at $$v, the Makefile at $(VERSION): add an entry with" \
+	    "dch -v $(VERSION)" >&2; exit 1; }
+	@rm -rf $(B)/deb
+	@sh tests/rig/srccopy.sh $(B)/deb/jconnect-$(VERSION)
+	cd $(B)/deb/jconnect-$(VERSION) && dpkg-buildpackage -us -uc -j2
+	lintian --fail-on error,warning --info --display-info \
+	    $(B)/deb/jconnect_$(VERSION)_$(DEB_ARCH).changes
+	cp $(B)/deb/$(DEB) $(DEB)
+	@echo "make deb: $(DEB)"
+
+# The package installed into a fresh Debian 12 root (apt resolves its
+# Depends), then --version, plugins and the demo's connection from there.
+deb-check: deb
+	@sh tests/rig/deb_check.sh $(DEB)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 jconnect $(DESTDIR)$(BINDIR)/jconnect
@@ -208,6 +238,6 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_jconnect
 
 clean:
-	rm -rf $(B) jconnect $(PLUGIN_SO)
+	rm -rf $(B) jconnect $(PLUGIN_SO) $(DEB)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
