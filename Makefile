@@ -197,9 +197,11 @@ portable-check: deps
 
 # Debian 13 (GCC 14, libssh 0.11, libcurl 8, OpenSSL 3.5): -Werror build
 # and unit tests in a debootstrapped root, cached outside the tree.
-check-trixie: deps
+# Both roots need root (debootstrap, mount, chroot): sudo when not root.
+AS_ROOT	= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+check-trixie:
 	@sh tests/rig/deps.sh deb
-	@sh tests/rig/trixie_build.sh
+	@$(AS_ROOT) sh tests/rig/trixie_build.sh
 
 # The Debian package, built by dpkg-buildpackage from debian/ in a copy of
 # the tree (B/deb), checked by lintian, left here as jconnect_V_ARCH.deb.
@@ -222,7 +224,7 @@ deb: deps
 # The package installed into a fresh Debian 12 root (apt resolves its
 # Depends), then --version, plugins and the demo's connection from there.
 deb-check: deb
-	@sh tests/rig/deb_check.sh $(DEB)
+	@$(AS_ROOT) sh tests/rig/deb_check.sh $(DEB)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1
