@@ -8,19 +8,20 @@ _jconnect()
 		cur=${COMP_WORDS[COMP_CWORD]}
 		prev=${COMP_WORDS[COMP_CWORD-1]}
 	}
-	local cmds="open url proxy keys resolve ls stop plugins aliases help version"
+	local cmds="open url proxy keys resolve ls stop ssh-config plugins aliases help version"
 	local opts="--via -i --identity -l --login -p --port --jupyter-port
 		--jupyter-log --start-jupyter --remote-port --local-port
 		--no-browser -f --background --start-instance --json --region
 		--profile --known-hosts --host-key-check --timeout --install-keys
 		--key --remove --generate --push-key --all --jupyter -F --config
-		-o --plugin-dir -v --verbose -q --quiet -h --help"
+		-o --plugin-dir -v --verbose -q --quiet -h --help
+		--all-aliases --install --file"
 
 	case $prev in
 	--via) COMPREPLY=($(compgen -W "ssm ssh auto" -- "$cur")); return ;;
 	--host-key-check)
 		COMPREPLY=($(compgen -W "strict accept-new" -- "$cur")); return ;;
-	-i|--identity|--key|--known-hosts|-F|--config)
+	-i|--identity|--key|--known-hosts|-F|--config|--file)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--plugin-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
 	-o|--option)

@@ -21,6 +21,7 @@
 #include "loop.h"
 #include "num.h"
 #include "plugin.h"
+#include "sshconfig.h"
 
 
 struct jc_opts jc_opts;
@@ -38,6 +39,7 @@ struct jc_opts jc_opts;
 #define O_INSTALLKEYS	0x0020	/* --install-keys */
 #define O_STOP		0x0040	/* --all --jupyter */
 #define O_AWS		0x0080	/* --region --profile --start-instance only */
+#define O_SSHCFG	0x0100	/* --all-aliases --install --file */
 
 static int cmd_help(int, char **);
 static int cmd_version(int, char **);
@@ -81,6 +83,16 @@ static const struct jc_cmd {
 	  "Stop the background tunnel for TARGET (or all of them) and wait\n"
 	  "until its port is free; with --jupyter, stop the Jupyter server\n"
 	  "that jconnect started on TARGET." },
+	{ "ssh-config", jc_cmd_ssh_config, O_CONNECT | O_SSHCFG, 0, 1,
+	  "ssh-config [OPTIONS] [--install [--file FILE]] TARGET|--all-aliases",
+	  "Print a Host block for ~/.ssh/config (or one per alias with\n"
+	  "--all-aliases), so that ssh, scp, rsync and VS Code reach TARGET as\n"
+	  "jconnect does: same user, key and known_hosts name (the instance\n"
+	  "id); over SSM through 'jconnect proxy'. --install adds or updates\n"
+	  "the marked block in ~/.ssh/config (--file FILE: another file),\n"
+	  "every other line kept byte for byte; a new block goes before the\n"
+	  "first Host or Match line.\n"
+	  "  jconnect ssh-config --install my-stack && ssh my-stack" },
 	{ "plugins", cmd_plugins, O_JSON, 0, 0, "plugins [--json]",
 	  "List the plugins found, their ABI and paths." },
 	{ "aliases", cmd_aliases, 0, 0, 0, "aliases",
@@ -96,7 +108,7 @@ enum {
 	OPT_STARTJ, OPT_STARTI, OPT_JSON, OPT_REGION, OPT_PROFILE, OPT_KH,
 	OPT_HKC, OPT_PLUGINDIR, OPT_INSTALLKEYS, OPT_ALL, OPT_JUPYTER, OPT_KEY,
 	OPT_REMOVE, OPT_PUSH, OPT_GENERATE, OPT_TIMEOUT, OPT_RPORT,
-	OPT_VERSION, OPT_SUPERVISE,
+	OPT_VERSION, OPT_SUPERVISE, OPT_ALLALIASES, OPT_INSTALL, OPT_FILE,
 };
 
 static const struct option longopts[] = {
@@ -133,6 +145,9 @@ static const struct option longopts[] = {
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "version",		no_argument,		NULL, OPT_VERSION },
 	{ "supervise",		no_argument,		NULL, OPT_SUPERVISE },
+	{ "all-aliases",	no_argument,		NULL, OPT_ALLALIASES },
+	{ "install",		no_argument,		NULL, OPT_INSTALL },
+	{ "file",		required_argument,	NULL, OPT_FILE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -169,6 +184,10 @@ static const char options_help[] =
 "                         Instance Connect instead\n"
 "  --all                  (stop) stop every background tunnel\n"
 "  --jupyter              (stop) stop the Jupyter jconnect started\n"
+"  --all-aliases          (ssh-config) a Host block per config alias\n"
+"  --install              (ssh-config) add or update the blocks in\n"
+"                         ~/.ssh/config instead of printing them\n"
+"  --file FILE            (ssh-config) the ssh config --install writes\n"
 "  -F, --config FILE      config file (default\n"
 "                         ~/.config/jconnect/config.json)\n"
 "  -o KEY=VALUE           option (keys: jconnect --help), e.g.\n"
@@ -315,6 +334,7 @@ static int
 parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 {
 	memset(&jc_opts, 0, sizeof(jc_opts));
+	memset(&jc_sshcfg_opts, 0, sizeof(jc_sshcfg_opts));
 	int ch, v, r = 0, verbose = 0, quiet = 0;
 	unsigned given = 0;
 
@@ -489,6 +509,18 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 			break;
 		case OPT_SUPERVISE:
 			jc_opts.supervised = 1;
+			break;
+		case OPT_ALLALIASES:
+			if ((r = not_for(c, O_SSHCFG, "--all-aliases")) == 0)
+				jc_sshcfg_opts.all_aliases = 1;
+			break;
+		case OPT_INSTALL:
+			if ((r = not_for(c, O_SSHCFG, "--install")) == 0)
+				jc_sshcfg_opts.install = 1;
+			break;
+		case OPT_FILE:
+			if ((r = not_for(c, O_SSHCFG, "--file")) == 0)
+				jc_sshcfg_opts.file = optarg;
 			break;
 		case 'h':
 			usage_cmd(stdout, c);

@@ -827,6 +827,21 @@ jc_config_print_options(FILE *f)
 	}
 }
 
+const char *
+jc_config_option_name(size_t i)
+{
+	return i < NOPTDEFS ? optdefs[i].key : NULL;
+}
+
+const char *
+jc_config_alias_name(size_t i)
+{
+	const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+	    cfg, "aliases"), (int)i);
+
+	return e != NULL ? e->string : NULL;
+}
+
 void
 jc_config_list_aliases(void)
 {

@@ -266,14 +266,91 @@ build_url(struct tunnel *tn)
 	return 0;
 }
 
+/*
+ * Where the first stream will go, while the remote is still searched:
+ * Jupyter's place as found before (after a drop) or as remembered from
+ * last time, or the --remote-port.  Over a method that takes the hint
+ * (JC_KIND_WARM: SSM, where a port session costs seven round trips) the
+ * port session opens alongside the search.  A wrong guess costs an idle
+ * session, closed after ssm.session_idle_s.
+ */
+static void
+warm_dest(struct tunnel *tn)
+{
+	const struct jc_plugin *p = tn->a.p;
+	struct jc_dest_memo m;
+	const char *host;
+	int port;
+
+	if (!(p->kind & JC_KIND_WARM) || (p->abi & 0xffff) < 4)
+		return;
+	if (!tn->jupyter || tn->j.port > 0)
+		dest(tn, &host, &port);
+	else if (jc_opts.jupyter_port == 0 &&
+	    jc_state_dest_get(jc_opts.target, &m) == 0) {
+		host = m.host;
+		port = m.port;
+	} else
+		return;
+	if (port > 0 && port <= 65535)
+		(void)p->stream(tn->a.s, host, (uint16_t)port, JC_STREAM_WARM,
+		    NULL);
+}
+
+/*
+ * The default page (/tree, /lab) costs a request through the tunnel to
+ * learn, a round trip to a distant region; the same server process at
+ * the same place serves the same one as last time.
+ */
+static void
+recall_default_path(struct tunnel *tn)
+{
+	struct jc_dest_memo m;
+	const char *host;
+	int port;
+
+	if (tn->j.default_path[0] != '\0' || tn->j.pid <= 0 ||
+	    jc_state_dest_get(jc_opts.target, &m) != 0 ||
+	    m.default_path[0] == '\0')
+		return;
+	dest(tn, &host, &port);
+	if (m.pid == tn->j.pid && m.port == port && strcmp(m.host, host) == 0)
+		snprintf(tn->j.default_path, sizeof(tn->j.default_path), "%s",
+		    m.default_path);
+}
+
+static void
+remember_dest(struct tunnel *tn)
+{
+	struct jc_dest_memo m;
+	const char *host;
+	int port;
+
+	if (!tn->jupyter)
+		return;
+	dest(tn, &host, &port);
+	if (port <= 0 || strlen(host) >= sizeof(m.host))
+		return;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.host, sizeof(m.host), "%s", host);
+	m.port = port;
+	m.pid = tn->j.pid;
+	snprintf(m.default_path, sizeof(m.default_path), "%s",
+	    tn->j.default_path);
+	jc_state_dest_put(jc_opts.target, &m);
+}
+
 /* Log in and find the server; used at start and after each drop. */
 static int
 connect_and_find(struct tunnel *tn)
 {
 	int r;
 
+	/* Discovery (or the first stream) proves the target reachable. */
+	tn->a.t.flags |= JC_TF_LAZY;
 	if ((r = jc_access_connect(&tn->a)) != 0)
 		return r;
+	warm_dest(tn);
 	if (jc_opts.install_keys && !jc_opts.supervised &&
 	    (r = jc_keys_run(&tn->a, JC_KEYS_INSTALL)) != 0)
 		return r;
@@ -594,13 +671,15 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 	    (r = connect_and_find(tn)) != 0 ||
 	    (r = listen_and_forward(tn)) != 0)
 		goto out;
-	if (tn->jupyter)
+	if (tn->jupyter) {
+		recall_default_path(tn);
 		r = jc_jupyter_verify(tn->lport, &tn->j, VERIFY_MS);
-	else
+	} else
 		r = verify_plain(tn);
 	if (r != 0 || (r = build_url(tn)) != 0)
 		goto out;
 	jc_state_port_put(target, tn->lport);
+	remember_dest(tn);
 	snprintf(ps, sizeof(ps), "%u", tn->lport);
 	jc_event("url", "url", tn->url, "#port", ps, (char *)NULL);
 	if (tn->notify_fd >= 0) {

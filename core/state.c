@@ -753,3 +753,73 @@ jc_state_port_put(const char *target, int port)
 		    name, strerror(errno));
 	free(s);
 }
+
+int
+jc_state_dest_get(const char *target, struct jc_dest_memo *m)
+{
+	const cJSON *h, *p, *tg, *pid, *dp;
+	char name[128];
+	cJSON *o;
+	int r = -1;
+
+	memset(m, 0, sizeof(*m));
+	if (jc_state_dir() == NULL)
+		return -1;
+	file_name(target, ".dest", name, sizeof(name));
+	if ((o = read_json(name)) == NULL)
+		return -1;
+	tg = cJSON_GetObjectItem(o, "target");
+	h = cJSON_GetObjectItem(o, "host");
+	p = cJSON_GetObjectItem(o, "port");
+	pid = cJSON_GetObjectItem(o, "pid");
+	dp = cJSON_GetObjectItem(o, "default_path");
+	if (cJSON_IsString(tg) && strcmp(tg->valuestring, target) == 0 &&
+	    cJSON_IsString(h) && strlen(h->valuestring) < sizeof(m->host) &&
+	    cJSON_IsNumber(p) && p->valuedouble >= 1 &&
+	    p->valuedouble <= 65535) {
+		snprintf(m->host, sizeof(m->host), "%s", h->valuestring);
+		m->port = p->valueint;
+		if (cJSON_IsNumber(pid) && pid->valuedouble >= 1 &&
+		    pid->valuedouble < 1e9)
+			m->pid = (long)pid->valuedouble;
+		if (cJSON_IsString(dp) && dp->valuestring[0] == '/' &&
+		    strlen(dp->valuestring) < sizeof(m->default_path))
+			snprintf(m->default_path, sizeof(m->default_path),
+			    "%s", dp->valuestring);
+		r = 0;
+	}
+	cJSON_Delete(o);
+	return r;
+}
+
+void
+jc_state_dest_put(const char *target, const struct jc_dest_memo *m)
+{
+	struct jc_dest_memo was;
+	char name[128], *s;
+	cJSON *o;
+
+	if (jc_state_dir() == NULL || (jc_state_dest_get(target, &was) == 0 &&
+	    was.port == m->port && was.pid == m->pid &&
+	    strcmp(was.host, m->host) == 0 &&
+	    strcmp(was.default_path, m->default_path) == 0))
+		return;
+	if ((o = cJSON_CreateObject()) == NULL)
+		return;
+	cJSON_AddStringToObject(o, "target", target);
+	cJSON_AddStringToObject(o, "host", m->host);
+	cJSON_AddNumberToObject(o, "port", m->port);
+	if (m->pid > 0)
+		cJSON_AddNumberToObject(o, "pid", (double)m->pid);
+	if (m->default_path[0] != '\0')
+		cJSON_AddStringToObject(o, "default_path", m->default_path);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (s == NULL)
+		return;
+	file_name(target, ".dest", name, sizeof(name));
+	if (put_file(name, s, strlen(s), 0, NULL) != 0)
+		jc_verbose("cannot remember where Jupyter was in %s/%s: %s",
+		    dir_path, name, strerror(errno));
+	free(s);
+}

@@ -7,9 +7,9 @@
 
 check "--help exits 0" "$JC" --help >"$T/help"
 check "--help lists every subcommand" sh -c \
-    "for c in open url proxy keys resolve ls stop plugins; do grep -q \"jconnect \\(\\[\\)\\?\$c\" '$T/help' || exit 1; done"
+    "for c in open url proxy keys resolve ls stop ssh-config plugins; do grep -q \"jconnect \\(\\[\\)\\?\$c\" '$T/help' || exit 1; done"
 check "--help documents the exit codes" grep -q '8 no free local port' "$T/help"
-for c in open url proxy keys resolve ls stop plugins; do
+for c in open url proxy keys resolve ls stop ssh-config plugins; do
 	check "help $c" sh -c "'$JC' help $c | grep -q 'Usage: jconnect .*$c\\|Usage: jconnect \\[open\\]'"
 	check "$c --help" sh -c "'$JC' $c --help | grep -q Usage"
 done
