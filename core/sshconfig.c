@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "compat.h"
 #include "config.h"
 #include "log.h"
 #include "sshconfig.h"
@@ -80,7 +81,7 @@ proxy_command(const struct jc_access *a, char *pc, size_t n)
 	ssize_t len;
 	size_t i;
 
-	if ((len = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0) {
+	if ((len = jc_exe_path(self, sizeof(self))) < 0) {
 		jc_error("cannot find the path of this jconnect (%s) for the "
 		    "ProxyCommand", strerror(errno));
 		return JC_ERR_IO;
