@@ -208,10 +208,16 @@ jc_dlopen_fd(int fd, const char *path, int flags)
 	 * is caught, though the object's constructors have run by then.
 	 */
 	struct stat a, b;
+	char rel[PATH_MAX];
 	const char *e;
 	void *dl;
 
 	dl_why[0] = '\0';
+	/* A name without a slash would send dlopen down the library path. */
+	if (strchr(path, '/') == NULL) {
+		snprintf(rel, sizeof(rel), "./%s", path);
+		path = rel;
+	}
 	if ((dl = dlopen(path, flags)) == NULL) {
 		e = dlerror();
 		snprintf(dl_why, sizeof(dl_why), "%s", e ? e : "dlopen failed");
@@ -220,7 +226,7 @@ jc_dlopen_fd(int fd, const char *path, int flags)
 	if (fstat(fd, &a) != 0 || stat(path, &b) != 0 ||
 	    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
 		dlclose(dl);
-		snprintf(dl_why, sizeof(dl_why), "%s changed while loading", path);
+		snprintf(dl_why, sizeof(dl_why), "changed while loading");
 		return NULL;
 	}
 	return dl;
