@@ -183,17 +183,19 @@ bench-lab: deps
 	@$(MAKE) --no-print-directory all $(TOOLS)
 	@BENCH_ONLY=lab sh tests/bench/run.sh
 
-# core/compat.c's portable fallbacks (what macOS runs) forced on here: no
-# Linux-only call left outside compat.c, and the unit tests pass, built in
-# build-portable.
+# core/compat.c's portable fallbacks (what macOS runs) forced on here, in
+# a copy of the tree (build-portable/): no Linux-only call left outside
+# compat.c, the unit tests, and the integration tests of what the
+# fallbacks do: background tunnels told apart from reused pids (ps),
+# plugins loaded by path, the browser page.  (t_state plants /proc start
+# times and checks /proc/PID/environ, both Linux's.)
+PORTABLE_TESTS = unit t_background t_browser t_ssh_open t_ssm_open
 portable-check: deps
-	@$(MAKE) --no-print-directory B=build-portable PORTABLE=1 \
-	    $(UNIT_SRC:tests/unit/%.c=build-portable/tests/%) \
-	    build-portable/tests/plugins/jc-dummy.so \
-	    build-portable/tests/plugins/jc-badabi.so \
-	    $(FUZZ_SRC:tests/fuzz/fuzz_%.c=build-portable/tests/replay_%)
-	@sh tests/rig/linux_only.sh build-portable
-	@sh tests/run.sh build-portable unit
+	@sh tests/rig/srccopy.sh build-portable
+	@$(MAKE) --no-print-directory -C build-portable PORTABLE=1 tests
+	@cd build-portable && sh tests/rig/linux_only.sh build
+	@cd build-portable && for t in $(PORTABLE_TESTS); do \
+	    sh tests/run.sh build $$t || exit 1; done
 
 # Debian 13 (GCC 14, libssh 0.11, libcurl 8, OpenSSL 3.5): -Werror build
 # and unit tests in a debootstrapped root, cached outside the tree.

@@ -345,7 +345,8 @@ jc_proc_stat(pid_t pid, char *state, unsigned long long *start)
 #else
 	/*
 	 * The start as printed ("Sun Dec  6 21:20:42 2026"), folded into a
-	 * number: only ever compared with itself for the same pid.
+	 * number: only ever compared with itself for the same pid.  53 bits,
+	 * so that it survives the state file's JSON number (a double).
 	 */
 	char buf[256], *p, *end;
 	unsigned long long h = 1469598103934665603ULL;
@@ -363,7 +364,7 @@ jc_proc_stat(pid_t pid, char *state, unsigned long long *start)
 		return -1;
 	for (; *p != '\0' && *p != '\n'; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	*start = h;
+	*start = h & ((1ULL << 53) - 1);
 	return 0;
 #endif
 }

@@ -5,7 +5,7 @@
 # sources (flags and /proc paths, which leave no symbol).  Prints what it
 # finds; exits 1 if anything.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-B=${1:-build-portable}
+B=${1:-build}
 cd "$ROOT" || exit 1
 bad=0
 syms=$(nm -u "$B"/core/*.o "$B"/plugins/*/*.o 2>/dev/null |
