@@ -17,6 +17,7 @@
 #include "config.h"
 #include "err.h"
 #include "event.h"
+#include "fwdspec.h"
 #include "log.h"
 #include "loop.h"
 #include "num.h"
@@ -33,13 +34,14 @@ struct jc_opts jc_opts;
 #define O_JUPYTER	0x0002	/* --jupyter-port --jupyter-log
 				   --start-jupyter */
 #define O_LOCAL		0x0004	/* --local-port --no-browser -f
-				   --remote-port */
+				   --remote-port --forward */
 #define O_JSON		0x0008	/* --json */
 #define O_KEYS		0x0010	/* --key --remove --generate --push-key */
 #define O_INSTALLKEYS	0x0020	/* --install-keys */
 #define O_STOP		0x0040	/* --all --jupyter */
 #define O_AWS		0x0080	/* --region --profile --start-instance only */
 #define O_SSHCFG	0x0100	/* --all-aliases --install --file */
+#define O_LOGIN		0x0200	/* --profile --no-browser (login) */
 
 static int cmd_help(int, char **);
 static int cmd_version(int, char **);
@@ -83,6 +85,12 @@ static const struct jc_cmd {
 	  "Stop the background tunnel for TARGET (or all of them) and wait\n"
 	  "until its port is free; with --jupyter, stop the Jupyter server\n"
 	  "that jconnect started on TARGET." },
+	{ "login", jc_cmd_login, O_LOGIN, 0, 0,
+	  "login [--profile P] [--no-browser]",
+	  "Sign in to AWS IAM Identity Center (SSO) for the profile: open the\n"
+	  "sign-in page in the browser, show the code to check there, and\n"
+	  "cache the token where the AWS CLI keeps it (~/.aws/sso/cache), so\n"
+	  "jconnect and the AWS CLI each accept the other's sign-in." },
 	{ "ssh-config", jc_cmd_ssh_config, O_CONNECT | O_SSHCFG, 0, 1,
 	  "ssh-config [OPTIONS] [--install [--file FILE]] TARGET|--all-aliases",
 	  "Print a Host block for ~/.ssh/config (or one per alias with\n"
@@ -109,6 +117,7 @@ enum {
 	OPT_HKC, OPT_PLUGINDIR, OPT_INSTALLKEYS, OPT_ALL, OPT_JUPYTER, OPT_KEY,
 	OPT_REMOVE, OPT_PUSH, OPT_GENERATE, OPT_TIMEOUT, OPT_RPORT,
 	OPT_VERSION, OPT_SUPERVISE, OPT_ALLALIASES, OPT_INSTALL, OPT_FILE,
+	OPT_FORWARD,
 };
 
 static const struct option longopts[] = {
@@ -120,6 +129,7 @@ static const struct option longopts[] = {
 	{ "jupyter-log",	required_argument,	NULL, OPT_JLOG },
 	{ "local-port",		required_argument,	NULL, OPT_LPORT },
 	{ "remote-port",	required_argument,	NULL, OPT_RPORT },
+	{ "forward",		required_argument,	NULL, OPT_FORWARD },
 	{ "no-browser",		no_argument,		NULL, OPT_NOBROWSER },
 	{ "start-jupyter",	no_argument,		NULL, OPT_STARTJ },
 	{ "start-instance",	no_argument,		NULL, OPT_STARTI },
@@ -168,11 +178,19 @@ static const char options_help[] =
 "  --local-port N         local port to use (default: the target's port of\n"
 "                         last time, for a warm browser cache, else 8888,\n"
 "                         8889, 8080, else any free port); exit 8 if busy\n"
-"  --no-browser           do not open the browser\n"
+"  --forward [LOCAL:]REMOTE   also forward remote port REMOTE (e.g.\n"
+"                         TensorBoard 6006) to local port LOCAL (default:\n"
+"                         the same number if free, else the next free);\n"
+"                         repeatable; exit 8 if LOCAL is busy\n"
+"  --forward [LOCAL:]HOST:PORT   forward HOST:PORT as the instance sees\n"
+"                         it (a database only the instance can reach)\n"
+"  --no-browser           do not open the browser (login: print the\n"
+"                         sign-in address and code only)\n"
 "  -f, --background       run the tunnel in the background\n"
 "  --start-instance       start a stopped instance and wait for it\n"
 "  --json                 one JSON object per event on stdout\n"
-"  --region R, --profile P   AWS region and profile\n"
+"  --region R, --profile P   AWS region and profile (login: the SSO\n"
+"                         profile to sign in for)\n"
 "  --known-hosts FILE     known_hosts file (default ~/.ssh/known_hosts)\n"
 "  --host-key-check strict|accept-new   (default accept-new)\n"
 "  --timeout SECONDS      connect and login budget (default 20)\n"
@@ -330,6 +348,25 @@ not_for(const struct jc_cmd *c, unsigned bit, const char *name)
 	return JC_ERR_USAGE;
 }
 
+/* --forward SPEC: checked now, so a typo is exit 2 before connecting. */
+static int
+add_forward(const char *spec)
+{
+	struct jc_fwdspec f;
+	char why[400];
+
+	if (jc_fwdspec_parse(spec, &f, why, sizeof(why)) != 0) {
+		jc_error("--forward: %s", why);
+		return JC_ERR_USAGE;
+	}
+	if (jc_opts.nforwards == JC_FWD_MAX) {
+		jc_error("at most %d --forward options", JC_FWD_MAX);
+		return JC_ERR_USAGE;
+	}
+	jc_opts.forwards[jc_opts.nforwards++] = spec;
+	return 0;
+}
+
 static int
 parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 {
@@ -407,8 +444,13 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 				r = parse_int("--remote-port", optarg, 1, 65535,
 				    &jc_opts.remote_port);
 			break;
+		case OPT_FORWARD:
+			if ((r = not_for(c, O_LOCAL, "--forward")) == 0)
+				r = add_forward(optarg);
+			break;
 		case OPT_NOBROWSER:
-			if ((r = not_for(c, O_LOCAL, "--no-browser")) == 0)
+			if ((r = not_for(c, O_LOCAL | O_LOGIN,
+			    "--no-browser")) == 0)
 				jc_opts.no_browser = 1;
 			break;
 		case OPT_STARTJ:
@@ -432,7 +474,8 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 				jc_opts.region = optarg;
 			break;
 		case OPT_PROFILE:
-			if ((r = not_for(c, O_CONNECT, "--profile")) == 0)
+			if ((r = not_for(c, O_CONNECT | O_LOGIN,
+			    "--profile")) == 0)
 				jc_opts.profile = optarg;
 			break;
 		case 'v':

@@ -29,6 +29,7 @@
 #include "err.h"
 #include "event.h"
 #include "forward.h"
+#include "fwdspec.h"
 #include "httpcheck.h"
 #include "jc.h"
 #include "jupyter.h"
@@ -48,8 +49,18 @@
 #define REUSE_WAIT_S	12		/* `url`: a silent tunnel may be healing */
 #define BROWSER_WAIT_MS	3000		/* for the compressed path, at most */
 
+/* An extra forward (--forward) beside Jupyter. */
+struct xfwd {
+	struct jc_fwdspec	 spec;
+	int			 lfd;		/* listening, until fwd owns it */
+	uint16_t		 lport;
+	struct jc_fwd		*fwd;
+};
+
 struct tunnel {
 	struct jc_access	 a;
+	struct xfwd		 x[JC_FWD_MAX];
+	int			 nx;
 	struct jc_jupyter	 j;
 	int			 jupyter;	/* 0 with --remote-port */
 	struct jc_fwd		*fwd;
@@ -237,6 +248,110 @@ listen_and_forward(struct tunnel *tn)
 	    &tn->fwd);
 }
 
+/* ---- extra forwards (--forward) --------------------------------------- */
+
+/*
+ * Listen for every extra forward.  Those with a LOCAL port go first
+ * (explicit: busy is exit 8, before anything connects); those without
+ * wait for the main listener (late = 1) so it keeps its usual port.
+ */
+static int
+extras_listen(struct tunnel *tn, int late)
+{
+	struct xfwd *x;
+	char d[300];
+	int i, r;
+
+	if (!late) {
+		for (i = 0; i < jc_opts.nforwards; i++) {
+			x = &tn->x[tn->nx];
+			x->lfd = -1;
+			/* Checked when given: cannot fail here. */
+			if (jc_fwdspec_parse(jc_opts.forwards[i], &x->spec, d,
+			    sizeof(d)) != 0)
+				return JC_ERR_USAGE;
+			tn->nx++;
+		}
+	}
+	for (i = 0; i < tn->nx; i++) {
+		x = &tn->x[i];
+		if (x->lfd >= 0 || x->fwd != NULL ||
+		    (x->spec.lport != 0) == late)
+			continue;
+		jc_fwdspec_dest(&x->spec, d, sizeof(d));
+		if ((r = jc_fwdspec_listen(&x->spec, &x->lfd,
+		    &x->lport)) == 0)
+			continue;
+		if (r == JC_ERR_PORT && x->spec.lport != 0)
+			jc_error("local port %u for --forward %s is busy (or "
+			    "below 1024); pick another LOCAL, or leave it "
+			    "out to choose automatically", x->spec.lport, d);
+		else if (r == JC_ERR_PORT)
+			jc_error("no free local port on 127.0.0.1 for "
+			    "--forward %s", d);
+		else
+			jc_error("cannot listen for --forward %s: %s", d,
+			    jc_strerror(r));
+		return r;
+	}
+	return 0;
+}
+
+/* Serve each extra listener through the tunnel's session. */
+static int
+extras_forward(struct tunnel *tn)
+{
+	struct xfwd *x;
+	char d[300], ls[8], rs[8], url[64];
+	int i, r;
+
+	for (i = 0; i < tn->nx; i++) {
+		x = &tn->x[i];
+		r = jc_fwd_new(x->lfd, x->spec.host, x->spec.rport, tn->a.p,
+		    tn->a.s, &x->fwd);
+		x->lfd = -1;		/* jc_fwd_new owns it, even failing */
+		if (r != 0)
+			return r;
+		jc_fwdspec_dest(&x->spec, d, sizeof(d));
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/", x->lport);
+		snprintf(ls, sizeof(ls), "%u", x->lport);
+		snprintf(rs, sizeof(rs), "%u", x->spec.rport);
+		/* In the background, the starting process says it. */
+		if (tn->notify_fd < 0)
+			jc_info("forwarding %s -> %s on the remote side", url,
+			    d);
+		jc_event("forward", "#local_port", ls, "host", x->spec.host,
+		    "#remote_port", rs, "url", url, (char *)NULL);
+	}
+	return 0;
+}
+
+static void
+extras_set_session(struct tunnel *tn, const struct jc_plugin *p,
+    struct jc_sess *s)
+{
+	int i;
+
+	for (i = 0; i < tn->nx; i++)
+		if (tn->x[i].fwd != NULL)
+			jc_fwd_set_session(tn->x[i].fwd, p, s);
+}
+
+static void
+extras_free(struct tunnel *tn)
+{
+	int i;
+
+	for (i = 0; i < tn->nx; i++) {
+		jc_fwd_free(tn->x[i].fwd);
+		tn->x[i].fwd = NULL;
+		if (tn->x[i].lfd >= 0)
+			close(tn->x[i].lfd);
+		tn->x[i].lfd = -1;
+	}
+	tn->nx = 0;
+}
+
 /* Without Jupyter: the forward works when a connection goes through. */
 static int
 verify_plain(struct tunnel *tn)
@@ -389,6 +504,7 @@ static void
 write_state(struct tunnel *tn)
 {
 	struct jc_tunnel st;
+	int i;
 
 	memset(&st, 0, sizeof(st));
 	st.pid = getpid();
@@ -398,6 +514,13 @@ write_state(struct tunnel *tn)
 	st.local_port = tn->lport;
 	snprintf(st.url, sizeof(st.url), "%s", tn->url);
 	st.started = (long)time(NULL);
+	for (i = 0; i < tn->nx && i < JC_TUNNEL_FWD_MAX; i++) {
+		st.forwards[i].local_port = tn->x[i].lport;
+		snprintf(st.forwards[i].host, sizeof(st.forwards[i].host),
+		    "%s", tn->x[i].spec.host);
+		st.forwards[i].remote_port = tn->x[i].spec.rport;
+		st.nforwards++;
+	}
 	jc_state_write(&st);
 	jc_wipe(&st, sizeof(st));
 }
@@ -579,6 +702,7 @@ reconnect(struct tunnel *tn)
 
 	link_stop(tn);
 	jc_fwd_set_session(tn->fwd, NULL, NULL);
+	extras_set_session(tn, NULL, NULL);
 	jc_access_disconnect(&tn->a);
 	jc_event("reconnecting", "target", jc_opts.target, (char *)NULL);
 	/* Said once; each attempt only at -v. */
@@ -600,6 +724,7 @@ reconnect(struct tunnel *tn)
 			dest(tn, &host, &port);
 			jc_fwd_set_dest(tn->fwd, host, (uint16_t)port);
 			jc_fwd_set_session(tn->fwd, tn->a.p, tn->a.s);
+			extras_set_session(tn, tn->a.p, tn->a.s);
 			/* The server may have restarted: check it again. */
 			if (!tn->jupyter || (r = jc_jupyter_verify(tn->lport,
 			    &tn->j, VERIFY_MS)) == 0)
@@ -608,6 +733,7 @@ reconnect(struct tunnel *tn)
 			if (tn->a.p->status(tn->a.s) == 0 || r == JC_ERR_INTR)
 				return r;
 			jc_fwd_set_session(tn->fwd, NULL, NULL);
+			extras_set_session(tn, NULL, NULL);
 		}
 		jc_access_disconnect(&tn->a);
 		if (r == JC_ERR_HOSTKEY || r == JC_ERR_INTR)
@@ -644,6 +770,7 @@ tunnel_free(struct tunnel *tn)
 		jc_sshssm_cleanup(&tn->a);
 	jc_fwd_free(tn->fwd);
 	tn->fwd = NULL;
+	extras_free(tn);
 	jc_source_del(tn->browser_src);
 	tn->browser_src = NULL;
 	jc_source_del(tn->watch);
@@ -668,15 +795,18 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 	tn->jupyter = jc_opts.remote_port == 0;
 	jc_opts.target = target;
 	if ((r = jc_access_resolve(&tn->a, target)) != 0 ||
+	    (r = extras_listen(tn, 0)) != 0 ||
 	    (r = connect_and_find(tn)) != 0 ||
-	    (r = listen_and_forward(tn)) != 0)
+	    (r = listen_and_forward(tn)) != 0 ||
+	    (r = extras_listen(tn, 1)) != 0)
 		goto out;
 	if (tn->jupyter) {
 		recall_default_path(tn);
 		r = jc_jupyter_verify(tn->lport, &tn->j, VERIFY_MS);
 	} else
 		r = verify_plain(tn);
-	if (r != 0 || (r = build_url(tn)) != 0)
+	if (r != 0 || (r = build_url(tn)) != 0 ||
+	    (r = extras_forward(tn)) != 0)
 		goto out;
 	jc_state_port_put(target, tn->lport);
 	remember_dest(tn);
@@ -867,6 +997,64 @@ start_background(const char *target, char *url, size_t n)
 	return r;
 }
 
+/* Does the running tunnel t have every forward asked for? */
+static int
+has_forwards(const struct jc_tunnel *t)
+{
+	struct jc_fwdspec f;
+	char why[300];
+	int i, k;
+
+	for (i = 0; i < jc_opts.nforwards; i++) {
+		if (jc_fwdspec_parse(jc_opts.forwards[i], &f, why,
+		    sizeof(why)) != 0)
+			return 0;
+		for (k = 0; k < t->nforwards; k++)
+			if (strcmp(t->forwards[k].host, f.host) == 0 &&
+			    t->forwards[k].remote_port == f.rport &&
+			    (f.lport == 0 ||
+			    t->forwards[k].local_port == f.lport))
+				break;
+		if (k == t->nforwards) {
+			jc_fwdspec_dest(&f, why, sizeof(why));
+			jc_error("the background tunnel for %s (pid %ld) has "
+			    "no forward to %s; stop it first with 'jconnect "
+			    "stop %s'", t->target, (long)t->pid, why,
+			    t->target);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Say the extra forwards of target's background tunnel (stderr, events). */
+static void
+say_forwards(const char *target)
+{
+	struct jc_tunnel t;
+	char url[64], ls[8], rs[8];
+	int i;
+
+	if (jc_state_find(target, &t) != 0)
+		return;
+	for (i = 0; i < t.nforwards; i++) {
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/",
+		    t.forwards[i].local_port);
+		snprintf(ls, sizeof(ls), "%d", t.forwards[i].local_port);
+		snprintf(rs, sizeof(rs), "%d", t.forwards[i].remote_port);
+		jc_info("forwarding %s -> %s%s%s:%d on the remote side", url,
+		    strchr(t.forwards[i].host, ':') ? "[" : "",
+		    t.forwards[i].host,
+		    strchr(t.forwards[i].host, ':') ? "]" : "",
+		    t.forwards[i].remote_port);
+		jc_event("forward", "#local_port", ls, "host",
+		    t.forwards[i].host, "#remote_port", rs, "url", url,
+		    (char *)NULL);
+	}
+	jc_state_release(&t);
+	jc_wipe(&t, sizeof(t));
+}
+
 /* `url` and `open -f` on a target that already has a tunnel. */
 static int
 reuse(const char *target, char *url, size_t n)
@@ -877,6 +1065,11 @@ reuse(const char *target, char *url, size_t n)
 
 	if (jc_state_find(target, &t) != 0)
 		return JC_ERR_NOTFOUND;
+	if (!has_forwards(&t)) {
+		jc_state_release(&t);
+		jc_wipe(&t, sizeof(t));
+		return JC_ERR_USAGE;
+	}
 	/*
 	 * Only a tunnel that answers counts.  A live one that does not may
 	 * be finding a restarted Jupyter (our tries are the activity that
@@ -938,10 +1131,12 @@ background(const char *target, int browser)
 		jc_error("cannot keep a background tunnel: %s", jc_state_why());
 		return JC_ERR_IO;
 	}
-	if ((r = reuse(target, url, sizeof(url))) == JC_ERR_INTR)
+	if ((r = reuse(target, url, sizeof(url))) == JC_ERR_INTR ||
+	    r == JC_ERR_USAGE)
 		return r;
 	if (r != 0 && (r = start_background(target, url, sizeof(url))) != 0)
 		return r;
+	say_forwards(target);
 	if (jc_event_enabled())
 		jc_event("url", "url", url, (char *)NULL);
 	else {

@@ -502,6 +502,54 @@ jc_state_release(struct jc_tunnel *t)
 
 /* ---- tunnels ---------------------------------------------------------- */
 
+/* "forwards": [{"local_port": L, "host": H, "remote_port": R}, ...] */
+static int
+add_forwards(cJSON *o, const struct jc_tunnel *t)
+{
+	cJSON *list, *f;
+	int i;
+
+	if ((list = cJSON_AddArrayToObject(o, "forwards")) == NULL)
+		return -1;
+	for (i = 0; i < t->nforwards; i++) {
+		if ((f = cJSON_CreateObject()) == NULL)
+			return -1;
+		cJSON_AddItemToArray(list, f);
+		if (cJSON_AddNumberToObject(f, "local_port",
+		    t->forwards[i].local_port) == NULL ||
+		    cJSON_AddStringToObject(f, "host",
+		    t->forwards[i].host) == NULL ||
+		    cJSON_AddNumberToObject(f, "remote_port",
+		    t->forwards[i].remote_port) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+read_forwards(const cJSON *list, struct jc_tunnel *t)
+{
+	const cJSON *f, *lp, *h, *rp;
+	struct jc_tunnel_fwd *d;
+
+	cJSON_ArrayForEach(f, list) {
+		if (t->nforwards == JC_TUNNEL_FWD_MAX)
+			break;
+		lp = cJSON_GetObjectItem(f, "local_port");
+		h = cJSON_GetObjectItem(f, "host");
+		rp = cJSON_GetObjectItem(f, "remote_port");
+		if (!cJSON_IsNumber(lp) || !cJSON_IsString(h) ||
+		    !cJSON_IsNumber(rp) || lp->valueint < 1 ||
+		    lp->valueint > 65535 || rp->valueint < 1 ||
+		    rp->valueint > 65535)
+			continue;
+		d = &t->forwards[t->nforwards++];
+		d->local_port = lp->valueint;
+		snprintf(d->host, sizeof(d->host), "%s", h->valuestring);
+		d->remote_port = rp->valueint;
+	}
+}
+
 int
 jc_state_write(const struct jc_tunnel *t)
 {
@@ -521,6 +569,10 @@ jc_state_write(const struct jc_tunnel *t)
 	cJSON_AddNumberToObject(o, "local_port", t->local_port);
 	cJSON_AddStringToObject(o, "url", t->url);
 	cJSON_AddNumberToObject(o, "started", (double)t->started);
+	if (t->nforwards > 0 && add_forwards(o, t) != 0) {
+		cJSON_Delete(o);
+		return JC_ERR_NOMEM;
+	}
 	cJSON_AddNumberToObject(o, "pid_start", (double)(t->pid_start != 0 ?
 	    t->pid_start : proc_start(t->pid)));
 	s = cJSON_PrintUnformatted(o);
@@ -571,6 +623,7 @@ read_tunnel(const char *name, struct jc_tunnel *t)
 	if (cJSON_IsNumber(v = cJSON_GetObjectItem(o, "pid_start")) &&
 	    v->valuedouble > 0)
 		t->pid_start = (unsigned long long)v->valuedouble;
+	read_forwards(cJSON_GetObjectItem(o, "forwards"), t);
 	cJSON_Delete(o);
 	return t->pid > 0 && *t->target ? 0 : -1;
 }

@@ -17,6 +17,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* An extra forward (--forward) of a tunnel. */
+struct jc_tunnel_fwd {
+	int	 local_port;
+	char	 host[256];		/* as the instance sees it */
+	int	 remote_port;
+};
+
+#define JC_TUNNEL_FWD_MAX	16
+
 struct jc_tunnel {
 	pid_t	 pid;			/* supervisor process */
 	char	 target[512];		/* TARGET as typed */
@@ -27,6 +36,8 @@ struct jc_tunnel {
 	unsigned long long pid_start;	/* pid's start time, clock ticks since
 					   boot (0: unknown); tells it from a
 					   recycled pid */
+	struct jc_tunnel_fwd forwards[JC_TUNNEL_FWD_MAX];
+	int	 nforwards;
 	char	 file[300];		/* the state file's name in the dir */
 	int	 lock_fd;		/* the state file, while signalling */
 };

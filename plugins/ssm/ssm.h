@@ -621,7 +621,7 @@ struct ssm_chan {
 	uint32_t	 next_sid;
 	int		 nstreams;
 	int		 connect_errors;
-	uint64_t	 rx_bytes;	/* raw: bytes from the far side */
+	uint64_t	 rx_bytes;	/* bytes from the far side */
 	int		 said_accepted;
 
 	/* exec */
