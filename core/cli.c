@@ -334,15 +334,13 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 		case OPT_VIA:
 			if ((r = not_for(c, O_CONNECT, "--via")) != 0)
 				break;
-			if (strcmp(optarg, "ssm") == 0)
-				jc_opts.via = JC_VIA_SSM;
-			else if (strcmp(optarg, "ssh") == 0)
-				jc_opts.via = JC_VIA_SSH;
-			else if (strcmp(optarg, "auto") == 0)
-				jc_opts.via = JC_VIA_AUTO;
+			if (strcmp(optarg, "auto") == 0 ||
+			    jc_plugin_built(optarg))
+				jc_opts.via = optarg;
 			else {
-				jc_error("--via must be ssm, ssh or auto, not "
-				    "\"%s\"", optarg);
+				jc_error("--via must be auto or an access "
+				    "plugin (see jconnect plugins), not \"%s\"",
+				    optarg);
 				r = JC_ERR_USAGE;
 			}
 			given |= JC_CFG_CLI_VIA;

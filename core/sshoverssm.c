@@ -57,7 +57,7 @@ jc_sshssm_wanted(const struct jc_access *a, int *explicit)
 	const char *v = jc_config_option("ssm.compress");
 
 	*explicit = 0;
-	if (a->via != JC_VIA_SSM)
+	if (!(a->caps & JC_CAP_SSH_INSIDE))
 		return 0;
 	if (v == NULL || strcmp(v, "auto") == 0)
 		return 1;
