@@ -84,13 +84,16 @@ check "stop frees the port" port_free "$port"
 # -- jconnect proxy under real ssh -------------------------------------------
 # ssh brings its own key: pushed first with keys --push-key.
 ssh-keygen -q -t ed25519 -N '' -C 'proxy key' -f "$T/pk"
-"$JC" keys --push-key --key "$T/pk.pub" -l "$SSH_USER" my-private-box \
-    2>"$T/err3"
-check "keys --push-key for the proxy's key exits 0" test $? = 0
+st=0
+"$JC" keys --push-key --key "$T/pk.pub" --via eice -l "$SSH_USER" \
+    my-private-box 2>"$T/err3" || st=$?
+check "keys --push-key for the proxy's key exits 0 (got $st)" test "$st" = 0
+[ "$st" = 0 ] || show "$T/err3"
 out=$(ssh -F /dev/null -i "$T/pk" -o IdentitiesOnly=yes -o BatchMode=yes \
     -o UserKnownHostsFile="$T/kh_plain" -o StrictHostKeyChecking=accept-new \
     -o ProxyCommand="$JC proxy -q --via eice -l $SSH_USER %h %p" \
-    "$SSH_USER@my-private-box" echo through-eice 2>"$T/ssh.err")
+    -p "$SSHD_PORT" "$SSH_USER@my-private-box" echo through-eice \
+    2>"$T/ssh.err")
 check "real ssh logs in through jconnect proxy --via eice" \
     test "$out" = through-eice
 [ "$out" = through-eice ] || show "$T/ssh.err"
@@ -108,8 +111,9 @@ check "keys --remove over eice takes it out" sh -c "! grep -q 'eice installed' '
 st=0
 "$JC" url $A -o eice.endpoint_id=eice-0000000000000000f my-private-box \
     2>"$T/err6" >/dev/null || st=$?
-check "an unknown endpoint: exit 5 (got $st)" test "$st" = 5
-check "it names EC2's error" grep -q "InvalidInstanceConnectEndpointId.NotFound" "$T/err6"
+check "an unknown endpoint: exit 1, an AWS error (got $st)" test "$st" = 1
+check "it says what EC2 said" grep -q "InvalidInstanceConnectEndpointId.NotFound.*does not exist" "$T/err6"
+[ "$st" = 1 ] || show "$T/err6"
 st=0
 "$JC" url $A -o eice.max_tunnel_s=3601 my-private-box 2>"$T/err7" || st=$?
 check "eice.max_tunnel_s above 3600: usage error (exit 2, got $st)" test "$st" = 2

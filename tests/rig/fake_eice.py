@@ -37,6 +37,7 @@ import os
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from urllib.parse import parse_qsl, urlsplit
@@ -54,11 +55,15 @@ CRED_RE = re.compile(r"^([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request$")
 class EiceOps:
     """Mixed into fake_aws.Fake."""
 
+    def aws_mod(self):
+        """fake_aws as it runs (__main__): its ApiError is the one caught."""
+        return sys.modules[type(self).__module__]
+
     def eice_endpoints(self):
         return self.sc.get("eice", {}).get("endpoints", [])
 
     def op_ec2_DescribeInstanceConnectEndpoints(self, p, cred, region):
-        from fake_aws import ApiError, x
+        ApiError, x = self.aws_mod().ApiError, self.aws_mod().x
         ids = [v for k, v in sorted(p.items())
                if re.match(r"^InstanceConnectEndpointId\.\d+$", k)]
         for i in ids:
@@ -105,7 +110,7 @@ class EiceOps:
             % "".join(items)
 
     def ec2_filters_eice(self, p):
-        from fake_aws import ApiError
+        ApiError = self.aws_mod().ApiError
         filters = {}
         for k, v in p.items():
             m = re.match(r"^Filter\.(\d+)\.Name$", k)
