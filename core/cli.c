@@ -138,8 +138,10 @@ static const struct option longopts[] = {
 
 static const char options_help[] =
 "Options:\n"
-"  --via ssm|ssh|auto     access method (default auto: SSM when the\n"
-"                         instance is managed and online, else SSH)\n"
+"  --via ssm|ssh|eice|auto  access method, an access plugin (default\n"
+"                         auto: SSM when the instance is managed and\n"
+"                         online, else SSH; eice: EC2 Instance Connect\n"
+"                         Endpoint to a private instance, named only)\n"
 "  -i, --identity FILE    SSH private key (e.g. the EC2 key pair .pem);\n"
 "                         a missing file is a usage error\n"
 "  -l, --login USER       remote user (default: user@ from TARGET, the\n"
