@@ -345,6 +345,23 @@ struct jc_plugin_opt {
 	const char	*help;		/* one line */
 };
 
+/*
+ * ABI 1.4: what an instance offers a method, asked while the target is
+ * resolved (see probe below).  Strings NUL-terminated; "" = unknown.
+ */
+struct jc_probe {
+	uint32_t	 size;		/* sizeof(struct jc_probe) */
+	int		 checked;	/* the provider answered */
+	int		 managed;	/* it knows the instance (an agent registered) */
+	int		 online;	/* and can reach it now */
+	char		 agent_version[32];
+	/* For nodes only this provider knows (mi-...): */
+	char		 name[256];
+	char		 private_ip[64];
+	char		 platform[32];	/* lower case: "linux", "windows" */
+	char		 why[512];	/* on failure: plain words, for -v */
+};
+
 struct jc_plugin {
 	uint32_t	 abi;		/* JC_PLUGIN_ABI the plugin was built with */
 	uint32_t	 size;		/* sizeof(struct jc_plugin) as it saw it */
@@ -400,6 +417,13 @@ struct jc_plugin {
 	int		 auto_rank;
 	const char	*label;		/* "SSM" in "SSM to i-..." messages */
 	const struct jc_plugin_opt *options; /* NULL-key-terminated, or NULL */
+	/*
+	 * Methods with JC_CAP_NEEDS_AGENT: ask the provider about instance
+	 * id (an AWS call, which may block).  Returns 0 with *pr filled, or
+	 * a JC_ERR_* with pr->why saying why (not fatal: another method may
+	 * do).  NULL = nothing to ask.
+	 */
+	int	(*probe)(void *state, const char *id, struct jc_probe *pr);
 };
 
 /* Does this plugin struct have member m (older plugins are shorter)? */

@@ -465,47 +465,58 @@ find_stack(const char *name, int word, struct matches *m, char *what,
 
 /* ---- SSM ------------------------------------------------------------- */
 
-/* Fill the ssm_* fields; an SSM refusal is not fatal (SSH may do). */
+/*
+ * Fill the ssm_* fields from the method that needs an agent (its probe:
+ * SSM's DescribeInstanceInformation); a refusal is not fatal (SSH may
+ * do).  No such method loaded: nothing is known, nothing asked.
+ */
 static int
 ssm_info(struct jc_instance *in, int quiet)
 {
-	struct jc_aws_error err;
-	cJSON *body = NULL, *filters, *f, *vals;
-	char *json = NULL, *out = NULL;
-	int r = JC_ERR_NOMEM;
+	const struct jc_plugin *ps[8];
+	struct jc_probe pr;
+	void *sts[8];
+	int i, n, r;
 
 	in->ssm_checked = 0;
-	if ((body = cJSON_CreateObject()) == NULL ||
-	    (filters = cJSON_AddArrayToObject(body, "Filters")) == NULL ||
-	    (f = cJSON_CreateObject()) == NULL)
-		goto out;
-	cJSON_AddItemToArray(filters, f);
-	if (cJSON_AddStringToObject(f, "Key", "InstanceIds") == NULL ||
-	    (vals = cJSON_AddArrayToObject(f, "Values")) == NULL)
-		goto out;
-	cJSON_AddItemToArray(vals, cJSON_CreateString(in->id));
-	if ((json = cJSON_PrintUnformatted(body)) == NULL)
-		goto out;
-	r = jc_aws_json("ssm", "AmazonSSM.DescribeInstanceInformation", json,
-	    &out, &err);
+	n = jc_plugin_methods(ps, sts, 8);
+	for (i = 0; i < n; i++)
+		if ((jc_plugin_caps(ps[i]) & JC_CAP_NEEDS_AGENT) &&
+		    JC_PLUGIN_HAS(ps[i], probe) && ps[i]->probe != NULL)
+			break;
+	if (i == n)
+		return 0;
+	memset(&pr, 0, sizeof(pr));
+	pr.size = sizeof(pr);
+	r = ps[i]->probe(sts[i], in->id, &pr);
 	if (r == JC_ERR_INTR || r == JC_ERR_NOMEM)
-		goto out;
-	if (r != 0) {
+		return r;
+	if (r != 0 || !pr.checked) {
 		if (!quiet)
-			jc_verbose("cannot ask SSM about %s: %s", in->id,
-			    jc_aws_explain(&err));
-		r = 0;
-		goto out;
+			jc_verbose("cannot ask %s about %s: %s",
+			    jc_plugin_label(ps[i]), in->id, pr.why);
+		return 0;
 	}
-	in->ssm_managed = in->ssm_online = 0;
-	if (jc_aws_ssm_info(out, strlen(out), in, NULL, 0) == 0)
-		in->ssm_checked = 1;
-	r = 0;
- out:
-	cJSON_Delete(body);
-	free(json);
-	free(out);
-	return r;
+	in->ssm_managed = pr.managed;
+	in->ssm_online = pr.online;
+	if (pr.agent_version[0] != '\0')
+		snprintf(in->agent_version, sizeof(in->agent_version), "%s",
+		    pr.agent_version);
+	/* A hybrid node is known only to the agent's service: take it all. */
+	if (pr.managed && strncmp(in->id, "mi-", 3) == 0) {
+		snprintf(in->state, sizeof(in->state), "%s", pr.online ?
+		    "running" : "offline");
+		if (pr.name[0] != '\0')
+			snprintf(in->name, sizeof(in->name), "%s", pr.name);
+		if (pr.private_ip[0] != '\0')
+			snprintf(in->private_ip, sizeof(in->private_ip), "%s",
+			    pr.private_ip);
+		if (pr.platform[0] != '\0')
+			snprintf(in->platform, sizeof(in->platform), "%s",
+			    pr.platform);
+	}
+	in->ssm_checked = 1;
+	return 0;
 }
 
 /* ---- lifecycle ------------------------------------------------------- */

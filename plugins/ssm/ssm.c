@@ -356,4 +356,5 @@ const struct jc_plugin ssm_plugin = {
 	    JC_CAP_THROTTLED | JC_CAP_SSH_INSIDE,
 	.auto_rank = 10,
 	.label = "SSM",
+	.probe = ssm_p_probe,
 };
