@@ -16,7 +16,6 @@
 #include "eice.h"
 #include "../ssh/jssh.h"
 
-const struct jc_host *eice_host;
 /*
  * The linked-in ssh session code logs through jssh_host.  Weak: a test
  * linking the ssh plugin's archive as well gets that one definition.

@@ -13,6 +13,8 @@
 #include "eice.h"
 
 #define EC2_VERSION	"2016-11-15"
+
+const struct jc_host *eice_host;	/* set by init() in eice.c */
 #define MAX_EPS		32
 
 /* ---- XML: the fields of the items of one set -------------------------- */
