@@ -33,6 +33,61 @@ printf '{"defaults": {"options": {"eice.endpoint_url": "ws://127.0.0.1:%s"}}}\n'
 # No key of ours is on the instance: only a pushed one can log in.
 A="--via eice -l $SSH_USER --known-hosts $T/kh"
 
+# -- AWS's own client: a URL presigned by botocore, as the AWS CLI's
+# ec2-instance-connect open-tunnel signs it, opens the same tunnel; the
+# sshd banner comes back in a binary frame.
+cat >"$T/awscli_tunnel.py" <<'PY'
+import base64, os, socket, struct, sys
+from urllib.parse import urlencode
+import botocore.session
+from botocore.signers import RequestSigner
+port, ep, ip = sys.argv[1], sys.argv[2], sys.argv[3]
+s = botocore.session.get_session()
+sm = s.get_service_model("ec2-instance-connect")
+signer = RequestSigner(sm.service_id, os.environ["AWS_REGION"],
+                       sm.signing_name, sm.signature_version,
+                       s.get_credentials(), s.get_component("event_emitter"))
+host = "127.0.0.1:%s" % port
+qs = urlencode({"instanceConnectEndpointId": ep, "remotePort": 22,
+                "privateIpAddress": ip, "maxTunnelDuration": 60})
+url = signer.generate_presigned_url(
+    {"url": "ws://%s/openTunnel?%s" % (host, qs), "body": {},
+     "headers": {"host": host}, "method": "GET", "query_string": "",
+     "url_path": "/", "context": {}},
+    operation_name="openTunnel", expires_in=60)
+path = url[url.index("/openTunnel"):]
+if len(sys.argv) > 4:	# a signature one digit off
+    path = path[:-1] + ("0" if path[-1] != "0" else "1")
+c = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
+key = base64.b64encode(os.urandom(16)).decode()
+c.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+           "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+           "Sec-WebSocket-Version: 13\r\n\r\n" % (path, host, key)).encode())
+buf = b""
+while b"\r\n\r\n" not in buf:
+    buf += c.recv(4096)
+head, rest = buf.split(b"\r\n\r\n", 1)
+print(head.split(b"\r\n")[0].decode())
+if b" 101 " not in head.split(b"\r\n")[0]:
+    print(rest.decode(errors="replace"))
+    sys.exit(0)
+while len(rest) < 2 or len(rest) < 2 + (rest[1] & 0x7F):
+    rest += c.recv(4096)
+print("opcode %d" % (rest[0] & 0x0F))
+print(rest[2:2 + (rest[1] & 0x7F)].decode(errors="replace").strip())
+PY
+"$PY" "$T/awscli_tunnel.py" "$AWS_PORT" "$EP" 10.0.1.5 >"$T/awscli.out" \
+    2>"$T/awscli.err"
+check "botocore's presigned openTunnel URL is accepted (101)" \
+    grep -q '^HTTP/1.1 101' "$T/awscli.out"
+check "and the sshd banner arrives in a binary frame" sh -c \
+    "grep -qx 'opcode 2' '$T/awscli.out' && grep -q '^SSH-2.0-' '$T/awscli.out'"
+grep -q '^HTTP/1.1 101' "$T/awscli.out" || show "$T/awscli.err"
+"$PY" "$T/awscli_tunnel.py" "$AWS_PORT" "$EP" 10.0.1.5 bad >"$T/awscli2.out" \
+    2>&1
+check "a signature one digit off: 403 InvalidSignatureException" sh -c \
+    "grep -q '^HTTP/1.1 403' '$T/awscli2.out' && grep -q InvalidSignatureException '$T/awscli2.out'"
+
 # -- foreground open ---------------------------------------------------------
 "$JC" -v --no-browser $A my-private-box >"$T/out" 2>"$T/err" &
 jc=$!
