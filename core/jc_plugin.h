@@ -324,6 +324,8 @@ struct jc_host {
  * inside this method's session ("the compressed path").
  */
 #define JC_CAP_SSH_INSIDE	0x0400
+/* connect() takes JC_TF_FD: an SSH login over a socket already open. */
+#define JC_CAP_FD_LOGIN		0x0800
 
 /*
  * ABI 1.4: an option the plugin reads with host->option("NAME.KEY"),
