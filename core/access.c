@@ -78,6 +78,12 @@ choose(struct jc_access *a, const char *target)
 		need_agent = (a->caps & JC_CAP_NEEDS_AGENT) != 0;
 	} else {
 		n = jc_plugin_methods(ps, sts, MAX_METHODS);
+		if (n == 0) {
+			jc_error("no access plugin could be loaded (jconnect "
+			    "plugins says why): build them with make, or set "
+			    "JCONNECT_PLUGIN_DIR");
+			return JC_ERR_PLUGIN;
+		}
 		for (i = 0; i < n; i++)
 			if (JC_PLUGIN_HAS(ps[i], auto_rank) &&
 			    ps[i]->auto_rank > 0 &&
