@@ -130,15 +130,33 @@ optdef(const char *key, size_t len)
 	return &pd;
 }
 
+struct names {
+	char	*out;
+	size_t	 n, o;
+};
+
+static void
+add_plugin_name(void *arg, const char *plugin, const struct jc_plugin_opt *po)
+{
+	struct names *nm = arg;
+
+	if (nm->o < nm->n)
+		nm->o += (size_t)snprintf(nm->out + nm->o, nm->n - nm->o,
+		    "%s%s.%s", nm->o ? ", " : "", plugin, po->key);
+}
+
+/* The keys, in the order of --help: the core's, then the plugins'. */
 static void
 optdef_names(char *out, size_t n)
 {
-	size_t i, o = 0;
+	struct names nm = { out, n, 0 };
+	size_t i;
 
 	*out = '\0';
-	for (i = 0; i < NOPTDEFS && o < n; i++)
-		o += (size_t)snprintf(out + o, n - o, "%s%s", i ? ", " : "",
-		    optdefs[i].key);
+	for (i = 0; i < NOPTDEFS && nm.o < n; i++)
+		nm.o += (size_t)snprintf(out + nm.o, n - nm.o, "%s%s",
+		    i ? ", " : "", optdefs[i].key);
+	(void)jc_plugin_each_optdef(add_plugin_name, &nm);
 }
 
 static void

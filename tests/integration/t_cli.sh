@@ -13,7 +13,7 @@ for c in open url proxy keys resolve ls stop plugins; do
 	check "help $c" sh -c "'$JC' help $c | grep -q 'Usage: jconnect .*$c\\|Usage: jconnect \\[open\\]'"
 	check "$c --help" sh -c "'$JC' $c --help | grep -q Usage"
 done
-check "--version" sh -c "'$JC' --version | grep -q 'plugin ABI 1.3'"
+check "--version" sh -c "'$JC' --version | grep -q 'plugin ABI 1.4'"
 
 st=0; "$JC" >"$T/out" 2>"$T/err" || st=$?
 check "no arguments: exit 2" test "$st" = 2
@@ -80,9 +80,9 @@ for a in --version --help "help url" ls "resolve --json box.example.com" \
 done
 
 "$JC" plugins >"$T/plugins" 2>&1
-for p in ssh ssm keys; do
+for p in ssh ssm keys eice; do
 	check "plugins: $p found in the build tree" \
-	    grep -q "^$p .*ABI 1\.3  $ROOT/plugins/$p/jc-$p.so" "$T/plugins"
+	    grep -q "^$p .*ABI 1\.4  $ROOT/plugins/$p/jc-$p.so" "$T/plugins"
 done
 "$JC" plugins --json >"$T/pj"
 check "plugins --json: one object per line" \
