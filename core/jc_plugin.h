@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define JC_PLUGIN_ABI_MAJOR	1
-#define JC_PLUGIN_ABI_MINOR	4
+#define JC_PLUGIN_ABI_MINOR	5
 #define JC_PLUGIN_ABI		((JC_PLUGIN_ABI_MAJOR << 16) | JC_PLUGIN_ABI_MINOR)
 
 #if defined(__GNUC__)
@@ -125,6 +125,12 @@ struct jc_target {
  */
 #define JC_TF_FD		0x1
 #define JC_TF_COMPRESS		0x2
+/*
+ * ABI 1.4.  JC_TF_LAZY: the caller runs exec or stream right after
+ * connect, which prove the target reachable anyway; a plugin may skip a
+ * round trip spent only on proving it at connect.
+ */
+#define JC_TF_LAZY		0x4
 
 /* Does this target have member m (targets from older cores are shorter)? */
 #define JC_TARGET_HAS(t, m)	((t)->size >= offsetof(struct jc_target, m) + \
@@ -169,6 +175,13 @@ struct jc_exec_result {
  * success the plugin owns the socket; on failure the caller still does.
  */
 #define JC_STREAM_ADOPT		0x2
+/*
+ * ABI 1.4, for plugins whose kind has JC_KIND_WARM: no stream yet, but
+ * one to host:port is likely soon (the port Jupyter had last time);
+ * start what it will need in the background, fdp unused.  0, or an
+ * error that only means "not prepared".
+ */
+#define JC_STREAM_WARM		0x4
 
 /* ---- keys ------------------------------------------------------------ */
 
@@ -270,7 +283,7 @@ struct jc_host {
 	void	(*aws_json_cancel)(struct jc_aws_call *);
 
 	/*
-	 * ABI 1.4: a query/ec2-protocol call (EC2's
+	 * ABI 1.5: a query/ec2-protocol call (EC2's
 	 * DescribeInstanceConnectEndpoints, say): form is the URL-encoded
 	 * body "Action=...&Version=...&...", *out the XML answer (free with
 	 * host->free).  Returns as aws_json.
@@ -278,7 +291,7 @@ struct jc_host {
 	int	(*aws_query)(const char *service, const char *form, char **out,
 		    struct jc_aws_error *err);
 	/*
-	 * ABI 1.4: a SigV4 query-signed ("presigned") GET URL with the
+	 * ABI 1.5: a SigV4 query-signed ("presigned") GET URL with the
 	 * session's credentials and region: scheme://host+path?query plus
 	 * the X-Amz-* parameters, valid for expires_s seconds.  query is
 	 * already URL-encoded ("a=1&b=2"), may be "".  The URL carries a
@@ -300,9 +313,10 @@ struct jc_host {
 #define JC_KIND_METHOD		0x1	/* access method: connect/exec/stream */
 #define JC_KIND_KEYS		0x2	/* key installer */
 #define JC_KIND_ADOPT		0x4	/* stream() takes JC_STREAM_ADOPT (1.1) */
+#define JC_KIND_WARM		0x8	/* stream() takes JC_STREAM_WARM (1.4) */
 
 /*
- * ABI 1.4: what an access method needs and can do, as data.  The core
+ * ABI 1.5: what an access method needs and can do, as data.  The core
  * decides with these bits, never with a plugin's name: --via auto ranks
  * the loaded plugins by them and by what the target offers, and the
  * properties of a session (whose login it is, what it can forward) come
@@ -328,7 +342,7 @@ struct jc_host {
 #define JC_CAP_FD_LOGIN		0x0800
 
 /*
- * ABI 1.4: an option the plugin reads with host->option("NAME.KEY"),
+ * ABI 1.5: an option the plugin reads with host->option("NAME.KEY"),
  * declared so that `-o NAME.KEY=VALUE` and config values are checked
  * (type, range, words) before anything runs, and `jconnect options`
  * lists it.  A table ends with a NULL key.
@@ -348,7 +362,7 @@ struct jc_plugin_opt {
 };
 
 /*
- * ABI 1.4: what an instance offers a method, asked while the target is
+ * ABI 1.5: what an instance offers a method, asked while the target is
  * resolved (see probe below).  Strings NUL-terminated; "" = unknown.
  */
 struct jc_probe {
@@ -410,7 +424,7 @@ struct jc_plugin {
 	int	(*keys)(void *state, const struct jc_plugin *access,
 		    struct jc_sess *sess, const struct jc_keys_req *req);
 
-	/* ABI 1.4 (check with JC_PLUGIN_HAS) */
+	/* ABI 1.5 (check with JC_PLUGIN_HAS) */
 	uint32_t	 caps;		/* JC_CAP_*; access methods only */
 	/*
 	 * Place in --via auto's order among the plugins whose needs the

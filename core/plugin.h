@@ -48,7 +48,7 @@ int	jc_plugin_built(const char *name);
  */
 int	jc_plugin_methods(const struct jc_plugin **ps, void **states, int max);
 
-/* A plugin's JC_CAP_* bits (0 for plugins older than ABI 1.4). */
+/* A plugin's JC_CAP_* bits (0 for plugins older than ABI 1.5). */
 uint32_t jc_plugin_caps(const struct jc_plugin *);
 
 /* Its label for messages ("SSM"), else its name. */

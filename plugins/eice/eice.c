@@ -48,7 +48,7 @@ eice_p_init(const struct jc_host *h, void **statep)
 	    sizeof(h->aws_presign) || h->aws_presign == NULL ||
 	    h->aws_query == NULL) {
 		h->log(JC_LOG_ERROR, "eice", "this jconnect is too old for "
-		    "the eice plugin (needs plugin ABI 1.4)");
+		    "the eice plugin (needs plugin ABI 1.5)");
 		return JC_ERR_PLUGIN;
 	}
 	eice_host = jssh_host = ssm_host = h;

@@ -1,6 +1,6 @@
 /*
  * jc-old13.c - an access plugin as one built against ABI 1.3 sees its
- * struct: `size` ends before the 1.4 members.  Whatever lies beyond (here
+ * struct: `size` ends before the 1.5 members.  Whatever lies beyond (here
  * capability bits that would claim everything) must not be read.
  */
 #include <stddef.h>

@@ -90,7 +90,7 @@ test_load_dummy(void **state)
 }
 
 /*
- * A plugin built against ABI 1.3 loads; the 1.4 members past its size
+ * A plugin built against ABI 1.3 loads; the 1.5 members past its size
  * (capabilities, auto_rank, label) are not read: no capability, its name
  * for a label, and --via auto never picks it.
  */
