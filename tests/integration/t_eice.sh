@@ -69,6 +69,11 @@ while b"\r\n\r\n" not in buf:
 head, rest = buf.split(b"\r\n\r\n", 1)
 print(head.split(b"\r\n")[0].decode())
 if b" 101 " not in head.split(b"\r\n")[0]:
+    while True:	# the body, until the server closes
+        more = c.recv(4096)
+        if not more:
+            break
+        rest += more
     print(rest.decode(errors="replace"))
     sys.exit(0)
 while len(rest) < 2 or len(rest) < 2 + (rest[1] & 0x7F):
