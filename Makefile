@@ -15,10 +15,11 @@ VERSION	= 0.1.0
 PKGS	= libssh libcurl libpcre2-8 libcjson expat libcrypto
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lwslay -ldl
-# Only the SSM plugin uses libssl (its WebSocket's TLS reads); the SSH
-# path does not load it.
+# Only the SSM and EICE plugins use libssl (their WebSocket's TLS reads);
+# the SSH path does not load it.
 SSL_LIBS   := $(shell $(PKG_CONFIG) --libs libssl 2>/dev/null)
 ssm_LIBS   := $(SSL_LIBS)
+eice_LIBS  := $(SSL_LIBS)
 # The binary loads libcurl on first use (core/curl_lazy.c): not linked.
 CORE_LIBS  := $(shell $(PKG_CONFIG) --libs $(filter-out libcurl,$(PKGS)) \
 	      2>/dev/null) -ldl
@@ -54,7 +55,10 @@ B	= build
 CORE_SRC = $(wildcard core/*.c)
 CORE_OBJ = $(CORE_SRC:%.c=$(B)/%.o)
 LIB_OBJ	= $(filter-out $(B)/core/main.o,$(CORE_OBJ))
-PLUGINS	= ssh ssm keys
+# The one list of plugins: built, installed, and known to the core (their
+# order is --via auto's tie-break).  To add one, see README "How to add an
+# access plugin".
+PLUGINS	= ssh ssm keys eice
 PLUGIN_SO = $(foreach p,$(PLUGINS),plugins/$(p)/jc-$(p).so)
 PLUGIN_AR = $(foreach p,$(PLUGINS),$(B)/plugins/$(p)/lib$(p).a)
 
@@ -62,7 +66,8 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_HELP = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 UNIT_HOBJ = $(UNIT_HELP:%.c=$(B)/%.o)
-TEST_SO	= $(B)/tests/plugins/jc-dummy.so $(B)/tests/plugins/jc-badabi.so
+TEST_SO	= $(B)/tests/plugins/jc-dummy.so $(B)/tests/plugins/jc-badabi.so \
+	  $(B)/tests/plugins/jc-old13.so
 TOOLS	= $(B)/tests/tools/blast
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/replay_%)
@@ -100,12 +105,18 @@ define plugin_rules
 $(1)_OBJ = $$(patsubst %.c,$(B)/%.o,$$(wildcard plugins/$(1)/*.c))
 $(B)/plugins/$(1)/lib$(1).a: $$($(1)_OBJ) $(B)/.empty.o
 	@mkdir -p $$(dir $$@); rm -f $$@; ar rcs $$@ $$^
-plugins/$(1)/jc-$(1).so: $$($(1)_OBJ) $(PCOMMON_OBJ)
+plugins/$(1)/jc-$(1).so: $$($(1)_OBJ) $$($(1)_EXTRA) $(PCOMMON_OBJ)
 	$(CC) $(LDFLAGS_ALL) -shared -fvisibility=hidden -o $$@ $$^ $(DEP_LIBS) \
 	    $$($(1)_LIBS)
 	@chmod go-w $$@	# the loader refuses group/world-writable plugins
 endef
+# EICE runs the ssh plugin's session over the SSM plugin's WebSocket code.
+eice_EXTRA = $(B)/plugins/ssh/jssh_session.o $(B)/plugins/ssh/jssh_chan.o \
+	     $(B)/plugins/ssm/ssm_ws.o
 $(foreach p,$(PLUGINS),$(eval $(call plugin_rules,$(p))))
+# The core knows the plugins by this list alone.
+$(B)/core/plugin.o: ALLCFLAGS += -DJC_PLUGINS='"$(PLUGINS)"'
+$(B)/core/plugin.o: Makefile
 $(foreach p,$(PLUGINS),$(eval $(B)/plugins/$(p)/%.o: ALLCFLAGS += -fvisibility=hidden))
 
 $(B)/tests/plugins/jc-%.so: tests/plugins/jc-%.c core/jc_plugin.h

@@ -799,6 +799,20 @@ call(const char *service, const char *target, const char *body, char **out,
 	    NULL, err);
 }
 
+int
+jc_aws_session(const struct jc_aws_creds **c, const char **region,
+    struct jc_aws_error *err)
+{
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	if ((r = call_ready(err)) != 0)
+		return r;
+	*c = &aws.creds;
+	*region = aws.region;
+	return 0;
+}
+
 /* ---- calls driven by the loop ---------------------------------------- */
 
 /*

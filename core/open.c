@@ -179,8 +179,8 @@ jupyter_req(const struct tunnel *tn, struct jc_jupyter_req *req)
 	req->want_port = jc_opts.jupyter_port;
 	req->log_file = jc_opts.jupyter_log;
 	/* Over SSM the login user (ssm-user) is not the notebook's user. */
-	req->run_as = tn->a.via == JC_VIA_SSM ? tn->a.user : NULL;
-	req->can_unix = tn->a.via == JC_VIA_SSH;
+	req->run_as = !(tn->a.caps & JC_CAP_LOGIN_IS_USER) ? tn->a.user : NULL;
+	req->can_unix = (tn->a.caps & JC_CAP_UNIX_FWD) != 0;
 }
 
 static int
@@ -509,8 +509,8 @@ write_state(struct tunnel *tn)
 	memset(&st, 0, sizeof(st));
 	st.pid = getpid();
 	snprintf(st.target, sizeof(st.target), "%s", jc_opts.target);
-	snprintf(st.via, sizeof(st.via), "%s",
-	    tn->a.via == JC_VIA_SSM ? "ssm" : "ssh");
+	snprintf(st.via, sizeof(st.via), "%.*s", (int)sizeof(st.via) - 1,
+	    tn->a.via);
 	st.local_port = tn->lport;
 	snprintf(st.url, sizeof(st.url), "%s", tn->url);
 	st.started = (long)time(NULL);
@@ -766,7 +766,7 @@ tunnel_free(struct tunnel *tn)
 {
 	/* Before the session goes: the path's key is removed through it. */
 	link_stop(tn);
-	if (tn->a.s != NULL && tn->a.via == JC_VIA_SSM)
+	if (tn->a.s != NULL && (tn->a.caps & JC_CAP_SSH_INSIDE))
 		jc_sshssm_cleanup(&tn->a);
 	jc_fwd_free(tn->fwd);
 	tn->fwd = NULL;
@@ -824,7 +824,8 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 		    tn->lport, jc_access_describe(&tn->a));
 		if (!jc_opts.no_browser) {
 			tn->browser_at = jc_now_ms() + BROWSER_WAIT_MS;
-			if (tn->a.via != JC_VIA_SSM || (tn->browser_src =
+			if (!(tn->a.caps & JC_CAP_SSH_INSIDE) ||
+			    (tn->browser_src =
 			    jc_source_add(&browser_ops, tn)) == NULL)
 				browser_open_now(tn);
 		}

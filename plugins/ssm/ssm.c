@@ -360,4 +360,10 @@ const struct jc_plugin ssm_plugin = {
 	.stream = ssm_p_stream,
 	.status = ssm_p_status,
 	.close = ssm_p_close,
+	/* Logs in as ssm-user, on a rate-limited API, by instance id. */
+	.caps = JC_CAP_NEEDS_INSTANCE | JC_CAP_NEEDS_AGENT | JC_CAP_EXEC |
+	    JC_CAP_THROTTLED | JC_CAP_SSH_INSIDE,
+	.auto_rank = 10,
+	.label = "SSM",
+	.probe = ssm_p_probe,
 };
