@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include "compat.h"
 #include "eice.h"
 #include "../ssm/ssm.h"
 
@@ -141,7 +142,7 @@ pump_out(struct eice_tun *tn)
 
 	while (tn->outoff < tn->outlen) {
 		n = send(tn->fd, tn->out + tn->outoff, tn->outlen - tn->outoff,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		    JC_MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -292,20 +293,20 @@ eice_tunnel_open(const struct eice_ep *ep, const char *ip, int port,
 		return r;
 	}
 	if ((tn = calloc(1, sizeof(*tn))) == NULL) {
-		explicit_bzero(url, sizeof(url));
+		jc_wipe(url, sizeof(url));
 		return JC_ERR_NOMEM;
 	}
 	tn->fd = -1;
 	r = ssm_ws_dial_start(url, eice_host->aws_ca_bundle(), timeout_ms,
 	    on_msg, tn, &tn->ws, why, sizeof(why));
-	explicit_bzero(url, sizeof(url));
+	jc_wipe(url, sizeof(url));
 	if (r != 0) {
 		eice_log(JC_LOG_ERROR, "cannot reach the EC2 Instance Connect "
 		    "Endpoint %s: %s", ep->dns, why);
 		free(tn);
 		return JC_ERR_UNREACHABLE;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
+	if (jc_socketpair(AF_UNIX, SOCK_STREAM | JC_SOCK_CLOEXEC, 0, sv) != 0 ||
 	    fcntl(sv[0], F_SETFL, O_NONBLOCK) != 0 ||
 	    (tn->src = eice_host->source_add(&tun_ops, tn)) == NULL) {
 		eice_log(JC_LOG_ERROR, "cannot set up the tunnel: %s",
