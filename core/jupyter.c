@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "compat.h"
 #include "err.h"
 #include "httpcheck.h"
 #include "jc_plugin.h"
@@ -265,7 +266,7 @@ sb_add(struct sb *b, const char *s, size_t n)
 		}
 		if (b->p != NULL) {
 			memcpy(np, b->p, b->len);
-			explicit_bzero(b->p, b->cap);
+			jc_wipe(b->p, b->cap);
 			free(b->p);
 		}
 		b->p = np;
@@ -310,7 +311,7 @@ static void
 sb_free(struct sb *b)
 {
 	if (b->p != NULL) {
-		explicit_bzero(b->p, b->cap);
+		jc_wipe(b->p, b->cap);
 		free(b->p);
 	}
 	memset(b, 0, sizeof(*b));
@@ -820,7 +821,7 @@ jc_jupyter_start(const struct jc_plugin *p, struct jc_sess *s,
 		p->exec_free(&res);
 	for (i = 0; i < sizeof(got) / sizeof(got[0]); i++)
 		jc_jupyter_clear(&got[i]);
-	explicit_bzero(tail, sizeof(tail));
+	jc_wipe(tail, sizeof(tail));
 	sb_free(&sc);
 	return r;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "compat.h"
 #include "jc_plugin.h"
 #include "jupyter_url.h"
 
@@ -54,7 +55,7 @@ void
 jc_jupyter_clear(struct jc_jupyter *j)
 {
 	if (j != NULL)
-		explicit_bzero(j->token, sizeof(j->token));
+		jc_wipe(j->token, sizeof(j->token));
 }
 
 void
@@ -161,8 +162,8 @@ jc_jupyter_url(const struct jc_jupyter *j, int local_port, char *buf, size_t n)
 		goto out;
 	r = 0;
  out:
-	explicit_bzero(tok, sizeof(tok));
+	jc_wipe(tok, sizeof(tok));
 	if (r != 0 && n > 0)
-		explicit_bzero(buf, n);
+		jc_wipe(buf, n);
 	return r;
 }

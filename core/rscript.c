@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
+#include "compat.h"
 #include "rscript.h"
 
 int
@@ -17,11 +17,11 @@ jc_rs_nonce(char *buf, size_t n)
 	unsigned char b[JC_RS_NONCE_LEN / 2];
 	size_t i;
 
-	if (n < JC_RS_NONCE_LEN + 1 || getentropy(b, sizeof(b)) != 0)
+	if (n < JC_RS_NONCE_LEN + 1 || jc_random(b, sizeof(b)) != 0)
 		return -1;
 	for (i = 0; i < sizeof(b); i++)
 		snprintf(buf + 2 * i, 3, "%02x", b[i]);
-	explicit_bzero(b, sizeof(b));
+	jc_wipe(b, sizeof(b));
 	return 0;
 }
 

@@ -91,11 +91,22 @@ def definitions(code):
 
 
 def graph(files):
-    defs = {}			# function -> module defining it
-    for p, (_, code) in files.items():
+    defining = {}		# function -> modules defining it
+    for p, (_, code) in sorted(files.items()):
         if p.endswith('.c'):
             for fn in definitions(code):
-                defs.setdefault(fn, module(p))
+                defining.setdefault(fn, []).append(module(p))
+    defs = {fn: ms[0] for fn, ms in defining.items()}
+
+    def definer(fn, user):
+        # Two plugins may each define a helper of the same name: the one
+        # beside the user, else the core's, is the one it links.
+        ms = defining[fn]
+        for d in (os.path.dirname(user), 'core'):
+            for n in ms:
+                if os.path.dirname(n) == d:
+                    return n
+        return ms[0]
     declared = {}		# header -> functions it declares
     for p, (_, code) in files.items():
         if p.endswith('.h'):
@@ -114,7 +125,7 @@ def graph(files):
         # A header that declares other modules' functions (a plugin's one
         # header) is no module of its own: only what is used from it
         # counts.
-        return any(defs[fn] != module(h) for fn in declared[h])
+        return any(module(h) not in defining[fn] for fn in declared[h])
 
     edges = {}			# (M, N) -> names
     for p, (_, code) in files.items():
@@ -126,7 +137,7 @@ def graph(files):
                 edges.setdefault((m, n), set()).add(os.path.basename(h))
         for h in reach(p, set()):
             for fn in declared[h] & used:
-                n = defs[fn]
+                n = definer(fn, m)
                 if n != m:
                     edges.setdefault((m, n), set()).add(fn + '()')
     return edges
