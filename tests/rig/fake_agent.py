@@ -79,6 +79,11 @@ them while a session runs:
   smux_keepalive_ms                     NOP interval when keepalive is on
   end_session                           a counter: each increase sends
                                         channel_closed with end_output
+  max_session_s                         Session Manager's maximum session
+                                        duration: a session this old (from
+                                        its first WebSocket) is ended with
+                                        channel_closed, then its WebSocket
+                                        is closed; 0 = none
 """
 
 import argparse
@@ -94,6 +99,7 @@ import struct
 import sys
 import time
 import uuid
+from http import HTTPStatus
 
 import websockets
 
@@ -262,6 +268,7 @@ class Session:
         self.conn_bytes = 0
         self.close_gen = fault("close_ws", 0)
         self.end_gen = fault("end_session", 0)
+        self.opened = time.monotonic()
         self.stats = {"document": self.doc, "connections": 0,
                       "in_msgs": 0, "in_dups": 0, "in_bytes": 0,
                       "out_msgs": 0, "out_bytes": 0, "out_resent": 0,
@@ -1177,9 +1184,9 @@ def sid_from_path(path):
 async def process_request(path, headers):
     sid, q = sid_from_path(path)
     if sid is None:
-        return (404, [], b"no such data channel\n")
+        return (HTTPStatus.NOT_FOUND, [], b"no such data channel\n")
     if "role=publish_subscribe" not in q.split("&"):
-        return (400, [], b"role=publish_subscribe missing\n")
+        return (HTTPStatus.BAD_REQUEST, [], b"role=publish_subscribe missing\n")
     # A new TCP + TLS connection, then the upgrade: all before the answer.
     n = int(fault("conn_rtts", 2)) + 1
     note_roundtrips("upgrade", n, sid)
@@ -1187,7 +1194,7 @@ async def process_request(path, headers):
         await asyncio.sleep(n * rtt())
     if sid in SESSIONS and fault("refuse_resume", False):
         log(sid, "refusing a second connection (refuse_resume)")
-        return (403, [], b"resume refused\n")
+        return (HTTPStatus.FORBIDDEN, [], b"resume refused\n")
     return None
 
 
@@ -1320,6 +1327,14 @@ async def watcher():
             last_stats = now
             for s in list(SESSIONS.values()):
                 if s.ended:
+                    continue
+                limit = float(fault("max_session_s", 0) or 0)
+                if limit > 0 and now - s.opened >= limit:
+                    log(s.sid, "maximum session duration (max_session_s)")
+                    s.stats["max_duration"] = True
+                    asyncio.ensure_future(s.end(
+                        "Your session has reached its maximum duration "
+                        "and has been terminated."))
                     continue
                 rec = read_record(s.sid)
                 if rec is not None and rec.get("Status") == "Terminated":
