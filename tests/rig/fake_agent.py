@@ -24,6 +24,9 @@ one, OpenDataChannel -> HandshakeRequest and HandshakeResponse ->
 HandshakeComplete one each) so a bench can count the round trips on a
 path.
 
+An instance stopped with StopInstances takes its agent down: its sessions
+end (fake_lifecycle.py) until the agent is back after a start.
+
 With --port-map 22=N, a session to port 22 (AWS-StartSSHSession's default)
 dials N: where the rig's remote runs its sshd.
 
@@ -102,6 +105,8 @@ import uuid
 from http import HTTPStatus
 
 import websockets
+
+import fake_lifecycle
 
 HDR_FMT = ">I32sIQqQ16s32sII"
 HDR_LEN = 120
@@ -1327,6 +1332,13 @@ async def watcher():
             last_stats = now
             for s in list(SESSIONS.values()):
                 if s.ended:
+                    continue
+                if fake_lifecycle.agent_offline(STATE, s.rec.get("Target",
+                                                                 ""),
+                                                time.time()):
+                    # The instance shuts down: so does its agent.
+                    log(s.sid, "instance stopped: the agent is offline")
+                    asyncio.ensure_future(s.end(""))
                     continue
                 limit = float(fault("max_session_s", 0) or 0)
                 if limit > 0 and now - s.opened >= limit:

@@ -93,6 +93,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+import fake_lifecycle
+
 RIG_KEY = "AKIDEXAMPLERIG000001"
 RIG_SECRET = "rigsecretrigsecretrigsecretrigsecret0001"
 
@@ -894,6 +896,7 @@ class Fake:
             inst.online_delay = float(inst.d.get("ssm_online_delay", 1.0))
             inst.go("running", float(inst.d.get("pending_seconds", 1.0)),
                     now)
+            fake_lifecycle.started(self, inst, now)
         return self.change_states(p, region, start)
 
     def op_ec2_StopInstances(self, p, cred, region):
@@ -908,6 +911,7 @@ class Fake:
             inst.running_since = None
             inst.go("stopped", float(inst.d.get("stopping_seconds", 1.0)),
                     now)
+            fake_lifecycle.stopped(self, inst, now)
         return self.change_states(p, region, stop)
 
     # -- STS ------------------------------------------------------------------
