@@ -8,19 +8,22 @@ _jconnect()
 		cur=${COMP_WORDS[COMP_CWORD]}
 		prev=${COMP_WORDS[COMP_CWORD-1]}
 	}
-	local cmds="open url proxy keys resolve ls stop plugins aliases help version"
+	local cmds="open url proxy keys resolve ls stop ssh-config login plugins
+		aliases help version"
 	local opts="--via -i --identity -l --login -p --port --jupyter-port
 		--jupyter-log --start-jupyter --remote-port --local-port
+		--forward
 		--no-browser -f --background --start-instance --json --region
 		--profile --known-hosts --host-key-check --timeout --install-keys
 		--key --remove --generate --push-key --all --jupyter -F --config
-		-o --plugin-dir -v --verbose -q --quiet -h --help"
+		-o --plugin-dir -v --verbose -q --quiet -h --help
+		--all-aliases --install --file"
 
 	case $prev in
 	--via) COMPREPLY=($(compgen -W "ssm ssh auto" -- "$cur")); return ;;
 	--host-key-check)
 		COMPREPLY=($(compgen -W "strict accept-new" -- "$cur")); return ;;
-	-i|--identity|--key|--known-hosts|-F|--config)
+	-i|--identity|--key|--known-hosts|-F|--config|--file)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--plugin-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
 	-o|--option)
@@ -36,8 +39,14 @@ _jconnect()
 		compopt -o nospace 2>/dev/null
 		return ;;
 	help) COMPREPLY=($(compgen -W "$cmds" -- "$cur")); return ;;
+	--profile)
+		# The profiles of the AWS config file (also for login).
+		COMPREPLY=($(compgen -W "$(sed -n -e 's/^\[profile  *\(.*\)\]/\1/p' \
+		    -e 's/^\[default\]/default/p' \
+		    "${AWS_CONFIG_FILE:-$HOME/.aws/config}" 2>/dev/null)" -- "$cur"))
+		return ;;
 	-l|--login|-p|--port|--jupyter-port|--jupyter-log|--remote-port|\
-	--local-port|--region|--profile|--timeout) return ;;
+	--local-port|--forward|--region|--timeout) return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))

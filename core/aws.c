@@ -147,6 +147,18 @@ jc_aws_setting_where(const char *profile, const char *key)
 	return "nowhere";
 }
 
+const char *
+jc_aws_config_get(const char *section, const char *key)
+{
+	return jc_aws_ini_get(aws.config, section, key);
+}
+
+int
+jc_aws_config_has(const char *section)
+{
+	return jc_aws_ini_has(aws.config, section);
+}
+
 int
 jc_aws_has_profile(const char *profile)
 {

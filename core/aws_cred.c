@@ -1,8 +1,11 @@
 /*
  * aws_cred.c - where AWS credentials come from (aws-wire.md, "Credentials
- * and region"): the environment, the shared files, credential_process,
- * role_arn with source_profile or credential_source (STS AssumeRole),
- * then the instance metadata service (IMDSv2).
+ * and region"), in the order of the AWS SDKs: the environment; in the
+ * profile, role_arn with source_profile or credential_source (STS
+ * AssumeRole, with an MFA code asked on the terminal when mfa_serial is
+ * set), a web identity token (also from AWS_WEB_IDENTITY_TOKEN_FILE),
+ * IAM Identity Center (aws_sso.c), keys, credential_process; then the
+ * container credentials endpoint and the instance metadata service.
  *
  * Like botocore, an explicit --profile skips the environment keys, and a
  * profile that names a role_arn means that role even when it also holds
@@ -18,11 +21,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "aws.h"
 #include "aws_int.h"
+#include "aws_sso.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
@@ -94,7 +99,7 @@ check_expiry(const struct jc_aws_creds *c, struct jc_aws_error *err)
 	gmtime_r(&c->expires, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return fail(err, JC_ERR_AWS_AUTH, "the AWS credentials from %s "
-	    "expired at %s: get fresh ones (for SSO, run aws sso login) and "
+	    "expired at %s: get fresh ones (for SSO, run jconnect login) and "
 	    "try again", c->source, when);
 }
 
@@ -444,6 +449,58 @@ static_creds(const char *profile, struct jc_aws_creds *c,
 static int profile_creds(const char *profile, int depth,
     struct jc_aws_creds *c, struct jc_aws_error *err);
 
+/*
+ * Ask for the MFA code of serial on the terminal (/dev/tty, never stdin:
+ * stdin may be relayed bytes or a pipe).  code gets six digits.
+ */
+static int
+mfa_code(const char *profile, const char *serial, char *code, size_t len,
+    struct jc_aws_error *err)
+{
+	struct termios old, t;
+	size_t n = 0;
+	ssize_t k;
+	char ch;
+	int fd, r = 0, restore = 0;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
+		return fail(err, JC_ERR_AWS_AUTH, "profile %s needs an MFA "
+		    "code (mfa_serial %s) and there is no terminal to ask for "
+		    "it: run jconnect from a terminal, or use a profile "
+		    "without mfa_serial", profile, serial);
+	/* The code is a one-time secret: keep it off the screen. */
+	if (tcgetattr(fd, &old) == 0) {
+		t = old;
+		t.c_lflag &= ~(tcflag_t)ECHO;
+		t.c_lflag |= ICANON;
+		restore = tcsetattr(fd, TCSAFLUSH, &t) == 0;
+	}
+	dprintf(fd, "MFA code for %s (profile %s): ", serial, profile);
+	for (;;) {
+		k = read(fd, &ch, 1);
+		if (k < 0 && errno == EINTR) {
+			if (jc_loop_stopping()) {
+				r = JC_ERR_INTR;
+				break;
+			}
+			continue;
+		}
+		if (k <= 0 || ch == '\n' || ch == '\r')
+			break;
+		if (n + 1 < len)
+			code[n++] = ch;
+	}
+	code[n] = '\0';
+	if (restore)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	dprintf(fd, "\n");
+	close(fd);
+	if (r == 0 && (n != 6 || strspn(code, "0123456789") != 6))
+		r = fail(err, JC_ERR_AWS_AUTH, "the MFA code for profile %s "
+		    "must be the 6 digits your device shows", profile);
+	return r;
+}
+
 /* STS AssumeRole with the source credentials src. */
 static int
 assume_role(const char *profile, const char *role,
@@ -451,8 +508,8 @@ assume_role(const char *profile, const char *role,
     struct jc_aws_error *err)
 {
 	struct jc_xml *root = NULL;
-	const char *name, *ext, *dur, *region;
-	char form[4096], enc[2048], sess[128], *out = NULL;
+	const char *name, *ext, *dur, *region, *mfa;
+	char form[4096], enc[2048], sess[128], code[16], *out = NULL;
 	size_t outlen = 0, n;
 	int r;
 
@@ -482,6 +539,15 @@ assume_role(const char *profile, const char *role,
 	    strlen(dur) < 7)
 		n += (size_t)snprintf(form + n, sizeof(form) - n,
 		    "&DurationSeconds=%s", dur);
+	if ((mfa = jc_aws_setting(profile, "mfa_serial")) != NULL) {
+		if ((r = mfa_code(profile, mfa, code, sizeof(code), err)) != 0)
+			return r;
+		if (jc_aws_form_escape(enc, sizeof(enc), mfa) != 0)
+			return fail(err, JC_ERR_USAGE, "mfa_serial too long");
+		n += (size_t)snprintf(form + n, sizeof(form) - n,
+		    "&SerialNumber=%s&TokenCode=%s", enc, code);
+		explicit_bzero(code, sizeof(code));
+	}
 	if (n >= sizeof(form))
 		return fail(err, JC_ERR_USAGE, "AssumeRole request too long");
 	/* STS works in every region; us-east-1 when none is configured. */
@@ -489,9 +555,17 @@ assume_role(const char *profile, const char *role,
 		region = "us-east-1";
 	jc_verbose("assuming role %s for profile %s with %s", role, profile,
 	    src->source);
-	if ((r = jc_aws_call(src, region, "sts", NULL, form, &out, &outlen,
-	    err)) != 0) {
+	r = jc_aws_call(src, region, "sts", NULL, form, &out, &outlen, err);
+	explicit_bzero(form, sizeof(form));
+	if (r != 0) {
 		jc_verbose("AssumeRole %s failed", role);
+		if (mfa != NULL && r == JC_ERR_AWS_AUTH) {
+			snprintf(enc, sizeof(enc), "%.100s: %.300s", err->code,
+			    err->message);
+			r = fail(err, r, "STS refused role %s with the MFA code "
+			    "of %s (%s): check the code and try again", role,
+			    mfa, enc);
+		}
 		return r;
 	}
 	if ((r = jc_xml_parse(out, outlen, &root)) != 0 ||
@@ -520,12 +594,6 @@ role_creds(const char *profile, const char *role, int depth,
 	int r;
 
 	memset(&src, 0, sizeof(src));
-	if (jc_aws_setting(profile, "mfa_serial") != NULL)
-		return fail(err, JC_ERR_AWS_AUTH,
-		    "profile %s needs an MFA code "
-		    "(mfa_serial), which jconnect cannot ask for: get "
-		    "temporary credentials first (aws sts get-session-token) "
-		    "or use credential_process", profile);
 	if (depth >= MAX_ROLE_DEPTH)
 		return fail(err, JC_ERR_AWS_AUTH, "profile %s: source_profile "
 		    "chain longer than %d (a loop?)", profile, MAX_ROLE_DEPTH);
@@ -553,11 +621,14 @@ role_creds(const char *profile, const char *role, int depth,
 			r = env_creds(&src, err);
 		else if (strcmp(cs, "Ec2InstanceMetadata") == 0)
 			r = imds_creds(&src, err);
+		else if (strcmp(cs, "EcsContainer") == 0)
+			r = jc_aws_container_creds(&src, err);
 		else
 			return fail(err, JC_ERR_AWS_AUTH,
 			    "credential_source %s "
-			    "of profile %s is not supported (Environment or "
-			    "Ec2InstanceMetadata)", cs, profile);
+			    "of profile %s is not supported (Environment, "
+			    "Ec2InstanceMetadata or EcsContainer)", cs,
+			    profile);
 		if (r == JC_ERR_NOTFOUND)
 			r = fail(err, JC_ERR_AWS_AUTH,
 			    "credential_source %s of "
@@ -572,39 +643,71 @@ role_creds(const char *profile, const char *role, int depth,
 }
 
 /*
- * Credentials of one profile: role_arn first (see the top comment), then
- * keys, then credential_process.  A source profile (depth > 0) with keys
- * uses them even when it names a role, as botocore does.  Returns
- * JC_ERR_NOTFOUND when the profile configures none of these.
+ * A web identity of the profile (web_identity_token_file with role_arn),
+ * else of the environment (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN),
+ * each setting from the profile first, as botocore reads them.
+ */
+static int
+webid_creds(const char *profile, struct jc_aws_creds *c,
+    struct jc_aws_error *err)
+{
+	const char *file, *role, *sess;
+	char what[256];
+
+	file = jc_aws_setting(profile, "web_identity_token_file");
+	role = jc_aws_setting(profile, "role_arn");
+	sess = jc_aws_setting(profile, "role_session_name");
+	if (file != NULL)
+		snprintf(what, sizeof(what), "profile %s", profile);
+	else {
+		file = getenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+		snprintf(what, sizeof(what), "AWS_WEB_IDENTITY_TOKEN_FILE");
+	}
+	if (file == NULL || *file == '\0')
+		return JC_ERR_NOTFOUND;
+	if (role == NULL)
+		role = getenv("AWS_ROLE_ARN");
+	if (sess == NULL)
+		sess = getenv("AWS_ROLE_SESSION_NAME");
+	if (role == NULL || *role == '\0')
+		return fail(err, JC_ERR_AWS_AUTH, "a web identity token file "
+		    "is set (%s) but no role: set role_arn in the profile or "
+		    "AWS_ROLE_ARN", what);
+	return jc_aws_webid_creds(what, role, file, sess, c, err);
+}
+
+/*
+ * Credentials of one profile, in botocore's order: role_arn with a
+ * source (see the top comment), web identity (the environment's too,
+ * for the profile in use), SSO, keys, then credential_process.  A source
+ * profile (depth > 0) with keys uses them even when it names a role, as
+ * botocore does.  Returns JC_ERR_NOTFOUND when the profile configures
+ * none of these.
  */
 static int
 profile_creds(const char *profile, int depth, struct jc_aws_creds *c,
     struct jc_aws_error *err)
 {
-	const char *role, *proc;
+	const char *role, *proc, *wif;
 	int r;
 
 	role = jc_aws_setting(profile, "role_arn");
-	if (depth > 0 || role == NULL) {
-		if ((r = static_creds(profile, c, err)) != JC_ERR_NOTFOUND)
-			return r;
-	}
-	if (role != NULL)
+	wif = jc_aws_setting(profile, "web_identity_token_file");
+	if (depth > 0 &&
+	    (r = static_creds(profile, c, err)) != JC_ERR_NOTFOUND)
+		return r;
+	if (role != NULL && wif == NULL)
 		return role_creds(profile, role, depth, c, err);
+	if ((wif != NULL || depth == 0) &&
+	    (r = webid_creds(profile, c, err)) != JC_ERR_NOTFOUND)
+		return r;
+	if ((r = jc_aws_sso_creds(profile, c, err)) != JC_ERR_NOTFOUND)
+		return r;
+	if ((r = static_creds(profile, c, err)) != JC_ERR_NOTFOUND)
+		return r;
 	if ((proc = jc_aws_setting(profile, "credential_process")) != NULL &&
 	    *proc != '\0')
 		return process_creds(profile, proc, c, err);
-	if (jc_aws_setting(profile, "sso_start_url") != NULL ||
-	    jc_aws_setting(profile, "sso_session") != NULL)
-		return fail(err, JC_ERR_AWS_AUTH, "profile %s uses AWS SSO, "
-		    "which jconnect reads through credential_process: add "
-		    "\"credential_process = aws configure export-credentials "
-		    "--profile %s --format process\" to a profile and run aws "
-		    "sso login", profile, profile);
-	if (jc_aws_setting(profile, "web_identity_token_file") != NULL)
-		return fail(err, JC_ERR_AWS_AUTH, "profile %s uses "
-		    "web_identity_token_file, which jconnect does not support; "
-		    "use credential_process", profile);
 	return JC_ERR_NOTFOUND;
 }
 
@@ -623,6 +726,10 @@ jc_aws_creds_chain(struct jc_aws_creds *c, struct jc_aws_error *err)
 			return r;
 	}
 	if ((r = profile_creds(profile, 0, c, err)) == 0)
+		return check_expiry(c, err);
+	if (r != JC_ERR_NOTFOUND)
+		return r;
+	if ((r = jc_aws_container_creds(c, err)) == 0)
 		return check_expiry(c, err);
 	if (r != JC_ERR_NOTFOUND)
 		return r;

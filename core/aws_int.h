@@ -59,6 +59,12 @@ const char *jc_aws_setting(const char *profile, const char *key);
 /* The path of the file where the profile sets key, or "nowhere". */
 const char *jc_aws_setting_where(const char *profile, const char *key);
 
+/* A key of a config file section ("sso-session NAME"), or NULL. */
+const char *jc_aws_config_get(const char *section, const char *key);
+
+/* 1 when the config file has that section. */
+int	jc_aws_config_has(const char *section);
+
 /* 1 when the profile is in either shared file. */
 int	jc_aws_has_profile(const char *profile);
 
@@ -81,6 +87,22 @@ int	jc_aws_imds_get(const char *path, char **out, size_t *len, char *why,
  * JC_ERR_NOMEM / JC_ERR_INTR) with a full sentence in err->message.
  */
 int	jc_aws_creds_chain(struct jc_aws_creds *c, struct jc_aws_error *err);
+
+/*
+ * STS AssumeRoleWithWebIdentity (unsigned) for role with the token in
+ * file; what names the configuration for messages, session may be NULL.
+ * Returns 0 with *c, or JC_ERR_AWS_AUTH (or JC_ERR_NOMEM) with err.
+ */
+int	jc_aws_webid_creds(const char *what, const char *role, const char *file,
+	    const char *session, struct jc_aws_creds *c,
+	    struct jc_aws_error *err);
+
+/*
+ * The container credentials endpoint (AWS_CONTAINER_CREDENTIALS_
+ * RELATIVE_URI or _FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN or
+ * _TOKEN_FILE).  JC_ERR_NOTFOUND when neither URI is set.
+ */
+int	jc_aws_container_creds(struct jc_aws_creds *c, struct jc_aws_error *err);
 
 /*
  * URL-encode src for a form body (RFC 3986 unreserved bytes kept) into

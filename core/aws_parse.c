@@ -813,6 +813,9 @@ static const struct {
 	  "ec2-instance-connect" },
 	{ "sts",			"STS",			"sts" },
 	{ "autoscaling",		"AUTO_SCALING",		"autoscaling" },
+	/* IAM Identity Center: the portal and its OIDC service. */
+	{ "sso",			"SSO",			"portal.sso" },
+	{ "sso-oidc",			"SSO_OIDC",		"oidc" },
 };
 
 static int

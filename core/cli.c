@@ -17,10 +17,12 @@
 #include "config.h"
 #include "err.h"
 #include "event.h"
+#include "fwdspec.h"
 #include "log.h"
 #include "loop.h"
 #include "num.h"
 #include "plugin.h"
+#include "sshconfig.h"
 
 
 struct jc_opts jc_opts;
@@ -32,12 +34,14 @@ struct jc_opts jc_opts;
 #define O_JUPYTER	0x0002	/* --jupyter-port --jupyter-log
 				   --start-jupyter */
 #define O_LOCAL		0x0004	/* --local-port --no-browser -f
-				   --remote-port */
+				   --remote-port --forward */
 #define O_JSON		0x0008	/* --json */
 #define O_KEYS		0x0010	/* --key --remove --generate --push-key */
 #define O_INSTALLKEYS	0x0020	/* --install-keys */
 #define O_STOP		0x0040	/* --all --jupyter */
 #define O_AWS		0x0080	/* --region --profile --start-instance only */
+#define O_SSHCFG	0x0100	/* --all-aliases --install --file */
+#define O_LOGIN		0x0200	/* --profile --no-browser (login) */
 
 static int cmd_help(int, char **);
 static int cmd_version(int, char **);
@@ -81,6 +85,22 @@ static const struct jc_cmd {
 	  "Stop the background tunnel for TARGET (or all of them) and wait\n"
 	  "until its port is free; with --jupyter, stop the Jupyter server\n"
 	  "that jconnect started on TARGET." },
+	{ "login", jc_cmd_login, O_LOGIN, 0, 0,
+	  "login [--profile P] [--no-browser]",
+	  "Sign in to AWS IAM Identity Center (SSO) for the profile: open the\n"
+	  "sign-in page in the browser, show the code to check there, and\n"
+	  "cache the token where the AWS CLI keeps it (~/.aws/sso/cache), so\n"
+	  "jconnect and the AWS CLI each accept the other's sign-in." },
+	{ "ssh-config", jc_cmd_ssh_config, O_CONNECT | O_SSHCFG, 0, 1,
+	  "ssh-config [OPTIONS] [--install [--file FILE]] TARGET|--all-aliases",
+	  "Print a Host block for ~/.ssh/config (or one per alias with\n"
+	  "--all-aliases), so that ssh, scp, rsync and VS Code reach TARGET as\n"
+	  "jconnect does: same user, key and known_hosts name (the instance\n"
+	  "id); over SSM through 'jconnect proxy'. --install adds or updates\n"
+	  "the marked block in ~/.ssh/config (--file FILE: another file),\n"
+	  "every other line kept byte for byte; a new block goes before the\n"
+	  "first Host or Match line.\n"
+	  "  jconnect ssh-config --install my-stack && ssh my-stack" },
 	{ "plugins", cmd_plugins, O_JSON, 0, 0, "plugins [--json]",
 	  "List the plugins found, their ABI and paths." },
 	{ "aliases", cmd_aliases, 0, 0, 0, "aliases",
@@ -96,7 +116,8 @@ enum {
 	OPT_STARTJ, OPT_STARTI, OPT_JSON, OPT_REGION, OPT_PROFILE, OPT_KH,
 	OPT_HKC, OPT_PLUGINDIR, OPT_INSTALLKEYS, OPT_ALL, OPT_JUPYTER, OPT_KEY,
 	OPT_REMOVE, OPT_PUSH, OPT_GENERATE, OPT_TIMEOUT, OPT_RPORT,
-	OPT_VERSION, OPT_SUPERVISE,
+	OPT_VERSION, OPT_SUPERVISE, OPT_ALLALIASES, OPT_INSTALL, OPT_FILE,
+	OPT_FORWARD,
 };
 
 static const struct option longopts[] = {
@@ -108,6 +129,7 @@ static const struct option longopts[] = {
 	{ "jupyter-log",	required_argument,	NULL, OPT_JLOG },
 	{ "local-port",		required_argument,	NULL, OPT_LPORT },
 	{ "remote-port",	required_argument,	NULL, OPT_RPORT },
+	{ "forward",		required_argument,	NULL, OPT_FORWARD },
 	{ "no-browser",		no_argument,		NULL, OPT_NOBROWSER },
 	{ "start-jupyter",	no_argument,		NULL, OPT_STARTJ },
 	{ "start-instance",	no_argument,		NULL, OPT_STARTI },
@@ -133,6 +155,9 @@ static const struct option longopts[] = {
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "version",		no_argument,		NULL, OPT_VERSION },
 	{ "supervise",		no_argument,		NULL, OPT_SUPERVISE },
+	{ "all-aliases",	no_argument,		NULL, OPT_ALLALIASES },
+	{ "install",		no_argument,		NULL, OPT_INSTALL },
+	{ "file",		required_argument,	NULL, OPT_FILE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -153,12 +178,20 @@ static const char options_help[] =
 "  --local-port N         local port to use (default: the target's port of\n"
 "                         last time, for a warm browser cache, else 8888,\n"
 "                         8889, 8080, else any free port); exit 8 if busy\n"
-"  --no-browser           do not open the browser\n"
+"  --forward [LOCAL:]REMOTE   also forward remote port REMOTE (e.g.\n"
+"                         TensorBoard 6006) to local port LOCAL (default:\n"
+"                         the same number if free, else the next free);\n"
+"                         repeatable; exit 8 if LOCAL is busy\n"
+"  --forward [LOCAL:]HOST:PORT   forward HOST:PORT as the instance sees\n"
+"                         it (a database only the instance can reach)\n"
+"  --no-browser           do not open the browser (login: print the\n"
+"                         sign-in address and code only)\n"
 "  -f, --background       run the tunnel in the background\n"
 "  --start-instance       start a stopped instance and wait for it, also\n"
 "                         one stopped later under a running tunnel\n"
 "  --json                 one JSON object per event on stdout\n"
-"  --region R, --profile P   AWS region and profile\n"
+"  --region R, --profile P   AWS region and profile (login: the SSO\n"
+"                         profile to sign in for)\n"
 "  --known-hosts FILE     known_hosts file (default ~/.ssh/known_hosts)\n"
 "  --host-key-check strict|accept-new   (default accept-new)\n"
 "  --timeout SECONDS      connect and login budget (default 20)\n"
@@ -170,6 +203,10 @@ static const char options_help[] =
 "                         Instance Connect instead\n"
 "  --all                  (stop) stop every background tunnel\n"
 "  --jupyter              (stop) stop the Jupyter jconnect started\n"
+"  --all-aliases          (ssh-config) a Host block per config alias\n"
+"  --install              (ssh-config) add or update the blocks in\n"
+"                         ~/.ssh/config instead of printing them\n"
+"  --file FILE            (ssh-config) the ssh config --install writes\n"
 "  -F, --config FILE      config file (default\n"
 "                         ~/.config/jconnect/config.json)\n"
 "  -o KEY=VALUE           option (keys: jconnect --help), e.g.\n"
@@ -312,10 +349,30 @@ not_for(const struct jc_cmd *c, unsigned bit, const char *name)
 	return JC_ERR_USAGE;
 }
 
+/* --forward SPEC: checked now, so a typo is exit 2 before connecting. */
+static int
+add_forward(const char *spec)
+{
+	struct jc_fwdspec f;
+	char why[400];
+
+	if (jc_fwdspec_parse(spec, &f, why, sizeof(why)) != 0) {
+		jc_error("--forward: %s", why);
+		return JC_ERR_USAGE;
+	}
+	if (jc_opts.nforwards == JC_FWD_MAX) {
+		jc_error("at most %d --forward options", JC_FWD_MAX);
+		return JC_ERR_USAGE;
+	}
+	jc_opts.forwards[jc_opts.nforwards++] = spec;
+	return 0;
+}
+
 static int
 parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 {
 	memset(&jc_opts, 0, sizeof(jc_opts));
+	memset(&jc_sshcfg_opts, 0, sizeof(jc_sshcfg_opts));
 	int ch, v, r = 0, verbose = 0, quiet = 0;
 	unsigned given = 0;
 
@@ -388,8 +445,13 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 				r = parse_int("--remote-port", optarg, 1, 65535,
 				    &jc_opts.remote_port);
 			break;
+		case OPT_FORWARD:
+			if ((r = not_for(c, O_LOCAL, "--forward")) == 0)
+				r = add_forward(optarg);
+			break;
 		case OPT_NOBROWSER:
-			if ((r = not_for(c, O_LOCAL, "--no-browser")) == 0)
+			if ((r = not_for(c, O_LOCAL | O_LOGIN,
+			    "--no-browser")) == 0)
 				jc_opts.no_browser = 1;
 			break;
 		case OPT_STARTJ:
@@ -413,7 +475,8 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 				jc_opts.region = optarg;
 			break;
 		case OPT_PROFILE:
-			if ((r = not_for(c, O_CONNECT, "--profile")) == 0)
+			if ((r = not_for(c, O_CONNECT | O_LOGIN,
+			    "--profile")) == 0)
 				jc_opts.profile = optarg;
 			break;
 		case 'v':
@@ -490,6 +553,18 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 			break;
 		case OPT_SUPERVISE:
 			jc_opts.supervised = 1;
+			break;
+		case OPT_ALLALIASES:
+			if ((r = not_for(c, O_SSHCFG, "--all-aliases")) == 0)
+				jc_sshcfg_opts.all_aliases = 1;
+			break;
+		case OPT_INSTALL:
+			if ((r = not_for(c, O_SSHCFG, "--install")) == 0)
+				jc_sshcfg_opts.install = 1;
+			break;
+		case OPT_FILE:
+			if ((r = not_for(c, O_SSHCFG, "--file")) == 0)
+				jc_sshcfg_opts.file = optarg;
 			break;
 		case 'h':
 			usage_cmd(stdout, c);

@@ -12,6 +12,7 @@ int	jc_cmd_keys(int argc, char **argv);	/* cmds.c */
 int	jc_cmd_resolve(int argc, char **argv);	/* cmds.c */
 int	jc_cmd_ls(int argc, char **argv);	/* cmds.c */
 int	jc_cmd_stop(int argc, char **argv);	/* cmds.c */
+int	jc_cmd_login(int argc, char **argv);	/* login.c */
 
 /* Install keys through a connected access session (cmds.c). */
 struct jc_access;

@@ -228,12 +228,38 @@ jc_cmd_resolve(int argc, char **argv)
 
 /* ---- ls -------------------------------------------------------------- */
 
+/* The extra forwards, with the URL of each local port. */
+static void
+ls_forwards_json(cJSON *o, const struct jc_tunnel *t)
+{
+	cJSON *list, *f;
+	char url[64];
+	int i;
+
+	if ((list = cJSON_AddArrayToObject(o, "forwards")) == NULL)
+		return;
+	for (i = 0; i < t->nforwards; i++) {
+		if ((f = cJSON_CreateObject()) == NULL)
+			return;
+		cJSON_AddItemToArray(list, f);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/",
+		    t->forwards[i].local_port);
+		cJSON_AddNumberToObject(f, "local_port",
+		    t->forwards[i].local_port);
+		cJSON_AddStringToObject(f, "host", t->forwards[i].host);
+		cJSON_AddNumberToObject(f, "remote_port",
+		    t->forwards[i].remote_port);
+		cJSON_AddStringToObject(f, "url", url);
+	}
+}
+
 static void
 ls_one(struct jc_tunnel *t, void *arg)
 {
 	long age = (long)time(NULL) - t->started;
 	cJSON *o;
 	char *s;
+	int i;
 
 	if (*(int *)arg) {
 		if ((o = cJSON_CreateObject()) == NULL)
@@ -244,6 +270,7 @@ ls_one(struct jc_tunnel *t, void *arg)
 		cJSON_AddNumberToObject(o, "pid", t->pid);
 		cJSON_AddNumberToObject(o, "started", (double)t->started);
 		cJSON_AddStringToObject(o, "url", t->url);
+		ls_forwards_json(o, t);
 		if ((s = cJSON_PrintUnformatted(o)) != NULL)
 			printf("%s\n", s);
 		free(s);
@@ -252,6 +279,13 @@ ls_one(struct jc_tunnel *t, void *arg)
 	}
 	printf("%-24s %-4s %-6d %-8ld %3ldh%02ldm  %s\n", t->target, t->via,
 	    t->local_port, (long)t->pid, age / 3600, (age / 60) % 60, t->url);
+	for (i = 0; i < t->nforwards; i++)
+		printf("  forward http://127.0.0.1:%d/ -> %s%s%s:%d\n",
+		    t->forwards[i].local_port,
+		    strchr(t->forwards[i].host, ':') ? "[" : "",
+		    t->forwards[i].host,
+		    strchr(t->forwards[i].host, ':') ? "]" : "",
+		    t->forwards[i].remote_port);
 }
 
 int

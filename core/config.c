@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "fwdspec.h"
 #include "log.h"
 #include "num.h"
 #include "target.h"
@@ -76,7 +77,7 @@ static const struct optdef {
 
 /* Value kinds of the alias and "defaults" keys. */
 enum kind { K_TARGET, K_VIA, K_USER, K_LOCALFILE, K_PORT, K_REGION, K_NAME,
-	K_REMOTEFILE, K_HKC, K_OPTIONS };
+	K_REMOTEFILE, K_HKC, K_OPTIONS, K_FORWARDS };
 
 static const struct keydef {
 	const char	*key;
@@ -95,6 +96,7 @@ static const struct keydef {
 	{ "local_port",		K_PORT,		0 },
 	{ "known_hosts",	K_LOCALFILE,	0 },
 	{ "host_key_check",	K_HKC,		0 },
+	{ "forward",		K_FORWARDS,	0 },
 	{ "options",		K_OPTIONS,	0 },
 };
 #define NKEYDEFS (sizeof(keydefs) / sizeof(keydefs[0]))
@@ -344,6 +346,59 @@ check_options(const cJSON *o, const char *where)
 	return 0;
 }
 
+/*
+ * "forward": a list of --forward specs, each a string or a port number
+ * (made a string here, so that applying it can borrow the text).
+ */
+static int
+check_forwards(cJSON *list, const char *where)
+{
+	struct jc_fwdspec f;
+	cJSON *e, *next, *nv;
+	char why[400], num[8];
+	long port;
+	int i = 0;
+
+	if (!cJSON_IsArray(list)) {
+		jc_error("%s: %s: forward: must be a list such as [\"6006\", "
+		    "\"5432:db.internal:5432\"]", path_used, where);
+		return JC_ERR_USAGE;
+	}
+	for (e = list->child; e != NULL; e = next, i++) {
+		next = e->next;
+		if (i == JC_FWD_MAX) {
+			jc_error("%s: %s: forward: at most %d entries",
+			    path_used, where, JC_FWD_MAX);
+			return JC_ERR_USAGE;
+		}
+		if (cJSON_IsNumber(e)) {
+			if (json_num(e, 1, 65535, &port) != 0) {
+				jc_error("%s: %s: forward: entry %d: %g is not "
+				    "a port (1-65535)", path_used, where,
+				    i + 1, e->valuedouble);
+				return JC_ERR_USAGE;
+			}
+			snprintf(num, sizeof(num), "%ld", port);
+			if ((nv = cJSON_CreateString(num)) == NULL)
+				return JC_ERR_NOMEM;
+			cJSON_ReplaceItemViaPointer(list, e, nv);
+			continue;
+		}
+		if (!cJSON_IsString(e)) {
+			jc_error("%s: %s: forward: entry %d is not a string or "
+			    "a port number", path_used, where, i + 1);
+			return JC_ERR_USAGE;
+		}
+		if (jc_fwdspec_parse(e->valuestring, &f, why,
+		    sizeof(why)) != 0) {
+			jc_error("%s: %s: forward: entry %d: %s", path_used,
+			    where, i + 1, why);
+			return JC_ERR_USAGE;
+		}
+	}
+	return 0;
+}
+
 /* What a key of this kind wants, for messages. */
 static const char *
 kind_want(enum kind k)
@@ -382,6 +437,8 @@ check_value(cJSON *obj, cJSON *v, const struct keydef *k, const char *where)
 
 	if (k->kind == K_OPTIONS)
 		return check_options(v, where);
+	if (k->kind == K_FORWARDS)
+		return check_forwards(v, where);
 	if (k->kind == K_PORT)
 		ok = json_num(v, 1, 65535, &n) == 0;
 	else if (!cJSON_IsString(v) || *(s = v->valuestring) == '\0')
@@ -655,6 +712,36 @@ jc_config_file_ok(const char *file, int must_exist, char *why, size_t n)
 	return 0;
 }
 
+/*
+ * The entry's "forward" list (checked at load) after those given so far:
+ * forwards add up, from the command line, the alias and "defaults"; the
+ * same spec twice counts once.
+ */
+static int
+add_forwards(struct jc_opts *o, const cJSON *e, const char *where)
+{
+	const cJSON *v;
+	int i;
+
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(e, "forward")) {
+		if (!cJSON_IsString(v))
+			continue;
+		for (i = 0; i < o->nforwards; i++)
+			if (strcmp(o->forwards[i], v->valuestring) == 0)
+				break;
+		if (i < o->nforwards)
+			continue;
+		if (o->nforwards == JC_FWD_MAX) {
+			jc_error("%s: %s: forward: more than %d forwards with "
+			    "the command line's", path_used, where,
+			    JC_FWD_MAX);
+			return JC_ERR_USAGE;
+		}
+		o->forwards[o->nforwards++] = v->valuestring;
+	}
+	return 0;
+}
+
 /* Taken from this entry: bits of what the command line or alias set. */
 #define SET_VIA	1
 #define SET_HKC	2
@@ -705,7 +792,7 @@ apply_one(struct jc_opts *o, const cJSON *e, const char *where,
 		o->jupyter_port = port_member(e, "jupyter_port");
 	if (o->local_port == 0)
 		o->local_port = port_member(e, "local_port");
-	return 0;
+	return add_forwards(o, e, where);
 }
 
 void
@@ -825,6 +912,21 @@ jc_config_print_options(FILE *f)
 		optdef_allowed(&optdefs[i], allowed, sizeof(allowed));
 		fprintf(f, "  %-31s %s\n", optdefs[i].key, allowed);
 	}
+}
+
+const char *
+jc_config_option_name(size_t i)
+{
+	return i < NOPTDEFS ? optdefs[i].key : NULL;
+}
+
+const char *
+jc_config_alias_name(size_t i)
+{
+	const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+	    cfg, "aliases"), (int)i);
+
+	return e != NULL ? e->string : NULL;
 }
 
 void

@@ -83,6 +83,12 @@ const char *jc_config_option(const char *key);
 /* Print every -o option key and what it accepts, one per line (help). */
 void	jc_config_print_options(FILE *f);
 
+/* The i-th -o option key (0-based), or NULL past the last. */
+const char *jc_config_option_name(size_t i);
+
+/* The i-th alias name in file order (0-based), or NULL past the last. */
+const char *jc_config_alias_name(size_t i);
+
 /* Print alias names, one per line (shell completion). */
 void	jc_config_list_aliases(void);
 

@@ -50,6 +50,9 @@ struct jc_opts {
 	int		 keys_remove;	/* --remove */
 	int		 keys_push;	/* --push-key */
 	int		 keys_generate;	/* --generate */
+	/* --forward specs, then the config's (fwdspec.h); checked */
+	const char	*forwards[16];	/* JC_FWD_MAX */
+	int		 nforwards;
 	int		 supervised;	/* internal: running as a -f supervisor */
 };
 

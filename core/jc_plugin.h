@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define JC_PLUGIN_ABI_MAJOR	1
-#define JC_PLUGIN_ABI_MINOR	3
+#define JC_PLUGIN_ABI_MINOR	4
 #define JC_PLUGIN_ABI		((JC_PLUGIN_ABI_MAJOR << 16) | JC_PLUGIN_ABI_MINOR)
 
 #if defined(__GNUC__)
@@ -125,6 +125,12 @@ struct jc_target {
  */
 #define JC_TF_FD		0x1
 #define JC_TF_COMPRESS		0x2
+/*
+ * ABI 1.4.  JC_TF_LAZY: the caller runs exec or stream right after
+ * connect, which prove the target reachable anyway; a plugin may skip a
+ * round trip spent only on proving it at connect.
+ */
+#define JC_TF_LAZY		0x4
 
 /* Does this target have member m (targets from older cores are shorter)? */
 #define JC_TARGET_HAS(t, m)	((t)->size >= offsetof(struct jc_target, m) + \
@@ -169,6 +175,13 @@ struct jc_exec_result {
  * success the plugin owns the socket; on failure the caller still does.
  */
 #define JC_STREAM_ADOPT		0x2
+/*
+ * ABI 1.4, for plugins whose kind has JC_KIND_WARM: no stream yet, but
+ * one to host:port is likely soon (the port Jupyter had last time);
+ * start what it will need in the background, fdp unused.  0, or an
+ * error that only means "not prepared".
+ */
+#define JC_STREAM_WARM		0x4
 
 /* ---- keys ------------------------------------------------------------ */
 
@@ -278,6 +291,7 @@ struct jc_host {
 #define JC_KIND_METHOD		0x1	/* access method: connect/exec/stream */
 #define JC_KIND_KEYS		0x2	/* key installer */
 #define JC_KIND_ADOPT		0x4	/* stream() takes JC_STREAM_ADOPT (1.1) */
+#define JC_KIND_WARM		0x8	/* stream() takes JC_STREAM_WARM (1.4) */
 
 struct jc_plugin {
 	uint32_t	 abi;		/* JC_PLUGIN_ABI the plugin was built with */

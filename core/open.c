@@ -28,6 +28,7 @@
 #include "err.h"
 #include "event.h"
 #include "forward.h"
+#include "fwdspec.h"
 #include "httpcheck.h"
 #include "jc.h"
 #include "jupyter.h"
@@ -47,8 +48,18 @@
 #define REUSE_WAIT_S	12		/* `url`: a silent tunnel may be healing */
 #define BROWSER_WAIT_MS	3000		/* for the compressed path, at most */
 
+/* An extra forward (--forward) beside Jupyter. */
+struct xfwd {
+	struct jc_fwdspec	 spec;
+	int			 lfd;		/* listening, until fwd owns it */
+	uint16_t		 lport;
+	struct jc_fwd		*fwd;
+};
+
 struct tunnel {
 	struct jc_access	 a;
+	struct xfwd		 x[JC_FWD_MAX];
+	int			 nx;
 	struct jc_jupyter	 j;
 	int			 jupyter;	/* 0 with --remote-port */
 	struct jc_fwd		*fwd;
@@ -236,6 +247,110 @@ listen_and_forward(struct tunnel *tn)
 	    &tn->fwd);
 }
 
+/* ---- extra forwards (--forward) --------------------------------------- */
+
+/*
+ * Listen for every extra forward.  Those with a LOCAL port go first
+ * (explicit: busy is exit 8, before anything connects); those without
+ * wait for the main listener (late = 1) so it keeps its usual port.
+ */
+static int
+extras_listen(struct tunnel *tn, int late)
+{
+	struct xfwd *x;
+	char d[300];
+	int i, r;
+
+	if (!late) {
+		for (i = 0; i < jc_opts.nforwards; i++) {
+			x = &tn->x[tn->nx];
+			x->lfd = -1;
+			/* Checked when given: cannot fail here. */
+			if (jc_fwdspec_parse(jc_opts.forwards[i], &x->spec, d,
+			    sizeof(d)) != 0)
+				return JC_ERR_USAGE;
+			tn->nx++;
+		}
+	}
+	for (i = 0; i < tn->nx; i++) {
+		x = &tn->x[i];
+		if (x->lfd >= 0 || x->fwd != NULL ||
+		    (x->spec.lport != 0) == late)
+			continue;
+		jc_fwdspec_dest(&x->spec, d, sizeof(d));
+		if ((r = jc_fwdspec_listen(&x->spec, &x->lfd,
+		    &x->lport)) == 0)
+			continue;
+		if (r == JC_ERR_PORT && x->spec.lport != 0)
+			jc_error("local port %u for --forward %s is busy (or "
+			    "below 1024); pick another LOCAL, or leave it "
+			    "out to choose automatically", x->spec.lport, d);
+		else if (r == JC_ERR_PORT)
+			jc_error("no free local port on 127.0.0.1 for "
+			    "--forward %s", d);
+		else
+			jc_error("cannot listen for --forward %s: %s", d,
+			    jc_strerror(r));
+		return r;
+	}
+	return 0;
+}
+
+/* Serve each extra listener through the tunnel's session. */
+static int
+extras_forward(struct tunnel *tn)
+{
+	struct xfwd *x;
+	char d[300], ls[8], rs[8], url[64];
+	int i, r;
+
+	for (i = 0; i < tn->nx; i++) {
+		x = &tn->x[i];
+		r = jc_fwd_new(x->lfd, x->spec.host, x->spec.rport, tn->a.p,
+		    tn->a.s, &x->fwd);
+		x->lfd = -1;		/* jc_fwd_new owns it, even failing */
+		if (r != 0)
+			return r;
+		jc_fwdspec_dest(&x->spec, d, sizeof(d));
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/", x->lport);
+		snprintf(ls, sizeof(ls), "%u", x->lport);
+		snprintf(rs, sizeof(rs), "%u", x->spec.rport);
+		/* In the background, the starting process says it. */
+		if (tn->notify_fd < 0)
+			jc_info("forwarding %s -> %s on the remote side", url,
+			    d);
+		jc_event("forward", "#local_port", ls, "host", x->spec.host,
+		    "#remote_port", rs, "url", url, (char *)NULL);
+	}
+	return 0;
+}
+
+static void
+extras_set_session(struct tunnel *tn, const struct jc_plugin *p,
+    struct jc_sess *s)
+{
+	int i;
+
+	for (i = 0; i < tn->nx; i++)
+		if (tn->x[i].fwd != NULL)
+			jc_fwd_set_session(tn->x[i].fwd, p, s);
+}
+
+static void
+extras_free(struct tunnel *tn)
+{
+	int i;
+
+	for (i = 0; i < tn->nx; i++) {
+		jc_fwd_free(tn->x[i].fwd);
+		tn->x[i].fwd = NULL;
+		if (tn->x[i].lfd >= 0)
+			close(tn->x[i].lfd);
+		tn->x[i].lfd = -1;
+	}
+	tn->nx = 0;
+}
+
 /* Without Jupyter: the forward works when a connection goes through. */
 static int
 verify_plain(struct tunnel *tn)
@@ -265,14 +380,91 @@ build_url(struct tunnel *tn)
 	return 0;
 }
 
+/*
+ * Where the first stream will go, while the remote is still searched:
+ * Jupyter's place as found before (after a drop) or as remembered from
+ * last time, or the --remote-port.  Over a method that takes the hint
+ * (JC_KIND_WARM: SSM, where a port session costs seven round trips) the
+ * port session opens alongside the search.  A wrong guess costs an idle
+ * session, closed after ssm.session_idle_s.
+ */
+static void
+warm_dest(struct tunnel *tn)
+{
+	const struct jc_plugin *p = tn->a.p;
+	struct jc_dest_memo m;
+	const char *host;
+	int port;
+
+	if (!(p->kind & JC_KIND_WARM) || (p->abi & 0xffff) < 4)
+		return;
+	if (!tn->jupyter || tn->j.port > 0)
+		dest(tn, &host, &port);
+	else if (jc_opts.jupyter_port == 0 &&
+	    jc_state_dest_get(jc_opts.target, &m) == 0) {
+		host = m.host;
+		port = m.port;
+	} else
+		return;
+	if (port > 0 && port <= 65535)
+		(void)p->stream(tn->a.s, host, (uint16_t)port, JC_STREAM_WARM,
+		    NULL);
+}
+
+/*
+ * The default page (/tree, /lab) costs a request through the tunnel to
+ * learn, a round trip to a distant region; the same server process at
+ * the same place serves the same one as last time.
+ */
+static void
+recall_default_path(struct tunnel *tn)
+{
+	struct jc_dest_memo m;
+	const char *host;
+	int port;
+
+	if (tn->j.default_path[0] != '\0' || tn->j.pid <= 0 ||
+	    jc_state_dest_get(jc_opts.target, &m) != 0 ||
+	    m.default_path[0] == '\0')
+		return;
+	dest(tn, &host, &port);
+	if (m.pid == tn->j.pid && m.port == port && strcmp(m.host, host) == 0)
+		snprintf(tn->j.default_path, sizeof(tn->j.default_path), "%s",
+		    m.default_path);
+}
+
+static void
+remember_dest(struct tunnel *tn)
+{
+	struct jc_dest_memo m;
+	const char *host;
+	int port;
+
+	if (!tn->jupyter)
+		return;
+	dest(tn, &host, &port);
+	if (port <= 0 || strlen(host) >= sizeof(m.host))
+		return;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.host, sizeof(m.host), "%s", host);
+	m.port = port;
+	m.pid = tn->j.pid;
+	snprintf(m.default_path, sizeof(m.default_path), "%s",
+	    tn->j.default_path);
+	jc_state_dest_put(jc_opts.target, &m);
+}
+
 /* Log in and find the server; used at start and after each drop. */
 static int
 connect_and_find(struct tunnel *tn)
 {
 	int r;
 
+	/* Discovery (or the first stream) proves the target reachable. */
+	tn->a.t.flags |= JC_TF_LAZY;
 	if ((r = jc_access_connect(&tn->a)) != 0)
 		return r;
+	warm_dest(tn);
 	if (jc_opts.install_keys && !jc_opts.supervised &&
 	    (r = jc_keys_run(&tn->a, JC_KEYS_INSTALL)) != 0)
 		return r;
@@ -311,6 +503,7 @@ static void
 write_state(struct tunnel *tn)
 {
 	struct jc_tunnel st;
+	int i;
 
 	memset(&st, 0, sizeof(st));
 	st.pid = getpid();
@@ -320,6 +513,13 @@ write_state(struct tunnel *tn)
 	st.local_port = tn->lport;
 	snprintf(st.url, sizeof(st.url), "%s", tn->url);
 	st.started = (long)time(NULL);
+	for (i = 0; i < tn->nx && i < JC_TUNNEL_FWD_MAX; i++) {
+		st.forwards[i].local_port = tn->x[i].lport;
+		snprintf(st.forwards[i].host, sizeof(st.forwards[i].host),
+		    "%s", tn->x[i].spec.host);
+		st.forwards[i].remote_port = tn->x[i].spec.rport;
+		st.nforwards++;
+	}
 	jc_state_write(&st);
 	explicit_bzero(&st, sizeof(st));
 }
@@ -501,6 +701,7 @@ reconnect(struct tunnel *tn)
 
 	link_stop(tn);
 	jc_fwd_set_session(tn->fwd, NULL, NULL);
+	extras_set_session(tn, NULL, NULL);
 	jc_access_disconnect(&tn->a);
 	jc_event("reconnecting", "target", jc_opts.target, (char *)NULL);
 	/* Said once; each attempt only at -v. */
@@ -522,6 +723,7 @@ reconnect(struct tunnel *tn)
 			dest(tn, &host, &port);
 			jc_fwd_set_dest(tn->fwd, host, (uint16_t)port);
 			jc_fwd_set_session(tn->fwd, tn->a.p, tn->a.s);
+			extras_set_session(tn, tn->a.p, tn->a.s);
 			/* The server may have restarted: check it again. */
 			if (!tn->jupyter || (r = jc_jupyter_verify(tn->lport,
 			    &tn->j, VERIFY_MS)) == 0)
@@ -530,6 +732,7 @@ reconnect(struct tunnel *tn)
 			if (tn->a.p->status(tn->a.s) == 0 || r == JC_ERR_INTR)
 				return r;
 			jc_fwd_set_session(tn->fwd, NULL, NULL);
+			extras_set_session(tn, NULL, NULL);
 		}
 		jc_access_disconnect(&tn->a);
 		if (r == JC_ERR_HOSTKEY || r == JC_ERR_INTR)
@@ -576,6 +779,7 @@ tunnel_free(struct tunnel *tn)
 		jc_sshssm_cleanup(&tn->a);
 	jc_fwd_free(tn->fwd);
 	tn->fwd = NULL;
+	extras_free(tn);
 	jc_source_del(tn->browser_src);
 	tn->browser_src = NULL;
 	jc_source_del(tn->watch);
@@ -600,16 +804,21 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 	tn->jupyter = jc_opts.remote_port == 0;
 	jc_opts.target = target;
 	if ((r = jc_access_resolve(&tn->a, target)) != 0 ||
+	    (r = extras_listen(tn, 0)) != 0 ||
 	    (r = connect_and_find(tn)) != 0 ||
-	    (r = listen_and_forward(tn)) != 0)
+	    (r = listen_and_forward(tn)) != 0 ||
+	    (r = extras_listen(tn, 1)) != 0)
 		goto out;
-	if (tn->jupyter)
+	if (tn->jupyter) {
+		recall_default_path(tn);
 		r = jc_jupyter_verify(tn->lport, &tn->j, VERIFY_MS);
-	else
+	} else
 		r = verify_plain(tn);
-	if (r != 0 || (r = build_url(tn)) != 0)
+	if (r != 0 || (r = build_url(tn)) != 0 ||
+	    (r = extras_forward(tn)) != 0)
 		goto out;
 	jc_state_port_put(target, tn->lport);
+	remember_dest(tn);
 	snprintf(ps, sizeof(ps), "%u", tn->lport);
 	jc_event("url", "url", tn->url, "#port", ps, (char *)NULL);
 	if (tn->notify_fd >= 0) {
@@ -797,6 +1006,64 @@ start_background(const char *target, char *url, size_t n)
 	return r;
 }
 
+/* Does the running tunnel t have every forward asked for? */
+static int
+has_forwards(const struct jc_tunnel *t)
+{
+	struct jc_fwdspec f;
+	char why[300];
+	int i, k;
+
+	for (i = 0; i < jc_opts.nforwards; i++) {
+		if (jc_fwdspec_parse(jc_opts.forwards[i], &f, why,
+		    sizeof(why)) != 0)
+			return 0;
+		for (k = 0; k < t->nforwards; k++)
+			if (strcmp(t->forwards[k].host, f.host) == 0 &&
+			    t->forwards[k].remote_port == f.rport &&
+			    (f.lport == 0 ||
+			    t->forwards[k].local_port == f.lport))
+				break;
+		if (k == t->nforwards) {
+			jc_fwdspec_dest(&f, why, sizeof(why));
+			jc_error("the background tunnel for %s (pid %ld) has "
+			    "no forward to %s; stop it first with 'jconnect "
+			    "stop %s'", t->target, (long)t->pid, why,
+			    t->target);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Say the extra forwards of target's background tunnel (stderr, events). */
+static void
+say_forwards(const char *target)
+{
+	struct jc_tunnel t;
+	char url[64], ls[8], rs[8];
+	int i;
+
+	if (jc_state_find(target, &t) != 0)
+		return;
+	for (i = 0; i < t.nforwards; i++) {
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/",
+		    t.forwards[i].local_port);
+		snprintf(ls, sizeof(ls), "%d", t.forwards[i].local_port);
+		snprintf(rs, sizeof(rs), "%d", t.forwards[i].remote_port);
+		jc_info("forwarding %s -> %s%s%s:%d on the remote side", url,
+		    strchr(t.forwards[i].host, ':') ? "[" : "",
+		    t.forwards[i].host,
+		    strchr(t.forwards[i].host, ':') ? "]" : "",
+		    t.forwards[i].remote_port);
+		jc_event("forward", "#local_port", ls, "host",
+		    t.forwards[i].host, "#remote_port", rs, "url", url,
+		    (char *)NULL);
+	}
+	jc_state_release(&t);
+	explicit_bzero(&t, sizeof(t));
+}
+
 /* `url` and `open -f` on a target that already has a tunnel. */
 static int
 reuse(const char *target, char *url, size_t n)
@@ -807,6 +1074,11 @@ reuse(const char *target, char *url, size_t n)
 
 	if (jc_state_find(target, &t) != 0)
 		return JC_ERR_NOTFOUND;
+	if (!has_forwards(&t)) {
+		jc_state_release(&t);
+		explicit_bzero(&t, sizeof(t));
+		return JC_ERR_USAGE;
+	}
 	/*
 	 * Only a tunnel that answers counts.  A live one that does not may
 	 * be finding a restarted Jupyter (our tries are the activity that
@@ -868,10 +1140,12 @@ background(const char *target, int browser)
 		jc_error("cannot keep a background tunnel: %s", jc_state_why());
 		return JC_ERR_IO;
 	}
-	if ((r = reuse(target, url, sizeof(url))) == JC_ERR_INTR)
+	if ((r = reuse(target, url, sizeof(url))) == JC_ERR_INTR ||
+	    r == JC_ERR_USAGE)
 		return r;
 	if (r != 0 && (r = start_background(target, url, sizeof(url))) != 0)
 		return r;
+	say_forwards(target);
 	if (jc_event_enabled())
 		jc_event("url", "url", url, (char *)NULL);
 	else {

@@ -568,6 +568,54 @@ jc_state_release(struct jc_tunnel *t)
 
 /* ---- tunnels ---------------------------------------------------------- */
 
+/* "forwards": [{"local_port": L, "host": H, "remote_port": R}, ...] */
+static int
+add_forwards(cJSON *o, const struct jc_tunnel *t)
+{
+	cJSON *list, *f;
+	int i;
+
+	if ((list = cJSON_AddArrayToObject(o, "forwards")) == NULL)
+		return -1;
+	for (i = 0; i < t->nforwards; i++) {
+		if ((f = cJSON_CreateObject()) == NULL)
+			return -1;
+		cJSON_AddItemToArray(list, f);
+		if (cJSON_AddNumberToObject(f, "local_port",
+		    t->forwards[i].local_port) == NULL ||
+		    cJSON_AddStringToObject(f, "host",
+		    t->forwards[i].host) == NULL ||
+		    cJSON_AddNumberToObject(f, "remote_port",
+		    t->forwards[i].remote_port) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+read_forwards(const cJSON *list, struct jc_tunnel *t)
+{
+	const cJSON *f, *lp, *h, *rp;
+	struct jc_tunnel_fwd *d;
+
+	cJSON_ArrayForEach(f, list) {
+		if (t->nforwards == JC_TUNNEL_FWD_MAX)
+			break;
+		lp = cJSON_GetObjectItem(f, "local_port");
+		h = cJSON_GetObjectItem(f, "host");
+		rp = cJSON_GetObjectItem(f, "remote_port");
+		if (!cJSON_IsNumber(lp) || !cJSON_IsString(h) ||
+		    !cJSON_IsNumber(rp) || lp->valueint < 1 ||
+		    lp->valueint > 65535 || rp->valueint < 1 ||
+		    rp->valueint > 65535)
+			continue;
+		d = &t->forwards[t->nforwards++];
+		d->local_port = lp->valueint;
+		snprintf(d->host, sizeof(d->host), "%s", h->valuestring);
+		d->remote_port = rp->valueint;
+	}
+}
+
 int
 jc_state_write(const struct jc_tunnel *t)
 {
@@ -587,6 +635,10 @@ jc_state_write(const struct jc_tunnel *t)
 	cJSON_AddNumberToObject(o, "local_port", t->local_port);
 	cJSON_AddStringToObject(o, "url", t->url);
 	cJSON_AddNumberToObject(o, "started", (double)t->started);
+	if (t->nforwards > 0 && add_forwards(o, t) != 0) {
+		cJSON_Delete(o);
+		return JC_ERR_NOMEM;
+	}
 	cJSON_AddNumberToObject(o, "pid_start", (double)(t->pid_start != 0 ?
 	    t->pid_start : proc_start(t->pid)));
 	s = cJSON_PrintUnformatted(o);
@@ -637,6 +689,7 @@ read_tunnel(const char *name, struct jc_tunnel *t)
 	if (cJSON_IsNumber(v = cJSON_GetObjectItem(o, "pid_start")) &&
 	    v->valuedouble > 0)
 		t->pid_start = (unsigned long long)v->valuedouble;
+	read_forwards(cJSON_GetObjectItem(o, "forwards"), t);
 	cJSON_Delete(o);
 	return t->pid > 0 && *t->target ? 0 : -1;
 }
@@ -817,5 +870,75 @@ jc_state_port_put(const char *target, int port)
 	if (put_file(name, s, strlen(s), 0, NULL) != 0)
 		jc_verbose("cannot remember the port in %s/%s: %s", dir_path,
 		    name, strerror(errno));
+	free(s);
+}
+
+int
+jc_state_dest_get(const char *target, struct jc_dest_memo *m)
+{
+	const cJSON *h, *p, *tg, *pid, *dp;
+	char name[128];
+	cJSON *o;
+	int r = -1;
+
+	memset(m, 0, sizeof(*m));
+	if (jc_state_dir() == NULL)
+		return -1;
+	file_name(target, ".dest", name, sizeof(name));
+	if ((o = read_json(name)) == NULL)
+		return -1;
+	tg = cJSON_GetObjectItem(o, "target");
+	h = cJSON_GetObjectItem(o, "host");
+	p = cJSON_GetObjectItem(o, "port");
+	pid = cJSON_GetObjectItem(o, "pid");
+	dp = cJSON_GetObjectItem(o, "default_path");
+	if (cJSON_IsString(tg) && strcmp(tg->valuestring, target) == 0 &&
+	    cJSON_IsString(h) && strlen(h->valuestring) < sizeof(m->host) &&
+	    cJSON_IsNumber(p) && p->valuedouble >= 1 &&
+	    p->valuedouble <= 65535) {
+		snprintf(m->host, sizeof(m->host), "%s", h->valuestring);
+		m->port = p->valueint;
+		if (cJSON_IsNumber(pid) && pid->valuedouble >= 1 &&
+		    pid->valuedouble < 1e9)
+			m->pid = (long)pid->valuedouble;
+		if (cJSON_IsString(dp) && dp->valuestring[0] == '/' &&
+		    strlen(dp->valuestring) < sizeof(m->default_path))
+			snprintf(m->default_path, sizeof(m->default_path),
+			    "%s", dp->valuestring);
+		r = 0;
+	}
+	cJSON_Delete(o);
+	return r;
+}
+
+void
+jc_state_dest_put(const char *target, const struct jc_dest_memo *m)
+{
+	struct jc_dest_memo was;
+	char name[128], *s;
+	cJSON *o;
+
+	if (jc_state_dir() == NULL || (jc_state_dest_get(target, &was) == 0 &&
+	    was.port == m->port && was.pid == m->pid &&
+	    strcmp(was.host, m->host) == 0 &&
+	    strcmp(was.default_path, m->default_path) == 0))
+		return;
+	if ((o = cJSON_CreateObject()) == NULL)
+		return;
+	cJSON_AddStringToObject(o, "target", target);
+	cJSON_AddStringToObject(o, "host", m->host);
+	cJSON_AddNumberToObject(o, "port", m->port);
+	if (m->pid > 0)
+		cJSON_AddNumberToObject(o, "pid", (double)m->pid);
+	if (m->default_path[0] != '\0')
+		cJSON_AddStringToObject(o, "default_path", m->default_path);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (s == NULL)
+		return;
+	file_name(target, ".dest", name, sizeof(name));
+	if (put_file(name, s, strlen(s), 0, NULL) != 0)
+		jc_verbose("cannot remember where Jupyter was in %s/%s: %s",
+		    dir_path, name, strerror(errno));
 	free(s);
 }

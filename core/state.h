@@ -5,6 +5,7 @@
  *   NAME.json	a background tunnel (0600 JSON; holds the URL)
  *   NAME.log	its log
  *   NAME.port	the local port the target got last time
+ *   NAME.dest	where its Jupyter listened on the remote last time
  *   NAME.html	the page the browser is opened on (redirects to the URL)
  *
  * NAME is jc_state_name(target): unique and bounded for any target.
@@ -16,6 +17,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* An extra forward (--forward) of a tunnel. */
+struct jc_tunnel_fwd {
+	int	 local_port;
+	char	 host[256];		/* as the instance sees it */
+	int	 remote_port;
+};
+
+#define JC_TUNNEL_FWD_MAX	16
+
 struct jc_tunnel {
 	pid_t	 pid;			/* supervisor process */
 	char	 target[512];		/* TARGET as typed */
@@ -26,6 +36,8 @@ struct jc_tunnel {
 	unsigned long long pid_start;	/* pid's start time, clock ticks since
 					   boot (0: unknown); tells it from a
 					   recycled pid */
+	struct jc_tunnel_fwd forwards[JC_TUNNEL_FWD_MAX];
+	int	 nforwards;
 	char	 file[300];		/* the state file's name in the dir */
 	int	 lock_fd;		/* the state file, while signalling */
 };
@@ -102,6 +114,22 @@ int	jc_state_port_get(const char *target);
 
 /* Remember target's local port for next time. */
 void	jc_state_port_put(const char *target, int port);
+
+/*
+ * Where the target's Jupyter listened last time, as the remote sees it
+ * (NAME.dest, never a token): a port session opens there while the
+ * remote is searched, and the same server process (pid) is known to
+ * serve the same default page.
+ */
+struct jc_dest_memo {
+	char	 host[256];
+	int	 port;
+	long	 pid;			/* 0 unknown */
+	char	 default_path[16];	/* "" unknown */
+};
+/* 0 with *m filled, or -1. */
+int	jc_state_dest_get(const char *target, struct jc_dest_memo *m);
+void	jc_state_dest_put(const char *target, const struct jc_dest_memo *m);
 
 /*
  * Write len bytes as a fresh 0600 file target's NAME + ext (e.g. ".html")

@@ -256,8 +256,14 @@ ssm_p_connect(void *state, const struct jc_target *t, struct jc_sess **out)
 	 * Reachability now, not at the first stream: StartSession answers
 	 * TargetNotConnected when the agent is offline.  A policy that
 	 * refuses this one document is left to the calls that really need
-	 * a session; bad credentials or no AWS at all fail here.
+	 * a session; bad credentials or no AWS at all fail here.  Unless the
+	 * caller's next call proves it anyway (JC_TF_LAZY): a round trip
+	 * less on the way to the URL.
 	 */
+	if (JC_TARGET_HAS(t, flags) && (t->flags & JC_TF_LAZY)) {
+		*out = (struct jc_sess *)s;
+		return 0;
+	}
 	r = ssm_api_start_ex(s->target, SPARE_DOC, params, &s->spare, 1);
 	if (r < 0)
 		goto fail;
@@ -299,6 +305,8 @@ ssm_p_stream(struct jc_sess *js, const char *host, uint16_t port, int flags,
 		return s->dead;
 	if (host == NULL)
 		host = "";
+	if (flags & JC_STREAM_WARM)
+		return ssm_pool_warm(s, host, port);
 	if (!(flags & JC_STREAM_PROXY))
 		return ssm_pool_stream(s, host, port, flags, fdp);
 	return ssm_open_chan_stream(s, host, port, 1, flags, fdp);
@@ -339,7 +347,7 @@ const struct jc_plugin ssm_plugin = {
 	.abi = JC_PLUGIN_ABI,
 	.size = sizeof(struct jc_plugin),
 	.name = "ssm",
-	.kind = JC_KIND_METHOD | JC_KIND_ADOPT,
+	.kind = JC_KIND_METHOD | JC_KIND_ADOPT | JC_KIND_WARM,
 	.version = SSM_CLIENT_VERSION,
 	.summary = "AWS Session Manager, spoken directly (no AWS CLI, no "
 	    "session-manager-plugin)",

@@ -580,6 +580,7 @@ struct ssm_chan {
 	uint64_t	 resent;	/* retransmissions */
 	int		 resumes;	/* successful ResumeSession */
 	int		 extra;		/* opened by the pool, not the first */
+	int		 warm;		/* opened ahead of its first stream */
 	int		 was_ready;	/* reached READY once */
 	struct jc_aws_call *call;	/* StartSession in flight */
 	int64_t		 idle_since;	/* no live stream since (0: busy) */
@@ -623,7 +624,7 @@ struct ssm_chan {
 	uint32_t	 next_sid;
 	int		 nstreams;
 	int		 connect_errors;
-	uint64_t	 rx_bytes;	/* raw: bytes from the far side */
+	uint64_t	 rx_bytes;	/* bytes from the far side */
 	int		 said_accepted;
 
 	/* exec */
@@ -686,6 +687,8 @@ void	ssm_pool_chan_ended(struct ssm_chan *);
 /* A stream for host:port through the pool (ssm_pool.c). */
 int	ssm_pool_stream(struct ssm_sess *, const char *host, uint16_t port,
 	    int flags, int *fdp);
+/* Start a channel to host:port before its first stream (JC_STREAM_WARM). */
+int	ssm_pool_warm(struct ssm_sess *, const char *host, uint16_t port);
 int	ssm_pool_init(struct ssm_sess *);
 void	ssm_pool_fini(struct ssm_sess *);
 /* Open a port or raw channel to host:port, waiting (ssm.c). */

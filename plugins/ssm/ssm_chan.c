@@ -478,8 +478,18 @@ on_closed(struct ssm_chan *ch, const struct ssm_msg *m)
 	else
 		snprintf(ch->why, sizeof(ch->why), "session ended");
 	ch->state = SSM_C_ENDED;
-	ssm_log(ch->kind == SSM_K_EXEC ? JC_LOG_DEBUG : JC_LOG_VERBOSE,
-	    "session %s closed by Session Manager: %s", ch->st.sid, ch->why);
+	/*
+	 * A port session refused before a byte came back carries the
+	 * agent's reason (e.g. a remote host it may not forward to).
+	 */
+	if (ch->kind == SSM_K_PORT && ch->rx_bytes == 0 && out[0] != '\0')
+		ssm_log(JC_LOG_WARN, "the SSM agent ended the session to "
+		    "%s:%u: %s", ch->host[0] ? ch->host : "the instance's port",
+		    ch->port, out);
+	else
+		ssm_log(ch->kind == SSM_K_EXEC ? JC_LOG_DEBUG :
+		    JC_LOG_VERBOSE, "session %s closed by Session Manager: "
+		    "%s", ch->st.sid, ch->why);
 	chan_end(ch);
 }
 

@@ -16,6 +16,12 @@
  *   rate-limited per account, so one call at a time, at least
  *   START_GAP_MS apart, and never waited for: the call and the WebSocket
  *   connect run in the loop while the other channels move data;
+ * - a queued channel starts SETTLE_MS after it was queued, not at once:
+ *   a client that closes one connection and opens the next (a check, a
+ *   browser's first requests) often has the close noticed a moment after
+ *   the accept, and a READY channel left without an active stream takes
+ *   the waiting connections at once instead of a session that costs
+ *   StartSession, the WebSocket and the handshake (seven round trips);
  * - a start that is throttled (or meets a 5xx, a lost connection) is
  *   tried again after a jittered backoff; one that fails otherwise waits
  *   longer; either way the pool just stays smaller: the waiting
@@ -24,7 +30,9 @@
  *   its connections finish as before; those that never reached the agent
  *   move to another channel; a replacement is queued on demand;
  * - an extra channel idle for ssm.session_idle_s is terminated; one is
- *   always kept.
+ *   always kept, unless it was opened ahead (JC_STREAM_WARM: the port
+ *   Jupyter had last time, started while the remote is searched) and
+ *   never carried a stream: then the port was wrong.
  *
  * A stream that has not yet sent its SYN (its channel is not ready) has
  * no state on the far side and nothing read from its socket, so it may
@@ -39,6 +47,7 @@
 #include "ssm.h"
 
 #define START_GAP_MS		340	/* about 3 StartSession per second */
+#define SETTLE_MS		25	/* a queued channel's grace, see above */
 #define THROTTLE_BASE_MS	500	/* first backoff after throttling */
 #define THROTTLE_MAX_MS		16000
 #define FAIL_BASE_MS		5000	/* after another failure */
@@ -210,7 +219,7 @@ start_next(struct ssm_sess *s, int64_t now)
 	for (ch = s->chans; ch != NULL; ch = ch->next)
 		if (ch->state == SSM_C_QUEUED)
 			q = ch;		/* the list is newest first */
-	if (q == NULL)
+	if (q == NULL || now < q->opened + SETTLE_MS)
 		return;
 	(void)ssm_port_doc(q->host, q->port, 0, pr, ps);
 	s->next_start = now + START_GAP_MS;
@@ -235,6 +244,43 @@ has_other(const struct ssm_sess *s, const struct ssm_chan *ch)
 }
 
 /*
+ * Connections waiting on a queued channel go to a READY channel of the
+ * same destination that has no active stream left (see SETTLE_MS); the
+ * queued channel, then empty, is dropped by trim() unstarted.
+ */
+static void
+take_waiting(struct ssm_sess *s)
+{
+	struct ssm_chan *q, *to;
+	struct ssm_stream *list, *st;
+	int moved;
+
+	for (q = s->chans; q != NULL; q = q->next) {
+		if (q->kind != SSM_K_PORT || q->state != SSM_C_QUEUED ||
+		    q->in_dispatch)
+			continue;
+		for (to = s->chans; to != NULL; to = to->next)
+			if (to != q && same_dest(to, q->host, q->port) &&
+			    to->state == SSM_C_READY &&
+			    ssm_port_active(to) == 0)
+				break;
+		if (to == NULL)
+			continue;
+		moved = 0;
+		list = ssm_port_detach_unstarted(q);
+		while ((st = list) != NULL) {
+			list = st->next;
+			ssm_port_attach(to, st);
+			moved++;
+		}
+		if (moved > 0)
+			ssm_log(JC_LOG_DEBUG, "session %s free again: took %d "
+			    "waiting connection%s to port %u", to->st.sid,
+			    moved, moved == 1 ? "" : "s", q->port);
+	}
+}
+
+/*
  * Queued channels whose connections all went away before their turn are
  * dropped (nothing was started); READY ones beyond the first are
  * terminated after ssm.session_idle_s without an active stream or a
@@ -249,7 +295,8 @@ trim(struct ssm_sess *s, int64_t now)
 	for (ch = s->chans; ch != NULL; ch = ch->next) {
 		if (ch->kind != SSM_K_PORT || ch->in_dispatch)
 			continue;
-		if (ch->state == SSM_C_QUEUED && ssm_port_live(ch) == 0) {
+		if (ch->state == SSM_C_QUEUED && ssm_port_live(ch) == 0 &&
+		    !ch->warm) {
 			ssm_chan_free(ch);
 			return 1;
 		}
@@ -267,7 +314,9 @@ trim(struct ssm_sess *s, int64_t now)
 			ch->idle_since = now;
 		if (ch->last_frame > ch->idle_since)
 			ch->idle_since = ch->last_frame;
-		if (now - ch->idle_since < s->o.idle_ms || !has_other(s, ch))
+		if (now - ch->idle_since < s->o.idle_ms ||
+		    (!has_other(s, ch) && !(ch->warm &&
+		    ch->nstreams_total == 0)))
 			continue;
 		ssm_log(JC_LOG_VERBOSE, "session %s: idle for %d s after %llu "
 		    "connection%s; terminated (one session to port %u is "
@@ -292,9 +341,11 @@ pool_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 		if (ch->kind != SSM_K_PORT)
 			continue;
 		t = -1;
-		if (ch->state == SSM_C_QUEUED)
-			t = s->starting == NULL ? s->next_start : -1;
-		else if (ch->state == SSM_C_READY && has_other(s, ch)) {
+		if (ch->state == SSM_C_QUEUED && s->starting == NULL)
+			t = s->next_start > ch->opened + SETTLE_MS ?
+			    s->next_start : ch->opened + SETTLE_MS;
+		else if (ch->state == SSM_C_READY && (has_other(s, ch) ||
+		    (ch->warm && ch->nstreams_total == 0))) {
 			if (ch->idle_since > 0)
 				t = ch->idle_since + s->o.idle_ms;
 			else if (ssm_port_active(ch) == 0 &&
@@ -315,6 +366,7 @@ pool_dispatch(void *arg, struct jc_pollset *ps)
 	(void)ps;
 	if (s->closing)
 		return;
+	take_waiting(s);
 	while (trim(s, now))
 		;
 	start_next(s, now);
@@ -348,13 +400,41 @@ ssm_pool_stream(struct ssm_sess *s, const char *host, uint16_t port,
 			ssm_chan_free(ch);
 			return r;
 		}
-		/* A start that fails at once moves the stream back. */
-		start_next(s, ssm_host->now_ms());
+		/* Started by pool_dispatch() once SETTLE_MS is over. */
 		return 0;
 	}
 	if (ch == NULL)		/* the first: waited for */
 		return ssm_open_chan_stream(s, host, port, 0, flags, fdp);
+	/* Opened ahead, now the destination's first: its failures count. */
+	if (ch->warm && count == 1)
+		ch->extra = 0;
 	return ssm_port_stream(ch, flags, fdp);
+}
+
+int
+ssm_pool_warm(struct ssm_sess *s, const char *host, uint16_t port)
+{
+	struct ssm_chan *ch;
+	const char *pr[9];
+	char ps[8];
+	int live, count;
+
+	if (ssm_is_loopback(host))
+		host = "";
+	if (pick(s, host, port, NULL, &live, &count) != NULL ||
+	    !JC_HOST_HAS(ssm_host, aws_json_start) ||
+	    !JC_HOST_HAS(ssm_host, aws_json_cancel))
+		return 0;
+	if (ssm_chan_new_queued(s, ssm_port_doc(host, port, 0, pr, ps),
+	    &ch) != 0)
+		return JC_ERR_NOMEM;
+	snprintf(ch->host, sizeof(ch->host), "%s", host);
+	ch->port = port;
+	ch->warm = 1;
+	ch->opened -= SETTLE_MS;	/* nothing to settle: start now */
+	ssm_log(JC_LOG_DEBUG, "a session to port %u opened ahead", port);
+	start_next(s, ssm_host->now_ms());
+	return 0;
 }
 
 int

@@ -497,8 +497,10 @@ ssm_port_deliver(struct ssm_chan *ch, uint32_t ptype, const unsigned char *p,
 		    ch->st.sid, ptype);
 		return (long)n;
 	}
-	if (ch->mux)
+	if (ch->mux) {
+		ch->rx_bytes += n;
 		return mux_deliver(ch, p, n);
+	}
 	/* Basic and raw: bytes belong to the current connection. */
 	if ((st = first_live(ch)) == NULL)
 		return 0;

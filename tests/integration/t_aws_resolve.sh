@@ -144,7 +144,13 @@ want={"instance_id": "i-0123456789abcdef0", "state": "running", "name": "gpu-box
  "public_dns": "ec2-54-1-2-3.compute-1.amazonaws.com", "public_ip": "54.1.2.3",
  "private_ip": "10.0.0.5", "platform": "linux", "region": "us-east-1", "via": "ssm"}
 sys.exit(0 if all(d.get(k) == v for k, v in want.items()) else 1)' "$T/out"
+n0=$(wc -l <"$T/ns/requests.jsonl")
 finds "stack:NAME" i-0123456789abcdef0 stack:single
+tail -n +$((n0 + 1)) "$T/ns/requests.jsonl" >"$T/calls"
+check "  ... one DescribeInstances by the stack-name tag, no CloudFormation" \
+    sh -c "test \$(grep -c '\"DescribeInstances\"' '$T/calls') = 1 &&
+    grep -q 'tag:aws:cloudformation:stack-name' '$T/calls' &&
+    ! grep -q DescribeStackResources '$T/calls'"
 finds "bare word = stack" i-0123456789abcdef0 single
 finds "name:NAME (terminated twins ignored)" i-0123456789abcdef0 name:gpu-box
 finds "bare word = Name tag when no stack has that name" \
@@ -223,11 +229,16 @@ AWS_ACCESS_KEY_ID=AKIDNOCFN00000000001 AWS_SECRET_ACCESS_KEY=nocfn res -v \
     stack:single
 check "no CloudFormation rights: found by the stack-name tag" sh -c \
     "test $st = 0 && test '$(field instance_id)' = i-0123456789abcdef0"
-check "  ... -v says CloudFormation refused and names the action" grep -q \
-    'cannot read stack single (AWS denied cloudformation:DescribeStackResources' "$T/err"
+check "  ... one tagged instance: CloudFormation is not even asked" sh -c \
+    "! grep -q 'cannot read stack' '$T/err'"
 check "  ... SSM refused too: SSH, and -v says SSM could not be asked" sh -c \
     "test '$(field via)' = ssh && grep -q 'cannot ask SSM about i-0123456789abcdef0: AWS denied ssm:DescribeInstanceInformation' '$T/err' &&
      grep -q 'SSM could not be asked' '$T/err'"
+
+AWS_ACCESS_KEY_ID=AKIDNOCFN00000000001 AWS_SECRET_ACCESS_KEY=nocfn res -v \
+    stack:outer
+check "no CloudFormation rights, no tagged instance: -v says CloudFormation refused and names the action" \
+    grep -q 'cannot read stack outer (AWS denied cloudformation:DescribeStackResources' "$T/err"
 
 # ---- XML without namespaces, paged answers -------------------------------------
 export AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$T/plain.port")

@@ -7,13 +7,15 @@
 
 check "--help exits 0" "$JC" --help >"$T/help"
 check "--help lists every subcommand" sh -c \
-    "for c in open url proxy keys resolve ls stop plugins; do grep -q \"jconnect \\(\\[\\)\\?\$c\" '$T/help' || exit 1; done"
+    "for c in open url proxy keys resolve ls stop ssh-config login plugins; do grep -q \"jconnect \\(\\[\\)\\?\$c\" '$T/help' || exit 1; done"
 check "--help documents the exit codes" grep -q '8 no free local port' "$T/help"
-for c in open url proxy keys resolve ls stop plugins; do
+for c in open url proxy keys resolve ls stop ssh-config login plugins; do
 	check "help $c" sh -c "'$JC' help $c | grep -q 'Usage: jconnect .*$c\\|Usage: jconnect \\[open\\]'"
 	check "$c --help" sh -c "'$JC' $c --help | grep -q Usage"
 done
-check "--version" sh -c "'$JC' --version | grep -q 'plugin ABI 1.3'"
+abi=$(sed -n 's/^#define JC_PLUGIN_ABI_MAJOR[[:space:]]*//p' "$ROOT/core/jc_plugin.h").$(sed -n 's/^#define JC_PLUGIN_ABI_MINOR[[:space:]]*//p' "$ROOT/core/jc_plugin.h")
+check "--version names the plugin ABI of core/jc_plugin.h ($abi)" sh -c \
+    "'$JC' --version | grep -q 'plugin ABI $abi'"
 
 st=0; "$JC" >"$T/out" 2>"$T/err" || st=$?
 check "no arguments: exit 2" test "$st" = 2
@@ -82,7 +84,7 @@ done
 "$JC" plugins >"$T/plugins" 2>&1
 for p in ssh ssm keys; do
 	check "plugins: $p found in the build tree" \
-	    grep -q "^$p .*ABI 1\.3  $ROOT/plugins/$p/jc-$p.so" "$T/plugins"
+	    grep -qF " ABI $abi  $ROOT/plugins/$p/jc-$p.so" "$T/plugins"
 done
 "$JC" plugins --json >"$T/pj"
 check "plugins --json: one object per line" \
@@ -126,7 +128,7 @@ cfgline "a non-numeric option value" \
     'alias "gpu": options: ssh.keepalive: "30s" is not a number from 0 to 3600 (seconds, 0 = off)' \
     '{"aliases": {"gpu": {"target": "stack:ml", "options": {"ssh.keepalive": "30s"}}}}'
 cfgline "an unknown key in an alias" \
-    'alias "gpu": no setting "local-port"; known: target, via, user, identity, port, region, profile, jupyter_port, jupyter_log, local_port, known_hosts, host_key_check, options' \
+    'alias "gpu": no setting "local-port"; known: target, via, user, identity, port, region, profile, jupyter_port, jupyter_log, local_port, known_hosts, host_key_check, forward, options' \
     '{"aliases": {"gpu": {"target": "stack:ml", "local-port": 9000}}}'
 # An alias's identity must exist when the alias is used.
 printf '{"aliases": {"gpu": {"target": "box.example.com", "identity": "%s"}}}\n' \

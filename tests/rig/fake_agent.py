@@ -92,11 +92,13 @@ them while a session runs:
 import argparse
 import asyncio
 import hashlib
+import ipaddress
 import json
 import os
 import random
 import shlex
 import signal
+import socket
 import ssl
 import struct
 import sys
@@ -125,6 +127,12 @@ PAUSE_GRACE = 0.3
 
 STATE = None
 PORT_MAP = {}
+# The agent's appconfig default: IMDS, the Amazon DNS and time servers
+# (DefaultDeniedPortForwardingRemoteIPs); the VPC's own DNS is added to
+# it on EC2, which has no counterpart here.
+DENIED_REMOTE_IPS = ["169.254.169.254", "fd00:ec2::254", "169.254.169.253",
+                     "fd00:ec2::253", "169.254.169.123", "fd00:ec2::123",
+                     "169.254.169.250", "169.254.169.251", "fd00:ec2::240"]
 FAULTS = {}
 SESSIONS = {}
 USED_TOKENS = set()
@@ -264,6 +272,7 @@ class Session:
         self.hs_actions = []
         self.client_version = None
         self.plugin = None
+        self.addrs = None       # a remote host's addresses (ToRemoteHost)
         self.ended = False
         self.paused = False
         self.paused_at = 0.0
@@ -680,10 +689,25 @@ class Session:
             self.plugin = Exec(self, props["linux"])
             self.stats["mode"] = "exec"
             return
-        host = props.get("host", "127.0.0.1")
         port = int(props["portNumber"])
-        # The remote's well-known ports live elsewhere on this machine.
-        port = PORT_MAP.get(port, port)
+        host = props.get("host", "")
+        self.addrs = None
+        if host:
+            # As the agent's port plugin: resolve the host, refuse a
+            # denied address (the session ends), later dial each
+            # address in turn.
+            self.addrs = resolve(host)
+            for a in self.addrs:
+                if any(ipaddress.ip_address(a) == ipaddress.ip_address(d)
+                       for d in DENIED_REMOTE_IPS):
+                    log(self.sid, "denied remote host", host)
+                    asyncio.ensure_future(self.end(
+                        "Forwarding to IP address %s is forbidden." % host))
+                    return
+        else:
+            host = "127.0.0.1"
+            # The remote's well-known ports live elsewhere on this machine.
+            port = PORT_MAP.get(port, port)
         lpf = props.get("type") == "LocalPortForwarding"
         cv = self.client_version or "0.0.0.0"
         mux = (lpf and vcmp(self.agent_version, "3.0.196.0") == 1 and
@@ -755,6 +779,36 @@ class Session:
         if g != self.end_gen:
             self.end_gen = g
             asyncio.ensure_future(self.end(fault("end_output", "")))
+
+
+# ---- destinations ----------------------------------------------------------------
+
+def resolve(host):
+    """The addresses of host in the resolver's order, [] when none."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return []
+    out = []
+    for info in infos:
+        a = info[4][0]
+        if a not in out:
+            out.append(a)
+    return out
+
+
+async def dial(host, port, addrs):
+    """The agent's DialCall: no remote host dials the instance itself;
+    else each resolved address in turn, the first error kept."""
+    if addrs is None:
+        return await asyncio.open_connection(host, port)
+    first = None
+    for a in addrs:
+        try:
+            return await asyncio.open_connection(a, port)
+        except OSError as e:
+            first = first or e
+    raise first or OSError("missing address")
 
 
 # ---- smux v1 server ------------------------------------------------------------
@@ -902,8 +956,8 @@ class MuxStream:
     async def run(self):
         m = self.mux
         try:
-            reader, self.writer = await asyncio.open_connection(m.host,
-                                                                m.port)
+            reader, self.writer = await dial(m.host, m.port,
+                                             m.sess.addrs)
         except OSError as e:
             log(m.sess.sid, "stream", self.sid, "dial failed:", e)
             m.sess.send_data(PT_FLAG, struct.pack(">I", FLAG_CONNECT_ERROR))
@@ -982,8 +1036,8 @@ class Basic:
     async def dial(self):
         s = self.sess
         try:
-            reader, writer = await asyncio.open_connection(self.host,
-                                                           self.port)
+            reader, writer = await dial(self.host, self.port,
+                                        self.sess.addrs)
         except OSError as e:
             log(s.sid, "dial failed:", e)
             self.connecting = None

@@ -93,7 +93,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-import fake_lifecycle
+import fake_lifecycle  # an instance stopped and started again
+import fake_sso  # SSO OIDC, SSO portal, web identity, containers
 
 RIG_KEY = "AKIDEXAMPLERIG000001"
 RIG_SECRET = "rigsecretrigsecretrigsecretrigsecret0001"
@@ -1258,10 +1259,25 @@ class Handler(BaseHTTPRequestHandler):
         if self.rtt > 0:
             time.sleep(n * self.rtt)
 
+    def sso_reply(self, body):
+        r = self.sso.route(self, body)
+        if r is None:
+            return False
+        self.send_response(r[0])
+        for k, v in dict(r[3], **{"Content-Type": r[2]}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(r[1])))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.end_headers()
+        self.wfile.write(r[1])
+        return True
+
     def do_POST(self):
         body = self.body()
         if body is None:
             self.reply(411, b"Length Required", "text/plain")
+            return
+        if self.sso_reply(body):
             return
         self.distance(body)
         self.reply(*self.fake.handle_api(self, body))
@@ -1272,7 +1288,8 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(*self.fake.handle_imds(self))
 
     def do_GET(self):
-        self.reply(*self.fake.handle_imds(self))
+        if not self.sso_reply(None):
+            self.reply(*self.fake.handle_imds(self))
 
 
 def main():
@@ -1297,6 +1314,7 @@ def main():
         os.path.dirname(os.path.abspath(a.scenario)), "aws-state")
     os.makedirs(state, exist_ok=True)
     Handler.fake = Fake(sc, state)
+    Handler.sso = fake_sso.install(Fake, Handler.fake, ApiError)
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     if a.tls:

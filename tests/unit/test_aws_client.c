@@ -233,8 +233,7 @@ static const struct {
 	{ "proc-junk", NULL, NULL, NULL, JC_ERR_AWS_AUTH, NULL, NULL,
 	  "not a JSON object" },
 	/* role configurations that cannot work say why */
-	{ "mfa", NULL, NULL, NULL, JC_ERR_AWS_AUTH, NULL, NULL,
-	  "needs an MFA code" },
+	/* mfa_serial asks on the terminal: t_aws_sso runs it in a pty */
 	{ "lonely-role", NULL, NULL, NULL, JC_ERR_AWS_AUTH, NULL, NULL,
 	  "neither source_profile nor credential_source" },
 	{ "bad-source", NULL, NULL, NULL, JC_ERR_AWS_AUTH, NULL, NULL,
@@ -242,7 +241,7 @@ static const struct {
 	{ "both", NULL, NULL, NULL, JC_ERR_AWS_AUTH, NULL, NULL,
 	  "both source_profile and credential_source" },
 	{ "sso", NULL, NULL, NULL, JC_ERR_AWS_AUTH, NULL, NULL,
-	  "aws configure export-credentials --profile sso" },
+	  "has no [sso-session corp] section" },
 	{ "nothing", NULL, NULL, NULL, JC_ERR_AWS_AUTH, NULL, NULL,
 	  "no AWS credentials found" },
 };
