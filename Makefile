@@ -15,10 +15,11 @@ VERSION	= 0.1.0
 PKGS	= libssh libcurl libpcre2-8 libcjson expat libcrypto
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lwslay -ldl
-# Only the SSM plugin uses libssl (its WebSocket's TLS reads); the SSH
-# path does not load it.
+# Only the SSM and EICE plugins use libssl (their WebSocket's TLS reads);
+# the SSH path does not load it.
 SSL_LIBS   := $(shell $(PKG_CONFIG) --libs libssl 2>/dev/null)
 ssm_LIBS   := $(SSL_LIBS)
+eice_LIBS  := $(SSL_LIBS)
 # The binary loads libcurl on first use (core/curl_lazy.c): not linked.
 CORE_LIBS  := $(shell $(PKG_CONFIG) --libs $(filter-out libcurl,$(PKGS)) \
 	      2>/dev/null) -ldl
@@ -40,6 +41,10 @@ SANFLAGS =
 OPT	= -O2
 endif
 CFLAGS	?= $(OPT) -g
+# PORTABLE=1: core/compat.c's non-Linux fallbacks, as macOS builds them.
+ifeq ($(PORTABLE),1)
+CPPFLAGS += -DJC_PORTABLE
+endif
 CPPFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	    -DJC_VERSION=\"$(VERSION)\" -DJC_LIBDIR=\"$(LIBDIR)\" -Icore
 ALLCFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) $(SANFLAGS) \
@@ -50,7 +55,10 @@ B	= build
 CORE_SRC = $(wildcard core/*.c)
 CORE_OBJ = $(CORE_SRC:%.c=$(B)/%.o)
 LIB_OBJ	= $(filter-out $(B)/core/main.o,$(CORE_OBJ))
-PLUGINS	= ssh ssm keys
+# The one list of plugins: built, installed, and known to the core (their
+# order is --via auto's tie-break).  To add one, see README "How to add an
+# access plugin".
+PLUGINS	= ssh ssm keys eice
 PLUGIN_SO = $(foreach p,$(PLUGINS),plugins/$(p)/jc-$(p).so)
 PLUGIN_AR = $(foreach p,$(PLUGINS),$(B)/plugins/$(p)/lib$(p).a)
 
@@ -58,13 +66,15 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_HELP = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 UNIT_HOBJ = $(UNIT_HELP:%.c=$(B)/%.o)
-TEST_SO	= $(B)/tests/plugins/jc-dummy.so $(B)/tests/plugins/jc-badabi.so
+TEST_SO	= $(B)/tests/plugins/jc-dummy.so $(B)/tests/plugins/jc-badabi.so \
+	  $(B)/tests/plugins/jc-old13.so
 TOOLS	= $(B)/tests/tools/blast
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/replay_%)
 
 .PHONY: all deps demo check check-run check-unit valgrind asan fuzz bench \
-	bench-lab soak install clean tests
+	bench-lab soak install clean tests portable-check \
+	check-trixie deb deb-check
 all: jconnect $(PLUGIN_SO)
 
 $(B)/%.o: %.c
@@ -81,6 +91,7 @@ jconnect: $(CORE_OBJ)
 # Core helpers compiled into each plugin with hidden visibility, so plugins
 # need no core symbols at run time (unit tests get them from libjc.a).
 PCOMMON_OBJ = $(B)/pcommon/buf.o $(B)/pcommon/tls_hint.o
+PCOMMON_OBJ += $(B)/pcommon/compat.o
 $(B)/pcommon/%.o: core/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -c -o $@ $<
@@ -94,12 +105,18 @@ define plugin_rules
 $(1)_OBJ = $$(patsubst %.c,$(B)/%.o,$$(wildcard plugins/$(1)/*.c))
 $(B)/plugins/$(1)/lib$(1).a: $$($(1)_OBJ) $(B)/.empty.o
 	@mkdir -p $$(dir $$@); rm -f $$@; ar rcs $$@ $$^
-plugins/$(1)/jc-$(1).so: $$($(1)_OBJ) $(PCOMMON_OBJ)
+plugins/$(1)/jc-$(1).so: $$($(1)_OBJ) $$($(1)_EXTRA) $(PCOMMON_OBJ)
 	$(CC) $(LDFLAGS_ALL) -shared -fvisibility=hidden -o $$@ $$^ $(DEP_LIBS) \
 	    $$($(1)_LIBS)
 	@chmod go-w $$@	# the loader refuses group/world-writable plugins
 endef
+# EICE runs the ssh plugin's session over the SSM plugin's WebSocket code.
+eice_EXTRA = $(B)/plugins/ssh/jssh_session.o $(B)/plugins/ssh/jssh_chan.o \
+	     $(B)/plugins/ssm/ssm_ws.o
 $(foreach p,$(PLUGINS),$(eval $(call plugin_rules,$(p))))
+# The core knows the plugins by this list alone.
+$(B)/core/plugin.o: ALLCFLAGS += -DJC_PLUGINS='"$(PLUGINS)"'
+$(B)/core/plugin.o: Makefile
 $(foreach p,$(PLUGINS),$(eval $(B)/plugins/$(p)/%.o: ALLCFLAGS += -fvisibility=hidden))
 
 $(B)/tests/plugins/jc-%.so: tests/plugins/jc-%.c core/jc_plugin.h
@@ -177,6 +194,51 @@ bench-lab: deps
 	@$(MAKE) --no-print-directory all $(TOOLS)
 	@BENCH_ONLY=lab sh tests/bench/run.sh
 
+# core/compat.c's portable fallbacks (what macOS runs) forced on here, in
+# a copy of the tree (build-portable/): no Linux-only call left outside
+# compat.c, the unit tests, and the integration tests of what the
+# fallbacks do: background tunnels told apart from reused pids (ps),
+# plugins loaded by path, the browser page.  (t_state plants /proc start
+# times and checks /proc/PID/environ, both Linux's.)
+PORTABLE_TESTS = unit t_background t_browser t_ssh_open t_ssm_open
+portable-check: deps
+	@sh tests/rig/srccopy.sh build-portable
+	@$(MAKE) --no-print-directory -C build-portable PORTABLE=1 tests
+	@cd build-portable && sh tests/rig/linux_only.sh build
+	@cd build-portable && for t in $(PORTABLE_TESTS); do \
+	    sh tests/run.sh build $$t || exit 1; done
+
+# Debian 13 (GCC 14, libssh 0.11, libcurl 8, OpenSSL 3.5): -Werror build
+# and unit tests in a debootstrapped root, cached outside the tree.
+# Both roots need root (debootstrap, mount, chroot): sudo when not root.
+AS_ROOT	= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+check-trixie:
+	@sh tests/rig/deps.sh deb
+	@$(AS_ROOT) sh tests/rig/trixie_build.sh
+
+# The Debian package, built by dpkg-buildpackage from debian/ in a copy of
+# the tree (B/deb), checked by lintian, left here as jconnect_V_ARCH.deb.
+DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null || echo amd64)
+DEB	= jconnect_$(VERSION)_$(DEB_ARCH).deb
+deb: deps
+	@sh tests/rig/deps.sh deb
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); \
+	    [ "$$v" = "$(VERSION)" ] || { echo "make deb: debian/changelog" \
+	    "is at $$v, the Makefile at $(VERSION): add an entry with" \
+	    "dch -v $(VERSION)" >&2; exit 1; }
+	@rm -rf $(B)/deb
+	@sh tests/rig/srccopy.sh $(B)/deb/jconnect-$(VERSION)
+	cd $(B)/deb/jconnect-$(VERSION) && dpkg-buildpackage -us -uc -j2
+	lintian --fail-on error,warning --info --display-info \
+	    $(B)/deb/jconnect_$(VERSION)_$(DEB_ARCH).changes
+	cp $(B)/deb/$(DEB) $(DEB)
+	@echo "make deb: $(DEB)"
+
+# The package installed into a fresh Debian 12 root (apt resolves its
+# Depends), then --version, plugins and the demo's connection from there.
+deb-check: deb
+	@$(AS_ROOT) sh tests/rig/deb_check.sh $(DEB)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 jconnect $(DESTDIR)$(BINDIR)/jconnect
@@ -191,6 +253,6 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_jconnect
 
 clean:
-	rm -rf $(B) jconnect $(PLUGIN_SO)
+	rm -rf $(B) jconnect $(PLUGIN_SO) $(DEB)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

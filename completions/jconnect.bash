@@ -20,7 +20,7 @@ _jconnect()
 		--all-aliases --install --file"
 
 	case $prev in
-	--via) COMPREPLY=($(compgen -W "ssm ssh auto" -- "$cur")); return ;;
+	--via) COMPREPLY=($(compgen -W "ssm ssh eice auto" -- "$cur")); return ;;
 	--host-key-check)
 		COMPREPLY=($(compgen -W "strict accept-new" -- "$cur")); return ;;
 	-i|--identity|--key|--known-hosts|-F|--config|--file)
@@ -30,6 +30,7 @@ _jconnect()
 		# The keys jconnect checks -o against (jconnect --help).
 		COMPREPLY=($(compgen -W "aws.credential_process_timeout=
 		    aws.max_attempts= aws.ssm_timeout= aws.start_timeout=
+		    eice.endpoint_id= eice.endpoint_url= eice.max_tunnel_s=
 		    jupyter.check_s=
 		    ssh.ciphers= ssh.compression= ssh.global_known_hosts= ssh.keepalive=
 		    ssm.chunk_size= ssm.compress= ssm.connect_timeout_s= ssm.dead_s= ssm.give_up_s=

@@ -1,5 +1,5 @@
 /*
- * access.h - TARGET -> a logged-in access session (SSH or SSM plugin).
+ * access.h - TARGET -> a logged-in access session (an access plugin).
  * Shared by open, url, proxy, keys and stop --jupyter.
  */
 #ifndef JC_ACCESS_H
@@ -13,7 +13,8 @@ struct jc_access {
 	struct jc_tspec		 spec;		/* parsed TARGET */
 	struct jc_instance	 inst;		/* when an AWS target */
 	int			 have_inst;
-	int			 via;		/* JC_VIA_SSH / JC_VIA_SSM */
+	char			 via[32];	/* the access plugin's name */
+	uint32_t		 caps;		/* its JC_CAP_* bits */
 	char			 target[512];	/* TARGET after alias expansion */
 	char			 host[256];	/* what SSH dials */
 	char			 user[64];	/* login / notebook user */
@@ -26,10 +27,14 @@ struct jc_access {
 
 /*
  * Parse TARGET (expanding a config alias and applying its defaults to
- * jc_opts), resolve AWS forms to one instance and choose SSH or SSM.
+ * jc_opts), resolve AWS forms to one instance and choose the access
+ * plugin (--via NAME, or auto: see choose() in access.c); it is loaded.
  * Logs and returns JC_ERR_* on failure.
  */
 int	jc_access_resolve(struct jc_access *, const char *target);
+
+/* 1 for --via auto (NULL or "auto"). */
+int	jc_via_auto(const char *via);
 
 /* Load the plugin for a->via and log in.  Logs and returns JC_ERR_*. */
 int	jc_access_connect(struct jc_access *);
@@ -45,7 +50,7 @@ int	jc_access_recover(struct jc_access *, int *back);
 /* Drop the session (not the resolution): reconnect with connect again. */
 void	jc_access_disconnect(struct jc_access *);
 
-/* "SSH to ubuntu@host:22" / "SSM to i-..." for messages. */
+/* "SSH to ubuntu@host:22" / "SSM to i-..." (the label) for messages. */
 const char *jc_access_describe(const struct jc_access *);
 
 #endif /* JC_ACCESS_H */

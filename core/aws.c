@@ -24,6 +24,7 @@
 
 #include "aws.h"
 #include "aws_int.h"
+#include "compat.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
@@ -112,7 +113,7 @@ load_ini(const char *path, struct jc_aws_ini **out)
 	r = 0;
  out:
 	if (buf != NULL) {
-		explicit_bzero(buf, len);
+		jc_wipe(buf, len);
 		free(buf);
 	}
 	fclose(f);
@@ -321,7 +322,7 @@ aws_reset(void)
 	jc_aws_creds_clear(&aws.creds);
 	if (aws.curl != NULL)
 		curl_easy_cleanup(aws.curl);
-	explicit_bzero(&aws, sizeof(aws));
+	jc_wipe(&aws, sizeof(aws));
 }
 
 void
@@ -639,7 +640,7 @@ static void
 wipe_str(char *p)
 {
 	if (p != NULL) {
-		explicit_bzero(p, strlen(p));
+		jc_wipe(p, strlen(p));
 		free(p);
 	}
 }
@@ -796,6 +797,20 @@ call(const char *service, const char *target, const char *body, char **out,
 		return r;
 	return jc_aws_call(&aws.creds, aws.region, service, target, body, out,
 	    NULL, err);
+}
+
+int
+jc_aws_session(const struct jc_aws_creds **c, const char **region,
+    struct jc_aws_error *err)
+{
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	if ((r = call_ready(err)) != 0)
+		return r;
+	*c = &aws.creds;
+	*region = aws.region;
+	return 0;
 }
 
 /* ---- calls driven by the loop ---------------------------------------- */

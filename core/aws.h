@@ -25,7 +25,7 @@ const char *jc_aws_region(void);
 const char *jc_aws_ca_bundle(void);
 
 /*
- * JSON 1.1 call: service "ssm", target "AmazonSSM.StartSession".  On
+ * JSON 1.1 call: service and target as in the API reference.  On
  * success *out is a malloc'd NUL-terminated body (free()).  On failure
  * returns JC_ERR_AWS_AUTH (credentials, signature, AccessDenied),
  * JC_ERR_UNREACHABLE (TargetNotConnected), JC_ERR_NOTFOUND, JC_ERR_AWS
@@ -51,6 +51,16 @@ void	jc_aws_json_cancel(struct jc_aws_call *);
  */
 int	jc_aws_query(const char *service, const char *form, char **out,
 	    struct jc_aws_error *err);
+
+/*
+ * A SigV4 query-signed GET URL (scheme://host+path?query&X-Amz-...),
+ * valid for expires_s seconds; query already URL-encoded.  It carries a
+ * signature: never log it.  Returns 0, JC_ERR_USAGE (too long for out)
+ * or as a call that cannot start, with *err filled.
+ */
+int	jc_aws_presign(const char *service, const char *scheme,
+	    const char *host, const char *path, const char *query,
+	    int expires_s, char *out, size_t outlen, struct jc_aws_error *err);
 
 /* Plain-words explanation of an AWS error (static storage). */
 const char *jc_aws_explain(const struct jc_aws_error *);

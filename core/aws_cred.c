@@ -28,6 +28,7 @@
 #include "aws.h"
 #include "aws_int.h"
 #include "aws_sso.h"
+#include "compat.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
@@ -223,7 +224,7 @@ jc_aws_imds_get(const char *path, char **out, size_t *len, char *why,
 		h.method = "GET";
 		r = jc_aws_http_do(&h, &status, &ans, &alen, why, whylen,
 		    &retry);
-		explicit_bzero(tokhdr, sizeof(tokhdr));
+		jc_wipe(tokhdr, sizeof(tokhdr));
 		if (r == 0 && status != 200) {
 			snprintf(why, whylen, "the metadata service answered "
 			    "HTTP %ld for %s", status, path);
@@ -238,7 +239,7 @@ jc_aws_imds_get(const char *path, char **out, size_t *len, char *why,
 		}
  next:
 		if (tok != NULL) {
-			explicit_bzero(tok, toklen);
+			jc_wipe(tok, toklen);
 			free(tok);
 			tok = NULL;
 		}
@@ -293,7 +294,7 @@ imds_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
  out:
 	free(role);
 	if (json != NULL) {
-		explicit_bzero(json, jlen);
+		jc_wipe(json, jlen);
 		free(json);
 	}
 	return r;
@@ -411,7 +412,7 @@ process_creds(const char *profile, const char *cmd, struct jc_aws_creds *c,
 		close(fds[0]);
 	if (fds[1] != -1)
 		close(fds[1]);
-	explicit_bzero(buf, len);
+	jc_wipe(buf, len);
 	free(buf);
 	return r;
 }
@@ -546,7 +547,7 @@ assume_role(const char *profile, const char *role,
 			return fail(err, JC_ERR_USAGE, "mfa_serial too long");
 		n += (size_t)snprintf(form + n, sizeof(form) - n,
 		    "&SerialNumber=%s&TokenCode=%s", enc, code);
-		explicit_bzero(code, sizeof(code));
+		jc_wipe(code, sizeof(code));
 	}
 	if (n >= sizeof(form))
 		return fail(err, JC_ERR_USAGE, "AssumeRole request too long");
@@ -556,7 +557,7 @@ assume_role(const char *profile, const char *role,
 	jc_verbose("assuming role %s for profile %s with %s", role, profile,
 	    src->source);
 	r = jc_aws_call(src, region, "sts", NULL, form, &out, &outlen, err);
-	explicit_bzero(form, sizeof(form));
+	jc_wipe(form, sizeof(form));
 	if (r != 0) {
 		jc_verbose("AssumeRole %s failed", role);
 		if (mfa != NULL && r == JC_ERR_AWS_AUTH) {
@@ -580,7 +581,7 @@ assume_role(const char *profile, const char *role,
 	r = 0;
  out:
 	jc_xml_free(root);
-	explicit_bzero(out, outlen);
+	jc_wipe(out, outlen);
 	free(out);
 	return r;
 }

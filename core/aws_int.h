@@ -47,6 +47,14 @@ int	jc_aws_call(const struct jc_aws_creds *c, const char *region,
 	    const char *service, const char *target, const char *body,
 	    char **out, size_t *outlen, struct jc_aws_error *err);
 
+/*
+ * The session's credentials (fetched or refreshed as for a call) and
+ * region, for signing outside jc_aws_call (a presigned URL).  Borrowed
+ * until the next call.  Returns 0 or as a call that cannot start.
+ */
+int	jc_aws_session(const struct jc_aws_creds **c, const char **region,
+	    struct jc_aws_error *err);
+
 /* The profile in use ("default" when none was named).  Borrowed. */
 const char *jc_aws_profile(void);
 

@@ -16,6 +16,7 @@
 
 #include "aws_int.h"
 #include "aws_parse.h"
+#include "compat.h"
 #include "log.h"
 
 /*
@@ -454,7 +455,7 @@ wipe_free(char *s)
 {
 	if (s == NULL)
 		return;
-	explicit_bzero(s, strlen(s));
+	jc_wipe(s, strlen(s));
 	free(s);
 }
 
@@ -554,7 +555,7 @@ jc_aws_creds_json(const char *json, size_t len, int kind,
 		/* The parsed tree holds the secrets too. */
 		cJSON_ArrayForEach(v, j)
 			if (cJSON_IsString(v))
-				explicit_bzero(v->valuestring,
+				jc_wipe(v->valuestring,
 				    strlen(v->valuestring));
 		cJSON_Delete(j);
 	}
@@ -646,7 +647,7 @@ ini_add(struct jc_aws_ini *ini, const char *sec, const char *key,
 
 	if (ini->n == ini->cap) {
 		cap = ini->cap ? ini->cap * 2 : 16;
-		if ((e = reallocarray(ini->ent, cap, sizeof(*e))) == NULL)
+		if ((e = jc_reallocarray(ini->ent, cap, sizeof(*e))) == NULL)
 			return JC_ERR_NOMEM;
 		ini->ent = e;
 		ini->cap = cap;
@@ -726,7 +727,7 @@ jc_aws_ini_free(struct jc_aws_ini *ini)
 {
 	if (ini == NULL)
 		return;
-	explicit_bzero(ini->text, ini->textlen);
+	jc_wipe(ini->text, ini->textlen);
 	free(ini->text);
 	free(ini->ent);
 	free(ini);

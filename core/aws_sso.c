@@ -30,6 +30,7 @@
 #include "aws_int.h"
 #include "aws_sso.h"
 #include "browser.h"
+#include "compat.h"
 #include "log.h"
 #include "loop.h"
 #include "state.h"
@@ -80,7 +81,7 @@ static void
 wipe_free(char *p)
 {
 	if (p != NULL) {
-		explicit_bzero(p, strlen(p));
+		jc_wipe(p, strlen(p));
 		free(p);
 	}
 }
@@ -374,7 +375,7 @@ read_small(const char *path, char **out)
 			continue;
 		if (n < 0) {
 			close(fd);
-			explicit_bzero(buf, len);
+			jc_wipe(buf, len);
 			free(buf);
 			return JC_ERR_IO;
 		}
@@ -470,7 +471,7 @@ tok_load(const char *path, struct sso_tok *t)
 	if ((r = read_small(path, &buf)) != 0)
 		return r;
 	o = cJSON_Parse(buf);
-	explicit_bzero(buf, strlen(buf));
+	jc_wipe(buf, strlen(buf));
 	free(buf);
 	if (o == NULL)
 		return JC_ERR_PROTO;
@@ -492,7 +493,7 @@ tok_load(const char *path, struct sso_tok *t)
 	/* cJSON does not wipe: clear the strings before they go back. */
 	for (cJSON *it = o->child; it != NULL; it = it->next)
 		if (cJSON_IsString(it) && it->valuestring != NULL)
-			explicit_bzero(it->valuestring,
+			jc_wipe(it->valuestring,
 			    strlen(it->valuestring));
 	cJSON_Delete(o);
 	if (r != 0)
@@ -538,7 +539,7 @@ tok_write(const char *path, const struct sso_tok *t)
 		goto out;
 	r = write_atomic(path, j);
  out:
-	explicit_bzero(j, len);
+	jc_wipe(j, len);
 	free(j);
 	return r;
 }
@@ -664,7 +665,7 @@ oidc_call(const struct sso_cfg *s, const char *path, const char *body,
 		r = fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC answered %s with "
 		    "something that is not JSON", path);
 	if (ans != NULL) {
-		explicit_bzero(ans, alen);
+		jc_wipe(ans, alen);
 		free(ans);
 	}
 	return r;
@@ -679,7 +680,7 @@ json_wipe_delete(cJSON *o)
 		return;
 	for (it = o->child; it != NULL; it = it->next)
 		if (cJSON_IsString(it) && it->valuestring != NULL)
-			explicit_bzero(it->valuestring,
+			jc_wipe(it->valuestring,
 			    strlen(it->valuestring));
 	cJSON_Delete(o);
 }
@@ -702,7 +703,7 @@ json_body(const char *const *kv)
 		    jc_json_quote(j, len, kv[0]) != 0 ||
 		    append(j, len, ": ") != 0 ||
 		    jc_json_quote(j, len, kv[1]) != 0) {
-			explicit_bzero(j, len);
+			jc_wipe(j, len);
 			free(j);
 			return NULL;
 		}
@@ -914,7 +915,7 @@ jc_aws_sso_creds(const char *profile, struct jc_aws_creds *c,
 	r = 0;
  out:
 	if (ans != NULL) {
-		explicit_bzero(ans, alen);
+		jc_wipe(ans, alen);
 		free(ans);
 	}
 	json_wipe_delete(o);
@@ -1021,7 +1022,7 @@ registration(const struct sso_cfg *s, struct reg *g, int force,
 	else
 		jc_warn("cannot cache the AWS SSO client registration in %s",
 		    path);
-	explicit_bzero(j, len);
+	jc_wipe(j, len);
 	free(j);
 	return 0;
 }

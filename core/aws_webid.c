@@ -22,6 +22,7 @@
 
 #include "aws.h"
 #include "aws_int.h"
+#include "compat.h"
 #include "log.h"
 
 #define TOKEN_MAX	(64u << 10)
@@ -70,7 +71,7 @@ read_token(const char *path, char **out, char *why, size_t whylen)
 		if (n < 0) {
 			snprintf(why, whylen, "%s", strerror(errno));
 			close(fd);
-			explicit_bzero(buf, len);
+			jc_wipe(buf, len);
 			free(buf);
 			return JC_ERR_IO;
 		}
@@ -93,7 +94,7 @@ static void
 wipe_free(char *p)
 {
 	if (p != NULL) {
-		explicit_bzero(p, strlen(p));
+		jc_wipe(p, strlen(p));
 		free(p);
 	}
 }
@@ -228,7 +229,7 @@ jc_aws_webid_creds(const char *what, const char *role, const char *file,
 	wipe_free(tok);
 	wipe_free(form);
 	if (ans != NULL) {
-		explicit_bzero(ans, alen);
+		jc_wipe(ans, alen);
 		free(ans);
 	}
 	return r;
@@ -374,14 +375,14 @@ jc_aws_container_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 	if (o != NULL) {
 		for (cJSON *it = o->child; it != NULL; it = it->next)
 			if (cJSON_IsString(it) && it->valuestring != NULL)
-				explicit_bzero(it->valuestring,
+				jc_wipe(it->valuestring,
 				    strlen(it->valuestring));
 		cJSON_Delete(o);
 	}
 	wipe_free(tok);
 	wipe_free(auth);
 	if (ans != NULL) {
-		explicit_bzero(ans, alen);
+		jc_wipe(ans, alen);
 		free(ans);
 	}
 	return r;

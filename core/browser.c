@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "browser.h"
+#include "compat.h"
 #include "coredump.h"
 #include "jc_plugin.h"
 #include "log.h"
@@ -224,12 +225,12 @@ jc_browser_open(const char *target, const char *url)
 	if (jc_state_dir() == NULL) {
 		jc_warn("not opening the browser (%s): open the URL above "
 		    "yourself", jc_state_why());
-		explicit_bzero(html, sizeof(html));
+		jc_wipe(html, sizeof(html));
 		return JC_ERR_IO;
 	}
 	r = jc_state_put(target, ".html", html, strlen(html), path,
 	    sizeof(path));
-	explicit_bzero(html, sizeof(html));
+	jc_wipe(html, sizeof(html));
 	if (r != 0) {
 		jc_warn("not opening the browser: open the URL above yourself");
 		return r;

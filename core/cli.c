@@ -163,8 +163,10 @@ static const struct option longopts[] = {
 
 static const char options_help[] =
 "Options:\n"
-"  --via ssm|ssh|auto     access method (default auto: SSM when the\n"
-"                         instance is managed and online, else SSH)\n"
+"  --via ssm|ssh|eice|auto  access method, an access plugin (default\n"
+"                         auto: SSM when the instance is managed and\n"
+"                         online, else SSH; eice: EC2 Instance Connect\n"
+"                         Endpoint to a private instance, named only)\n"
 "  -i, --identity FILE    SSH private key (e.g. the EC2 key pair .pem);\n"
 "                         a missing file is a usage error\n"
 "  -l, --login USER       remote user (default: user@ from TARGET, the\n"
@@ -392,15 +394,13 @@ parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 		case OPT_VIA:
 			if ((r = not_for(c, O_CONNECT, "--via")) != 0)
 				break;
-			if (strcmp(optarg, "ssm") == 0)
-				jc_opts.via = JC_VIA_SSM;
-			else if (strcmp(optarg, "ssh") == 0)
-				jc_opts.via = JC_VIA_SSH;
-			else if (strcmp(optarg, "auto") == 0)
-				jc_opts.via = JC_VIA_AUTO;
+			if (strcmp(optarg, "auto") == 0 ||
+			    jc_plugin_built(optarg))
+				jc_opts.via = optarg;
 			else {
-				jc_error("--via must be ssm, ssh or auto, not "
-				    "\"%s\"", optarg);
+				jc_error("--via must be auto or an access "
+				    "plugin (see jconnect plugins), not \"%s\"",
+				    optarg);
 				r = JC_ERR_USAGE;
 			}
 			given |= JC_CFG_CLI_VIA;

@@ -13,6 +13,7 @@
 
 #include "access.h"
 #include "cmd.h"
+#include "compat.h"
 #include "event.h"
 #include "jc.h"
 #include "jupyter.h"
@@ -118,9 +119,9 @@ jc_keys_run(struct jc_access *a, int op)
 	files[i] = NULL;
 	req.files = jc_opts.nkey_files > 0 ? files : NULL;
 	req.login_identity = jc_opts.identity;
-	req.login_by_key = a->via == JC_VIA_SSH;
-	/* Over SSM the session user is ssm-user: act for the real user. */
-	req.run_as = a->via == JC_VIA_SSM ? a->user : NULL;
+	req.login_by_key = (a->caps & JC_CAP_KEY_LOGIN) != 0;
+	/* A login that is not the user's (SSM's ssm-user): act for them. */
+	req.run_as = !(a->caps & JC_CAP_LOGIN_IS_USER) ? a->user : NULL;
 	req.generate = jc_opts.keys_generate;
 	req.instance_id = a->have_inst ? a->inst.id : NULL;
 	req.os_user = a->user;
@@ -178,7 +179,7 @@ jc_cmd_resolve(int argc, char **argv)
 	jc_opts.target = argv[0];
 	if ((r = jc_access_resolve(&a, argv[0])) != 0)
 		return r;
-	via = a.via == JC_VIA_SSM ? "ssm" : "ssh";
+	via = a.via;
 	if (jc_opts.json) {
 		if ((o = cJSON_CreateObject()) == NULL)
 			return JC_ERR_NOMEM;
@@ -366,7 +367,8 @@ stop_jupyter(const char *target)
 	if ((r = jc_access_resolve(&a, target)) != 0 ||
 	    (r = jc_access_connect(&a)) != 0)
 		return r;
-	r = jc_jupyter_stop(a.p, a.s, a.via == JC_VIA_SSM ? a.user : NULL);
+	r = jc_jupyter_stop(a.p, a.s, !(a.caps & JC_CAP_LOGIN_IS_USER) ?
+	    a.user : NULL);
 	jc_access_disconnect(&a);
 	return r;
 }
@@ -408,6 +410,6 @@ jc_cmd_stop(int argc, char **argv)
 	}
 	r = stop_tunnel(&t);
 	jc_state_release(&t);
-	explicit_bzero(&t, sizeof(t));
+	jc_wipe(&t, sizeof(t));
 	return r;
 }

@@ -22,6 +22,7 @@
 #include "fwdspec.h"
 #include "log.h"
 #include "num.h"
+#include "plugin.h"
 #include "target.h"
 
 #define MAX_CLI_OPTS	32
@@ -101,27 +102,63 @@ static const struct keydef {
 };
 #define NKEYDEFS (sizeof(keydefs) / sizeof(keydefs[0]))
 
+/* One shape for both tables: JC_OPT_* are the O_* of this file. */
+_Static_assert(JC_OPT_NUM == O_NUM && JC_OPT_LIST == O_LIST &&
+    JC_OPT_FILE == O_FILE && JC_OPT_WORD == O_WORD, "option types");
+
 static const struct optdef *
 optdef(const char *key, size_t len)
 {
+	static struct optdef pd;
+	const struct jc_plugin_opt *po;
+	char k[128];
 	size_t i;
 
 	for (i = 0; i < NOPTDEFS; i++)
 		if (strlen(optdefs[i].key) == len &&
 		    strncmp(optdefs[i].key, key, len) == 0)
 			return &optdefs[i];
-	return NULL;
+	/* Then the options a plugin declares (NAME.KEY of plugin NAME). */
+	if (len >= sizeof(k))
+		return NULL;
+	snprintf(k, sizeof(k), "%.*s", (int)len, key);
+	if ((po = jc_plugin_optdef(k)) == NULL)
+		return NULL;
+	pd.key = po->key;
+	pd.type = (enum otype)po->type;
+	pd.lo = po->min;
+	pd.hi = po->max;
+	pd.unit = po->unit != NULL ? po->unit : "";
+	return &pd;
 }
 
+struct names {
+	char	*out;
+	size_t	 n, o;
+};
+
+static void
+add_plugin_name(void *arg, const char *plugin, const struct jc_plugin_opt *po)
+{
+	struct names *nm = arg;
+
+	if (nm->o < nm->n)
+		nm->o += (size_t)snprintf(nm->out + nm->o, nm->n - nm->o,
+		    "%s%s.%s", nm->o ? ", " : "", plugin, po->key);
+}
+
+/* The keys, in the order of --help: the core's, then the plugins'. */
 static void
 optdef_names(char *out, size_t n)
 {
-	size_t i, o = 0;
+	struct names nm = { out, n, 0 };
+	size_t i;
 
 	*out = '\0';
-	for (i = 0; i < NOPTDEFS && o < n; i++)
-		o += (size_t)snprintf(out + o, n - o, "%s%s", i ? ", " : "",
-		    optdefs[i].key);
+	for (i = 0; i < NOPTDEFS && nm.o < n; i++)
+		nm.o += (size_t)snprintf(out + nm.o, n - nm.o, "%s%s",
+		    i ? ", " : "", optdefs[i].key);
+	(void)jc_plugin_each_optdef(add_plugin_name, &nm);
 }
 
 static void
@@ -450,8 +487,7 @@ check_value(cJSON *obj, cJSON *v, const struct keydef *k, const char *where)
 		}
 		ok = 1;
 	} else if (k->kind == K_VIA)
-		ok = strcmp(s, "ssm") == 0 || strcmp(s, "ssh") == 0 ||
-		    strcmp(s, "auto") == 0;
+		ok = strcmp(s, "auto") == 0 || jc_plugin_built(s);
 	else if (k->kind == K_HKC)
 		ok = strcmp(s, "strict") == 0 || strcmp(s, "accept-new") == 0;
 	else if (k->kind == K_USER)
@@ -756,8 +792,7 @@ apply_one(struct jc_opts *o, const cJSON *e, const char *where,
 	if (e == NULL)
 		return 0;
 	if (!(*set & SET_VIA) && (v = smember(e, "via")) != NULL) {
-		o->via = strcmp(v, "ssm") == 0 ? JC_VIA_SSM :
-		    strcmp(v, "ssh") == 0 ? JC_VIA_SSH : JC_VIA_AUTO;
+		o->via = v;
 		*set |= SET_VIA;
 	}
 	if (!(*set & SET_HKC) && (v = smember(e, "host_key_check")) != NULL) {
@@ -808,7 +843,7 @@ jc_config_apply(struct jc_opts *o, const char *alias)
 	char where[300];
 	int r;
 
-	if ((cli_set & JC_CFG_CLI_VIA) || o->via != JC_VIA_AUTO)
+	if ((cli_set & JC_CFG_CLI_VIA) || o->via != NULL)
 		set |= SET_VIA;
 	if ((cli_set & JC_CFG_CLI_HKC) ||
 	    o->host_key_check != JC_HKC_ACCEPT_NEW)
@@ -902,6 +937,20 @@ jc_config_option(const char *key)
 	    sizeof(tmp));
 }
 
+static void
+print_plugin_opt(void *arg, const char *plugin, const struct jc_plugin_opt *o)
+{
+	struct optdef d = { o->key, (enum otype)o->type, o->min, o->max,
+	    o->unit != NULL ? o->unit : "" };
+	char allowed[96], key[96];
+
+	optdef_allowed(&d, allowed, sizeof(allowed));
+	snprintf(key, sizeof(key), "%s.%s", plugin, o->key);
+	fprintf(arg, "  %-31s %s%s%s%s%s\n", key, allowed,
+	    o->def ? ", default " : "", o->def ? o->def : "",
+	    o->help ? "; " : "", o->help ? o->help : "");
+}
+
 void
 jc_config_print_options(FILE *f)
 {
@@ -912,6 +961,8 @@ jc_config_print_options(FILE *f)
 		optdef_allowed(&optdefs[i], allowed, sizeof(allowed));
 		fprintf(f, "  %-31s %s\n", optdefs[i].key, allowed);
 	}
+	/* Declared by the plugins themselves (ABI 1.5). */
+	(void)jc_plugin_each_optdef(print_plugin_opt, f);
 }
 
 const char *

@@ -4,7 +4,7 @@
  *
  *   { "defaults": { "via": "auto", "user": "ubuntu", ... ,
  *                   "options": { "ssm.chunk_size": "16384" } },
- *     "aliases":  { "gpu": { "target": "stack:my-stack", "via": "ssm" } } }
+ *     "aliases":  { "gpu": { "target": "stack:my-stack", "via": "eice" } } }
  */
 #ifndef JC_CONFIG_H
 #define JC_CONFIG_H

@@ -1,9 +1,9 @@
 /*
  * coredump.c - no core dumps of jconnect.
  */
-#include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include "compat.h"
 #include "coredump.h"
 
 static struct rlimit saved;
@@ -26,7 +26,7 @@ jc_coredump_off(void)
 	 * not dumpable is never dumped.  /proc/self stays readable to
 	 * itself (plugins load through /proc/self/fd).
 	 */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	jc_no_dump();
 }
 
 void

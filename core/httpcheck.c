@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "httpcheck.h"
 #include "jc_plugin.h"
 #include "log.h"
@@ -316,7 +317,7 @@ hc_dispatch(void *arg, struct jc_pollset *ps)
 	}
 	if (h->reqoff < h->reqlen) {
 		n = send(h->fd, h->req + h->reqoff, h->reqlen - h->reqoff,
-		    MSG_NOSIGNAL);
+		    JC_MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
@@ -389,7 +390,7 @@ jc_httpcheck_get(uint16_t port, const char *path, const char *token,
 		jc_source_del(h.src);
 	if (h.fd != -1)
 		close(h.fd);
-	explicit_bzero(h.req, sizeof(h.req));
+	jc_wipe(h.req, sizeof(h.req));
 	free(h.in);
 	jc_httpcheck_free(&tmp);
 	return r;

@@ -12,14 +12,10 @@
 
 /* ---- options (filled by main.c from argv, then the config file) ------ */
 
-#define JC_VIA_AUTO	0
-#define JC_VIA_SSH	1
-#define JC_VIA_SSM	2
-
 struct jc_opts {
 	const char	*command;	/* "open", "url", "proxy", ... */
 	const char	*target;	/* TARGET as typed */
-	int		 via;		/* JC_VIA_* */
+	const char	*via;		/* --via: a plugin name, "auto" or NULL */
 	const char	*identity;	/* -i FILE */
 	const char	*user;		/* -l USER (or user@ from TARGET) */
 	int		 ssh_port;	/* -p PORT, 0 = default */

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define JC_PLUGIN_ABI_MAJOR	1
-#define JC_PLUGIN_ABI_MINOR	4
+#define JC_PLUGIN_ABI_MINOR	5
 #define JC_PLUGIN_ABI		((JC_PLUGIN_ABI_MAJOR << 16) | JC_PLUGIN_ABI_MINOR)
 
 #if defined(__GNUC__)
@@ -241,7 +241,8 @@ struct jc_host {
 
 	/*
 	 * AWS JSON 1.1 call with the session's credentials and region:
-	 * service "ssm", target "AmazonSSM.StartSession", body JSON.
+	 * service and target as in the API reference (the SSM plugin's
+	 * StartSession, say), body JSON.
 	 * On success *out is a malloc'd NUL-terminated body (caller frees
 	 * with host->free).  On an AWS error returns JC_ERR_AWS/_AWS_AUTH/...
 	 * and fills *err when err is not NULL; nothing is logged.
@@ -280,6 +281,27 @@ struct jc_host {
 		    struct jc_aws_call **callp, struct jc_aws_error *err);
 	/* Abandon a started call: done() will not run.  NULL is a no-op. */
 	void	(*aws_json_cancel)(struct jc_aws_call *);
+
+	/*
+	 * ABI 1.5: a query/ec2-protocol call (EC2's
+	 * DescribeInstanceConnectEndpoints, say): form is the URL-encoded
+	 * body "Action=...&Version=...&...", *out the XML answer (free with
+	 * host->free).  Returns as aws_json.
+	 */
+	int	(*aws_query)(const char *service, const char *form, char **out,
+		    struct jc_aws_error *err);
+	/*
+	 * ABI 1.5: a SigV4 query-signed ("presigned") GET URL with the
+	 * session's credentials and region: scheme://host+path?query plus
+	 * the X-Amz-* parameters, valid for expires_s seconds.  query is
+	 * already URL-encoded ("a=1&b=2"), may be "".  The URL carries a
+	 * signature (and a session token): never log it.  Returns 0, or
+	 * JC_ERR_AWS_AUTH with *err filled, JC_ERR_USAGE when out is short.
+	 */
+	int	(*aws_presign)(const char *service, const char *scheme,
+		    const char *host, const char *path, const char *query,
+		    int expires_s, char *out, size_t outlen,
+		    struct jc_aws_error *err);
 };
 
 /* Does this host table have member m (tables from older cores are shorter)? */
@@ -293,10 +315,73 @@ struct jc_host {
 #define JC_KIND_ADOPT		0x4	/* stream() takes JC_STREAM_ADOPT (1.1) */
 #define JC_KIND_WARM		0x8	/* stream() takes JC_STREAM_WARM (1.4) */
 
+/*
+ * ABI 1.5: what an access method needs and can do, as data.  The core
+ * decides with these bits, never with a plugin's name: --via auto ranks
+ * the loaded plugins by them and by what the target offers, and the
+ * properties of a session (whose login it is, what it can forward) come
+ * from them.  Unknown bits are ignored, so new ones may be added.
+ */
+#define JC_CAP_NEEDS_INSTANCE	0x0001	/* an EC2 instance or managed node id */
+#define JC_CAP_NEEDS_HOST	0x0002	/* an address to dial (name, public IP) */
+#define JC_CAP_NEEDS_AGENT	0x0004	/* the instance's SSM agent registered */
+#define JC_CAP_NEEDS_PRIVATE_IP	0x0008	/* the instance's address in its VPC */
+#define JC_CAP_UNIX_FWD		0x0010	/* stream() reaches Unix sockets too */
+#define JC_CAP_LOGIN_IS_USER	0x0020	/* the login user is the notebook's user */
+#define JC_CAP_KEY_LOGIN	0x0040	/* logs in with the user's SSH key (-i) */
+#define JC_CAP_PUSH_KEYS	0x0080	/* pushes one-time keys (Instance Connect) */
+#define JC_CAP_EXEC		0x0100	/* exec() runs remote commands */
+#define JC_CAP_THROTTLED	0x0200	/* the provider rate-limits new streams */
+/*
+ * A raw stream(JC_STREAM_PROXY) to the instance's sshd can carry the ssh
+ * plugin's login (JC_TF_FD): the core then may run SSH, with compression,
+ * inside this method's session ("the compressed path").
+ */
+#define JC_CAP_SSH_INSIDE	0x0400
+/* connect() takes JC_TF_FD: an SSH login over a socket already open. */
+#define JC_CAP_FD_LOGIN		0x0800
+
+/*
+ * ABI 1.5: an option the plugin reads with host->option("NAME.KEY"),
+ * declared so that `-o NAME.KEY=VALUE` and config values are checked
+ * (type, range, words) before anything runs, and `jconnect options`
+ * lists it.  A table ends with a NULL key.
+ */
+#define JC_OPT_NUM		0	/* decimal integer in [min, max] */
+#define JC_OPT_LIST		1	/* comma-separated words */
+#define JC_OPT_FILE		2	/* a local file that must exist */
+#define JC_OPT_WORD		3	/* one of the words of unit, "a|b|c" */
+
+struct jc_plugin_opt {
+	const char	*key;		/* without the "NAME." prefix */
+	int		 type;		/* JC_OPT_* */
+	long		 min, max;	/* JC_OPT_NUM range */
+	const char	*unit;		/* "seconds", or the words "a|b" */
+	const char	*def;		/* the default, as text, or NULL */
+	const char	*help;		/* one line */
+};
+
+/*
+ * ABI 1.5: what an instance offers a method, asked while the target is
+ * resolved (see probe below).  Strings NUL-terminated; "" = unknown.
+ */
+struct jc_probe {
+	uint32_t	 size;		/* sizeof(struct jc_probe) */
+	int		 checked;	/* the provider answered */
+	int		 managed;	/* it knows the instance (an agent registered) */
+	int		 online;	/* and can reach it now */
+	char		 agent_version[32];
+	/* For nodes only this provider knows (mi-...): */
+	char		 name[256];
+	char		 private_ip[64];
+	char		 platform[32];	/* lower case: "linux", "windows" */
+	char		 why[512];	/* on failure: plain words, for -v */
+};
+
 struct jc_plugin {
 	uint32_t	 abi;		/* JC_PLUGIN_ABI the plugin was built with */
 	uint32_t	 size;		/* sizeof(struct jc_plugin) as it saw it */
-	const char	*name;		/* "ssm", "ssh", "keys"; matches jc-NAME.so */
+	const char	*name;		/* matches jc-NAME.so and --via NAME */
 	uint32_t	 kind;		/* JC_KIND_* */
 	const char	*version;	/* plugin version string */
 	const char	*summary;	/* one line for `jconnect plugins` */
@@ -338,7 +423,28 @@ struct jc_plugin {
 	 */
 	int	(*keys)(void *state, const struct jc_plugin *access,
 		    struct jc_sess *sess, const struct jc_keys_req *req);
+
+	/* ABI 1.5 (check with JC_PLUGIN_HAS) */
+	uint32_t	 caps;		/* JC_CAP_*; access methods only */
+	/*
+	 * Place in --via auto's order among the plugins whose needs the
+	 * target meets: lowest first; 0 = only when named with --via.
+	 */
+	int		 auto_rank;
+	const char	*label;		/* "SSM" in "SSM to i-..." messages */
+	const struct jc_plugin_opt *options; /* NULL-key-terminated, or NULL */
+	/*
+	 * Methods with JC_CAP_NEEDS_AGENT: ask the provider about instance
+	 * id (an AWS call, which may block).  Returns 0 with *pr filled, or
+	 * a JC_ERR_* with pr->why saying why (not fatal: another method may
+	 * do).  NULL = nothing to ask.
+	 */
+	int	(*probe)(void *state, const char *id, struct jc_probe *pr);
 };
+
+/* Does this plugin struct have member m (older plugins are shorter)? */
+#define JC_PLUGIN_HAS(p, m)	((p)->size >= offsetof(struct jc_plugin, m) + \
+				    sizeof((p)->m))
 
 /* Smallest struct jc_plugin the loader accepts (ABI 1.0). */
 #define JC_PLUGIN_MIN_SIZE	(offsetof(struct jc_plugin, keys) + sizeof(void *))

@@ -15,6 +15,7 @@
 
 #include <openssl/rand.h>
 
+#include "compat.h"
 #include "err.h"
 #include "httpcheck.h"
 #include "jc_plugin.h"
@@ -239,7 +240,7 @@ hexrand(char *dst, size_t nbytes)
 		return JC_ERR_INTERNAL;
 	for (i = 0; i < nbytes; i++)
 		snprintf(dst + 2 * i, 3, "%02x", b[i]);
-	explicit_bzero(b, sizeof(b));
+	jc_wipe(b, sizeof(b));
 	return 0;
 }
 
@@ -280,7 +281,7 @@ sb_add(struct sb *b, const char *s, size_t n)
 		}
 		if (b->p != NULL) {
 			memcpy(np, b->p, b->len);
-			explicit_bzero(b->p, b->cap);
+			jc_wipe(b->p, b->cap);
 			free(b->p);
 		}
 		b->p = np;
@@ -325,7 +326,7 @@ static void
 sb_free(struct sb *b)
 {
 	if (b->p != NULL) {
-		explicit_bzero(b->p, b->cap);
+		jc_wipe(b->p, b->cap);
 		free(b->p);
 	}
 	memset(b, 0, sizeof(*b));
@@ -542,7 +543,7 @@ void
 jc_jupyter_clear(struct jc_jupyter *j)
 {
 	if (j != NULL)
-		explicit_bzero(j->token, sizeof(j->token));
+		jc_wipe(j->token, sizeof(j->token));
 }
 
 void
@@ -649,9 +650,9 @@ jc_jupyter_url(const struct jc_jupyter *j, int local_port, char *buf, size_t n)
 		goto out;
 	r = 0;
  out:
-	explicit_bzero(tok, sizeof(tok));
+	jc_wipe(tok, sizeof(tok));
 	if (r != 0 && n > 0)
-		explicit_bzero(buf, n);
+		jc_wipe(buf, n);
 	return r;
 }
 
@@ -1072,7 +1073,7 @@ jc_jupyter_start(const struct jc_plugin *p, struct jc_sess *s,
 		p->exec_free(&res);
 	for (i = 0; i < sizeof(got) / sizeof(got[0]); i++)
 		jc_jupyter_clear(&got[i]);
-	explicit_bzero(tail, sizeof(tail));
+	jc_wipe(tail, sizeof(tail));
 	sb_free(&sc);
 	return r;
 }

@@ -120,7 +120,7 @@ int	jc_jupyter_url(const struct jc_jupyter *j, int local_port, char *buf,
 /* One line without secrets: "notebook 6.4.12 on port 8888 (nbserver-1.json)". */
 void	jc_jupyter_describe(const struct jc_jupyter *j, char *buf, size_t n);
 
-/* Wipe the token (explicit_bzero). */
+/* Wipe the token (jc_wipe). */
 void	jc_jupyter_clear(struct jc_jupyter *j);
 
 /* ---- parsers (jupyter_json.c, jupyter_log.c); pure, fuzzed ---------- */

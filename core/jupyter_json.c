@@ -10,6 +10,7 @@
 
 #include <cJSON.h>
 
+#include "compat.h"
 #include "jc_plugin.h"
 #include "jupyter.h"
 
@@ -89,14 +90,14 @@ server_from(const cJSON *o, const char *source, struct jc_jupyter *j)
 	/* Too long a token or base_url cannot be used truncated. */
 	switch (getstr(o, "token", j->token, sizeof(j->token))) {
 	case -2:
-		explicit_bzero(j, sizeof(*j));
+		jc_wipe(j, sizeof(*j));
 		return -1;
 	default:
 		break;
 	}
 	if (getstr(o, "base_url", j->base_url, sizeof(j->base_url)) == -2 ||
 	    getstr(o, "hostname", j->host, sizeof(j->host)) == -2) {
-		explicit_bzero(j, sizeof(*j));
+		jc_wipe(j, sizeof(*j));
 		return -1;
 	}
 	(void)getstr(o, "version", j->version, sizeof(j->version));

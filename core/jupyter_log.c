@@ -11,6 +11,7 @@
 
 #include <pcre2.h>
 
+#include "compat.h"
 #include "jc_plugin.h"
 #include "jupyter.h"
 
@@ -251,7 +252,7 @@ jc_jupyter_url_parse(const char *url, size_t len, struct jc_jupyter *out)
 	*out = j;
 	r = 0;
  out:
-	explicit_bzero(&j, sizeof(j));
+	jc_wipe(&j, sizeof(j));
 	pcre2_match_data_free(md);
 	return r;
 }
@@ -325,26 +326,26 @@ jc_jupyter_log_parse(const char *buf, size_t len, struct jc_jupyter *out)
 		 * keep ::1 then.
 		 */
 		if (nblock == 0 || !have || stopped) {
-			explicit_bzero(&cur, sizeof(cur));
+			jc_wipe(&cur, sizeof(cur));
 			cur = u;
 			have = 1;
 			stopped = 0;
 		} else if ((is_name(cur.host) && is_local(u.host)) ||
 		    (cur.token[0] == '\0' && u.token[0] != '\0' &&
 		    u.port == cur.port)) {
-			explicit_bzero(&cur, sizeof(cur));
+			jc_wipe(&cur, sizeof(cur));
 			cur = u;
 		}
 		nblock++;
-		explicit_bzero(&u, sizeof(u));
+		jc_wipe(&u, sizeof(u));
 	}
 	pcre2_match_data_free(md);
 	if (!have || stopped) {
-		explicit_bzero(&cur, sizeof(cur));
+		jc_wipe(&cur, sizeof(cur));
 		return JC_ERR_JUPYTER;
 	}
 	snprintf(cur.source, sizeof(cur.source), "log");
 	*out = cur;
-	explicit_bzero(&cur, sizeof(cur));
+	jc_wipe(&cur, sizeof(cur));
 	return 0;
 }

@@ -24,6 +24,7 @@
 #include "access.h"
 #include "browser.h"
 #include "cmd.h"
+#include "compat.h"
 #include "config.h"
 #include "err.h"
 #include "event.h"
@@ -178,8 +179,8 @@ jupyter_req(const struct tunnel *tn, struct jc_jupyter_req *req)
 	req->want_port = jc_opts.jupyter_port;
 	req->log_file = jc_opts.jupyter_log;
 	/* Over SSM the login user (ssm-user) is not the notebook's user. */
-	req->run_as = tn->a.via == JC_VIA_SSM ? tn->a.user : NULL;
-	req->can_unix = tn->a.via == JC_VIA_SSH;
+	req->run_as = !(tn->a.caps & JC_CAP_LOGIN_IS_USER) ? tn->a.user : NULL;
+	req->can_unix = (tn->a.caps & JC_CAP_UNIX_FWD) != 0;
 }
 
 static int
@@ -488,7 +489,7 @@ notify(struct tunnel *tn, int r)
 	else
 		n = snprintf(line, sizeof(line), "ERR %d\n", r);
 	(void)!write(tn->notify_fd, line, (size_t)n);
-	explicit_bzero(line, sizeof(line));
+	jc_wipe(line, sizeof(line));
 	close(tn->notify_fd);
 	tn->notify_fd = -1;
 	/* The terminal may go away: from now on, messages go to the log. */
@@ -508,8 +509,8 @@ write_state(struct tunnel *tn)
 	memset(&st, 0, sizeof(st));
 	st.pid = getpid();
 	snprintf(st.target, sizeof(st.target), "%s", jc_opts.target);
-	snprintf(st.via, sizeof(st.via), "%s",
-	    tn->a.via == JC_VIA_SSM ? "ssm" : "ssh");
+	snprintf(st.via, sizeof(st.via), "%.*s", (int)sizeof(st.via) - 1,
+	    tn->a.via);
 	st.local_port = tn->lport;
 	snprintf(st.url, sizeof(st.url), "%s", tn->url);
 	st.started = (long)time(NULL);
@@ -521,7 +522,7 @@ write_state(struct tunnel *tn)
 		st.nforwards++;
 	}
 	jc_state_write(&st);
-	explicit_bzero(&st, sizeof(st));
+	jc_wipe(&st, sizeof(st));
 }
 
 /* jupyter.check_s: seconds between checks while in use; 0 = never. */
@@ -613,7 +614,7 @@ recheck_jupyter(struct tunnel *tn)
 	dest(tn, &host, &oldport);
 	jc_jupyter_clear(&tn->j);
 	tn->j = j;
-	explicit_bzero(&j, sizeof(j));
+	jc_wipe(&j, sizeof(j));
 	dest(tn, &host, &port);
 	jc_fwd_set_dest(tn->fwd, host, (uint16_t)port);
 	/* The compressed path may only reach the old port: set it up anew. */
@@ -635,7 +636,7 @@ recheck_jupyter(struct tunnel *tn)
 		announce_url(tn, why);
 	} else
 		jc_info("Jupyter on the remote answers again");
-	explicit_bzero(old, sizeof(old));
+	jc_wipe(old, sizeof(old));
  done:
 	/* Our own check is not the user's activity. */
 	tn->seen_accepted = jc_fwd_accepted(tn->fwd);
@@ -764,7 +765,7 @@ reconnect(struct tunnel *tn)
 		announce_url(tn, "the server changed while we were away");
 	else if (jc_opts.supervised)
 		write_state(tn);
-	explicit_bzero(old, sizeof(old));
+	jc_wipe(old, sizeof(old));
 	jc_info("reconnected; still on 127.0.0.1:%u", tn->lport);
 	jc_event("ready", "url", tn->url, (char *)NULL);
 	return 0;
@@ -775,7 +776,7 @@ tunnel_free(struct tunnel *tn)
 {
 	/* Before the session goes: the path's key is removed through it. */
 	link_stop(tn);
-	if (tn->a.s != NULL && tn->a.via == JC_VIA_SSM)
+	if (tn->a.s != NULL && (tn->a.caps & JC_CAP_SSH_INSIDE))
 		jc_sshssm_cleanup(&tn->a);
 	jc_fwd_free(tn->fwd);
 	tn->fwd = NULL;
@@ -786,7 +787,7 @@ tunnel_free(struct tunnel *tn)
 	tn->watch = NULL;
 	jc_access_disconnect(&tn->a);
 	jc_jupyter_clear(&tn->j);
-	explicit_bzero(tn->url, sizeof(tn->url));
+	jc_wipe(tn->url, sizeof(tn->url));
 }
 
 /* The whole job, in this process.  Returns when stopped or failed. */
@@ -833,7 +834,8 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 		    tn->lport, jc_access_describe(&tn->a));
 		if (!jc_opts.no_browser) {
 			tn->browser_at = jc_now_ms() + BROWSER_WAIT_MS;
-			if (tn->a.via != JC_VIA_SSM || (tn->browser_src =
+			if (!(tn->a.caps & JC_CAP_SSH_INSIDE) ||
+			    (tn->browser_src =
 			    jc_source_add(&browser_ops, tn)) == NULL)
 				browser_open_now(tn);
 		}
@@ -952,7 +954,7 @@ await_ready(int fd, char *url, size_t n)
 	}
 	if ((r == JC_ERR_TIMEOUT || r == JC_ERR_INTR) && pid > 0)
 		kill((pid_t)pid, SIGTERM);
-	explicit_bzero(buf, sizeof(buf));
+	jc_wipe(buf, sizeof(buf));
 	return r;
 }
 
@@ -1061,7 +1063,7 @@ say_forwards(const char *target)
 		    (char *)NULL);
 	}
 	jc_state_release(&t);
-	explicit_bzero(&t, sizeof(t));
+	jc_wipe(&t, sizeof(t));
 }
 
 /* `url` and `open -f` on a target that already has a tunnel. */
@@ -1076,7 +1078,7 @@ reuse(const char *target, char *url, size_t n)
 		return JC_ERR_NOTFOUND;
 	if (!has_forwards(&t)) {
 		jc_state_release(&t);
-		explicit_bzero(&t, sizeof(t));
+		jc_wipe(&t, sizeof(t));
 		return JC_ERR_USAGE;
 	}
 	/*
@@ -1102,7 +1104,7 @@ reuse(const char *target, char *url, size_t n)
 	}
 	if (r == JC_ERR_INTR) {
 		jc_state_release(&t);
-		explicit_bzero(&t, sizeof(t));
+		jc_wipe(&t, sizeof(t));
 		return r;
 	}
 	if (r != 0) {
@@ -1111,7 +1113,7 @@ reuse(const char *target, char *url, size_t n)
 		jc_state_signal(&t, SIGTERM);
 		jc_state_release(&t);
 		jc_state_forget(&t);
-		explicit_bzero(&t, sizeof(t));
+		jc_wipe(&t, sizeof(t));
 		return JC_ERR_NOTFOUND;
 	}
 	/* It may have found a new server meanwhile: its URL of now. */
@@ -1124,7 +1126,7 @@ reuse(const char *target, char *url, size_t n)
 	    t.local_port, (long)t.pid);
 	snprintf(url, n, "%s", t.url);
 	jc_state_release(&t);
-	explicit_bzero(&t, sizeof(t));
+	jc_wipe(&t, sizeof(t));
 	return 0;
 }
 
@@ -1154,7 +1156,7 @@ background(const char *target, int browser)
 	}
 	if (browser && !jc_opts.no_browser)
 		jc_browser_open(target, url);
-	explicit_bzero(url, sizeof(url));
+	jc_wipe(url, sizeof(url));
 	return 0;
 }
 

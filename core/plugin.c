@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "aws.h"
+#include "compat.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
@@ -25,6 +26,10 @@
 
 #ifndef JC_LIBDIR
 #define JC_LIBDIR "/usr/local/lib/jconnect"
+#endif
+/* The plugins this build makes, in the Makefile's order (PLUGINS). */
+#ifndef JC_PLUGINS
+#error "JC_PLUGINS (the Makefile's plugin list) is not defined"
 #endif
 
 #define MAX_PLUGINS 16
@@ -75,6 +80,8 @@ static const struct jc_host host = {
 	.aws_ca_bundle = jc_aws_ca_bundle,
 	.aws_json_start = jc_aws_json_start,
 	.aws_json_cancel = jc_aws_json_cancel,
+	.aws_query = jc_aws_query,
+	.aws_presign = jc_aws_presign,
 };
 
 const struct jc_host *
@@ -98,7 +105,7 @@ jc_plugin_exe_dir(void)
 
 	if (dir[0] != '\0')
 		return dir;
-	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	n = jc_exe_path(dir, sizeof(dir));
 	if (n <= 0) {
 		dir[0] = '\0';
 		return ".";
@@ -189,7 +196,7 @@ jc_plugin_load_file(const char *path, const struct jc_plugin **pp,
 	const struct jc_plugin *p;
 	const char *base;
 	void *dl = NULL, *state = NULL;
-	char want[128], fdpath[64];
+	char want[128];
 	int i, fd;
 
 	if (nloaded == MAX_PLUGINS) {
@@ -204,9 +211,8 @@ jc_plugin_load_file(const char *path, const struct jc_plugin **pp,
 	 * stays open while the plugin is loaded: the loader knows objects
 	 * by name first, and a reused /proc/self/fd/N would name another.
 	 */
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-	if ((dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		snprintf(why, whylen, "%s", dlerror());
+	if ((dl = jc_dlopen_fd(fd, path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(why, whylen, "%s", jc_dlerror());
 		close(fd);
 		return JC_ERR_PLUGIN;
 	}
@@ -270,17 +276,25 @@ jc_plugin_load_file(const char *path, const struct jc_plugin **pp,
 	return JC_ERR_PLUGIN;
 }
 
+#define MAX_CANDIDATES	8
+
 /* Candidate paths for plugin `name`, in search order. */
 static int
 candidates(const char *name, char paths[][PATH_MAX], int max)
 {
-	const char *env = getenv("JCONNECT_PLUGIN_DIR");
+	const char *env = getenv("JCONNECT_PLUGIN_DIR"), *e, *colon;
 	int n = 0;
 
 	if (plugin_dir != NULL && n < max)
 		snprintf(paths[n++], PATH_MAX, "%s/jc-%s.so", plugin_dir, name);
-	if (env != NULL && *env != '\0' && n < max)
-		snprintf(paths[n++], PATH_MAX, "%s/jc-%s.so", env, name);
+	/* JCONNECT_PLUGIN_DIR may list directories, as PATH does. */
+	for (e = env; e != NULL && *e != '\0' && n < max - 3; e = colon ?
+	    colon + 1 : NULL) {
+		colon = strchr(e, ':');
+		if (colon != e)
+			snprintf(paths[n++], PATH_MAX, "%.*s/jc-%s.so",
+			    colon ? (int)(colon - e) : (int)strlen(e), e, name);
+	}
 	if (n < max)
 		snprintf(paths[n++], PATH_MAX, "%s/plugins/%s/jc-%s.so",
 		    jc_plugin_exe_dir(), name, name);
@@ -296,7 +310,7 @@ candidates(const char *name, char paths[][PATH_MAX], int max)
 int
 jc_plugin_get(const char *name, const struct jc_plugin **pp, void **statep)
 {
-	char paths[5][PATH_MAX], why[512];
+	char paths[MAX_CANDIDATES][PATH_MAX], why[512];
 	int i, n;
 
 	for (i = 0; i < nloaded; i++)
@@ -305,7 +319,7 @@ jc_plugin_get(const char *name, const struct jc_plugin **pp, void **statep)
 			*statep = loaded[i].state;
 			return 0;
 		}
-	n = candidates(name, paths, 5);
+	n = candidates(name, paths, MAX_CANDIDATES);
 	for (i = 0; i < n; i++) {
 		if (access(paths[i], F_OK) != 0)
 			continue;
@@ -324,33 +338,143 @@ jc_plugin_get(const char *name, const struct jc_plugin **pp, void **statep)
 	return JC_ERR_PLUGIN;
 }
 
+/* The k-th name of the build's list into buf; 0, or -1 past the end. */
+static int
+built_name(int k, char *buf, size_t len)
+{
+	const char *s = JC_PLUGINS;
+	size_t n;
+
+	for (;;) {
+		s += strspn(s, " ");
+		if (*s == '\0')
+			return -1;
+		n = strcspn(s, " ");
+		if (k-- == 0) {
+			snprintf(buf, len, "%.*s", (int)n, s);
+			return 0;
+		}
+		s += n;
+	}
+}
+
+int
+jc_plugin_built(const char *name)
+{
+	char b[64];
+	int k;
+
+	for (k = 0; built_name(k, b, sizeof(b)) == 0; k++)
+		if (strcmp(b, name) == 0)
+			return 1;
+	return 0;
+}
+
+int
+jc_plugin_methods(const struct jc_plugin **ps, void **states, int max)
+{
+	const struct jc_plugin *p;
+	void *st;
+	char b[64];
+	int k, n = 0, lvl = jc_log_lvl;
+
+	for (k = 0; built_name(k, b, sizeof(b)) == 0 && n < max; k++) {
+		/* One that cannot load is left out, said at -v. */
+		if (lvl < JC_LOG_VERBOSE)
+			jc_log_lvl = 0;
+		if (jc_plugin_get(b, &p, &st) != 0) {
+			jc_log_lvl = lvl;
+			jc_verbose("plugin %s left out of --via auto", b);
+			continue;
+		}
+		jc_log_lvl = lvl;
+		if (!(p->kind & JC_KIND_METHOD))
+			continue;
+		ps[n] = p;
+		states[n++] = st;
+	}
+	return n;
+}
+
+uint32_t
+jc_plugin_caps(const struct jc_plugin *p)
+{
+	return JC_PLUGIN_HAS(p, caps) ? p->caps : 0;
+}
+
+const char *
+jc_plugin_label(const struct jc_plugin *p)
+{
+	return JC_PLUGIN_HAS(p, label) && p->label != NULL ? p->label :
+	    p->name;
+}
+
+const struct jc_plugin_opt *
+jc_plugin_optdef(const char *key)
+{
+	const struct jc_plugin_opt *o;
+	const struct jc_plugin *p;
+	const char *dot = strchr(key, '.');
+	char name[64];
+	void *st;
+
+	if (dot == NULL || dot == key || (size_t)(dot - key) >= sizeof(name))
+		return NULL;
+	snprintf(name, sizeof(name), "%.*s", (int)(dot - key), key);
+	if (!jc_plugin_built(name) || jc_plugin_get(name, &p, &st) != 0 ||
+	    !JC_PLUGIN_HAS(p, options) || p->options == NULL)
+		return NULL;
+	for (o = p->options; o->key != NULL; o++)
+		if (strcmp(o->key, dot + 1) == 0)
+			return o;
+	return NULL;
+}
+
+int
+jc_plugin_each_optdef(void (*fn)(void *, const char *,
+    const struct jc_plugin_opt *), void *arg)
+{
+	const struct jc_plugin_opt *o;
+	const struct jc_plugin *p;
+	char b[64];
+	void *st;
+	int k, n = 0;
+
+	for (k = 0; built_name(k, b, sizeof(b)) == 0; k++) {
+		if (jc_plugin_get(b, &p, &st) != 0 || !JC_PLUGIN_HAS(p,
+		    options) || p->options == NULL)
+			continue;
+		for (o = p->options; o->key != NULL; o++, n++)
+			fn(arg, p->name, o);
+	}
+	return n;
+}
+
 int
 jc_plugin_list(FILE *f, int json)
 {
-	static const char *names[] = { "ssh", "ssm", "keys" };
 	const struct jc_plugin *p;
-	char paths[5][PATH_MAX], why[512];
+	char paths[MAX_CANDIDATES][PATH_MAX], why[512], name[64];
 	void *state;
-	size_t k;
-	int i, n, found, bad = 0;
+	int k, i, n, found, bad = 0;
 	cJSON *o;
 	char *s;
 
-	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-		n = candidates(names[k], paths, 5);
+	for (k = 0; built_name(k, name, sizeof(name)) == 0; k++) {
+		n = candidates(name, paths, MAX_CANDIDATES);
 		found = 0;
 		for (i = 0; i < n && !found; i++) {
 			if (access(paths[i], F_OK) != 0)
 				continue;
 			found = 1;
 			*why = '\0';
-			if (jc_plugin_get(names[k], &p, &state) != 0) {
+			if (jc_plugin_get(name, &p, &state) != 0) {
 				bad++;
 				p = NULL;
 			}
 			if (json) {
 				o = cJSON_CreateObject();
-				cJSON_AddStringToObject(o, "name", names[k]);
+				cJSON_AddStringToObject(o, "name", name);
 				cJSON_AddStringToObject(o, "path", paths[i]);
 				cJSON_AddBoolToObject(o, "loaded", p != NULL);
 				if (p != NULL) {
@@ -372,16 +496,16 @@ jc_plugin_list(FILE *f, int json)
 				    p->abi >> 16, p->abi & 0xffff, paths[i],
 				    p->summary ? p->summary : "");
 			else
-				fprintf(f, "%-5s (refused)  %s\n", names[k],
+				fprintf(f, "%-5s (refused)  %s\n", name,
 				    paths[i]);
 		}
 		if (!found) {
 			bad++;
 			if (json)
 				fprintf(f, "{\"name\":\"%s\",\"loaded\":false}\n",
-				    names[k]);
+				    name);
 			else
-				fprintf(f, "%-5s (not found)\n", names[k]);
+				fprintf(f, "%-5s (not found)\n", name);
 		}
 	}
 	return bad ? JC_ERR_PLUGIN : 0;

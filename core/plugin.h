@@ -38,6 +38,32 @@ void	jc_plugin_set_dir(const char *dir);
 /* Print the plugins found along the search path (`jconnect plugins`). */
 int	jc_plugin_list(FILE *, int json);
 
+/* 1 when this build makes plugin `name` (the Makefile's PLUGINS). */
+int	jc_plugin_built(const char *name);
+
+/*
+ * Load every plugin of the build and fill ps/states with the access
+ * methods among them, in build order; returns how many.  One that
+ * cannot load is left out (said at -v).
+ */
+int	jc_plugin_methods(const struct jc_plugin **ps, void **states, int max);
+
+/* A plugin's JC_CAP_* bits (0 for plugins older than ABI 1.5). */
+uint32_t jc_plugin_caps(const struct jc_plugin *);
+
+/* Its label for messages ("SSM"), else its name. */
+const char *jc_plugin_label(const struct jc_plugin *);
+
+/*
+ * The declaration of option key "NAME.KEY" by plugin NAME of the build
+ * (loading it), or NULL.
+ */
+const struct jc_plugin_opt *jc_plugin_optdef(const char *key);
+
+/* Call fn(arg, plugin name, decl) for every declared option; count. */
+int	jc_plugin_each_optdef(void (*fn)(void *, const char *,
+	    const struct jc_plugin_opt *), void *arg);
+
 /* fini and dlclose everything. */
 void	jc_plugin_unload_all(void);
 

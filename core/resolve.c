@@ -24,6 +24,7 @@
 #include "jc.h"
 #include "log.h"
 #include "loop.h"
+#include "plugin.h"
 #include "resolve.h"
 
 #define MAX_MATCH	64		/* instances considered per search */
@@ -490,47 +491,58 @@ find_stack(const char *name, int word, struct matches *m, char *what,
 
 /* ---- SSM ------------------------------------------------------------- */
 
-/* Fill the ssm_* fields; an SSM refusal is not fatal (SSH may do). */
+/*
+ * Fill the ssm_* fields from the method that needs an agent (its probe:
+ * SSM's DescribeInstanceInformation); a refusal is not fatal (SSH may
+ * do).  No such method loaded: nothing is known, nothing asked.
+ */
 static int
 ssm_info(struct jc_instance *in, int quiet)
 {
-	struct jc_aws_error err;
-	cJSON *body = NULL, *filters, *f, *vals;
-	char *json = NULL, *out = NULL;
-	int r = JC_ERR_NOMEM;
+	const struct jc_plugin *ps[8];
+	struct jc_probe pr;
+	void *sts[8];
+	int i, n, r;
 
 	in->ssm_checked = 0;
-	if ((body = cJSON_CreateObject()) == NULL ||
-	    (filters = cJSON_AddArrayToObject(body, "Filters")) == NULL ||
-	    (f = cJSON_CreateObject()) == NULL)
-		goto out;
-	cJSON_AddItemToArray(filters, f);
-	if (cJSON_AddStringToObject(f, "Key", "InstanceIds") == NULL ||
-	    (vals = cJSON_AddArrayToObject(f, "Values")) == NULL)
-		goto out;
-	cJSON_AddItemToArray(vals, cJSON_CreateString(in->id));
-	if ((json = cJSON_PrintUnformatted(body)) == NULL)
-		goto out;
-	r = jc_aws_json("ssm", "AmazonSSM.DescribeInstanceInformation", json,
-	    &out, &err);
+	n = jc_plugin_methods(ps, sts, 8);
+	for (i = 0; i < n; i++)
+		if ((jc_plugin_caps(ps[i]) & JC_CAP_NEEDS_AGENT) &&
+		    JC_PLUGIN_HAS(ps[i], probe) && ps[i]->probe != NULL)
+			break;
+	if (i == n)
+		return 0;
+	memset(&pr, 0, sizeof(pr));
+	pr.size = sizeof(pr);
+	r = ps[i]->probe(sts[i], in->id, &pr);
 	if (r == JC_ERR_INTR || r == JC_ERR_NOMEM)
-		goto out;
-	if (r != 0) {
+		return r;
+	if (r != 0 || !pr.checked) {
 		if (!quiet)
-			jc_verbose("cannot ask SSM about %s: %s", in->id,
-			    jc_aws_explain(&err));
-		r = 0;
-		goto out;
+			jc_verbose("cannot ask %s about %s: %s",
+			    jc_plugin_label(ps[i]), in->id, pr.why);
+		return 0;
 	}
-	in->ssm_managed = in->ssm_online = 0;
-	if (jc_aws_ssm_info(out, strlen(out), in, NULL, 0) == 0)
-		in->ssm_checked = 1;
-	r = 0;
- out:
-	cJSON_Delete(body);
-	free(json);
-	free(out);
-	return r;
+	in->ssm_managed = pr.managed;
+	in->ssm_online = pr.online;
+	if (pr.agent_version[0] != '\0')
+		snprintf(in->agent_version, sizeof(in->agent_version), "%s",
+		    pr.agent_version);
+	/* A hybrid node is known only to the agent's service: take it all. */
+	if (pr.managed && strncmp(in->id, "mi-", 3) == 0) {
+		snprintf(in->state, sizeof(in->state), "%s", pr.online ?
+		    "running" : "offline");
+		if (pr.name[0] != '\0')
+			snprintf(in->name, sizeof(in->name), "%s", pr.name);
+		if (pr.private_ip[0] != '\0')
+			snprintf(in->private_ip, sizeof(in->private_ip), "%s",
+			    pr.private_ip);
+		if (pr.platform[0] != '\0')
+			snprintf(in->platform, sizeof(in->platform), "%s",
+			    pr.platform);
+	}
+	in->ssm_checked = 1;
+	return 0;
 }
 
 /* ---- lifecycle ------------------------------------------------------- */
@@ -942,12 +954,36 @@ jc_resolve_instance(const struct jc_tspec *t, int start, int need_ssm,
 	return r;
 }
 
-int
-jc_resolve_via(const struct jc_instance *in, int via)
+/* The instance's address for SSH-like methods, "" when none. */
+static const char *
+public_addr(const struct jc_instance *in)
 {
-	const char *addr = in->public_dns[0] ? in->public_dns : in->public_ip;
+	return in->public_dns[0] ? in->public_dns : in->public_ip;
+}
 
-	if (via == JC_VIA_SSM) {
+/* Does the instance offer what plugin p needs? */
+static int
+meets(const struct jc_instance *in, const struct jc_plugin *p)
+{
+	uint32_t c = jc_plugin_caps(p);
+
+	if ((c & JC_CAP_NEEDS_AGENT) && !in->ssm_online)
+		return 0;
+	if ((c & JC_CAP_NEEDS_HOST) && *public_addr(in) == '\0')
+		return 0;
+	if ((c & JC_CAP_NEEDS_PRIVATE_IP) && in->private_ip[0] == '\0')
+		return 0;
+	return 1;
+}
+
+/* --via NAME: the method the user chose, said why it may not work. */
+static int
+via_named(const struct jc_instance *in, const struct jc_plugin *p)
+{
+	uint32_t c = jc_plugin_caps(p);
+	const char *label = jc_plugin_label(p);
+
+	if (c & JC_CAP_NEEDS_AGENT) {
 		if (in->ssm_checked && !in->ssm_managed) {
 			jc_error("%s is not managed by SSM in %s (no agent has "
 			    "registered): attach an instance profile with "
@@ -958,34 +994,71 @@ jc_resolve_via(const struct jc_instance *in, int via)
 		if (in->ssm_checked && !in->ssm_online)
 			jc_warn("the SSM agent of %s is not online; trying "
 			    "anyway", in->id);
-		jc_verbose("access: SSM to %s (--via ssm)", in->id);
-		return JC_VIA_SSM;
+		jc_verbose("access: %s to %s (--via %s)", label, in->id,
+		    p->name);
+		return 0;
 	}
-	if (via == JC_VIA_AUTO && in->ssm_online) {
-		jc_verbose("access: SSM to %s: its agent%s%s is online",
-		    in->id, in->agent_version[0] ? " " : "",
-		    in->agent_version);
-		return JC_VIA_SSM;
-	}
-	if (*addr == '\0') {
-		if (strncmp(in->id, "mi-", 3) == 0)
-			jc_error("%s is a managed node without a public "
-			    "address and its SSM agent is not online",
-			    in->id);
-		else if (in->private_ip[0] != '\0')
-			jc_error("%s has no public address%s; from inside its "
-			    "network use jconnect USER@%s", in->id,
-			    via == JC_VIA_AUTO ? " and is not online in SSM" :
-			    "", in->private_ip);
-		else
-			jc_error("%s has no address to connect to", in->id);
+	if ((c & JC_CAP_NEEDS_PRIVATE_IP) && in->private_ip[0] == '\0') {
+		jc_error("%s has no private address in a VPC: %s cannot reach "
+		    "it", in->id, label);
 		return JC_ERR_UNREACHABLE;
 	}
-	if (via == JC_VIA_AUTO)
-		jc_verbose("access: SSH to %s: %s", addr, !in->ssm_checked ?
-		    "SSM could not be asked" : !in->ssm_managed ?
-		    "not managed by SSM" : "its SSM agent is not online");
+	if (c & JC_CAP_NEEDS_HOST) {
+		if (*public_addr(in) == '\0')
+			return JC_ERR_UNREACHABLE;	/* said by the caller */
+		jc_verbose("access: %s to %s (--via %s)", label,
+		    public_addr(in), p->name);
+		return 0;
+	}
+	jc_verbose("access: %s to %s (--via %s)", label, in->id, p->name);
+	return 0;
+}
+
+int
+jc_resolve_via(const struct jc_instance *in, const struct jc_plugin *const *ps,
+    int n, int named)
+{
+	const char *addr = public_addr(in);
+	int i, best = -1, r;
+
+	if (named) {
+		if ((r = via_named(in, ps[0])) == 0)
+			return 0;
+		if (r != JC_ERR_UNREACHABLE || *addr != '\0' ||
+		    !(jc_plugin_caps(ps[0]) & JC_CAP_NEEDS_HOST))
+			return r;
+	} else {
+		/* The lowest auto_rank among the methods the target allows. */
+		for (i = 0; i < n; i++)
+			if (JC_PLUGIN_HAS(ps[i], auto_rank) &&
+			    ps[i]->auto_rank > 0 && meets(in, ps[i]) &&
+			    (best < 0 || ps[i]->auto_rank < ps[best]->auto_rank))
+				best = i;
+		if (best >= 0 && (jc_plugin_caps(ps[best]) &
+		    JC_CAP_NEEDS_AGENT)) {
+			jc_verbose("access: %s to %s: its agent%s%s is online",
+			    jc_plugin_label(ps[best]), in->id,
+			    in->agent_version[0] ? " " : "", in->agent_version);
+			return best;
+		}
+		if (best >= 0) {
+			jc_verbose("access: %s to %s: %s",
+			    jc_plugin_label(ps[best]), *addr ? addr : in->id,
+			    !in->ssm_checked ? "SSM could not be asked" :
+			    !in->ssm_managed ? "not managed by SSM" :
+			    "its SSM agent is not online");
+			return best;
+		}
+	}
+	/* Nothing the target offers suits a method. */
+	if (strncmp(in->id, "mi-", 3) == 0)
+		jc_error("%s is a managed node without a public address and its "
+		    "SSM agent is not online", in->id);
+	else if (in->private_ip[0] != '\0')
+		jc_error("%s has no public address%s; from inside its network "
+		    "use jconnect USER@%s", in->id, !named ?
+		    " and is not online in SSM" : "", in->private_ip);
 	else
-		jc_verbose("access: SSH to %s (--via ssh)", addr);
-	return JC_VIA_SSH;
+		jc_error("%s has no address to connect to", in->id);
+	return JC_ERR_UNREACHABLE;
 }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "jc_plugin.h"
 #include "target.h"
 #include "user_guess.h"
 
@@ -53,10 +54,14 @@ int	jc_resolve_back(struct jc_instance *, int start, int need_ssm,
 	    int *waited);
 
 /*
- * Pick the access method for an instance with --via auto: SSM when
- * managed and Online, else SSH to the public DNS/IP.  Returns JC_VIA_SSM
- * or JC_VIA_SSH, or JC_ERR_UNREACHABLE when neither is possible (logged).
+ * Pick the access method for an instance.  named: ps[0] is the one of
+ * --via NAME; 0 is returned when the instance allows it.  Otherwise
+ * (--via auto) ps holds the n loaded methods; the index of the one of
+ * lowest auto_rank whose JC_CAP_NEEDS_* the instance meets is returned
+ * (an online SSM agent, a public address, ...).  JC_ERR_UNREACHABLE
+ * when none can (logged).
  */
-int	jc_resolve_via(const struct jc_instance *, int via);
+int	jc_resolve_via(const struct jc_instance *,
+	    const struct jc_plugin *const *ps, int n, int named);
 
 #endif /* JC_RESOLVE_H */

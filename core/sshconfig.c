@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "compat.h"
 #include "config.h"
 #include "log.h"
 #include "sshconfig.h"
@@ -80,7 +81,7 @@ proxy_command(const struct jc_access *a, char *pc, size_t n)
 	ssize_t len;
 	size_t i;
 
-	if ((len = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0) {
+	if ((len = jc_exe_path(self, sizeof(self))) < 0) {
 		jc_error("cannot find the path of this jconnect (%s) for the "
 		    "ProxyCommand", strerror(errno));
 		return JC_ERR_IO;
@@ -90,7 +91,7 @@ proxy_command(const struct jc_access *a, char *pc, size_t n)
 	if (jc_sshcfg_shell_word(pc, n, self) != 0)
 		goto bad;
 	if (pc_word(pc, n, "proxy") || pc_word(pc, n, "-q") ||
-	    pc_word(pc, n, "--via") || pc_word(pc, n, "ssm") ||
+	    pc_word(pc, n, "--via") || pc_word(pc, n, a->via) ||
 	    pc_word(pc, n, "--region") || pc_word(pc, n, a->inst.region))
 		goto bad;
 	/* AWS_PROFILE too: ssh may run where it is not set (an editor). */
@@ -185,21 +186,23 @@ make_block(const char *target, struct block *b)
 	jc_opts.target = target;
 	if ((r = jc_access_resolve(&a, target)) != 0)
 		return r;
-	if (a.via == JC_VIA_SSH && *a.host == '\0') {
+	if ((a.caps & JC_CAP_NEEDS_HOST) && *a.host == '\0') {
 		jc_error("%s has no public address for SSH; use --via ssm "
 		    "(Session Manager)", a.have_inst ? a.inst.id : a.target);
 		return JC_ERR_UNREACHABLE;
 	}
 	if (a.have_inst && !token_ok(a.inst.id))
 		bad = a.inst.id;
-	else if (a.via == JC_VIA_SSH && !token_ok(a.host))
+	else if ((a.caps & JC_CAP_NEEDS_HOST) && !token_ok(a.host))
 		bad = a.host;
 	if (bad != NULL) {
 		jc_error("%s resolved to a name that cannot go into an ssh "
 		    "config as is (\"%s\")", target, bad);
 		return JC_ERR_PROTO;
 	}
-	if (a.via == JC_VIA_SSM && (r = proxy_command(&a, pc, sizeof(pc))) != 0)
+	/* A method that dials no host of its own is reached by jconnect proxy. */
+	if (!(a.caps & JC_CAP_NEEDS_HOST) &&
+	    (r = proxy_command(&a, pc, sizeof(pc))) != 0)
 		return r;
 	port = jc_opts.ssh_port;
 	/* What jconnect's SSH client records: libssh's [host]:port form. */
@@ -215,7 +218,8 @@ make_block(const char *target, struct block *b)
 	fprintf(f, "# written by jconnect ssh-config; --install replaces "
 	    "what is between these markers\n");
 	fprintf(f, "Host %s\n", b->name);
-	fprintf(f, "    HostName %s\n", a.via == JC_VIA_SSM ? a.inst.id : a.host);
+	fprintf(f, "    HostName %s\n", !(a.caps & JC_CAP_NEEDS_HOST) ? a.inst.id :
+	    a.host);
 	if (port != 0)
 		fprintf(f, "    Port %d\n", port);
 	fprintf(f, "    User %s\n", a.user);
@@ -224,7 +228,7 @@ make_block(const char *target, struct block *b)
 			goto out;
 		fprintf(f, "    IdentitiesOnly yes\n");
 	}
-	if (a.via == JC_VIA_SSM)
+	if (!(a.caps & JC_CAP_NEEDS_HOST))
 		fprintf(f, "    ProxyCommand %s\n", pc);
 	if (a.have_inst)
 		fprintf(f, "    HostKeyAlias %s\n    CheckHostIP no\n", kh);

@@ -57,7 +57,7 @@ jc_sshssm_wanted(const struct jc_access *a, int *explicit)
 	const char *v = jc_config_option("ssm.compress");
 
 	*explicit = 0;
-	if (a->via != JC_VIA_SSM)
+	if (!(a->caps & JC_CAP_SSH_INSIDE))
 		return 0;
 	if (v == NULL || strcmp(v, "auto") == 0)
 		return 1;
@@ -397,6 +397,24 @@ why(const struct jc_sshssm *l, int r, int port)
 	}
 }
 
+/* The method that logs in over a given socket (the ssh plugin's). */
+static int
+fd_login_plugin(struct jc_sshssm *l)
+{
+	const struct jc_plugin *ps[8];
+	void *sts[8];
+	int i, n = jc_plugin_methods(ps, sts, 8);
+
+	for (i = 0; i < n; i++)
+		if (jc_plugin_caps(ps[i]) & JC_CAP_FD_LOGIN) {
+			l->sp = ps[i];
+			l->sstate = sts[i];
+			return 0;
+		}
+	jc_verbose("no access plugin logs in over a stream (JC_CAP_FD_LOGIN)");
+	return JC_ERR_PLUGIN;
+}
+
 static int
 open_path(struct jc_sshssm *l)
 {
@@ -406,12 +424,8 @@ open_path(struct jc_sshssm *l)
 
 	jc_verbose("setting up the compressed path: SSH to %s port %d inside "
 	    "an SSM session", a->inst.id, port);
-	if ((r = jc_plugin_get("ssh", &l->sp, &l->sstate)) != 0)
+	if ((r = fd_login_plugin(l)) != 0)
 		return r;
-	if ((l->sp->abi >> 16) != 1 || (l->sp->abi & 0xffff) < 3) {
-		jc_verbose("the ssh plugin is too old to log in over SSM");
-		return JC_ERR_PLUGIN;
-	}
 	quiet(l);
 	if ((r = a->p->connect(a->pstate, &a->t, &l->ssm)) != 0)
 		return r;

@@ -15,13 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include "compat.h"
 #include "jc_plugin.h"
 #include "log.h"
 #include "state.h"
@@ -200,7 +200,7 @@ create_tmp(char *tmp, size_t n)
 	int fd, tries;
 
 	for (tries = 0; tries < 16; tries++) {
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		if (jc_random(rnd, sizeof(rnd)) != 0)
 			return -1;
 		snprintf(tmp, n, ".tmp-%02x%02x%02x%02x%02x%02x%02x%02x",
 		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6],
@@ -311,7 +311,7 @@ read_json(const char *name)
 	close(fd);
 	buf[len] = '\0';
 	o = cJSON_Parse(buf);
-	explicit_bzero(buf, len);
+	jc_wipe(buf, len);
 	free(buf);
 	return o;
 }
@@ -370,93 +370,27 @@ jc_state_log_open(const char *target)
 
 /* ---- processes -------------------------------------------------------- */
 
-/* /proc/PID/WHAT into buf, NUL-terminated: its length, or -1. */
-static ssize_t
-read_proc(pid_t pid, const char *what, char *buf, size_t size)
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, what);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return n;
-}
-
-/*
- * Fields of /proc/PID/stat after the command name (which may hold spaces
- * and parentheses): the state (field 3) and the start time (field 22).
- * Returns 0, or -1 when it cannot be read.
- */
-static int
-proc_stat(pid_t pid, char *state, unsigned long long *start)
-{
-	char buf[1024], *p, *save = NULL;
-	int field;
-
-	if (read_proc(pid, "stat", buf, sizeof(buf)) < 0)
-		return -1;
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	*start = 0;
-	for (field = 3, p = strtok_r(p + 1, " ", &save); p != NULL;
-	    field++, p = strtok_r(NULL, " ", &save)) {
-		if (field == 3)
-			*state = *p;
-		if (field == 22) {
-			*start = strtoull(p, NULL, 10);
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static unsigned long long
 proc_start(pid_t pid)
 {
 	unsigned long long start;
 	char state;
 
-	return proc_stat(pid, &state, &start) == 0 ? start : 0;
-}
-
-/* The real uid of pid (from /proc/PID/status, readable for anyone). */
-static int
-proc_uid(pid_t pid, uid_t *uid)
-{
-	char buf[2048], *p;
-
-	if (read_proc(pid, "status", buf, sizeof(buf)) < 0)
-		return -1;
-	if ((p = strstr(buf, "\nUid:")) == NULL)
-		return -1;
-	*uid = (uid_t)strtoul(p + 5, NULL, 10);
-	return 0;
+	return jc_proc_stat(pid, &state, &start) == 0 ? start : 0;
 }
 
 /* Is pid's program a jconnect (its name, or the very binary we run)? */
 static int
 exe_is_jconnect(pid_t pid)
 {
-	char path[64], buf[4096], *base;
-	struct stat a, b;
-	ssize_t n;
+	char buf[4096], *base;
 
-	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
-	if ((n = readlink(path, buf, sizeof(buf) - 1)) <= 0)
+	if (jc_proc_exe(pid, buf, sizeof(buf)) <= 0)
 		return 0;
-	buf[n] = '\0';
 	base = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
 	if (strncmp(base, "jconnect", 8) == 0)
 		return 1;
-	return stat(path, &a) == 0 && stat("/proc/self/exe", &b) == 0 &&
-	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	return jc_proc_same_exe(pid);
 }
 
 /* The pid holding a lock on fd's file, or 0. */
@@ -511,8 +445,8 @@ same_process(const struct jc_tunnel *t, int zombie)
 	uid_t uid;
 	char state;
 
-	if (t->pid <= 0 || proc_uid(t->pid, &uid) != 0 || uid != getuid() ||
-	    proc_stat(t->pid, &state, &start) != 0 ||
+	if (t->pid <= 0 || jc_proc_uid(t->pid, &uid) != 0 || uid != getuid() ||
+	    jc_proc_stat(t->pid, &state, &start) != 0 ||
 	    (!zombie && (state == 'Z' || state == 'X')))
 		return 0;
 	return t->pid_start == 0 || start == t->pid_start;
@@ -657,7 +591,7 @@ jc_state_write(const struct jc_tunnel *t)
 		held_fd = fd;
 	} else
 		close(fd);
-	explicit_bzero(s, strlen(s));
+	jc_wipe(s, strlen(s));
 	free(s);
 	return r;
 }
@@ -754,7 +688,7 @@ unlink_if_target(const char *name, const char *target)
 
 	if (read_tunnel(name, &t) == 0 && strcmp(t.target, target) == 0)
 		unlinkat(dir_fd, name, 0);
-	explicit_bzero(&t, sizeof(t));
+	jc_wipe(&t, sizeof(t));
 }
 
 void
@@ -821,7 +755,7 @@ jc_state_each(void (*fn)(struct jc_tunnel *, void *), void *arg)
 		fn(&all[i], arg);
 		jc_state_release(&all[i]);
 	}
-	explicit_bzero(all, MAX_TUNNELS * sizeof(*all));
+	jc_wipe(all, MAX_TUNNELS * sizeof(*all));
 	free(all);
 	return n;
 }

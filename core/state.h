@@ -29,7 +29,7 @@ struct jc_tunnel_fwd {
 struct jc_tunnel {
 	pid_t	 pid;			/* supervisor process */
 	char	 target[512];		/* TARGET as typed */
-	char	 via[8];		/* "ssh" / "ssm" */
+	char	 via[8];		/* the access plugin's name */
 	int	 local_port;
 	char	 url[1200];		/* with the token */
 	long	 started;		/* time(NULL) */

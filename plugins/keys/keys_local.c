@@ -18,6 +18,7 @@
 
 #include <libssh/libssh.h>
 
+#include "compat.h"
 #include "keys.h"
 
 #define AGENT_MAX_MSG	(256u << 10)	/* identities answer size cap */
@@ -267,7 +268,7 @@ keys_local_agent(const struct jc_host *h, struct keys_list *l)
 		return JC_ERR_IO;
 	}
 	memcpy(sa.sun_path, sock, strlen(sock));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	if ((fd = jc_socket(AF_UNIX, SOCK_STREAM | JC_SOCK_CLOEXEC, 0)) < 0 ||
 	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		h->log(JC_LOG_ERROR, "keys", "cannot reach the ssh-agent at "
 		    "%s: %s", sock, strerror(errno));
@@ -429,7 +430,7 @@ keys_local_generate(const struct jc_host *h, struct keys_list *l)
  out:
 	keys_pub_clear(&k);
 	if (pem != NULL) {
-		explicit_bzero(pem, strlen(pem));
+		jc_wipe(pem, strlen(pem));
 		ssh_string_free_char(pem);
 	}
 	ssh_string_free_char(b64);

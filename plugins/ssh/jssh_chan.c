@@ -172,6 +172,30 @@ jssh_stream(struct jssh_sess *ss, const char *host, uint16_t port, int adopt,
 }
 
 /* Append to an exec output, bounded by JC_EXEC_MAX. */
+/*
+ * The command's exit status, or -1 while none has come (or it died of a
+ * signal).  libssh 0.11 deprecates ssh_channel_get_exit_status for
+ * ssh_channel_get_exit_state.
+ */
+static int
+exit_status(ssh_channel ch)
+{
+#if LIBSSH_VERSION_INT >= SSH_VERSION_INT(0, 11, 0)
+	uint32_t code = UINT32_MAX;
+	char *sig = NULL;
+	int r;
+
+	r = ssh_channel_get_exit_state(ch, &code, &sig, NULL);
+	if (sig != NULL) {
+		ssh_string_free_char(sig);
+		return -1;
+	}
+	return r == SSH_OK && code <= INT32_MAX ? (int)code : -1;
+#else
+	return ssh_channel_get_exit_status(ch);
+#endif
+}
+
 static int
 grow(struct jssh_chan *c, char **p, size_t *len, const char *d, size_t n)
 {
@@ -377,7 +401,7 @@ exec_io(struct jssh_chan *c)
 	}
 	if ((ssh_channel_is_eof(c->ch) && ssh_channel_poll(c->ch, 0) <= 0 &&
 	    ssh_channel_poll(c->ch, 1) <= 0) || ssh_channel_is_closed(c->ch)) {
-		c->status = ssh_channel_get_exit_status(c->ch);
+		c->status = exit_status(c->ch);
 		/* The exit status may trail EOF by a packet; wait for close. */
 		if (c->status != -1 || ssh_channel_is_closed(c->ch)) {
 			c->state = CH_DONE;

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "compat.h"
 #include "jssh.h"
 
 /* $HOME, not the passwd entry: tests and sandboxes move HOME. */
@@ -435,8 +436,8 @@ tcp_connect(struct jssh_sess *ss, const char *host, int port)
 		return -1;
 	}
 	for (ai = res; ai != NULL && !ss->intr; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, ai->ai_protocol);
+		fd = jc_socket(ai->ai_family, ai->ai_socktype |
+		    JC_SOCK_NONBLOCK | JC_SOCK_CLOEXEC, ai->ai_protocol);
 		if (fd < 0) {
 			err = errno;
 			continue;

@@ -83,6 +83,10 @@ const struct jc_plugin jc_plugin_ssh = {
 	.stream = ssh_p_stream,
 	.status = ssh_p_status,
 	.close = ssh_p_close,
+	.caps = JC_CAP_NEEDS_HOST | JC_CAP_UNIX_FWD | JC_CAP_LOGIN_IS_USER |
+	    JC_CAP_KEY_LOGIN | JC_CAP_EXEC | JC_CAP_FD_LOGIN,
+	.auto_rank = 20,
+	.label = "SSH",
 };
 
 JC_EXPORT const struct jc_plugin *

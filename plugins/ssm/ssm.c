@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "compat.h"
 #include "ssm.h"
 
 #define SPARE_MS	30000		/* keep connect()'s session this long */
@@ -339,7 +340,7 @@ ssm_p_close(struct jc_sess *js)
 		ssm_chan_free(s->chans);
 	ssm_api_terms_flush(s);
 	spare_drop(s);
-	explicit_bzero(s->client_id, sizeof(s->client_id));
+	jc_wipe(s->client_id, sizeof(s->client_id));
 	free(s);
 }
 
@@ -359,4 +360,10 @@ const struct jc_plugin ssm_plugin = {
 	.stream = ssm_p_stream,
 	.status = ssm_p_status,
 	.close = ssm_p_close,
+	/* Logs in as ssm-user, on a rate-limited API, by instance id. */
+	.caps = JC_CAP_NEEDS_INSTANCE | JC_CAP_NEEDS_AGENT | JC_CAP_EXEC |
+	    JC_CAP_THROTTLED | JC_CAP_SSH_INSIDE,
+	.auto_rank = 10,
+	.label = "SSM",
+	.probe = ssm_p_probe,
 };

@@ -440,6 +440,10 @@ int	ssm_ws_parse_upgrade(const char *buf, size_t len, const char *key,
 extern const struct jc_host *ssm_host;		/* set by init() */
 extern const struct jc_plugin ssm_plugin;	/* for static links (tests) */
 
+/* What SSM knows of instance id (ssm_probe.c); the parse alone for tests. */
+int	ssm_p_probe(void *state, const char *id, struct jc_probe *pr);
+int	ssm_probe_parse(const char *json, const char *id, struct jc_probe *pr);
+
 #define ssm_log(l, ...) do {						\
 	if (ssm_host != NULL && ssm_host->log_level() >= (l))		\
 		ssm_host->log((l), "ssm", __VA_ARGS__);			\

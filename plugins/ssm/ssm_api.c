@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "compat.h"
 #include "ssm.h"
 
 #define REASON		"jconnect"
@@ -18,7 +19,7 @@ wipe_free(char *s)
 {
 	if (s == NULL)
 		return;
-	explicit_bzero(s, strlen(s));
+	jc_wipe(s, strlen(s));
 	ssm_host->free(s);
 }
 
@@ -37,7 +38,7 @@ void
 ssm_start_clear(struct ssm_start *st)
 {
 	if (st->token != NULL) {
-		explicit_bzero(st->token, strlen(st->token));
+		jc_wipe(st->token, strlen(st->token));
 		free(st->token);
 	}
 	free(st->url);
@@ -160,7 +161,7 @@ ssm_api_parse_start(const char *out, const char *target, struct ssm_start *st)
 		/* The parsed tree holds the token too. */
 		t = cJSON_GetObjectItemCaseSensitive(root, "TokenValue");
 		if (cJSON_IsString(t))
-			explicit_bzero(t->valuestring, strlen(t->valuestring));
+			jc_wipe(t->valuestring, strlen(t->valuestring));
 		cJSON_Delete(root);
 	}
 	return r;
@@ -212,7 +213,7 @@ ssm_api_resume_answer(const char *sid, int r, const char *out,
 	if (root != NULL) {
 		t = cJSON_GetObjectItemCaseSensitive(root, "TokenValue");
 		if (cJSON_IsString(t))
-			explicit_bzero(t->valuestring, strlen(t->valuestring));
+			jc_wipe(t->valuestring, strlen(t->valuestring));
 		cJSON_Delete(root);
 	}
 	return r;

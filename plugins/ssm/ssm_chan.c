@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/rand.h>
 
+#include "compat.h"
 #include "ssm.h"
 
 #define TXQ_MAX_SLOTS	65536		/* outgoing ring, never more */
@@ -570,7 +571,7 @@ chan_dial(struct ssm_chan *ch, int wait, char *why, size_t whylen)
 		return JC_ERR_NOMEM;
 	}
 	r = ssm_ws_send(ch->ws, 1, open, strlen(open));
-	explicit_bzero(open, strlen(open));
+	jc_wipe(open, strlen(open));
 	free(open);
 	if (r == 0)
 		r = ssm_ws_ping(ch->ws);
@@ -678,7 +679,7 @@ resume_answered(struct ssm_chan *ch, int r, char *tok, int wait)
 		return;
 	}
 	if (r == 0) {
-		explicit_bzero(ch->st.token, strlen(ch->st.token));
+		jc_wipe(ch->st.token, strlen(ch->st.token));
 		free(ch->st.token);
 		ch->st.token = tok;
 		/* The original StreamUrl, only the token is new. */
@@ -715,13 +716,13 @@ resume_done(void *arg, int r, char *out, const struct jc_aws_error *err)
 	ch->call = NULL;
 	r = ssm_api_resume_answer(ch->st.sid, r, out, err, &tok);
 	if (out != NULL) {
-		explicit_bzero(out, strlen(out));
+		jc_wipe(out, strlen(out));
 		ssm_host->free(out);
 	}
 	if (ch->state == SSM_C_RESUMING)
 		resume_answered(ch, r, tok, 0);
 	else if (tok != NULL) {
-		explicit_bzero(tok, strlen(tok));
+		jc_wipe(tok, strlen(tok));
 		free(tok);
 	}
 }
@@ -1093,7 +1094,7 @@ chan_started(void *arg, int r, char *out, const struct jc_aws_error *err)
 	ch->call = NULL;
 	if (r == 0) {
 		r = ssm_api_parse_start(out, ch->s->target, &ch->st);
-		explicit_bzero(out, strlen(out));
+		jc_wipe(out, strlen(out));
 		ssm_host->free(out);
 		out = NULL;
 	}

@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "compat.h"
 #include "ssm.h"
 
 /* ---- byte order ---------------------------------------------------------- */
@@ -72,7 +73,7 @@ ssm_rand(void *buf, size_t n)
 		}
 		k = n < rpool_left ? n : rpool_left;
 		memcpy(b, rpool + sizeof(rpool) - rpool_left, k);
-		explicit_bzero(rpool + sizeof(rpool) - rpool_left, k);
+		jc_wipe(rpool + sizeof(rpool) - rpool_left, k);
 		rpool_left -= k;
 		b += k;
 		n -= k;
@@ -109,7 +110,7 @@ ssm_msg_cleanup(void)
 	EVP_MD_free(sha_md);
 	sha_ctx = NULL;
 	sha_md = NULL;
-	explicit_bzero(rpool, sizeof(rpool));
+	jc_wipe(rpool, sizeof(rpool));
 	rpool_left = 0;
 }
 

@@ -25,6 +25,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "ssm.h"
 
 #define STREAM_BUF	(64 * 1024)	/* agent -> local, per stream */
@@ -102,7 +103,7 @@ stream_flush(struct ssm_stream *st)
 
 	while (st->tosock.len > 0) {
 		n = send(st->sp, jc_buf_ptr(&st->tosock), st->tosock.len,
-		    MSG_NOSIGNAL);
+		    JC_MSG_NOSIGNAL);
 		if (n > 0) {
 			jc_buf_consume(&st->tosock, (size_t)n);
 			continue;
@@ -130,7 +131,7 @@ stream_take(struct ssm_stream *st, const unsigned char *p, size_t n)
 	if (st->dead || st->gone)
 		return n;
 	if (st->tosock.len == 0 && n >= DIRECT_MIN) {
-		w = send(st->sp, p, n, MSG_NOSIGNAL);
+		w = send(st->sp, p, n, JC_MSG_NOSIGNAL);
 		if (w > 0)
 			taken = (size_t)w;
 		else if (w < 0 && errno != EAGAIN && errno != EINTR) {
@@ -223,7 +224,8 @@ ssm_port_stream(struct ssm_chan *ch, int flags, int *fdp)
 	if (flags & JC_STREAM_ADOPT) {
 		sv[0] = *fdp;
 		sv[1] = -1;
-	} else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+	} else if (jc_socketpair(AF_UNIX, SOCK_STREAM | JC_SOCK_CLOEXEC, 0,
+	    sv) != 0)
 		return JC_ERR_IO;
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		if (sv[1] >= 0) {
@@ -368,7 +370,7 @@ gather_flush(struct gather *g)
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = g->iov;
 	mh.msg_iovlen = (size_t)n;
-	w = sendmsg(st->sp, &mh, MSG_NOSIGNAL);
+	w = sendmsg(st->sp, &mh, JC_MSG_NOSIGNAL);
 	if (w < 0 && errno != EAGAIN && errno != EINTR) {
 		stream_gone(st);
 		return;

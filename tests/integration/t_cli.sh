@@ -82,7 +82,7 @@ for a in --version --help "help url" ls "resolve --json box.example.com" \
 done
 
 "$JC" plugins >"$T/plugins" 2>&1
-for p in ssh ssm keys; do
+for p in ssh ssm keys eice; do
 	check "plugins: $p found in the build tree" \
 	    grep -qF " ABI $abi  $ROOT/plugins/$p/jc-$p.so" "$T/plugins"
 done

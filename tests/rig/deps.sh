@@ -3,6 +3,8 @@
 # only those missing.  Uses sudo when not root.  `deps.sh bench` adds what
 # the benchmark's realistic rows need: debootstrap (the Debian 13 remote)
 # and golang-go (AWS's session-manager-plugin, built from source).
+# `deps.sh deb` adds the packaging tools and debootstrap (make deb,
+# make deb-check).
 PKGS="build-essential pkg-config libssh-dev libcurl4-openssl-dev libpcre2-dev
 libcjson-dev libwslay-dev libexpat1-dev libssl-dev libcmocka-dev
 openssh-server openssh-client jupyter-notebook python3-notebook
@@ -11,6 +13,8 @@ python3-websockets chromium curl ca-certificates openssl procps psmisc
 rsync
 clang libclang-rt-14-dev valgrind sudo"
 [ "${1:-}" = bench ] && PKGS="$PKGS debootstrap golang-go"
+# `deps.sh deb`: what make deb and make deb-check need.
+[ "${1:-}" = deb ] && PKGS="$PKGS debhelper dpkg-dev fakeroot lintian debootstrap"
 
 missing=""
 for p in $PKGS; do

@@ -107,6 +107,9 @@ import uuid
 from http import HTTPStatus
 
 import websockets
+# handler(ws, path) and process_request(path, headers) are the legacy API,
+# which websockets 14 and later (Debian 13) no longer serve by default.
+import websockets.legacy.server
 
 import fake_lifecycle
 
@@ -1422,12 +1425,11 @@ async def main():
         # wss:// as MGS serves it; the client must verify this certificate.
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.load_cert_chain(ARGS.tls[0], ARGS.tls[1])
-    async with websockets.serve(handler, "127.0.0.1", ARGS.port, ssl=tls,
-                                process_request=process_request,
-                                compression=None, max_size=64 << 20,
-                                max_queue=256, ping_interval=20,
-                                ping_timeout=60, read_limit=1 << 20,
-                                write_limit=1 << 20):
+    async with websockets.legacy.server.serve(
+            handler, "127.0.0.1", ARGS.port, ssl=tls,
+            process_request=process_request, compression=None,
+            max_size=64 << 20, max_queue=256, ping_interval=20,
+            ping_timeout=60, read_limit=1 << 20, write_limit=1 << 20):
         log("fake SSM agent %s on %s://127.0.0.1:%d" % (
             ARGS.agent_version, "wss" if tls else "ws", ARGS.port))
         await watcher()

@@ -50,6 +50,9 @@ Scenario (JSON; every key optional):
   imds          {"role": "R", "region": "...", "instance_id": "i-..."}
   ssm           {"stream_url": "ws://127.0.0.1:N/v1/data-channel/",
                  "state_dir": "DIR"}
+  eice          EC2 Instance Connect Endpoints and where their tunnels
+                lead: see fake_eice.py (instances gain "vpc_id",
+                "subnet_id")
 
 A distant region (--rtt-ms): a new connection costs --conn-rtts round trips
 (default 2: TCP, then TLS 1.3, which every AWS endpoint requires even where
@@ -93,6 +96,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+import fake_eice
 import fake_lifecycle  # an instance stopped and started again
 import fake_sso  # SSO OIDC, SSO portal, web identity, containers
 
@@ -236,7 +240,7 @@ class Instance:
         return self.d.get("tags", {})
 
 
-class Fake:
+class Fake(fake_eice.EiceOps):
     def __init__(self, scenario, state_dir):
         self.sc = scenario
         self.state_dir = state_dir
@@ -751,6 +755,8 @@ class Fake:
                     x("launchTime", inst.launch),
                     x("platform", plat) if plat == "windows" else "",
                     x("availabilityZone", inst.region + "a"),
+                    x("subnetId", inst.d.get("subnet_id")) +
+                    x("vpcId", inst.d.get("vpc_id")) +
                     x("privateIpAddress", inst.d.get("private_ip")),
                     x("ipAddress", ip),
                     x("architecture", "x86_64"),
@@ -1288,6 +1294,9 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(*self.fake.handle_imds(self))
 
     def do_GET(self):
+        if self.path.startswith("/openTunnel?"):
+            fake_eice.open_tunnel(self.fake, self)
+            return
         if not self.sso_reply(None):
             self.reply(*self.fake.handle_imds(self))
 

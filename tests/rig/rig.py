@@ -154,7 +154,7 @@ class Rig:
                 "Subsystem sftp internal-sftp",
                 "SetEnv HOME=%s LANG=C.UTF-8" % self.rhome,
                 "",
-            ]))
+            ] + self.instance_connect(a, d)))
         if os.geteuid() == 0:
             os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
         p = self.spawn("sshd", ["/usr/sbin/sshd", "-D", "-e", "-f", cfg])
@@ -172,6 +172,33 @@ class Rig:
             "KNOWN_HOSTS": os.path.join(self.dir, "known_hosts"),
             "AUTHORIZED_KEYS": ak,
         })
+
+    def instance_connect(self, a, d):
+        """--instance-connect: sshd also accepts the keys pushed with
+        SendSSHPublicKey to the fake AWS in the last 60 seconds, as EC2's
+        eic_run_authorized_keys does."""
+        if not a.instance_connect:
+            return []
+        cmd = os.path.join(d, "eic_keys.py")
+        with open(cmd, "w") as f:
+            f.write("""import glob, json, os, sys, time
+state, user = sys.argv[1], sys.argv[2]
+for p in glob.glob(os.path.join(state, "instance-connect", "*.json")):
+    try:
+        rec = json.load(open(p))
+    except (OSError, ValueError):
+        continue
+    for k in rec.get("Keys", []):
+        if k.get("InstanceOSUser") == user and \\
+                time.time() - k.get("Time", 0) <= 60:
+            print(k["SSHPublicKey"])
+""")
+        os.chmod(cmd, 0o644)
+        import pwd
+        return ["AuthorizedKeysCommand %s %s %s %%u" % (
+                    PY, cmd, os.path.join(self.dir, "aws")),
+                "AuthorizedKeysCommandUser %s" %
+                pwd.getpwuid(os.getuid()).pw_name, ""]
 
     # -- Jupyter ----------------------------------------------------------
     def start_jupyter(self, a):
@@ -565,6 +592,9 @@ def main():
                    choices=["sshd", "jupyter", "aws", "agent", "trixie",
                             []])
     s.add_argument("--sshd-port", type=int, default=0)
+    s.add_argument("--instance-connect", action="store_true",
+                   help="sshd also accepts keys pushed with "
+                   "SendSSHPublicKey to the fake AWS (60 s)")
     s.add_argument("--jupyter-port", type=int, default=0)
     s.add_argument("--jupyter-kind", default="notebook",
                    choices=["notebook", "server"])

@@ -84,7 +84,7 @@ test_options_after_target(void **state)
 	(void)state;
 	assert_int_equal(parse(n, a, &cmd, &first), 0);
 	assert_string_equal(cmd, "url");
-	assert_int_equal(jc_opts.via, JC_VIA_SSM);
+	assert_string_equal(jc_opts.via, "ssm");
 	assert_int_equal(jc_opts.local_port, 9000);
 	assert_true(jc_opts.json);
 	assert_int_equal(jc_opts.verbosity, JC_LOG_ERROR);

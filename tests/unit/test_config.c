@@ -51,7 +51,7 @@ test_alias(void **state)
 	assert_false(jc_config_is_alias("cpu"));
 	assert_string_equal(jc_config_alias_target("gpu"), "stack:ml-stack");
 	assert_int_equal(jc_config_apply(&jc_opts, "gpu"), 0);
-	assert_int_equal(jc_opts.via, JC_VIA_SSM);
+	assert_string_equal(jc_opts.via, "ssm");
 	assert_string_equal(jc_opts.user, "ubuntu");	/* alias wins */
 	assert_string_equal(jc_opts.region, "eu-west-1");	/* defaults */
 	assert_int_equal(jc_opts.jupyter_port, 8890);
@@ -68,11 +68,11 @@ test_cli_wins(void **state)
 	write_cfg("{\"defaults\": {\"user\": \"ec2-user\", \"via\": \"ssh\"}}");
 	memset(&jc_opts, 0, sizeof(jc_opts));
 	jc_opts.user = "alice";
-	jc_opts.via = JC_VIA_SSM;
+	jc_opts.via = "ssm";
 	assert_int_equal(jc_config_load(path), 0);
 	assert_int_equal(jc_config_apply(&jc_opts, NULL), 0);
 	assert_string_equal(jc_opts.user, "alice");
-	assert_int_equal(jc_opts.via, JC_VIA_SSM);
+	assert_string_equal(jc_opts.via, "ssm");
 	jc_config_free();
 	unlink(path);
 	/* --via auto and --host-key-check accept-new, given explicitly,
@@ -83,16 +83,16 @@ test_cli_wins(void **state)
 	memset(&jc_opts, 0, sizeof(jc_opts));
 	assert_int_equal(jc_config_load(path), 0);
 	assert_int_equal(jc_config_apply(&jc_opts, "a"), 0);
-	assert_int_equal(jc_opts.via, JC_VIA_SSH);
+	assert_string_equal(jc_opts.via, "ssh");
 	assert_int_equal(jc_opts.host_key_check, JC_HKC_ACCEPT_NEW);
 	memset(&jc_opts, 0, sizeof(jc_opts));
 	assert_int_equal(jc_config_apply(&jc_opts, NULL), 0);
-	assert_int_equal(jc_opts.via, JC_VIA_SSM);
+	assert_string_equal(jc_opts.via, "ssm");
 	assert_int_equal(jc_opts.host_key_check, JC_HKC_STRICT);
 	memset(&jc_opts, 0, sizeof(jc_opts));
 	jc_config_cli_set(JC_CFG_CLI_VIA | JC_CFG_CLI_HKC);
 	assert_int_equal(jc_config_apply(&jc_opts, NULL), 0);
-	assert_int_equal(jc_opts.via, JC_VIA_AUTO);
+	assert_null(jc_opts.via);	/* auto */
 	assert_int_equal(jc_opts.host_key_check, JC_HKC_ACCEPT_NEW);
 	jc_config_free();
 	unlink(path);
@@ -125,13 +125,16 @@ test_alias_resolved(void **state)
 	    "\"user\": \"alice\"}}}\n", key);
 	write_cfg(text);
 	assert_int_equal(jc_config_load(path), 0);
+	/* The access method comes from the plugins' declarations. */
+	setenv("JCONNECT_PLUGIN_DIR", "plugins/ssh:plugins/ssm:plugins/eice",
+	    1);
 
 	memset(&jc_opts, 0, sizeof(jc_opts));
 	assert_int_equal(jc_access_resolve(&a, "lab"), 0);
 	assert_string_equal(a.target, "10.0.0.5");
 	assert_string_equal(a.host, "10.0.0.5");
 	assert_string_equal(a.user, "alice");		/* alias beats defaults */
-	assert_int_equal(a.via, JC_VIA_SSH);
+	assert_string_equal(a.via, "ssh");
 	assert_int_equal(a.t.port, 2222);
 	assert_string_equal(a.t.identity, key);
 	assert_string_equal(a.t.known_hosts, "/tmp/jc-kh");

@@ -89,6 +89,29 @@ test_load_dummy(void **state)
 	jc_plugin_unload_all();
 }
 
+/*
+ * A plugin built against ABI 1.3 loads; the 1.5 members past its size
+ * (capabilities, auto_rank, label) are not read: no capability, its name
+ * for a label, and --via auto never picks it.
+ */
+static void
+test_abi_13_loads(void **state)
+{
+	const struct jc_plugin *p;
+	char path[PATH_MAX + 32], why[256];
+	void *st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/jc-old13.so", dir);
+	assert_int_equal(jc_plugin_load_file(path, &p, &st, why, sizeof(why)),
+	    0);
+	assert_false(JC_PLUGIN_HAS(p, caps));
+	assert_int_equal(jc_plugin_caps(p), 0);
+	assert_string_equal(jc_plugin_label(p), "old13");
+	assert_false(JC_PLUGIN_HAS(p, auto_rank));
+	jc_plugin_unload_all();
+}
+
 static void
 test_bad_abi(void **state)
 {
@@ -319,6 +342,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_dummy),
+		cmocka_unit_test(test_abi_13_loads),
 		cmocka_unit_test(test_bad_abi),
 		cmocka_unit_test(test_two_plugins),
 		cmocka_unit_test(test_name_mismatch),

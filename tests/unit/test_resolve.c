@@ -16,44 +16,54 @@
 
 #include "jc.h"
 #include "log.h"
+#include "plugin.h"
 #include "resolve.h"
 
+/* The access plugins' own declarations (their static archives). */
+extern const struct jc_plugin jc_plugin_ssh, ssm_plugin, jc_plugin_eice;
+
 static const struct {
-	int		 via;
+	const char	*via;		/* --via: "auto" or a plugin */
 	int		 checked, managed, online;
 	const char	*dns, *ip, *private_ip;
-	int		 want;
+	const char	*want;		/* plugin chosen, NULL: unreachable */
 } cases[] = {
 	/* auto: SSM when the agent is Online */
-	{ JC_VIA_AUTO, 1, 1, 1, "ec2-1.amazonaws.com", "54.1.2.3", "10.0.0.5",
-	  JC_VIA_SSM },
-	{ JC_VIA_AUTO, 1, 1, 1, "", "", "10.0.0.5", JC_VIA_SSM },
+	{ "auto", 1, 1, 1, "ec2-1.amazonaws.com", "54.1.2.3", "10.0.0.5",
+	  "ssm" },
+	{ "auto", 1, 1, 1, "", "", "10.0.0.5", "ssm" },
 	/* auto: SSH to the public name or address otherwise */
-	{ JC_VIA_AUTO, 1, 1, 0, "ec2-1.amazonaws.com", "54.1.2.3", "",
-	  JC_VIA_SSH },
-	{ JC_VIA_AUTO, 1, 0, 0, "", "54.1.2.3", "", JC_VIA_SSH },
-	{ JC_VIA_AUTO, 0, 0, 0, "ec2-1.amazonaws.com", "", "", JC_VIA_SSH },
-	/* auto: neither is possible */
-	{ JC_VIA_AUTO, 1, 1, 0, "", "", "10.0.0.5", JC_ERR_UNREACHABLE },
-	{ JC_VIA_AUTO, 1, 0, 0, "", "", "", JC_ERR_UNREACHABLE },
+	{ "auto", 1, 1, 0, "ec2-1.amazonaws.com", "54.1.2.3", "", "ssh" },
+	{ "auto", 1, 0, 0, "", "54.1.2.3", "", "ssh" },
+	{ "auto", 0, 0, 0, "ec2-1.amazonaws.com", "", "", "ssh" },
+	/* auto: neither is possible (EICE is chosen by name only) */
+	{ "auto", 1, 1, 0, "", "", "10.0.0.5", NULL },
+	{ "auto", 1, 0, 0, "", "", "", NULL },
 	/* ssm: refused only when SSM said it does not know the instance */
-	{ JC_VIA_SSM, 1, 1, 1, "", "", "", JC_VIA_SSM },
-	{ JC_VIA_SSM, 1, 1, 0, "", "", "", JC_VIA_SSM },
-	{ JC_VIA_SSM, 0, 0, 0, "", "", "", JC_VIA_SSM },
-	{ JC_VIA_SSM, 1, 0, 0, "x", "1.2.3.4", "", JC_ERR_UNREACHABLE },
+	{ "ssm", 1, 1, 1, "", "", "", "ssm" },
+	{ "ssm", 1, 1, 0, "", "", "", "ssm" },
+	{ "ssm", 0, 0, 0, "", "", "", "ssm" },
+	{ "ssm", 1, 0, 0, "x", "1.2.3.4", "", NULL },
 	/* ssh: needs a public address even when SSM is Online */
-	{ JC_VIA_SSH, 1, 1, 1, "ec2-1.amazonaws.com", "", "", JC_VIA_SSH },
-	{ JC_VIA_SSH, 1, 1, 1, "", "", "10.0.0.5", JC_ERR_UNREACHABLE },
+	{ "ssh", 1, 1, 1, "ec2-1.amazonaws.com", "", "", "ssh" },
+	{ "ssh", 1, 1, 1, "", "", "10.0.0.5", NULL },
+	/* eice: a private address is all it needs */
+	{ "eice", 1, 0, 0, "", "", "10.0.0.5", "eice" },
+	{ "eice", 1, 1, 1, "ec2-1.amazonaws.com", "54.1.2.3", "", NULL },
 };
 
 static void
 test_via(void **state)
 {
+	const struct jc_plugin *all[] = { &jc_plugin_ssh, &ssm_plugin,
+	    &jc_plugin_eice }, *one[1];
+	const char *got;
 	struct jc_instance in;
-	size_t i;
+	size_t i, k;
 	int r;
 
 	(void)state;
+	jc_log_set_level(0);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(&in, 0, sizeof(in));
 		snprintf(in.id, sizeof(in.id), "i-0123456789abcdef0");
@@ -68,11 +78,26 @@ test_via(void **state)
 		    cases[i].ip);
 		snprintf(in.private_ip, sizeof(in.private_ip), "%s",
 		    cases[i].private_ip);
-		r = jc_resolve_via(&in, cases[i].via);
-		if (r != cases[i].want)
-			fail_msg("case %zu: got %d, want %d", i, r,
-			    cases[i].want);
+		if (strcmp(cases[i].via, "auto") == 0) {
+			r = jc_resolve_via(&in, all, 3, 0);
+			got = r >= 0 ? all[r]->name : NULL;
+		} else {
+			for (k = 0; strcmp(all[k]->name, cases[i].via) != 0;
+			    k++)
+				;
+			one[0] = all[k];
+			r = jc_resolve_via(&in, one, 1, 1);
+			got = r == 0 ? one[0]->name : NULL;
+		}
+		if (r < 0 && r != JC_ERR_UNREACHABLE)
+			fail_msg("case %zu: error %d", i, r);
+		if ((got == NULL) != (cases[i].want == NULL) || (got != NULL &&
+		    strcmp(got, cases[i].want) != 0))
+			fail_msg("case %zu: got %s, want %s", i,
+			    got ? got : "unreachable", cases[i].want ?
+			    cases[i].want : "unreachable");
 	}
+	jc_log_set_level(JC_LOG_INFO);
 }
 
 /* Real AMI names, descriptions and platform details. */
