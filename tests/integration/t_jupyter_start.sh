@@ -13,6 +13,7 @@ st=0
 timeout 60 "$JC" --no-browser $SSH_OPTS "$SSH_TARGET" >"$T/out0" \
     2>"$T/err0" || st=$?
 check "no server: exit 7 (got $st)" test "$st" = 7
+[ "$st" = 7 ] || show "$T/err0" 40
 check "no server: the message names --start-jupyter" \
     grep -q -- '--start-jupyter' "$T/err0"
 check "no server: nothing on stdout" test ! -s "$T/out0"
