@@ -240,6 +240,29 @@ jc_access_connect(struct jc_access *a)
 	return 0;
 }
 
+int
+jc_access_recover(struct jc_access *a, int *back)
+{
+	char was[sizeof(a->host)];
+	int r;
+
+	*back = 0;
+	/* A managed node (mi-) outside EC2 has no state to look at. */
+	if (!a->have_inst || strncmp(a->inst.id, "mi-", 3) == 0)
+		return 0;
+	if ((r = jc_resolve_back(&a->inst, jc_opts.start_instance,
+	    (a->caps & JC_CAP_NEEDS_AGENT) != 0, back)) != 0)
+		return r;
+	/* A start gives a new public IP (and DNS name): dial that one. */
+	snprintf(was, sizeof(was), "%s", a->host);
+	snprintf(a->host, sizeof(a->host), "%s",
+	    *a->inst.public_dns ? a->inst.public_dns : a->inst.public_ip);
+	if ((a->caps & JC_CAP_NEEDS_HOST) && strcmp(was, a->host) != 0)
+		jc_info("instance %s has a new address: %s (was %s)",
+		    a->inst.id, *a->host ? a->host : "none", was);
+	return 0;
+}
+
 void
 jc_access_disconnect(struct jc_access *a)
 {

@@ -39,6 +39,14 @@ int	jc_via_auto(const char *via);
 /* Load the plugin for a->via and log in.  Logs and returns JC_ERR_*. */
 int	jc_access_connect(struct jc_access *);
 
+/*
+ * Between reconnect attempts that found nobody: wait for a stopped AWS
+ * instance to run again (with --start-instance, start it) and take its
+ * new public address.  Returns 0 to connect again (*back set when the
+ * instance had been away), else the error that ends the tunnel (logged).
+ */
+int	jc_access_recover(struct jc_access *, int *back);
+
 /* Drop the session (not the resolution): reconnect with connect again. */
 void	jc_access_disconnect(struct jc_access *);
 

@@ -696,7 +696,7 @@ static int
 reconnect(struct tunnel *tn)
 {
 	int64_t start = jc_now_ms();
-	int delay = 500, r, port, attempt, budget = tn->a.t.timeout_ms;
+	int delay = 500, r, port, attempt, budget = tn->a.t.timeout_ms, back;
 	const char *host;
 	char old[1200];
 
@@ -738,6 +738,16 @@ reconnect(struct tunnel *tn)
 		jc_access_disconnect(&tn->a);
 		if (r == JC_ERR_HOSTKEY || r == JC_ERR_INTR)
 			return r;
+		/* Nobody there: the instance may have been stopped. */
+		if (r == JC_ERR_UNREACHABLE || r == JC_ERR_CLOSED) {
+			if ((r = jc_access_recover(&tn->a, &back)) != 0)
+				return r;
+			if (back) {	/* its own clock from here, at once */
+				start = jc_now_ms();
+				delay = 500;
+				continue;
+			}
+		}
 		if (jc_now_ms() - start > RECONNECT_MAX_S * 1000) {
 			jc_error("could not reconnect within %d minutes; giving "
 			    "up", RECONNECT_MAX_S / 60);

@@ -20,6 +20,7 @@
 #include "aws_int.h"
 #include "aws_parse.h"
 #include "config.h"
+#include "event.h"
 #include "jc.h"
 #include "log.h"
 #include "loop.h"
@@ -744,6 +745,103 @@ lifecycle(struct jc_instance *in, int start, int need_ssm)
 	if (need_ssm && waited)
 		return wait_ssm(in);
 	return 0;
+}
+
+/* ---- after a lost connection ------------------------------------------ */
+
+/* refresh() without a word: AWS may be out of reach with the instance. */
+static int
+peek(struct jc_instance *in)
+{
+	struct jc_aws_error err;
+	struct matches *m;
+	int r;
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return JC_ERR_NOMEM;
+	if ((r = describe_id(in->id, m, &err)) != 0)
+		jc_verbose("cannot ask EC2 about %s: %s", in->id,
+		    jc_aws_explain(&err));
+	else if (m->n != 1)
+		r = JC_ERR_NOTFOUND;
+	else
+		*in = m->in[0];
+	free(m);
+	return r;
+}
+
+static int
+gone_for_good(const struct jc_instance *in)
+{
+	return strcmp(in->state, "terminated") == 0 ||
+	    strcmp(in->state, "shutting-down") == 0;
+}
+
+int
+jc_resolve_back(struct jc_instance *in, int start, int need_ssm, int *waited)
+{
+	int timeout_s = opt_seconds("aws.start_timeout", START_TIMEOUT_S);
+	int64_t started = 0;
+	int delay = 1000, r;
+
+	*waited = 0;
+	if ((r = peek(in)) == JC_ERR_NOTFOUND) {
+		jc_error("instance %s is gone (terminated); giving up", in->id);
+		return JC_ERR_UNREACHABLE;
+	}
+	if (r != 0)
+		return r == JC_ERR_INTR || r == JC_ERR_NOMEM ? r : 0;
+	while (strcmp(in->state, "running") != 0) {
+		if (gone_for_good(in)) {
+			jc_error("instance %s is %s; it cannot come back, "
+			    "giving up", in->id, in->state);
+			return JC_ERR_UNREACHABLE;
+		}
+		if (!*waited) {
+			/* Said once; the states in between only at -v. */
+			if (start || strcmp(in->state, "pending") == 0)
+				jc_warn("instance %s is %s; waiting for it to "
+				    "run again%s", in->id, in->state, start &&
+				    strcmp(in->state, "pending") != 0 ?
+				    " (--start-instance: starting it)" : "");
+			else
+				jc_warn("instance %s is %s; waiting until it "
+				    "is started again (--start-instance "
+				    "starts it)", in->id, in->state);
+			jc_event("instance", "instance_id", in->id, "state",
+			    in->state, (char *)NULL);
+			*waited = 1;
+		} else
+			jc_verbose("instance %s: %s", in->id, in->state);
+		if (start && started == 0 &&
+		    strcmp(in->state, "stopped") == 0) {
+			if ((r = start_instance(in)) == JC_ERR_INTR)
+				return r;
+			if (r == 0)
+				started = jc_now_ms();
+		}
+		if (started > 0 && jc_now_ms() - started >
+		    (int64_t)timeout_s * 1000) {
+			jc_error("instance %s is still %s %d s after it was "
+			    "started; giving up (raise -o "
+			    "aws.start_timeout=SECONDS)", in->id, in->state,
+			    timeout_s);
+			return JC_ERR_TIMEOUT;
+		}
+		if ((r = nap(delay)) != 0)
+			return r;
+		if (delay < 5000)
+			delay *= 2;
+		if ((r = peek(in)) == JC_ERR_INTR || r == JC_ERR_NOMEM)
+			return r;
+	}
+	if (!*waited)
+		return 0;
+	jc_info("instance %s is running again%s%s", in->id,
+	    *in->public_ip ? " at " : "", in->public_ip);
+	jc_event("instance", "instance_id", in->id, "state", in->state,
+	    (char *)NULL);
+	return need_ssm ? wait_ssm(in) : 0;
 }
 
 /* ---- entry points ---------------------------------------------------- */

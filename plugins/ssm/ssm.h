@@ -419,7 +419,10 @@ size_t	ssm_ws_backlog(const struct ssm_ws *);
 int	ssm_ws_ping(struct ssm_ws *);
 /* Monotonic ms when bytes last came from the peer (0: never). */
 int64_t	ssm_ws_last_rx(const struct ssm_ws *);
-/* Close code and reason the peer sent (0 / "" when none). */
+/*
+ * Close code and reason the peer sent (0 / "" when none); a refused
+ * upgrade gives its HTTP status (100-599) as the code.
+ */
 void	ssm_ws_close_info(const struct ssm_ws *, int *code, char *reason,
 	    size_t n);
 

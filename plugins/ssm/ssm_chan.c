@@ -692,6 +692,18 @@ chan_lost(struct ssm_chan *ch, const char *what)
 		    reason[0] ? ": " : "", reason);
 		return;
 	}
+	/*
+	 * Session Manager refusing the resumed WebSocket (4xx but for a
+	 * timeout or throttling) closed the session for good: fail now, so
+	 * a transfer in flight ends at once instead of after ssm.reconnect_s.
+	 */
+	if (ch->resume_until != 0 && code >= 400 && code < 500 &&
+	    code != 408 && code != 429) {
+		ssm_chan_fail(ch, JC_ERR_CLOSED, "lost the connection to "
+		    "Session Manager (session %s) and could not resume it: "
+		    "the WebSocket was refused (HTTP %d)", ch->st.sid, code);
+		return;
+	}
 	if (ch->state != SSM_C_RESUMING) {
 		ch->resume_state = ch->state;
 		ch->state = SSM_C_RESUMING;

@@ -865,6 +865,13 @@ upgrade_step(struct ssm_ws *ws)
 			ssm_log(JC_LOG_DEBUG, "WebSocket upgrade: %s", why);
 			snprintf(ws->close_reason, sizeof(ws->close_reason),
 			    "%s", why);
+			/* An HTTP status as the code: no close code is < 1000. */
+			if (ws->hdrlen >= 12 && strncmp(ws->hdr, "HTTP/1.", 7)
+			    == 0 && ws->hdr[9] >= '1' && ws->hdr[9] <= '5' &&
+			    ws->hdr[10] >= '0' && ws->hdr[10] <= '9' &&
+			    ws->hdr[11] >= '0' && ws->hdr[11] <= '9')
+				ws->close_code = (ws->hdr[9] - '0') * 100 +
+				    (ws->hdr[10] - '0') * 10 + ws->hdr[11] - '0';
 			return ws_fail(ws, r);
 		}
 		if (r == 0)

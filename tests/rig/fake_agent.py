@@ -24,6 +24,9 @@ one, OpenDataChannel -> HandshakeRequest and HandshakeResponse ->
 HandshakeComplete one each) so a bench can count the round trips on a
 path.
 
+An instance stopped with StopInstances takes its agent down: its sessions
+end (fake_lifecycle.py) until the agent is back after a start.
+
 With --port-map 22=N, a session to port 22 (AWS-StartSSHSession's default)
 dials N: where the rig's remote runs its sshd.
 
@@ -79,6 +82,11 @@ them while a session runs:
   smux_keepalive_ms                     NOP interval when keepalive is on
   end_session                           a counter: each increase sends
                                         channel_closed with end_output
+  max_session_s                         Session Manager's maximum session
+                                        duration: a session this old (from
+                                        its first WebSocket) is ended with
+                                        channel_closed, then its WebSocket
+                                        is closed; 0 = none
 """
 
 import argparse
@@ -96,11 +104,14 @@ import struct
 import sys
 import time
 import uuid
+from http import HTTPStatus
 
 import websockets
 # handler(ws, path) and process_request(path, headers) are the legacy API,
 # which websockets 14 and later (Debian 13) no longer serve by default.
 import websockets.legacy.server
+
+import fake_lifecycle
 
 HDR_FMT = ">I32sIQqQ16s32sII"
 HDR_LEN = 120
@@ -274,6 +285,7 @@ class Session:
         self.conn_bytes = 0
         self.close_gen = fault("close_ws", 0)
         self.end_gen = fault("end_session", 0)
+        self.opened = time.monotonic()
         self.stats = {"document": self.doc, "connections": 0,
                       "in_msgs": 0, "in_dups": 0, "in_bytes": 0,
                       "out_msgs": 0, "out_bytes": 0, "out_resent": 0,
@@ -1234,9 +1246,9 @@ def sid_from_path(path):
 async def process_request(path, headers):
     sid, q = sid_from_path(path)
     if sid is None:
-        return (404, [], b"no such data channel\n")
+        return (HTTPStatus.NOT_FOUND, [], b"no such data channel\n")
     if "role=publish_subscribe" not in q.split("&"):
-        return (400, [], b"role=publish_subscribe missing\n")
+        return (HTTPStatus.BAD_REQUEST, [], b"role=publish_subscribe missing\n")
     # A new TCP + TLS connection, then the upgrade: all before the answer.
     n = int(fault("conn_rtts", 2)) + 1
     note_roundtrips("upgrade", n, sid)
@@ -1244,7 +1256,7 @@ async def process_request(path, headers):
         await asyncio.sleep(n * rtt())
     if sid in SESSIONS and fault("refuse_resume", False):
         log(sid, "refusing a second connection (refuse_resume)")
-        return (403, [], b"resume refused\n")
+        return (HTTPStatus.FORBIDDEN, [], b"resume refused\n")
     return None
 
 
@@ -1377,6 +1389,21 @@ async def watcher():
             last_stats = now
             for s in list(SESSIONS.values()):
                 if s.ended:
+                    continue
+                if fake_lifecycle.agent_offline(STATE, s.rec.get("Target",
+                                                                 ""),
+                                                time.time()):
+                    # The instance shuts down: so does its agent.
+                    log(s.sid, "instance stopped: the agent is offline")
+                    asyncio.ensure_future(s.end(""))
+                    continue
+                limit = float(fault("max_session_s", 0) or 0)
+                if limit > 0 and now - s.opened >= limit:
+                    log(s.sid, "maximum session duration (max_session_s)")
+                    s.stats["max_duration"] = True
+                    asyncio.ensure_future(s.end(
+                        "Your session has reached its maximum duration "
+                        "and has been terminated."))
                     continue
                 rec = read_record(s.sid)
                 if rec is not None and rec.get("Status") == "Terminated":

@@ -97,6 +97,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 import fake_eice
+import fake_lifecycle  # an instance stopped and started again
 import fake_sso  # SSO OIDC, SSO portal, web identity, containers
 
 RIG_KEY = "AKIDEXAMPLERIG000001"
@@ -902,6 +903,7 @@ class Fake(fake_eice.EiceOps):
             inst.online_delay = float(inst.d.get("ssm_online_delay", 1.0))
             inst.go("running", float(inst.d.get("pending_seconds", 1.0)),
                     now)
+            fake_lifecycle.started(self, inst, now)
         return self.change_states(p, region, start)
 
     def op_ec2_StopInstances(self, p, cred, region):
@@ -916,6 +918,7 @@ class Fake(fake_eice.EiceOps):
             inst.running_since = None
             inst.go("stopped", float(inst.d.get("stopping_seconds", 1.0)),
                     now)
+            fake_lifecycle.stopped(self, inst, now)
         return self.change_states(p, region, stop)
 
     # -- STS ------------------------------------------------------------------

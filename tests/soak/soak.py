@@ -30,7 +30,7 @@ the faults' windows, the longest outage after each fault cleared, and each
 tunnel's resident memory at start and end, and exits 0 only when the
 targets hold: no failure outside a fault's window, every outage <= 10 s
 after the fault cleared, memory flat (+-1 MB between the first and last
-reading after warm-up).
+reading after warm-up, each taken with the tab at rest for IDLE_S).
 """
 
 import argparse
@@ -60,6 +60,7 @@ MAX_OUTAGE = 10.0               # target: usable within 10 s of a fault clearing
 # ssm.dead_s 8, a ping at once when data waits); only the check for a
 # restarted Jupyter is made a little more eager.
 JC_OPTS = ["-o", "jupyter.check_s=2"]
+IDLE_S = 65                     # jconnect's ssm.session_idle_s, and some
 
 
 def free_port():
@@ -112,6 +113,7 @@ class Soak:
         self.log = []           # (time, tunnel, kind, ok, detail)
         self.faults = []        # dicts: kind, start, clear
         self.stop = threading.Event()
+        self.quiet = threading.Event()  # the tab pauses (memory readings)
         self.urls = {}
         self.mem = {}
 
@@ -325,6 +327,9 @@ class Soak:
     def tab(self, tunnel):
         n = 0
         while not self.stop.is_set():
+            if self.quiet.is_set():
+                self.stop.wait(1)
+                continue
             n += 1
             kind = "download" if n % 22 == 0 else \
                 "kernel" if n % 5 == 0 else "rest"
@@ -506,7 +511,13 @@ def main():
         for t in tabs:
             t.start()
         time.sleep(20)          # warm-up: first kernel, caches
+        # Memory is read with the tab at rest both times, once extra port
+        # sessions idled out (ssm.session_idle_s, 60 s): a busy moment's
+        # working set is not growth.
+        s.quiet.set()
+        time.sleep(IDLE_S)
         s.memory("start")
+        s.quiet.clear()
         sched = threading.Thread(target=s.scheduler, daemon=True)
         sched.start()
         s.stop.wait(a.minutes * 60)
@@ -514,6 +525,7 @@ def main():
         sched.join(a.outage + 30)
         for t in tabs:
             t.join(70)
+        time.sleep(IDLE_S)
         s.memory("end")
         ok = s.report()
     finally:
