@@ -833,6 +833,7 @@ ws_fail(struct ssm_ws *ws, int r)
 static int
 upgrade_step(struct ssm_ws *ws)
 {
+	struct jc_http_head hh;
 	char why[160];
 	size_t hl = 0;
 	long n;
@@ -866,12 +867,11 @@ upgrade_step(struct ssm_ws *ws)
 			snprintf(ws->close_reason, sizeof(ws->close_reason),
 			    "%s", why);
 			/* An HTTP status as the code: no close code is < 1000. */
-			if (ws->hdrlen >= 12 && strncmp(ws->hdr, "HTTP/1.", 7)
-			    == 0 && ws->hdr[9] >= '1' && ws->hdr[9] <= '5' &&
-			    ws->hdr[10] >= '0' && ws->hdr[10] <= '9' &&
-			    ws->hdr[11] >= '0' && ws->hdr[11] <= '9')
-				ws->close_code = (ws->hdr[9] - '0') * 100 +
-				    (ws->hdr[10] - '0') * 10 + ws->hdr[11] - '0';
+			if (jc_http_head_parse(ws->hdr, ws->hdrlen, WS_HDR_MAX,
+			    &hh) == 1 && hh.status != 0 && hh.status < 600 &&
+			    hh.versionlen > 2 &&
+			    strncmp(hh.version, "1.", 2) == 0)
+				ws->close_code = hh.status;
 			return ws_fail(ws, r);
 		}
 		if (r == 0)
