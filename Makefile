@@ -20,7 +20,7 @@ DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lwslay -ldl
 SSL_LIBS   := $(shell $(PKG_CONFIG) --libs libssl 2>/dev/null)
 ssm_LIBS   := $(SSL_LIBS)
 eice_LIBS  := $(SSL_LIBS)
-# The binary loads libcurl on first use (core/curl_lazy.c): not linked.
+# The binary loads libcurl on first use (core/aws/curl_lazy.c): not linked.
 CORE_LIBS  := $(shell $(PKG_CONFIG) --libs $(filter-out libcurl,$(PKGS)) \
 	      2>/dev/null) -ldl
 
@@ -41,20 +41,25 @@ SANFLAGS =
 OPT	= -O2
 endif
 CFLAGS	?= $(OPT) -g
-# PORTABLE=1: core/compat.c's non-Linux fallbacks, as macOS builds them.
+# PORTABLE=1: core/io/compat.c's non-Linux fallbacks, as macOS builds them.
 ifeq ($(PORTABLE),1)
 CPPFLAGS += -DJC_PORTABLE
 endif
 CPPFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	    -DJC_VERSION=\"$(VERSION)\" -DJC_LIBDIR=\"$(LIBDIR)\" -Icore
+	    -DJC_VERSION=\"$(VERSION)\" -DJC_LIBDIR=\"$(LIBDIR)\" -Icore \
+	    $(addprefix -Icore/,$(CORE_DIRS))
 ALLCFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) $(SANFLAGS) \
 	    $(DEP_CFLAGS) -fPIC -MMD -MP
 LDFLAGS_ALL = $(SANFLAGS) -Wl,-z,relro,-z,now
 
 B	= build
-CORE_SRC = $(wildcard core/*.c)
+# core/ by concern: the commands (cmd), the access layer above the plugins
+# (access), the AWS client and resolution (aws), Jupyter on the remote
+# (jupyter), and the I/O underneath (io); jc.h and jc_plugin.h at the top.
+CORE_DIRS = access aws cmd io jupyter
+CORE_SRC = $(wildcard $(addsuffix /*.c,$(addprefix core/,$(CORE_DIRS))))
 CORE_OBJ = $(CORE_SRC:%.c=$(B)/%.o)
-LIB_OBJ	= $(filter-out $(B)/core/main.o,$(CORE_OBJ))
+LIB_OBJ	= $(filter-out $(B)/core/cmd/main.o,$(CORE_OBJ))
 # The one list of plugins: built, installed, and known to the core (their
 # order is --via auto's tie-break).  To add one, see README "How to add an
 # access plugin".
@@ -93,7 +98,8 @@ jconnect: $(CORE_OBJ)
 PCOMMON_OBJ = $(B)/pcommon/buf.o $(B)/pcommon/http_head.o \
 	      $(B)/pcommon/rscript.o $(B)/pcommon/tls_hint.o
 PCOMMON_OBJ += $(B)/pcommon/compat.o
-$(B)/pcommon/%.o: core/%.c
+vpath %.c $(addprefix core/,$(CORE_DIRS))
+$(B)/pcommon/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -c -o $@ $<
 
@@ -116,8 +122,8 @@ eice_EXTRA = $(B)/plugins/ssh/jssh_session.o $(B)/plugins/ssh/jssh_chan.o \
 	     $(B)/plugins/ssm/ssm_ws.o
 $(foreach p,$(PLUGINS),$(eval $(call plugin_rules,$(p))))
 # The core knows the plugins by this list alone.
-$(B)/core/plugin.o: ALLCFLAGS += -DJC_PLUGINS='"$(PLUGINS)"'
-$(B)/core/plugin.o: Makefile
+$(B)/core/access/plugin.o: ALLCFLAGS += -DJC_PLUGINS='"$(PLUGINS)"'
+$(B)/core/access/plugin.o: Makefile
 $(foreach p,$(PLUGINS),$(eval $(B)/plugins/$(p)/%.o: ALLCFLAGS += -fvisibility=hidden))
 
 $(B)/tests/plugins/jc-%.so: tests/plugins/jc-%.c core/jc_plugin.h
@@ -195,7 +201,7 @@ bench-lab: deps
 	@$(MAKE) --no-print-directory all $(TOOLS)
 	@BENCH_ONLY=lab sh tests/bench/run.sh
 
-# core/compat.c's portable fallbacks (what macOS runs) forced on here, in
+# core/io/compat.c's portable fallbacks (what macOS runs) forced on here, in
 # a copy of the tree (build-portable/): no Linux-only call left outside
 # compat.c, the unit tests, and the integration tests of what the
 # fallbacks do: background tunnels told apart from reused pids (ps),

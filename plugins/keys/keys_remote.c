@@ -3,7 +3,7 @@
  * through an access plugin's exec.
  *
  * The merge happens locally (keys_ak.c); the remote side only runs the
- * small POSIX sh script below, through the shared runner (core/rscript.h).
+ * small POSIX sh script below, through the shared runner (core/access/rscript.h).
  * Data never travels in the command string: the new file goes on stdin;
  * the command carries the script, the operation, the nonce, two
  * "CRC SIZE" checksums and the user to act as.  The write refuses when the file changed since it was read, fills a

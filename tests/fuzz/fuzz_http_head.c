@@ -1,6 +1,6 @@
 /*
  * fuzz_http_head.c - libFuzzer target for the HTTP response-head reader
- * shared by the Jupyter check (core/httpcheck.c) and the SSM WebSocket
+ * shared by the Jupyter check (core/jupyter/httpcheck.c) and the SSM WebSocket
  * upgrade (plugins/ssm/ssm_ws.c): the head itself, every field, then the
  * whole response as httpcheck reads it (head, length, chunked body).
  * The first byte picks the limit and whether the peer has closed.

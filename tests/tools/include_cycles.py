@@ -49,7 +49,9 @@ def code_of(path):
 def scan(root):
     """Files under core/ and plugins/*/: {path: (includes, code)}."""
     files = {}
-    dirs = [os.path.join(root, 'core')]
+    cdir = os.path.join(root, 'core')
+    dirs = [cdir] + sorted(os.path.join(cdir, d) for d in os.listdir(cdir)
+                           if os.path.isdir(os.path.join(cdir, d)))
     pdir = os.path.join(root, 'plugins')
     if os.path.isdir(pdir):
         dirs += sorted(os.path.join(pdir, d) for d in os.listdir(pdir)
@@ -66,9 +68,16 @@ def module(path):
     return os.path.splitext(path)[0]
 
 
+def core_dirs(files):
+    """core and its folders by concern: the build's -I list, in order."""
+    return ['core'] + sorted({os.path.dirname(p) for p in files
+                              if p.startswith('core/') and p.count('/') == 2})
+
+
 def resolve(files, src, inc):
-    """The repository file that `#include "inc"` in src names (-Icore)."""
-    for d in (os.path.dirname(src), 'core'):
+    """The repository file that `#include "inc"` in src names (-Icore
+    -Icore/DIR ...)."""
+    for d in [os.path.dirname(src)] + core_dirs(files):
         p = os.path.normpath(os.path.join(d, inc))
         if p in files:
             return p
@@ -102,7 +111,7 @@ def graph(files):
         # Two plugins may each define a helper of the same name: the one
         # beside the user, else the core's, is the one it links.
         ms = defining[fn]
-        for d in (os.path.dirname(user), 'core'):
+        for d in [os.path.dirname(user)] + core_dirs(files):
             for n in ms:
                 if os.path.dirname(n) == d:
                     return n

@@ -1,5 +1,5 @@
 /*
- * test_rscript.c - the shared remote script runner (core/rscript.c): the
+ * test_rscript.c - the shared remote script runner (core/access/rscript.c): the
  * one command form that picks the user, a script carried in the command
  * with its data left on stdin (run by a real /bin/sh here), hostile user
  * names kept as data, nonces, and the section reader.
