@@ -101,9 +101,15 @@ spare_drop(struct ssm_sess *s)
 	ssm_start_clear(&s->spare);
 }
 
-int
-ssm_sess_take_spare(struct ssm_sess *s, const char *doc,
-    const char *const *params, struct ssm_start *st)
+/*
+ * A session started by connect() (the reachability check) that no one
+ * used yet: returns 0 and moves it into *st when doc and params match,
+ * else 1 (and it is dropped: the first channel decides).  The channels
+ * call it through ssm_sess.take_spare.
+ */
+static int
+take_spare(struct ssm_sess *s, const char *doc, const char *const *params,
+    struct ssm_start *st)
 {
 	if (s->spare.sid[0] == '\0')
 		return 1;
@@ -135,81 +141,6 @@ reap(struct ssm_sess *s)
 		    !ssm_port_busy(ch))
 			ssm_chan_free(ch);
 	}
-}
-
-int
-ssm_is_loopback(const char *h)
-{
-	return strcmp(h, "127.0.0.1") == 0 || strcmp(h, "localhost") == 0 ||
-	    strcmp(h, "::1") == 0 || *h == '\0';
-}
-
-const char *
-ssm_port_doc(const char *host, uint16_t port, int raw, const char *pr[9],
-    char ps[8])
-{
-	const char *doc;
-	int i = 0;
-
-	snprintf(ps, 8, "%u", port);
-	if (ssm_is_loopback(host)) {
-		doc = raw ? "AWS-StartSSHSession" :
-		    "AWS-StartPortForwardingSession";
-	} else {
-		doc = "AWS-StartPortForwardingSessionToRemoteHost";
-		pr[i++] = "host";
-		pr[i++] = host;
-	}
-	pr[i++] = "portNumber";
-	pr[i++] = ps;
-	if (!raw || !ssm_is_loopback(host)) {
-		pr[i++] = "localPortNumber";
-		pr[i++] = "0";
-	}
-	pr[i] = NULL;
-	return doc;
-}
-
-int
-ssm_open_port_chan(struct ssm_sess *s, const char *host, uint16_t port,
-    int raw, struct ssm_chan **out)
-{
-	char ps[8];
-	const char *pr[9];
-	const char *doc;
-	struct ssm_chan *ch;
-	int r;
-
-	doc = ssm_port_doc(host, port, raw, pr, ps);
-	if ((r = ssm_chan_open(s, raw ? SSM_K_RAW : SSM_K_PORT, doc, pr,
-	    &ch)) != 0)
-		return r;
-	snprintf(ch->host, sizeof(ch->host), "%s", ssm_is_loopback(host) ?
-	    "" : host);
-	ch->port = port;
-	*out = ch;
-	return 0;
-}
-
-/*
- * A new port channel and its first stream, waited for: a failure is the
- * caller's, and an instance out of reach ends the session (status()).
- */
-int
-ssm_open_chan_stream(struct ssm_sess *s, const char *host, uint16_t port,
-    int raw, int flags, int *fdp)
-{
-	struct ssm_chan *ch;
-	int r;
-
-	if ((r = ssm_open_port_chan(s, host, port, raw, &ch)) != 0) {
-		if (r == JC_ERR_UNREACHABLE || r == JC_ERR_AWS_AUTH)
-			s->dead = r;
-		return r;
-	}
-	if ((r = ssm_port_stream(ch, flags, fdp)) != 0)
-		ssm_chan_free(ch);
-	return r;
 }
 
 /* ---- plugin operations ------------------------------------------------- */
@@ -249,6 +180,7 @@ ssm_p_connect(void *state, const struct jc_target *t, struct jc_sess **out)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return JC_ERR_NOMEM;
 	snprintf(s->target, sizeof(s->target), "%s", t->instance_id);
+	s->take_spare = take_spare;
 	ssm_uuid_new(id);
 	ssm_uuid_fmt(id, s->client_id);
 	if ((r = opts_load(&s->o)) != 0 || (r = ssm_pool_init(s)) != 0)

@@ -499,6 +499,17 @@ struct ssm_sess {
 	int		 throttled;	/* ThrottlingExceptions in a row */
 	int		 failures;	/* other failures in a row */
 	struct ssm_term	*terms;		/* TerminateSession in flight */
+
+	/*
+	 * Set by the layers above the channel, so that it calls them
+	 * only through these.  take_spare (ssm.c): the session connect()
+	 * started, offered to each channel opened with StartSession
+	 * (0: moved into *st; 1: none that fits).  port_ended (ssm_pool.c):
+	 * a port channel ended or failed, its unstarted streams move on.
+	 */
+	int		(*take_spare)(struct ssm_sess *, const char *doc,
+			    const char *const *params, struct ssm_start *st);
+	void		(*port_ended)(struct ssm_chan *);
 };
 
 /* API calls (ssm_api.c) */
@@ -566,9 +577,50 @@ void	ssm_api_terms_flush(struct ssm_sess *);
 
 struct ssm_stream;
 
+/*
+ * What differs by kind of channel (as OpenSSH's channels.c keeps
+ * channel_pre and channel_post per channel type).  Each kind defines its
+ * table (ssm_port.c, ssm_exec.c) and hands it to the channel it opens;
+ * ssm_chan.c calls a kind only through it.  A NULL operation is nothing
+ * to do.
+ */
+struct ssm_chan_kind {
+	int	 kind;			/* SSM_K_* */
+	const char *const *types;	/* session types the agent may open */
+	int	 talks_first;		/* may start without a handshake */
+	int	 quiet;			/* its ends logged at DEBUG */
+	int	 stop_flag;		/* told to stop on release */
+	int	 silent_end_fails;	/* ended before any byte: unreachable */
+	int	 warn_refusal;		/* ended with a reason, no byte: warn */
+	int	 drops_late;		/* data after its end is dropped */
+	/* The handshake is done: read the mode it chose. */
+	void	 (*mode)(struct ssm_chan *);
+	void	 (*ready)(struct ssm_chan *);
+	/* Payload of an in-order message.  Returns bytes taken or <0. */
+	long	 (*deliver)(struct ssm_chan *, uint32_t,
+		    const unsigned char *, size_t);
+	/* Write what gathered for local consumers this pass. */
+	void	 (*flush)(struct ssm_chan *);
+	void	 (*prepare)(struct ssm_chan *, struct jc_pollset *,
+		    int64_t *);
+	void	 (*dispatch)(struct ssm_chan *, struct jc_pollset *);
+	/* The channel ended or failed. */
+	void	 (*end)(struct ssm_chan *);
+	/* The channel is being released: free the kind's own state. */
+	void	 (*release)(struct ssm_chan *);
+};
+
+/* The kinds: port, raw (ssm_port.c) and exec (ssm_exec.c). */
+extern const struct ssm_chan_kind ssm_port_kind;
+extern const struct ssm_chan_kind ssm_raw_kind;
+extern const struct ssm_chan_kind ssm_exec_kind;
+
 struct ssm_chan {
 	struct ssm_sess	*s;		/* NB. borrowed */
-	int		 kind;		/* SSM_K_* */
+	const struct ssm_chan_kind *ops; /* its kind's operations */
+	int		 kind;		/* SSM_K_*, ops->kind */
+	/* How its StartSession went (ssm_chan_start): 0, THROTTLED, err. */
+	void		(*on_started)(struct ssm_chan *, int r);
 	int		 state;		/* SSM_C_* */
 	int		 error;		/* JC_ERR_* when FAILED */
 	char		 why[256];	/* channel_closed text / error */
@@ -668,26 +720,26 @@ struct ssm_stream {
  * The handshake completes in the loop.  Returns 0 and *out (already
  * linked into s->chans) or a JC_ERR_* after logging one clear line.
  */
-int	ssm_chan_open(struct ssm_sess *s, int kind, const char *doc,
-	    const char *const *params, struct ssm_chan **out);
+int	ssm_chan_open(struct ssm_sess *s, const struct ssm_chan_kind *kind,
+	    const char *doc, const char *const *params,
+	    struct ssm_chan **out);
 /*
  * An extra port session of the pool: linked into s->chans in state
  * SSM_C_QUEUED, with a loop source but no Session Manager session yet;
  * ssm_chan_start() begins its StartSession without waiting.
  */
-int	ssm_chan_new_queued(struct ssm_sess *s, const char *doc,
+int	ssm_chan_new_queued(struct ssm_sess *s,
+	    const struct ssm_chan_kind *kind, const char *doc,
 	    struct ssm_chan **out);
 /*
  * StartSession for a queued channel through host->aws_json_start, then
- * the WebSocket dialled from the loop.  The pool hears how it went
- * through ssm_pool_started().  Returns 0 or a JC_ERR_* (not started).
+ * the WebSocket dialled from the loop.  on_started (when not NULL) hears
+ * how it went: 0, SSM_START_THROTTLED or an error.  Returns 0 or a
+ * JC_ERR_* (not started).
  */
-int	ssm_chan_start(struct ssm_chan *, const char *const *params);
-/* The pool's verdict on a start: 0, SSM_START_THROTTLED or an error. */
 #define SSM_START_THROTTLED	1
-void	ssm_pool_started(struct ssm_chan *, int r);
-/* A port channel ended or failed: its unstarted streams move on. */
-void	ssm_pool_chan_ended(struct ssm_chan *);
+int	ssm_chan_start(struct ssm_chan *, const char *const *params,
+	    void (*on_started)(struct ssm_chan *, int r));
 /* A stream for host:port through the pool (ssm_pool.c). */
 int	ssm_pool_stream(struct ssm_sess *, const char *host, uint16_t port,
 	    int flags, int *fdp);
@@ -695,7 +747,7 @@ int	ssm_pool_stream(struct ssm_sess *, const char *host, uint16_t port,
 int	ssm_pool_warm(struct ssm_sess *, const char *host, uint16_t port);
 int	ssm_pool_init(struct ssm_sess *);
 void	ssm_pool_fini(struct ssm_sess *);
-/* Open a port or raw channel to host:port, waiting (ssm.c). */
+/* Open a port or raw channel to host:port, waiting (ssm_port.c). */
 int	ssm_open_port_chan(struct ssm_sess *, const char *host, uint16_t port,
 	    int raw, struct ssm_chan **out);
 int	ssm_open_chan_stream(struct ssm_sess *, const char *host,
@@ -732,27 +784,8 @@ int	ssm_chan_can_send(const struct ssm_chan *);
 /* Mark the channel failed with err and a reason; logged once. */
 void	ssm_chan_fail(struct ssm_chan *, int err, const char *fmt, ...)
 	    JC_PRINTF(3, 4);
-/*
- * A session started by connect() (the reachability check) that no one
- * used yet: returns 0 and moves it into *st when doc and params match,
- * else 1.
- */
-int	ssm_sess_take_spare(struct ssm_sess *, const char *doc,
-	    const char *const *params, struct ssm_start *st);
 
-/* Session handlers, by kind (ssm_port.c, ssm_exec.c). */
-/* Payload of an in-order message.  Returns bytes taken (<= n) or <0. */
-long	ssm_port_deliver(struct ssm_chan *, uint32_t ptype,
-	    const unsigned char *p, size_t n);
-void	ssm_port_ready(struct ssm_chan *);
-void	ssm_port_prepare(struct ssm_chan *, struct jc_pollset *,
-	    int64_t *deadline);
-void	ssm_port_dispatch(struct ssm_chan *, struct jc_pollset *);
-/* The channel ended or failed: flush what can be, then EOF everyone. */
-void	ssm_port_end(struct ssm_chan *);
-void	ssm_port_free_streams(struct ssm_chan *);
-/* Write what gathered for local sockets this pass. */
-void	ssm_port_flush(struct ssm_chan *);
+/* Port sessions (ssm_port.c); the rest is in ssm_port_kind. */
 /* 1 when streams still have bytes to deliver locally. */
 int	ssm_port_busy(const struct ssm_chan *);
 /* New local stream; returns 0 and the core's socketpair end in *fdp. */
@@ -769,8 +802,7 @@ struct ssm_stream *ssm_port_detach_unstarted(struct ssm_chan *ch);
 /* Link a detached stream to ch. */
 void	ssm_port_attach(struct ssm_chan *ch, struct ssm_stream *st);
 
-long	ssm_exec_deliver(struct ssm_chan *, uint32_t ptype,
-	    const unsigned char *p, size_t n);
+/* Exec (ssm_exec.c); delivery is in ssm_exec_kind. */
 int	ssm_exec_run(struct ssm_sess *, const char *cmd, const void *in,
 	    size_t inlen, int timeout_ms, struct jc_exec_result *res);
 void	ssm_exec_free(struct jc_exec_result *);

@@ -47,77 +47,16 @@ static const struct jc_source_ops chan_ops = { chan_prepare, chan_dispatch };
 
 static void on_ws_msg(void *, int, const unsigned char *, size_t);
 static void deliver_queue(struct ssm_chan *);
-static struct ssm_chan *chan_alloc(struct ssm_sess *, int, const char *);
+static struct ssm_chan *chan_alloc(struct ssm_sess *,
+    const struct ssm_chan_kind *, const char *);
 
 /*
- * What differs by kind of channel, as a table indexed by SSM_K_* (as
- * OpenSSH's channels.c keeps channel_pre and channel_post per channel
- * type): the code below calls KIND(ch)'s operations and asks no
- * "which kind is it".  A NULL operation is nothing to do.
+ * What differs by kind of channel comes from the kind itself: it hands
+ * its table of operations (struct ssm_chan_kind, as OpenSSH's channels.c
+ * keeps channel_pre and channel_post per channel type) to ssm_chan_open,
+ * and the code below calls them through it, asking no "which kind is it".
  */
-struct chan_kind {
-	const char *const *types;	/* session types the agent may open */
-	int	 talks_first;		/* may start without a handshake */
-	int	 quiet;			/* its ends logged at DEBUG */
-	int	 stop_flag;		/* told to stop on release */
-	int	 silent_end_fails;	/* ended before any byte: unreachable */
-	int	 warn_refusal;		/* ended with a reason, no byte: warn */
-	int	 drops_late;		/* data after its end is dropped */
-	void	 (*mode)(struct ssm_chan *);
-	void	 (*ready)(struct ssm_chan *);
-	long	 (*deliver)(struct ssm_chan *, uint32_t,
-		    const unsigned char *, size_t);
-	void	 (*flush)(struct ssm_chan *);
-	void	 (*prepare)(struct ssm_chan *, struct jc_pollset *,
-		    int64_t *);
-	void	 (*dispatch)(struct ssm_chan *, struct jc_pollset *);
-	void	 (*end)(struct ssm_chan *);
-};
-
-static void
-port_mode(struct ssm_chan *ch)
-{
-	ssm_port_mode(&ch->hs, &ch->mux, &ch->keepalive, &ch->raw);
-}
-
-static void
-port_end(struct ssm_chan *ch)
-{
-	ssm_port_end(ch);
-	ssm_pool_chan_ended(ch);
-}
-
-static void
-exec_end(struct ssm_chan *ch)
-{
-	ch->done = 1;
-}
-
-static const char *const port_types[] = { "Port", NULL };
-static const char *const exec_types[] = { "NonInteractiveCommands",
-	"InteractiveCommands", "Standard_Stream", NULL };
-
-static const struct chan_kind kinds[] = {
-	[SSM_K_PORT] = {
-		.types = port_types, .stop_flag = 1, .warn_refusal = 1,
-		.mode = port_mode, .ready = ssm_port_ready,
-		.deliver = ssm_port_deliver, .flush = ssm_port_flush,
-		.prepare = ssm_port_prepare, .dispatch = ssm_port_dispatch,
-		.end = port_end,
-	},
-	[SSM_K_RAW] = {
-		.types = port_types, .stop_flag = 1, .silent_end_fails = 1,
-		.mode = port_mode, .ready = ssm_port_ready,
-		.deliver = ssm_port_deliver, .flush = ssm_port_flush,
-		.prepare = ssm_port_prepare, .dispatch = ssm_port_dispatch,
-		.end = ssm_port_end,
-	},
-	[SSM_K_EXEC] = {
-		.types = exec_types, .talks_first = 1, .quiet = 1,
-		.drops_late = 1, .deliver = ssm_exec_deliver, .end = exec_end,
-	},
-};
-#define KIND(ch)	(&kinds[(ch)->kind])
+#define KIND(ch)	((ch)->ops)
 
 static int64_t
 now_ms(void)
@@ -1044,8 +983,8 @@ chan_dispatch(void *arg, struct jc_pollset *ps)
 /* ---- open and free ----------------------------------------------------- */
 
 int
-ssm_chan_open(struct ssm_sess *s, int kind, const char *doc,
-    const char *const *params, struct ssm_chan **out)
+ssm_chan_open(struct ssm_sess *s, const struct ssm_chan_kind *kind,
+    const char *doc, const char *const *params, struct ssm_chan **out)
 {
 	struct ssm_chan *ch;
 	char why[256];
@@ -1053,7 +992,8 @@ ssm_chan_open(struct ssm_sess *s, int kind, const char *doc,
 
 	if ((ch = chan_alloc(s, kind, doc)) == NULL)
 		return JC_ERR_NOMEM;
-	if ((r = ssm_sess_take_spare(s, doc, params, &ch->st)) != 0 &&
+	if ((s->take_spare == NULL ||
+	    (r = s->take_spare(s, doc, params, &ch->st)) != 0) &&
 	    (r = ssm_api_start(s->target, doc, params, &ch->st)) != 0)
 		goto fail;
 	if ((r = chan_dial(ch, 1, why, sizeof(why))) != 0) {
@@ -1082,14 +1022,16 @@ ssm_chan_open(struct ssm_sess *s, int kind, const char *doc,
 }
 
 static struct ssm_chan *
-chan_alloc(struct ssm_sess *s, int kind, const char *doc)
+chan_alloc(struct ssm_sess *s, const struct ssm_chan_kind *kind,
+    const char *doc)
 {
 	struct ssm_chan *ch;
 
 	if ((ch = calloc(1, sizeof(*ch))) == NULL)
 		return NULL;
 	ch->s = s;
-	ch->kind = kind;
+	ch->ops = kind;
+	ch->kind = kind->kind;
 	ch->state = SSM_C_OPENING;
 	ch->status = -1;
 	ch->next_sid = 3;
@@ -1107,11 +1049,12 @@ chan_alloc(struct ssm_sess *s, int kind, const char *doc)
 }
 
 int
-ssm_chan_new_queued(struct ssm_sess *s, const char *doc, struct ssm_chan **out)
+ssm_chan_new_queued(struct ssm_sess *s, const struct ssm_chan_kind *kind,
+    const char *doc, struct ssm_chan **out)
 {
 	struct ssm_chan *ch;
 
-	if ((ch = chan_alloc(s, SSM_K_PORT, doc)) == NULL)
+	if ((ch = chan_alloc(s, kind, doc)) == NULL)
 		return JC_ERR_NOMEM;
 	ch->state = SSM_C_QUEUED;
 	ch->extra = 1;
@@ -1147,6 +1090,14 @@ start_retryable(int r, const struct jc_aws_error *err)
 	return 0;
 }
 
+/* Tell whoever started the channel how its start went. */
+static void
+started(struct ssm_chan *ch, int r)
+{
+	if (ch->on_started != NULL)
+		ch->on_started(ch, r);
+}
+
 static void
 chan_started(void *arg, int r, char *out, const struct jc_aws_error *err)
 {
@@ -1168,14 +1119,14 @@ chan_started(void *arg, int r, char *out, const struct jc_aws_error *err)
 			    "session to port %u: %s%s%s", ch->doc, ch->port,
 			    err->code, err->code[0] != '\0' ? ": " : "",
 			    err->message);
-			ssm_pool_started(ch, SSM_START_THROTTLED);
+			started(ch, SSM_START_THROTTLED);
 			return;
 		}
 		ssm_log(JC_LOG_VERBOSE, "StartSession (%s) for another session "
 		    "to port %u: %s", ch->doc, ch->port, err->code[0] != '\0' ||
 		    err->message[0] != '\0' ? ssm_host->aws_explain(err) :
 		    "unreadable answer");
-		ssm_pool_started(ch, r);
+		started(ch, r);
 		return;
 	}
 	ssm_log(JC_LOG_VERBOSE, "session %s started (%s, one more for port "
@@ -1183,15 +1134,16 @@ chan_started(void *arg, int r, char *out, const struct jc_aws_error *err)
 	ch->state = SSM_C_OPENING;
 	if ((r = chan_dial(ch, 0, why, sizeof(why))) != 0) {
 		ssm_chan_fail(ch, r, "session %s: %s", ch->st.sid, why);
-		ssm_pool_started(ch, r);
+		started(ch, r);
 		return;
 	}
 	ch->hs_deadline = now_ms() + ch->s->o.handshake_ms;
-	ssm_pool_started(ch, 0);
+	started(ch, 0);
 }
 
 int
-ssm_chan_start(struct ssm_chan *ch, const char *const *params)
+ssm_chan_start(struct ssm_chan *ch, const char *const *params,
+    void (*on_started)(struct ssm_chan *, int))
 {
 	struct jc_aws_error err;
 	char *body;
@@ -1199,6 +1151,7 @@ ssm_chan_start(struct ssm_chan *ch, const char *const *params)
 
 	if (!JC_HOST_HAS(ssm_host, aws_json_start))
 		return JC_ERR_UNSUPPORTED;
+	ch->on_started = on_started;
 	if ((body = ssm_api_start_body(ch->s->target, ch->doc,
 	    params)) == NULL)
 		return JC_ERR_NOMEM;
@@ -1243,7 +1196,8 @@ ssm_chan_release(struct ssm_chan *ch)
 	terminate_once(ch);
 	ssm_ws_free(ch->ws);
 	ch->ws = NULL;
-	ssm_port_free_streams(ch);
+	if (KIND(ch)->release != NULL)
+		KIND(ch)->release(ch);
 	ssm_txq_free(&ch->tx);
 	ssm_rxq_free(&ch->rx);
 }

@@ -110,7 +110,7 @@ append(char **buf, size_t *len, size_t *cap, const unsigned char *p,
 	return 0;
 }
 
-long
+static long
 ssm_exec_deliver(struct ssm_chan *ch, uint32_t ptype, const unsigned char *p,
     size_t n)
 {
@@ -180,7 +180,7 @@ ssm_exec_run(struct ssm_sess *s, const char *cmd, const void *in,
 		return JC_ERR_NOMEM;
 	}
 	params[1] = command;
-	r = ssm_chan_open(s, SSM_K_EXEC, EXEC_DOC, params, &ch);
+	r = ssm_chan_open(s, &ssm_exec_kind, EXEC_DOC, params, &ch);
 	free(command);
 	if (r != 0)
 		return r;
@@ -216,3 +216,18 @@ ssm_exec_free(struct jc_exec_result *res)
 	res->out = res->err = NULL;
 	res->outlen = res->errlen = 0;
 }
+
+static void
+exec_end(struct ssm_chan *ch)
+{
+	ch->done = 1;
+}
+
+static const char *const exec_types[] = { "NonInteractiveCommands",
+	"InteractiveCommands", "Standard_Stream", NULL };
+
+const struct ssm_chan_kind ssm_exec_kind = {
+	.kind = SSM_K_EXEC,
+	.types = exec_types, .talks_first = 1, .quiet = 1,
+	.drops_late = 1, .deliver = ssm_exec_deliver, .end = exec_end,
+};

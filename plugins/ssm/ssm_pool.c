@@ -156,8 +156,9 @@ rehome(struct ssm_chan *ch)
 		    "another session", moved, moved == 1 ? "" : "s", ch->port);
 }
 
-void
-ssm_pool_chan_ended(struct ssm_chan *ch)
+/* A port channel ended or failed (ssm_sess.port_ended). */
+static void
+pool_chan_ended(struct ssm_chan *ch)
 {
 	struct ssm_sess *s = ch->s;
 	int64_t wait, now = ssm_host->now_ms();
@@ -172,8 +173,9 @@ ssm_pool_chan_ended(struct ssm_chan *ch)
 	rehome(ch);
 }
 
-void
-ssm_pool_started(struct ssm_chan *ch, int r)
+/* How a queued channel's StartSession went (ssm_chan_start). */
+static void
+pool_started(struct ssm_chan *ch, int r)
 {
 	struct ssm_sess *s = ch->s;
 	int64_t wait, now = ssm_host->now_ms();
@@ -199,7 +201,7 @@ ssm_pool_started(struct ssm_chan *ch, int r)
 			ssm_chan_free(ch);
 		return;
 	}
-	/* The failure backs the next start off (ssm_pool_chan_ended). */
+	/* The failure backs the next start off (pool_chan_ended). */
 	if (!finished(ch))
 		ssm_chan_fail(ch, r, "one more session to port %u could not "
 		    "be added; the others carry on", ch->port);
@@ -223,8 +225,8 @@ start_next(struct ssm_sess *s, int64_t now)
 		return;
 	(void)ssm_port_doc(q->host, q->port, 0, pr, ps);
 	s->next_start = now + START_GAP_MS;
-	if ((r = ssm_chan_start(q, pr)) != 0) {
-		ssm_pool_started(q, r);
+	if ((r = ssm_chan_start(q, pr, pool_started)) != 0) {
+		pool_started(q, r);
 		return;
 	}
 	s->starting = q;
@@ -389,7 +391,7 @@ ssm_pool_stream(struct ssm_sess *s, const char *host, uint16_t port,
 	    ((s->throttled == 0 && s->failures == 0) ||
 	    ssm_host->now_ms() >= s->next_start)) {
 		/* Every session carries a stream already: one more. */
-		if (ssm_chan_new_queued(s, ssm_port_doc(host, port, 0, pr, ps),
+		if (ssm_chan_new_queued(s, &ssm_port_kind, ssm_port_doc(host, port, 0, pr, ps),
 		    &ch) != 0)
 			return JC_ERR_NOMEM;
 		snprintf(ch->host, sizeof(ch->host), "%s", host);
@@ -425,7 +427,7 @@ ssm_pool_warm(struct ssm_sess *s, const char *host, uint16_t port)
 	    !JC_HOST_HAS(ssm_host, aws_json_start) ||
 	    !JC_HOST_HAS(ssm_host, aws_json_cancel))
 		return 0;
-	if (ssm_chan_new_queued(s, ssm_port_doc(host, port, 0, pr, ps),
+	if (ssm_chan_new_queued(s, &ssm_port_kind, ssm_port_doc(host, port, 0, pr, ps),
 	    &ch) != 0)
 		return JC_ERR_NOMEM;
 	snprintf(ch->host, sizeof(ch->host), "%s", host);
@@ -442,6 +444,7 @@ ssm_pool_init(struct ssm_sess *s)
 {
 	if ((s->pool_src = ssm_host->source_add(&pool_ops, s)) == NULL)
 		return JC_ERR_NOMEM;
+	s->port_ended = pool_chan_ended;
 	return 0;
 }
 

@@ -39,6 +39,9 @@
 #define SOCK_BUF	(512 * 1024)	/* socketpair send buffers */
 #define GATHER_IOV	16		/* PSH bodies per sendmsg */
 
+static void	ssm_port_flush(struct ssm_chan *);
+static void	ssm_port_free_streams(struct ssm_chan *);
+
 static int64_t
 now_ms(void)
 {
@@ -189,7 +192,7 @@ has_local(const struct ssm_stream *st)
 	return !st->local_eof && (st->readable || st->fromsock.len > 0);
 }
 
-void
+static void
 ssm_port_flush(struct ssm_chan *ch)
 {
 	struct ssm_stream *st;
@@ -484,7 +487,7 @@ on_flag(struct ssm_chan *ch, const unsigned char *p, size_t n)
 	}
 }
 
-long
+static long
 ssm_port_deliver(struct ssm_chan *ch, uint32_t ptype, const unsigned char *p,
     size_t n)
 {
@@ -725,7 +728,7 @@ reap(struct ssm_chan *ch)
 
 /* ---- loop hooks -------------------------------------------------------- */
 
-void
+static void
 ssm_port_ready(struct ssm_chan *ch)
 {
 	int64_t now = now_ms();
@@ -741,7 +744,7 @@ ssm_port_ready(struct ssm_chan *ch)
 		ch->next_nop = now + ch->s->o.keepalive_ms;
 }
 
-void
+static void
 ssm_port_prepare(struct ssm_chan *ch, struct jc_pollset *ps, int64_t *deadline)
 {
 	struct ssm_stream *st, *active = ch->mux ? NULL : first_live(ch);
@@ -794,7 +797,7 @@ ssm_port_prepare(struct ssm_chan *ch, struct jc_pollset *ps, int64_t *deadline)
 		lower(deadline, now);
 }
 
-void
+static void
 ssm_port_dispatch(struct ssm_chan *ch, struct jc_pollset *ps)
 {
 	struct ssm_stream *st;
@@ -830,7 +833,7 @@ ssm_port_dispatch(struct ssm_chan *ch, struct jc_pollset *ps)
 	reap(ch);
 }
 
-void
+static void
 ssm_port_end(struct ssm_chan *ch)
 {
 	/* progress() closes each stream once its bytes are delivered. */
@@ -843,7 +846,7 @@ ssm_port_busy(const struct ssm_chan *ch)
 	return first_live(ch) != NULL;
 }
 
-void
+static void
 ssm_port_free_streams(struct ssm_chan *ch)
 {
 	struct ssm_stream *st;
@@ -856,3 +859,115 @@ ssm_port_free_streams(struct ssm_chan *ch)
 	ch->rr = NULL;
 	ch->nstreams = 0;
 }
+
+/* ---- opening, and the kinds' operations ---------------------------------- */
+
+int
+ssm_is_loopback(const char *h)
+{
+	return strcmp(h, "127.0.0.1") == 0 || strcmp(h, "localhost") == 0 ||
+	    strcmp(h, "::1") == 0 || *h == '\0';
+}
+
+const char *
+ssm_port_doc(const char *host, uint16_t port, int raw, const char *pr[9],
+    char ps[8])
+{
+	const char *doc;
+	int i = 0;
+
+	snprintf(ps, 8, "%u", port);
+	if (ssm_is_loopback(host)) {
+		doc = raw ? "AWS-StartSSHSession" :
+		    "AWS-StartPortForwardingSession";
+	} else {
+		doc = "AWS-StartPortForwardingSessionToRemoteHost";
+		pr[i++] = "host";
+		pr[i++] = host;
+	}
+	pr[i++] = "portNumber";
+	pr[i++] = ps;
+	if (!raw || !ssm_is_loopback(host)) {
+		pr[i++] = "localPortNumber";
+		pr[i++] = "0";
+	}
+	pr[i] = NULL;
+	return doc;
+}
+
+int
+ssm_open_port_chan(struct ssm_sess *s, const char *host, uint16_t port,
+    int raw, struct ssm_chan **out)
+{
+	char ps[8];
+	const char *pr[9];
+	const char *doc;
+	struct ssm_chan *ch;
+	int r;
+
+	doc = ssm_port_doc(host, port, raw, pr, ps);
+	if ((r = ssm_chan_open(s, raw ? &ssm_raw_kind : &ssm_port_kind, doc,
+	    pr, &ch)) != 0)
+		return r;
+	snprintf(ch->host, sizeof(ch->host), "%s", ssm_is_loopback(host) ?
+	    "" : host);
+	ch->port = port;
+	*out = ch;
+	return 0;
+}
+
+/*
+ * A new port channel and its first stream, waited for: a failure is the
+ * caller's, and an instance out of reach ends the session (status()).
+ */
+int
+ssm_open_chan_stream(struct ssm_sess *s, const char *host, uint16_t port,
+    int raw, int flags, int *fdp)
+{
+	struct ssm_chan *ch;
+	int r;
+
+	if ((r = ssm_open_port_chan(s, host, port, raw, &ch)) != 0) {
+		if (r == JC_ERR_UNREACHABLE || r == JC_ERR_AWS_AUTH)
+			s->dead = r;
+		return r;
+	}
+	if ((r = ssm_port_stream(ch, flags, fdp)) != 0)
+		ssm_chan_free(ch);
+	return r;
+}
+
+static void
+port_mode(struct ssm_chan *ch)
+{
+	ssm_port_mode(&ch->hs, &ch->mux, &ch->keepalive, &ch->raw);
+}
+
+/* A port channel's end also tells the pool (its streams may move on). */
+static void
+port_end(struct ssm_chan *ch)
+{
+	ssm_port_end(ch);
+	if (ch->s->port_ended != NULL)
+		ch->s->port_ended(ch);
+}
+
+static const char *const port_types[] = { "Port", NULL };
+
+const struct ssm_chan_kind ssm_port_kind = {
+	.kind = SSM_K_PORT,
+	.types = port_types, .stop_flag = 1, .warn_refusal = 1,
+	.mode = port_mode, .ready = ssm_port_ready,
+	.deliver = ssm_port_deliver, .flush = ssm_port_flush,
+	.prepare = ssm_port_prepare, .dispatch = ssm_port_dispatch,
+	.end = port_end, .release = ssm_port_free_streams,
+};
+
+const struct ssm_chan_kind ssm_raw_kind = {
+	.kind = SSM_K_RAW,
+	.types = port_types, .stop_flag = 1, .silent_end_fails = 1,
+	.mode = port_mode, .ready = ssm_port_ready,
+	.deliver = ssm_port_deliver, .flush = ssm_port_flush,
+	.prepare = ssm_port_prepare, .dispatch = ssm_port_dispatch,
+	.end = ssm_port_end, .release = ssm_port_free_streams,
+};
