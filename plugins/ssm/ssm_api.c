@@ -10,7 +10,8 @@
 #include <cjson/cJSON.h>
 
 #include "compat.h"
-#include "ssm.h"
+#include "ssm_host.h"
+#include "ssm_api.h"
 
 #define REASON		"jconnect"
 

@@ -23,7 +23,10 @@
 #include <openssl/rand.h>
 
 #include "compat.h"
-#include "ssm.h"
+#include "ssm_host.h"
+#include "ssm_api.h"
+#include "ssm_chan.h"
+#include "ssm_ws.h"
 
 #define TXQ_MAX_SLOTS	65536		/* outgoing ring, never more */
 #define RXQ_SLOTS	8192		/* reorder buffer, messages */

@@ -22,7 +22,8 @@
 
 #include <openssl/evp.h>
 
-#include "ssm.h"
+#include "ssm_host.h"
+#include "ssm_exec.h"
 
 #define EXEC_IN_MAX	(64 * 1024)
 #define EXEC_DOC	"AWS-StartNonInteractiveCommand"

@@ -16,7 +16,8 @@
 #include <openssl/sha.h>
 
 #include "compat.h"
-#include "ssm.h"
+#include "ssm_host.h"
+#include "ssm_msg.h"
 
 /* ---- byte order ---------------------------------------------------------- */
 

@@ -44,7 +44,9 @@
 
 #include <openssl/rand.h>
 
-#include "ssm.h"
+#include "ssm_host.h"
+#include "ssm_pool.h"
+#include "ssm_port.h"
 
 #define START_GAP_MS		340	/* about 3 StartSession per second */
 #define SETTLE_MS		25	/* a queued channel's grace, see above */

@@ -26,7 +26,8 @@
 #include <unistd.h>
 
 #include "compat.h"
-#include "ssm.h"
+#include "ssm_host.h"
+#include "ssm_port.h"
 
 #define STREAM_BUF	(64 * 1024)	/* agent -> local, per stream */
 #define STREAMS_MAX	1024		/* local connections per session */

@@ -9,7 +9,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "ssm.h"
+#include "ssm_host.h"
+#include "ssm_probe.h"
 
 static void
 copy(char *dst, size_t n, const cJSON *o, const char *name)

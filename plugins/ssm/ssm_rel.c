@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ssm.h"
+#include "ssm_host.h"
+#include "ssm_rel.h"
 
 /* ---- RTO (the reference's constants and formulas) ---------------------- */
 

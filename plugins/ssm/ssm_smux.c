@@ -6,7 +6,8 @@
  */
 #include <string.h>
 
-#include "ssm.h"
+#include "ssm_host.h"
+#include "ssm_smux.h"
 
 void
 ssm_smux_hdr(unsigned char out[SMUX_HDR], int cmd, uint16_t len, uint32_t sid)

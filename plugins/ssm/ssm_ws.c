@@ -28,7 +28,9 @@
 #include <wslay/wslay.h>
 
 #include "http_head.h"
-#include "ssm.h"
+#include "ssm_host.h"
+#include "ssm_msg.h"
+#include "ssm_ws.h"
 #include "tls_hint.h"
 
 #define WS_INBUF	(256 * 1024)	/* transport -> wslay */
