@@ -47,7 +47,7 @@ CPPFLAGS += -DJC_PORTABLE
 endif
 CPPFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	    -DJC_VERSION=\"$(VERSION)\" -DJC_LIBDIR=\"$(LIBDIR)\" -Icore \
-	    $(addprefix -Icore/,$(CORE_DIRS))
+	    $(addprefix -Icore/,$(CORE_DIRS)) -I$(B)/gen
 ALLCFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) $(SANFLAGS) \
 	    $(DEP_CFLAGS) -fPIC -MMD -MP
 LDFLAGS_ALL = $(SANFLAGS) -Wl,-z,relro,-z,now
@@ -67,6 +67,12 @@ PLUGINS	= ssh ssm keys eice
 PLUGIN_SO = $(foreach p,$(PLUGINS),plugins/$(p)/jc-$(p).so)
 PLUGIN_AR = $(foreach p,$(PLUGINS),$(B)/plugins/$(p)/lib$(p).a)
 
+# The remote shell scripts are .sh files (shellcheck reads them, see
+# tests/integration/t_shellcheck.sh); each becomes B/gen/PATH.sh.inc, a C
+# string literal of the same bytes that its .c file includes.
+SH_SRC	= $(wildcard core/*/sh/*.sh plugins/*/*.sh)
+SH_INC	= $(SH_SRC:%=$(B)/gen/%.inc)
+
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_HELP = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
@@ -77,14 +83,24 @@ TOOLS	= $(B)/tests/tools/blast
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/replay_%)
 
-.PHONY: all deps demo check check-run check-unit valgrind asan fuzz bench \
+.PHONY: all gen deps demo check check-run check-unit valgrind asan fuzz bench \
 	bench-lab soak install clean tests portable-check \
 	check-trixie deb deb-check
 all: jconnect $(PLUGIN_SO)
 
-$(B)/%.o: %.c
+$(B)/%.o: %.c | $(SH_INC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+# Lines starting with '#' (comments, shellcheck directives) are dropped;
+# every other line becomes "LINE\n" with \ " and ? escaped (\? keeps C's
+# trigraphs such as ??= out).  The .d files make the objects follow.
+$(B)/gen/%.sh.inc: %.sh
+	@mkdir -p $(dir $@)
+	sed -e '/^[[:space:]]*#/d' -e 's/[\\"?]/\\&/g' -e 's/^/"/' \
+	    -e 's/$$/\\n"/' $< >$@.tmp && mv $@.tmp $@
+
+gen: $(SH_INC)
 
 $(B)/libjc.a: $(LIB_OBJ)
 	@rm -f $@; ar rcs $@ $^
@@ -99,7 +115,7 @@ PCOMMON_OBJ = $(B)/pcommon/buf.o $(B)/pcommon/http_head.o \
 	      $(B)/pcommon/rscript.o $(B)/pcommon/tls_hint.o
 PCOMMON_OBJ += $(B)/pcommon/compat.o
 vpath %.c $(addprefix core/,$(CORE_DIRS))
-$(B)/pcommon/%.o: %.c
+$(B)/pcommon/%.o: %.c | $(SH_INC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -c -o $@ $<
 
