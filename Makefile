@@ -74,7 +74,11 @@ SH_SRC	= $(wildcard core/*/sh/*.sh plugins/*/*.sh)
 SH_INC	= $(SH_SRC:%=$(B)/gen/%.inc)
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
-UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# cmocka programs that need the rig (real Jupyter, the fake agent) live
+# with the integration tests; they build and run beside the unit tests.
+LIVE_SRC = $(wildcard tests/integration/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%) \
+	   $(LIVE_SRC:tests/integration/%.c=$(B)/tests/%)
 UNIT_HELP = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 UNIT_HOBJ = $(UNIT_HELP:%.c=$(B)/%.o)
 TEST_SO	= $(B)/tests/plugins/jc-dummy.so $(B)/tests/plugins/jc-badabi.so \
@@ -146,10 +150,13 @@ $(B)/tests/plugins/jc-%.so: tests/plugins/jc-%.c core/jc_plugin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS_ALL) -shared -fvisibility=hidden -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(B)/libjc.a $(PLUGIN_AR) $(UNIT_HOBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(LDFLAGS_ALL) -o $@ $< $(UNIT_HOBJ) $(PLUGIN_AR) \
-	    $(B)/libjc.a $(DEP_LIBS) $(SSL_LIBS) -lcmocka -lm
+define unit_rule
+$(B)/tests/%: $(1)/%.c $(B)/libjc.a $(PLUGIN_AR) $(UNIT_HOBJ)
+	@mkdir -p $$(dir $$@)
+	$(CC) $$(ALLCFLAGS) $$(LDFLAGS_ALL) -o $$@ $$< $(UNIT_HOBJ) $(PLUGIN_AR) \
+	    $(B)/libjc.a $$(DEP_LIBS) $$(SSL_LIBS) -lcmocka -lm
+endef
+$(foreach d,tests/unit tests/integration,$(eval $(call unit_rule,$(d))))
 
 # Each fuzz target also builds as a plain corpus replayer for make check.
 $(B)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(B)/libjc.a \
