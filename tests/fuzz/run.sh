@@ -15,6 +15,8 @@ printf ' -I%s' "${d%/}"; done) -I$ROOT/build/gen $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS libssl) -lwslay -ldl -lm"
 mkdir -p "$B"
 command -v clang >/dev/null || { echo "fuzz: clang missing (make deps)"; exit 1; }
+# core/access/plugin.c learns the plugin list from the Makefile's PLUGINS.
+PLUGINS=$(sed -n 's/^PLUGINS[[:space:]]*=[[:space:]]*//p' "$ROOT/Makefile")
 # The remote scripts as C strings (build/gen), which jupyter.c and
 # keys_remote.c include.
 make --no-print-directory -C "$ROOT" B=build gen >/dev/null ||
@@ -39,7 +41,8 @@ for f in "$ROOT"/tests/fuzz/fuzz_*.c; do
 	esac
 	echo "fuzz: building $name" >&2
 	# shellcheck disable=SC2086
-	if ! clang $CFLAGS -o "$B/fuzz_$name" "$f" $core $srcs $LIBS \
+	if ! clang $CFLAGS "-DJC_PLUGINS=\"$PLUGINS\"" -o "$B/fuzz_$name" \
+	    "$f" $core $srcs $LIBS \
 	    2>"$B/build-$name.log"; then
 		echo "fuzz: build of $name failed, see $B/build-$name.log" >&2
 		status=1
