@@ -47,7 +47,7 @@ CPPFLAGS += -DJC_PORTABLE
 endif
 CPPFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	    -DJC_VERSION=\"$(VERSION)\" -DJC_LIBDIR=\"$(LIBDIR)\" -Icore \
-	    $(addprefix -Icore/,$(CORE_DIRS))
+	    $(addprefix -Icore/,$(CORE_DIRS)) -I$(B)/gen
 ALLCFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) $(SANFLAGS) \
 	    $(DEP_CFLAGS) -fPIC -MMD -MP
 LDFLAGS_ALL = $(SANFLAGS) -Wl,-z,relro,-z,now
@@ -67,8 +67,18 @@ PLUGINS	= ssh ssm keys eice
 PLUGIN_SO = $(foreach p,$(PLUGINS),plugins/$(p)/jc-$(p).so)
 PLUGIN_AR = $(foreach p,$(PLUGINS),$(B)/plugins/$(p)/lib$(p).a)
 
+# The remote shell scripts are .sh files (shellcheck reads them, see
+# tests/integration/t_shellcheck.sh); each becomes B/gen/PATH.sh.inc, a C
+# string literal of the same bytes that its .c file includes.
+SH_SRC	= $(wildcard core/*/sh/*.sh plugins/*/*.sh)
+SH_INC	= $(SH_SRC:%=$(B)/gen/%.inc)
+
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
-UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# cmocka programs that need the rig (real Jupyter, the fake agent) live
+# with the integration tests; they build and run beside the unit tests.
+LIVE_SRC = $(wildcard tests/integration/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%) \
+	   $(LIVE_SRC:tests/integration/%.c=$(B)/tests/%)
 UNIT_HELP = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 UNIT_HOBJ = $(UNIT_HELP:%.c=$(B)/%.o)
 TEST_SO	= $(B)/tests/plugins/jc-dummy.so $(B)/tests/plugins/jc-badabi.so \
@@ -77,14 +87,24 @@ TOOLS	= $(B)/tests/tools/blast
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/replay_%)
 
-.PHONY: all deps demo check check-run check-unit valgrind asan fuzz bench \
+.PHONY: all gen deps demo check check-run check-unit valgrind asan fuzz bench \
 	bench-lab soak install clean tests portable-check \
 	check-trixie deb deb-check
 all: jconnect $(PLUGIN_SO)
 
-$(B)/%.o: %.c
+$(B)/%.o: %.c | $(SH_INC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+# Lines starting with '#' (comments, shellcheck directives) are dropped;
+# every other line becomes "LINE\n" with \ " and ? escaped (\? keeps C's
+# trigraphs such as ??= out).  The .d files make the objects follow.
+$(B)/gen/%.sh.inc: %.sh
+	@mkdir -p $(dir $@)
+	sed -e '/^[[:space:]]*#/d' -e 's/[\\"?]/\\&/g' -e 's/^/"/' \
+	    -e 's/$$/\\n"/' $< >$@.tmp && mv $@.tmp $@
+
+gen: $(SH_INC)
 
 $(B)/libjc.a: $(LIB_OBJ)
 	@rm -f $@; ar rcs $@ $^
@@ -99,7 +119,7 @@ PCOMMON_OBJ = $(B)/pcommon/buf.o $(B)/pcommon/http_head.o \
 	      $(B)/pcommon/rscript.o $(B)/pcommon/tls_hint.o
 PCOMMON_OBJ += $(B)/pcommon/compat.o
 vpath %.c $(addprefix core/,$(CORE_DIRS))
-$(B)/pcommon/%.o: %.c
+$(B)/pcommon/%.o: %.c | $(SH_INC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -c -o $@ $<
 
@@ -130,10 +150,13 @@ $(B)/tests/plugins/jc-%.so: tests/plugins/jc-%.c core/jc_plugin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS_ALL) -shared -fvisibility=hidden -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(B)/libjc.a $(PLUGIN_AR) $(UNIT_HOBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(LDFLAGS_ALL) -o $@ $< $(UNIT_HOBJ) $(PLUGIN_AR) \
-	    $(B)/libjc.a $(DEP_LIBS) $(SSL_LIBS) -lcmocka -lm
+define unit_rule
+$(B)/tests/%: $(1)/%.c $(B)/libjc.a $(PLUGIN_AR) $(UNIT_HOBJ)
+	@mkdir -p $$(dir $$@)
+	$(CC) $$(ALLCFLAGS) $$(LDFLAGS_ALL) -o $$@ $$< $(UNIT_HOBJ) $(PLUGIN_AR) \
+	    $(B)/libjc.a $$(DEP_LIBS) $$(SSL_LIBS) -lcmocka -lm
+endef
+$(foreach d,tests/unit tests/integration,$(eval $(call unit_rule,$(d))))
 
 # Each fuzz target also builds as a plain corpus replayer for make check.
 $(B)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(B)/libjc.a \

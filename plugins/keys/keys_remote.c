@@ -25,68 +25,15 @@
  * file or "missing", $4 "CRC SIZE" of the new content; for write, the new
  * content is stdin.  Sections: present PATH (then the
  * file, then end), missing PATH, nodir PATH, written PATH.  Exit 70 with
- * a message on stderr on failure.
+ * a message on stderr on failure.  The body is keys_remote.sh, made a C
+ * string by the build (Makefile).
  */
 static const char script[] =
 "N=$2\n"
 JC_RS_SH_MARK
 "err() { echo \"" ERR_PREFIX "$*\" >&2; exit 70; }\n"
-"[ -n \"$HOME\" ] && [ -d \"$HOME\" ] || err \"no home directory (HOME=$HOME)\"\n"
-"d=$HOME/.ssh\n"
-"f=$d/authorized_keys\n"
-"case $1 in\n"
-"read)\n"
-"	if [ -e \"$f\" ] || [ -L \"$f\" ]; then\n"
-"		[ -r \"$f\" ] || err \"cannot read $f as $(id -un)\"\n"
-"		M present \"$f\"\n"
-"		cat \"$f\" || err \"cannot read $f\"\n"
-"		M end\n"
-"	elif [ -d \"$d\" ]; then\n"
-"		M missing \"$f\"\n"
-"	else\n"
-"		M nodir \"$f\"\n"
-"	fi\n"
-"	exit 0 ;;\n"
-"write) ;;\n"
-"*) err \"unknown operation $1\" ;;\n"
-"esac\n"
-"umask 077\n"
-"if [ ! -d \"$d\" ]; then\n"
-"	[ \"$3\" = missing ] || err \"$d disappeared meanwhile; try again\"\n"
-"	mkdir -m 700 \"$d\" || err \"cannot create $d\"\n"
-"	command -v restorecon >/dev/null 2>&1 && restorecon \"$d\" 2>/dev/null\n"
-"fi\n"
-"[ -L \"$f\" ] && err \"$f is a symbolic link; not replacing it\"\n"
-"if [ -e \"$f\" ]; then\n"
-"	[ \"$3\" != missing ] || err \"$f appeared meanwhile; try again\"\n"
-"	[ \"$(cksum < \"$f\")\" = \"$3\" ] || err \"$f changed meanwhile; try again\"\n"
-"	case $(ls -ld \"$f\") in\n"
-"	??w*) ;;\n"
-"	*) err \"$f is read-only; make it writable (chmod u+w) or edit it by hand\" ;;\n"
-"	esac\n"
-"	[ -w \"$f\" ] || err \"$f is not writable by $(id -un)\"\n"
-"else\n"
-"	[ \"$3\" = missing ] || err \"$f disappeared meanwhile; try again\"\n"
-"fi\n"
-"[ -w \"$d\" ] || err \"cannot write in $d as $(id -un)\"\n"
-"t=$d/.authorized_keys.jconnect.$$\n"
-"( set -C; : > \"$t\" ) 2>/dev/null || err \"cannot create a temporary file in $d\"\n"
-"trap 'rm -f \"$t\"' EXIT\n"
-"trap 'exit 71' HUP INT TERM PIPE\n"
-"if [ -e \"$f\" ]; then\n"
-"	cp -p \"$f\" \"$t\" || err \"cannot copy $f\"\n"
-"fi\n"
-"cat > \"$t\" || err \"cannot write $t\"\n"
-"[ \"$(cksum < \"$t\")\" = \"$4\" ] || err \"the new content arrived incomplete; $f is unchanged\"\n"
-"if [ -e \"$f\" ]; then\n"
-"	[ \"$(cksum < \"$f\")\" = \"$3\" ] || err \"$f changed meanwhile; try again\"\n"
-"fi\n"
-"sync \"$t\" 2>/dev/null\n"
-"mv -f \"$t\" \"$f\" || err \"cannot replace $f\"\n"
-"trap - EXIT\n"
-"command -v restorecon >/dev/null 2>&1 && restorecon \"$f\" 2>/dev/null\n"
-"M written \"$f\"\n"
-"exit 0\n";
+#include "plugins/keys/keys_remote.sh.inc"
+;
 
 /* Append s to dst (size n); 0, or -1 when it does not fit. */
 static int

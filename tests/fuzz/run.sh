@@ -11,10 +11,16 @@ PKGS="libssh libcurl libpcre2-8 libcjson expat libcrypto"
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DJC_VERSION=\"fuzz\"
 -DJC_LIBDIR=\"/nonexistent\" -I$ROOT/core $(for d in "$ROOT"/core/*/; do
-printf ' -I%s' "${d%/}"; done) $(pkg-config --cflags $PKGS)"
+printf ' -I%s' "${d%/}"; done) -I$ROOT/build/gen $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS libssl) -lwslay -ldl -lm"
 mkdir -p "$B"
 command -v clang >/dev/null || { echo "fuzz: clang missing (make deps)"; exit 1; }
+# core/access/plugin.c learns the plugin list from the Makefile's PLUGINS.
+PLUGINS=$(sed -n 's/^PLUGINS[[:space:]]*=[[:space:]]*//p' "$ROOT/Makefile")
+# The remote scripts as C strings (build/gen), which jupyter.c and
+# keys_remote.c include.
+make --no-print-directory -C "$ROOT" B=build gen >/dev/null ||
+    { echo "fuzz: make gen failed"; exit 1; }
 
 core=$(ls "$ROOT"/core/*/*.c | grep -v '/main\.c$')
 status=0
@@ -35,7 +41,8 @@ for f in "$ROOT"/tests/fuzz/fuzz_*.c; do
 	esac
 	echo "fuzz: building $name" >&2
 	# shellcheck disable=SC2086
-	if ! clang $CFLAGS -o "$B/fuzz_$name" "$f" $core $srcs $LIBS \
+	if ! clang $CFLAGS "-DJC_PLUGINS=\"$PLUGINS\"" -o "$B/fuzz_$name" \
+	    "$f" $core $srcs $LIBS \
 	    2>"$B/build-$name.log"; then
 		echo "fuzz: build of $name failed, see $B/build-$name.log" >&2
 		status=1

@@ -10,7 +10,7 @@ libcjson-dev libwslay-dev libexpat1-dev libssl-dev libcmocka-dev
 openssh-server openssh-client jupyter-notebook python3-notebook
 jupyter-server python3-jupyter-server awscli python3-botocore
 python3-websockets chromium curl ca-certificates openssl procps psmisc
-rsync
+rsync shellcheck
 clang libclang-rt-14-dev valgrind sudo"
 [ "${1:-}" = bench ] && PKGS="$PKGS debootstrap golang-go"
 # `deps.sh deb`: what make deb and make deb-check need.
