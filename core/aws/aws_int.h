@@ -112,10 +112,4 @@ int	jc_aws_webid_creds(const char *what, const char *role, const char *file,
  */
 int	jc_aws_container_creds(struct jc_aws_creds *c, struct jc_aws_error *err);
 
-/*
- * URL-encode src for a form body (RFC 3986 unreserved bytes kept) into
- * dst.  Returns 0 or JC_ERR_USAGE when dst is too small.
- */
-int	jc_aws_form_escape(char *dst, size_t len, const char *src);
-
 #endif /* JC_AWS_INT_H */
