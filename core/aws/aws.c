@@ -1,7 +1,9 @@
 /*
  * aws.c - the AWS client: profile and region, SigV4-signed calls over
- * libcurl (CURLOPT_AWS_SIGV4), retries with jittered backoff, and AWS
- * errors in plain words.
+ * libcurl (CURLOPT_AWS_SIGV4), retries with jittered backoff, the
+ * instance metadata service, and AWS errors in plain words.  The layer
+ * under the credential providers: it signs with what the source set by
+ * jc_aws_set_creds_source (the chain of aws_cred.c) hands it.
  *
  * libcurl signs exactly like botocore provided (aws-wire.md): the
  * provider string names region and service, the body goes in
