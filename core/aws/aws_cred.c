@@ -27,7 +27,9 @@
 
 #include "aws.h"
 #include "aws_int.h"
+#include "aws_cred.h"
 #include "aws_sso.h"
+#include "aws_webid.h"
 #include "compat.h"
 #include "config.h"
 #include "log.h"
@@ -36,7 +38,6 @@
 #define PROCESS_OUT_MAX		(64u << 10)
 #define PROCESS_TIMEOUT_S	120
 #define MAX_ROLE_DEPTH		5
-#define IMDS_DEFAULT		"http://169.254.169.254"
 
 /* An error of our own: a sentence, no AWS code. */
 static int
@@ -138,116 +139,7 @@ env_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 	return 0;
 }
 
-/* ---- IMDSv2 ---------------------------------------------------------- */
-
-static long
-env_long(const char *name, long def, long lo, long hi)
-{
-	const char *v = getenv(name);
-	char *end;
-	long n;
-
-	if (v == NULL || *v == '\0')
-		return def;
-	n = strtol(v, &end, 10);
-	return *end != '\0' || n < lo || n > hi ? def : n;
-}
-
-static int
-imds_disabled(void)
-{
-	const char *v = getenv("AWS_EC2_METADATA_DISABLED");
-
-	return v != NULL && strcasecmp(v, "true") == 0;
-}
-
-int
-jc_aws_imds_get(const char *path, char **out, size_t *len, char *why,
-    size_t whylen)
-{
-	struct jc_aws_http h;
-	const char *base, *hdr[2];
-	char url[1024], root[768], tokhdr[256], *tok = NULL, *ans = NULL;
-	size_t toklen = 0, alen = 0, n;
-	long status = 0, tmo;
-	int r = JC_ERR_IO, retry, attempts, i;
-
-	if (imds_disabled()) {
-		snprintf(why, whylen, "AWS_EC2_METADATA_DISABLED is true");
-		return JC_ERR_UNSUPPORTED;
-	}
-	if ((base = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT")) == NULL ||
-	    *base == '\0')
-		if ((base = jc_aws_setting(jc_aws_profile(),
-		    "ec2_metadata_service_endpoint")) == NULL)
-			base = IMDS_DEFAULT;
-	if (strncmp(base, "http://", 7) != 0 &&
-	    strncmp(base, "https://", 8) != 0) {
-		snprintf(why, whylen, "the metadata endpoint %.200s is not "
-		    "http(s)", base);
-		return JC_ERR_USAGE;
-	}
-	tmo = env_long("AWS_METADATA_SERVICE_TIMEOUT", 1, 1, 60) * 1000;
-	attempts = (int)env_long("AWS_METADATA_SERVICE_NUM_ATTEMPTS", 1, 1, 5);
-	memset(&h, 0, sizeof(h));
-	h.timeout_ms = tmo;
-	h.connect_ms = tmo;
-	h.no_proxy = 1;		/* link-local: never via a proxy */
-	h.url = url;
-	h.headers = hdr;
-	snprintf(root, sizeof(root), "%s", base);
-	if ((n = strlen(root)) > 0 && root[n - 1] == '/')
-		root[n - 1] = '\0';
-	for (i = 0; i < attempts; i++) {
-		/* IMDSv2: a session token first, then the GET with it. */
-		snprintf(url, sizeof(url), "%s/latest/api/token", root);
-		hdr[0] = "X-aws-ec2-metadata-token-ttl-seconds: 21600";
-		hdr[1] = NULL;
-		h.method = "PUT";
-		r = jc_aws_http_do(&h, &status, &tok, &toklen, why, whylen,
-		    &retry);
-		if (r == JC_ERR_NOMEM)
-			return r;
-		if (r != 0)
-			continue;
-		if (status != 200 || toklen == 0 || toklen > 200 ||
-		    strpbrk(tok, "\r\n") != NULL) {
-			snprintf(why, whylen, "the metadata service answered "
-			    "HTTP %ld to the IMDSv2 token request", status);
-			r = JC_ERR_IO;
-			goto next;
-		}
-		snprintf(tokhdr, sizeof(tokhdr), "X-aws-ec2-metadata-token: %s",
-		    tok);
-		hdr[0] = tokhdr;
-		snprintf(url, sizeof(url), "%s%s", root, path);
-		h.method = "GET";
-		r = jc_aws_http_do(&h, &status, &ans, &alen, why, whylen,
-		    &retry);
-		jc_wipe(tokhdr, sizeof(tokhdr));
-		if (r == 0 && status != 200) {
-			snprintf(why, whylen, "the metadata service answered "
-			    "HTTP %ld for %s", status, path);
-			r = status == 404 ? JC_ERR_NOTFOUND : JC_ERR_IO;
-			free(ans);
-			ans = NULL;
-		}
-		if (r == 0) {
-			*out = ans;
-			*len = alen;
-			ans = NULL;
-		}
- next:
-		if (tok != NULL) {
-			jc_wipe(tok, toklen);
-			free(tok);
-			tok = NULL;
-		}
-		if (r == 0 || r == JC_ERR_NOTFOUND || r == JC_ERR_NOMEM)
-			return r;
-	}
-	return r;
-}
+/* ---- instance metadata ----------------------------------------------- */
 
 static int
 imds_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
@@ -743,6 +635,14 @@ jc_aws_creds_chain(struct jc_aws_creds *c, struct jc_aws_error *err)
 	    " run aws configure, set AWS_PROFILE or AWS_ACCESS_KEY_ID, or pass "
 	    "--profile", jc_aws_profile_explicit() ? "" :
 	    "AWS_ACCESS_KEY_ID, ", profile, jc_aws_credentials_path(),
-	    jc_aws_config_path(), imds_disabled() ?
+	    jc_aws_config_path(), jc_aws_imds_disabled() ?
 	    " (disabled by AWS_EC2_METADATA_DISABLED)" : "");
+}
+
+int
+jc_aws_setup(const char *profile, const char *region)
+{
+	/* The client below signs with what this chain finds. */
+	jc_aws_set_creds_source(jc_aws_creds_chain);
+	return jc_aws_profile_setup(profile, region);
 }

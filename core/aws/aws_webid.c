@@ -22,6 +22,7 @@
 
 #include "aws.h"
 #include "aws_int.h"
+#include "aws_webid.h"
 #include "compat.h"
 #include "log.h"
 
