@@ -1398,3 +1398,15 @@ jc_aws_explain(const struct jc_aws_error *e)
 	snprintf(s, sizeof(s), "AWS error %s: %s", e->code, e->message);
 	return s;
 }
+
+int
+jc_aws_fail(struct jc_aws_error *err, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(err, 0, sizeof(*err));
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return r;
+}

@@ -109,4 +109,8 @@ int	jc_aws_imds_get(const char *path, char **out, size_t *len, char *why,
 /* 1 when AWS_EC2_METADATA_DISABLED is true. */
 int	jc_aws_imds_disabled(void);
 
+/* An error of our own in *err: a sentence, no AWS code.  Returns r. */
+int	jc_aws_fail(struct jc_aws_error *err, int r, const char *fmt, ...)
+	    JC_PRINTF(3, 4);
+
 #endif /* JC_AWS_INT_H */

@@ -61,21 +61,6 @@ struct sso_tok {
 	time_t	 expires, reg_expires;
 };
 
-static int
-fail(struct jc_aws_error *err, int r, const char *fmt, ...)
-    JC_PRINTF(3, 4);
-
-static int
-fail(struct jc_aws_error *err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	memset(err, 0, sizeof(*err));
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 static void
 wipe_free(char *p)
@@ -289,7 +274,7 @@ sso_config(const char *profile, struct sso_cfg *s, struct jc_aws_error *err)
 	if (s->session != NULL) {
 		snprintf(sec, sizeof(sec), "sso-session %s", s->session);
 		if (!jc_aws_config_has(sec))
-			return fail(err, JC_ERR_AWS_AUTH, "profile %s names "
+			return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s names "
 			    "sso_session %s, but %s has no [sso-session %s] "
 			    "section", profile, s->session,
 			    jc_aws_config_path(), s->session);
@@ -299,11 +284,11 @@ sso_config(const char *profile, struct sso_cfg *s, struct jc_aws_error *err)
 		/* Both given: they must agree, as botocore checks. */
 		if ((u = jc_aws_setting(profile, "sso_start_url")) != NULL &&
 		    s->start_url != NULL && strcmp(u, s->start_url) != 0)
-			return fail(err, JC_ERR_AWS_AUTH, "profile %s and its "
+			return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s and its "
 			    "sso-session %s give different sso_start_url "
 			    "values; keep one", profile, s->session);
 		if (s->start_url == NULL || s->region == NULL)
-			return fail(err, JC_ERR_AWS_AUTH, "[sso-session %s] in "
+			return jc_aws_fail(err, JC_ERR_AWS_AUTH, "[sso-session %s] in "
 			    "%s needs sso_start_url and sso_region",
 			    s->session, jc_aws_config_path());
 	} else {
@@ -312,7 +297,7 @@ sso_config(const char *profile, struct sso_cfg *s, struct jc_aws_error *err)
 		if (s->start_url == NULL && s->region == NULL)
 			return JC_ERR_NOTFOUND;
 		if (s->start_url == NULL || s->region == NULL)
-			return fail(err, JC_ERR_AWS_AUTH, "profile %s needs "
+			return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s needs "
 			    "both sso_start_url and sso_region (or an "
 			    "sso_session)", profile);
 	}
@@ -565,7 +550,7 @@ sso_http(const char *service, const char *region, const char *method,
 	*ans = NULL;
 	if (jc_aws_endpoint(service, region, jc_aws_setting(jc_aws_profile(),
 	    "endpoint_url"), base, sizeof(base), &from) != 0)
-		return fail(err, JC_ERR_AWS_AUTH, "no usable %s endpoint for "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "no usable %s endpoint for "
 		    "sso_region %s", service, region);
 	/* The endpoint ends in "/"; our paths start with one. */
 	if ((bl = strlen(base)) > 0 && base[bl - 1] == '/')
@@ -596,7 +581,7 @@ sso_http(const char *service, const char *region, const char *method,
 	if (r == JC_ERR_NOMEM)
 		return r;
 	if (r != 0)
-		return fail(err, JC_ERR_AWS_AUTH, "cannot reach AWS SSO at "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "cannot reach AWS SSO at "
 		    "%.300s: %s", base, why);
 	return 0;
 }
@@ -662,7 +647,7 @@ oidc_call(const struct sso_cfg *s, const char *path, const char *body,
 		sso_error(status, ans, alen, err);
 		r = status >= 500 ? JC_ERR_AWS : JC_ERR_AWS_AUTH;
 	} else if ((*out = cJSON_ParseWithLength(ans, alen)) == NULL)
-		r = fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC answered %s with "
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC answered %s with "
 		    "something that is not JSON", path);
 	if (ans != NULL) {
 		jc_wipe(ans, alen);
@@ -751,17 +736,17 @@ refresh(const struct sso_cfg *s, struct sso_tok *t, struct jc_aws_error *err)
 
 	if (t->refresh == NULL || t->client_id == NULL ||
 	    t->client_secret == NULL)
-		return fail(err, JC_ERR_AWS_AUTH, "the cached token has no "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "the cached token has no "
 		    "refresh token");
 	if (t->reg_expires != 0 && t->reg_expires <= time(NULL))
-		return fail(err, JC_ERR_AWS_AUTH, "the client registration "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "the client registration "
 		    "of the cached token has expired");
 	if ((body = json_body(kv)) == NULL)
 		return JC_ERR_NOMEM;
 	r = oidc_call(s, "/token", body, &o, err);
 	wipe_free(body);
 	if (r == 0 && (r = take_token(o, t)) == JC_ERR_PROTO)
-		r = fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC CreateToken gave "
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC CreateToken gave "
 		    "no accessToken/expiresIn");
 	json_wipe_delete(o);
 	return r;
@@ -771,7 +756,7 @@ static int
 need_login(const struct sso_cfg *s, struct jc_aws_error *err,
     const char *why)
 {
-	return fail(err, JC_ERR_AWS_AUTH, "the AWS SSO sign-in of profile %s "
+	return jc_aws_fail(err, JC_ERR_AWS_AUTH, "the AWS SSO sign-in of profile %s "
 	    "%s: run jconnect login --profile %s (or aws sso login --profile "
 	    "%s)", s->profile, why, s->profile, s->profile);
 }
@@ -788,7 +773,7 @@ access_token(const struct sso_cfg *s, struct sso_tok *t,
 	memset(&other, 0, sizeof(other));
 	if (jc_aws_sso_token_key(s->session, s->start_url, key) != 0 ||
 	    cache_path(key, path, sizeof(path), 0) != 0)
-		return fail(err, JC_ERR_IO, "cannot name the SSO token cache");
+		return jc_aws_fail(err, JC_ERR_IO, "cannot name the SSO token cache");
 	if ((r = tok_load(path, t)) == JC_ERR_NOTFOUND)
 		return need_login(s, err, "has no cached token");
 	if (r == JC_ERR_NOMEM)
@@ -858,13 +843,13 @@ jc_aws_sso_creds(const char *profile, struct jc_aws_creds *c,
 	if ((r = sso_config(profile, &s, err)) != 0)
 		return r;
 	if (s.account == NULL || s.role == NULL)
-		return fail(err, JC_ERR_AWS_AUTH, "SSO profile %s needs "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "SSO profile %s needs "
 		    "sso_account_id and sso_role_name", profile);
 	if ((r = access_token(&s, &t, err)) != 0)
 		goto out;
 	if (jc_aws_form_escape(role, sizeof(role), s.role) != 0 ||
 	    jc_aws_form_escape(acc, sizeof(acc), s.account) != 0) {
-		r = fail(err, JC_ERR_USAGE, "sso_role_name or sso_account_id "
+		r = jc_aws_fail(err, JC_ERR_USAGE, "sso_role_name or sso_account_id "
 		    "of profile %s is too long", profile);
 		goto out;
 	}
@@ -880,7 +865,7 @@ jc_aws_sso_creds(const char *profile, struct jc_aws_creds *c,
 		if (status == 401)
 			r = need_login(&s, err, "is no longer accepted");
 		else
-			r = fail(err, JC_ERR_AWS_AUTH, "AWS SSO refuses role "
+			r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO refuses role "
 			    "%s in account %s to this sign-in (%s): check "
 			    "sso_role_name and sso_account_id of profile %s",
 			    s.role, s.account, err->message, profile);
@@ -894,7 +879,7 @@ jc_aws_sso_creds(const char *profile, struct jc_aws_creds *c,
 	if ((o = cJSON_ParseWithLength(ans, alen)) == NULL ||
 	    (rc = cJSON_GetObjectItemCaseSensitive(o,
 	    "roleCredentials")) == NULL) {
-		r = fail(err, JC_ERR_AWS_AUTH, "AWS SSO GetRoleCredentials "
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO GetRoleCredentials "
 		    "gave no roleCredentials");
 		goto out;
 	}
@@ -903,7 +888,7 @@ jc_aws_sso_creds(const char *profile, struct jc_aws_creds *c,
 	    json_str(rc, "secretAccessKey", &c->secret) != 0 ||
 	    json_str(rc, "sessionToken", &c->token) != 0) {
 		jc_aws_creds_clear(c);
-		r = fail(err, JC_ERR_AWS_AUTH, "AWS SSO GetRoleCredentials "
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO GetRoleCredentials "
 		    "gave incomplete roleCredentials");
 		goto out;
 	}
@@ -955,7 +940,7 @@ registration(const struct sso_cfg *s, struct reg *g, int force,
 	if (jc_aws_sso_registration_key(s->start_url, s->region,
 	    s->session != NULL ? s->scopes : NULL, s->session, key) != 0 ||
 	    cache_path(key, path, sizeof(path), 1) != 0)
-		return fail(err, JC_ERR_IO, "cannot create %s/.aws/sso/cache",
+		return jc_aws_fail(err, JC_ERR_IO, "cannot create %s/.aws/sso/cache",
 		    home());
 	if (!force && read_small(path, &buf) == 0) {
 		o = cJSON_Parse(buf);
@@ -986,7 +971,7 @@ registration(const struct sso_cfg *s, struct reg *g, int force,
 		    scopes_json(body, 16384, s->scopes) != 0 ||
 		    append(body, 16384, "}") != 0) {
 			wipe_free(body);
-			return fail(err, JC_ERR_USAGE, "sso_registration_scopes "
+			return jc_aws_fail(err, JC_ERR_USAGE, "sso_registration_scopes "
 			    "too long");
 		}
 	}
@@ -1000,7 +985,7 @@ registration(const struct sso_cfg *s, struct reg *g, int force,
 	    !cJSON_IsNumber(exp)) {
 		json_wipe_delete(o);
 		reg_clear(g);
-		return fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC RegisterClient "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC RegisterClient "
 		    "gave no client");
 	}
 	g->expires = (time_t)exp->valuedouble;
@@ -1070,7 +1055,7 @@ start_device(const struct sso_cfg *s, const struct reg *g, struct device *d,
 	    !cJSON_IsNumber(in)) {
 		json_wipe_delete(o);
 		device_clear(d);
-		return fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC "
 		    "StartDeviceAuthorization gave an incomplete answer");
 	}
 	d->expires = time(NULL) + (time_t)in->valuedouble;
@@ -1104,18 +1089,18 @@ poll_token(const struct sso_cfg *s, const struct reg *g,
 		} else if (strcmp(err->code,
 		    "AuthorizationPendingException") != 0) {
 			if (strcmp(err->code, "ExpiredTokenException") == 0)
-				r = fail(err, JC_ERR_AWS_AUTH, "the sign-in "
+				r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "the sign-in "
 				    "code expired before it was approved: run "
 				    "jconnect login --profile %s again",
 				    s->profile);
 			else if (strcmp(err->code,
 			    "AccessDeniedException") == 0)
-				r = fail(err, JC_ERR_AWS_AUTH, "the sign-in "
+				r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "the sign-in "
 				    "was denied in the browser");
 			goto out;
 		}
 		if (time(NULL) + interval > d->expires) {
-			r = fail(err, JC_ERR_AWS_AUTH, "the sign-in code "
+			r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "the sign-in code "
 			    "expired before it was approved: run jconnect "
 			    "login --profile %s again", s->profile);
 			goto out;
@@ -1126,7 +1111,7 @@ poll_token(const struct sso_cfg *s, const struct reg *g,
 		}
 	}
 	if ((r = take_token(o, t)) == JC_ERR_PROTO)
-		r = fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC CreateToken gave "
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC CreateToken gave "
 		    "no accessToken/expiresIn");
  out:
 	json_wipe_delete(o);
