@@ -75,8 +75,8 @@ static jc_aws_creds_fn *creds_source;
 
 /* ---- files and profile ----------------------------------------------- */
 
-static const char *
-home_dir(void)
+const char *
+jc_aws_home(void)
 {
 	const char *h = getenv("HOME");
 	struct passwd *pw;
@@ -242,12 +242,12 @@ jc_aws_profile_setup(const char *profile, const char *region)
 		snprintf(aws.config_path, sizeof(aws.config_path), "%s", v);
 	else
 		snprintf(aws.config_path, sizeof(aws.config_path),
-		    "%s/.aws/config", home_dir());
+		    "%s/.aws/config", jc_aws_home());
 	if ((v = getenv("AWS_SHARED_CREDENTIALS_FILE")) != NULL && *v != '\0')
 		snprintf(aws.creds_path, sizeof(aws.creds_path), "%s", v);
 	else
 		snprintf(aws.creds_path, sizeof(aws.creds_path),
-		    "%s/.aws/credentials", home_dir());
+		    "%s/.aws/credentials", jc_aws_home());
 	if ((r = load_ini(aws.config_path, &aws.config)) != 0 ||
 	    (r = load_ini(aws.creds_path, &aws.creds_file)) != 0) {
 		if (r == JC_ERR_IO)

@@ -109,6 +109,9 @@ int	jc_aws_imds_get(const char *path, char **out, size_t *len, char *why,
 /* 1 when AWS_EC2_METADATA_DISABLED is true. */
 int	jc_aws_imds_disabled(void);
 
+/* The user's home: $HOME, else the password database's. */
+const char *jc_aws_home(void);
+
 /* An error of our own in *err: a sentence, no AWS code.  Returns r. */
 int	jc_aws_fail(struct jc_aws_error *err, int r, const char *fmt, ...)
 	    JC_PRINTF(3, 4);

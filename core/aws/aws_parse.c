@@ -255,8 +255,8 @@ jc_aws_json_str(const struct cJSON *o, const char *name)
 
 /* ---- credentials ----------------------------------------------------- */
 
-static void
-wipe_free(char *s)
+void
+jc_aws_wipe_free(char *s)
 {
 	if (s == NULL)
 		return;
@@ -269,9 +269,9 @@ jc_aws_creds_clear(struct jc_aws_creds *c)
 {
 	if (c == NULL)
 		return;
-	wipe_free(c->akid);
-	wipe_free(c->secret);
-	wipe_free(c->token);
+	jc_aws_wipe_free(c->akid);
+	jc_aws_wipe_free(c->secret);
+	jc_aws_wipe_free(c->token);
 	memset(c, 0, sizeof(*c));
 }
 

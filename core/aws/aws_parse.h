@@ -201,4 +201,7 @@ void	jc_aws_copy_clean(char *dst, size_t len, const char *s);
 struct cJSON;
 const char *jc_aws_json_str(const struct cJSON *o, const char *name);
 
+/* Wipe a secret string, then free it; NULL is a no-op. */
+void	jc_aws_wipe_free(char *);
+
 #endif /* JC_AWS_PARSE_H */

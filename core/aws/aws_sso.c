@@ -28,6 +28,7 @@
 
 #include "aws.h"
 #include "aws_int.h"
+#include "aws_parse.h"
 #include "aws_sso.h"
 #include "browser.h"
 #include "compat.h"
@@ -61,25 +62,15 @@ struct sso_tok {
 	time_t	 expires, reg_expires;
 };
 
-
-static void
-wipe_free(char *p)
-{
-	if (p != NULL) {
-		jc_wipe(p, strlen(p));
-		free(p);
-	}
-}
-
 static void
 tok_clear(struct sso_tok *t)
 {
-	wipe_free(t->start_url);
-	wipe_free(t->region);
-	wipe_free(t->access);
-	wipe_free(t->refresh);
-	wipe_free(t->client_id);
-	wipe_free(t->client_secret);
+	jc_aws_wipe_free(t->start_url);
+	jc_aws_wipe_free(t->region);
+	jc_aws_wipe_free(t->access);
+	jc_aws_wipe_free(t->refresh);
+	jc_aws_wipe_free(t->client_id);
+	jc_aws_wipe_free(t->client_secret);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -306,19 +297,6 @@ sso_config(const char *profile, struct sso_cfg *s, struct jc_aws_error *err)
 
 /* ---- files ----------------------------------------------------------- */
 
-static const char *
-home(void)
-{
-	const char *h = getenv("HOME");
-	struct passwd *pw;
-
-	if (h != NULL && *h != '\0')
-		return h;
-	if ((pw = getpwuid(getuid())) != NULL)
-		return pw->pw_dir;
-	return "/";
-}
-
 /* ~/.aws/sso/cache/NAME.json; mk: create the directories (0700). */
 static int
 cache_path(const char *name, char *path, size_t len, int mk)
@@ -327,7 +305,7 @@ cache_path(const char *name, char *path, size_t len, int mk)
 	size_t i;
 	int n;
 
-	n = snprintf(path, len, "%s", home());
+	n = snprintf(path, len, "%s", jc_aws_home());
 	for (i = 0; i < 3; i++) {
 		n += snprintf(path + n, len - (size_t)n, "%s", parts[i]);
 		if ((size_t)n >= len)
@@ -577,7 +555,7 @@ sso_http(const char *service, const char *region, const char *method,
 	h.timeout_ms = CALL_MS;
 	h.connect_ms = CONNECT_MS;
 	r = jc_aws_http_do(&h, status, ans, alen, why, sizeof(why), &retry);
-	wipe_free(bh);
+	jc_aws_wipe_free(bh);
 	if (r == JC_ERR_NOMEM)
 		return r;
 	if (r != 0)
@@ -710,13 +688,13 @@ take_token(const cJSON *o, struct sso_tok *t)
 	    !cJSON_IsNumber(in))
 		return r == JC_ERR_NOMEM ? r : JC_ERR_PROTO;
 	if (json_str(o, "refreshToken", &ref) == JC_ERR_NOMEM) {
-		wipe_free(acc);
+		jc_aws_wipe_free(acc);
 		return JC_ERR_NOMEM;
 	}
-	wipe_free(t->access);
+	jc_aws_wipe_free(t->access);
 	t->access = acc;
 	if (ref != NULL) {
-		wipe_free(t->refresh);
+		jc_aws_wipe_free(t->refresh);
 		t->refresh = ref;
 	}
 	t->expires = time(NULL) + (time_t)in->valuedouble;
@@ -744,7 +722,7 @@ refresh(const struct sso_cfg *s, struct sso_tok *t, struct jc_aws_error *err)
 	if ((body = json_body(kv)) == NULL)
 		return JC_ERR_NOMEM;
 	r = oidc_call(s, "/token", body, &o, err);
-	wipe_free(body);
+	jc_aws_wipe_free(body);
 	if (r == 0 && (r = take_token(o, t)) == JC_ERR_PROTO)
 		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC CreateToken gave "
 		    "no accessToken/expiresIn");
@@ -918,8 +896,8 @@ struct reg {
 static void
 reg_clear(struct reg *g)
 {
-	wipe_free(g->id);
-	wipe_free(g->secret);
+	jc_aws_wipe_free(g->id);
+	jc_aws_wipe_free(g->secret);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -941,10 +919,10 @@ registration(const struct sso_cfg *s, struct reg *g, int force,
 	    s->session != NULL ? s->scopes : NULL, s->session, key) != 0 ||
 	    cache_path(key, path, sizeof(path), 1) != 0)
 		return jc_aws_fail(err, JC_ERR_IO, "cannot create %s/.aws/sso/cache",
-		    home());
+		    jc_aws_home());
 	if (!force && read_small(path, &buf) == 0) {
 		o = cJSON_Parse(buf);
-		wipe_free(buf);
+		jc_aws_wipe_free(buf);
 		if (o != NULL && json_str(o, "clientId", &g->id) == 0 &&
 		    json_str(o, "clientSecret", &g->secret) == 0 &&
 		    json_time(o, "expiresAt", &g->expires) == 0 &&
@@ -970,13 +948,13 @@ registration(const struct sso_cfg *s, struct reg *g, int force,
 		if (append(body, 16384, ", \"scopes\": ") != 0 ||
 		    scopes_json(body, 16384, s->scopes) != 0 ||
 		    append(body, 16384, "}") != 0) {
-			wipe_free(body);
+			jc_aws_wipe_free(body);
 			return jc_aws_fail(err, JC_ERR_USAGE, "sso_registration_scopes "
 			    "too long");
 		}
 	}
 	r = oidc_call(s, "/client/register", body, &o, err);
-	wipe_free(body);
+	jc_aws_wipe_free(body);
 	if (r != 0)
 		return r;
 	exp = cJSON_GetObjectItemCaseSensitive(o, "clientSecretExpiresAt");
@@ -1021,10 +999,10 @@ struct device {
 static void
 device_clear(struct device *d)
 {
-	wipe_free(d->code);
-	wipe_free(d->user_code);
+	jc_aws_wipe_free(d->code);
+	jc_aws_wipe_free(d->user_code);
 	free(d->uri);
-	wipe_free(d->uri_complete);
+	jc_aws_wipe_free(d->uri_complete);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -1043,7 +1021,7 @@ start_device(const struct sso_cfg *s, const struct reg *g, struct device *d,
 	if ((body = json_body(kv)) == NULL)
 		return JC_ERR_NOMEM;
 	r = oidc_call(s, "/device_authorization", body, &o, err);
-	wipe_free(body);
+	jc_aws_wipe_free(body);
 	if (r != 0)
 		return r;
 	in = cJSON_GetObjectItemCaseSensitive(o, "expiresIn");
@@ -1115,7 +1093,7 @@ poll_token(const struct sso_cfg *s, const struct reg *g,
 		    "no accessToken/expiresIn");
  out:
 	json_wipe_delete(o);
-	wipe_free(body);
+	jc_aws_wipe_free(body);
 	return r;
 }
 

@@ -22,6 +22,7 @@
 
 #include "aws.h"
 #include "aws_int.h"
+#include "aws_parse.h"
 #include "aws_webid.h"
 #include "compat.h"
 #include "log.h"
@@ -30,7 +31,6 @@
 #define CALL_MS		30000L
 #define CONNECT_MS	10000L
 #define ECS_HOST	"http://169.254.170.2"
-
 
 /* A small secret file, trailing blanks and newlines cut; malloc'd. */
 static int
@@ -74,15 +74,6 @@ read_token(const char *path, char **out, char *why, size_t whylen)
 	}
 	*out = buf;
 	return 0;
-}
-
-static void
-wipe_free(char *p)
-{
-	if (p != NULL) {
-		jc_wipe(p, strlen(p));
-		free(p);
-	}
 }
 
 static int
@@ -212,8 +203,8 @@ jc_aws_webid_creds(const char *what, const char *role, const char *file,
 	    "long", what);
  out:
 	jc_xml_free(root);
-	wipe_free(tok);
-	wipe_free(form);
+	jc_aws_wipe_free(tok);
+	jc_aws_wipe_free(form);
 	if (ans != NULL) {
 		jc_wipe(ans, alen);
 		free(ans);
@@ -365,8 +356,8 @@ jc_aws_container_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 				    strlen(it->valuestring));
 		cJSON_Delete(o);
 	}
-	wipe_free(tok);
-	wipe_free(auth);
+	jc_aws_wipe_free(tok);
+	jc_aws_wipe_free(auth);
 	if (ans != NULL) {
 		jc_wipe(ans, alen);
 		free(ans);
