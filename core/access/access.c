@@ -7,6 +7,7 @@
 
 #include "access.h"
 #include "aws.h"
+#include "aws_cred.h"
 #include "config.h"
 #include "event.h"
 #include "log.h"

@@ -450,6 +450,15 @@ jc_plugin_each_optdef(void (*fn)(void *, const char *,
 	return n;
 }
 
+const struct jc_config_plugins *
+jc_plugin_config_ops(void)
+{
+	static const struct jc_config_plugins ops = { jc_plugin_built,
+	    jc_plugin_optdef, jc_plugin_each_optdef };
+
+	return &ops;
+}
+
 int
 jc_plugin_list(FILE *f, int json)
 {

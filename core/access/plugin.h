@@ -64,6 +64,9 @@ const struct jc_plugin_opt *jc_plugin_optdef(const char *key);
 int	jc_plugin_each_optdef(void (*fn)(void *, const char *,
 	    const struct jc_plugin_opt *), void *arg);
 
+/* The three above for the config (jc_config_set_plugins).  Static. */
+const struct jc_config_plugins *jc_plugin_config_ops(void);
+
 /* fini and dlclose everything. */
 void	jc_plugin_unload_all(void);
 

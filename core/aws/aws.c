@@ -1,7 +1,9 @@
 /*
  * aws.c - the AWS client: profile and region, SigV4-signed calls over
- * libcurl (CURLOPT_AWS_SIGV4), retries with jittered backoff, and AWS
- * errors in plain words.
+ * libcurl (CURLOPT_AWS_SIGV4), retries with jittered backoff, the
+ * instance metadata service, and AWS errors in plain words.  The layer
+ * under the credential providers: it signs with what the source set by
+ * jc_aws_set_creds_source (the chain of aws_cred.c) hands it.
  *
  * libcurl signs exactly like botocore provided (aws-wire.md): the
  * provider string names region and service, the body goes in
@@ -41,6 +43,7 @@
 #define ENDING_CALL_MS		1500L	/* after Ctrl-C or stop: cleanup calls */
 #define REFRESH_MARGIN_S	300	/* renew credentials this early */
 #define FILE_MAX		(1u << 20)
+#define IMDS_DEFAULT		"http://169.254.169.254"
 
 static void multi_cleanup(void);
 static void aws_reset(void);
@@ -67,10 +70,13 @@ static struct {
 	int			 silent_at_end;	/* see ending_budget() */
 } aws;
 
+/* Set from above (aws_cred.c); kept when the configuration starts over. */
+static jc_aws_creds_fn *creds_source;
+
 /* ---- files and profile ----------------------------------------------- */
 
-static const char *
-home_dir(void)
+const char *
+jc_aws_home(void)
 {
 	const char *h = getenv("HOME");
 	struct passwd *pw;
@@ -211,7 +217,7 @@ region_from_imds(void)
 }
 
 int
-jc_aws_setup(const char *profile, const char *region)
+jc_aws_profile_setup(const char *profile, const char *region)
 {
 	const char *v, *from = NULL;
 	long n;
@@ -236,12 +242,12 @@ jc_aws_setup(const char *profile, const char *region)
 		snprintf(aws.config_path, sizeof(aws.config_path), "%s", v);
 	else
 		snprintf(aws.config_path, sizeof(aws.config_path),
-		    "%s/.aws/config", home_dir());
+		    "%s/.aws/config", jc_aws_home());
 	if ((v = getenv("AWS_SHARED_CREDENTIALS_FILE")) != NULL && *v != '\0')
 		snprintf(aws.creds_path, sizeof(aws.creds_path), "%s", v);
 	else
 		snprintf(aws.creds_path, sizeof(aws.creds_path),
-		    "%s/.aws/credentials", home_dir());
+		    "%s/.aws/credentials", jc_aws_home());
 	if ((r = load_ini(aws.config_path, &aws.config)) != 0 ||
 	    (r = load_ini(aws.creds_path, &aws.creds_file)) != 0) {
 		if (r == JC_ERR_IO)
@@ -299,6 +305,12 @@ jc_aws_setup(const char *profile, const char *region)
 	    (v = jc_aws_setting(aws.profile, "ca_bundle")) != NULL)
 		snprintf(aws.ca_bundle, sizeof(aws.ca_bundle), "%s", v);
 	return 0;
+}
+
+void
+jc_aws_set_creds_source(jc_aws_creds_fn *fn)
+{
+	creds_source = fn;
 }
 
 const char *
@@ -728,6 +740,117 @@ jc_aws_call(const struct jc_aws_creds *c, const char *region,
 	return r;
 }
 
+/* ---- IMDSv2 ---------------------------------------------------------- */
+
+static long
+env_long(const char *name, long def, long lo, long hi)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n;
+
+	if (v == NULL || *v == '\0')
+		return def;
+	n = strtol(v, &end, 10);
+	return *end != '\0' || n < lo || n > hi ? def : n;
+}
+
+int
+jc_aws_imds_disabled(void)
+{
+	const char *v = getenv("AWS_EC2_METADATA_DISABLED");
+
+	return v != NULL && strcasecmp(v, "true") == 0;
+}
+
+int
+jc_aws_imds_get(const char *path, char **out, size_t *len, char *why,
+    size_t whylen)
+{
+	struct jc_aws_http h;
+	const char *base, *hdr[2];
+	char url[1024], root[768], tokhdr[256], *tok = NULL, *ans = NULL;
+	size_t toklen = 0, alen = 0, n;
+	long status = 0, tmo;
+	int r = JC_ERR_IO, retry, attempts, i;
+
+	if (jc_aws_imds_disabled()) {
+		snprintf(why, whylen, "AWS_EC2_METADATA_DISABLED is true");
+		return JC_ERR_UNSUPPORTED;
+	}
+	if ((base = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT")) == NULL ||
+	    *base == '\0')
+		if ((base = jc_aws_setting(jc_aws_profile(),
+		    "ec2_metadata_service_endpoint")) == NULL)
+			base = IMDS_DEFAULT;
+	if (strncmp(base, "http://", 7) != 0 &&
+	    strncmp(base, "https://", 8) != 0) {
+		snprintf(why, whylen, "the metadata endpoint %.200s is not "
+		    "http(s)", base);
+		return JC_ERR_USAGE;
+	}
+	tmo = env_long("AWS_METADATA_SERVICE_TIMEOUT", 1, 1, 60) * 1000;
+	attempts = (int)env_long("AWS_METADATA_SERVICE_NUM_ATTEMPTS", 1, 1, 5);
+	memset(&h, 0, sizeof(h));
+	h.timeout_ms = tmo;
+	h.connect_ms = tmo;
+	h.no_proxy = 1;		/* link-local: never via a proxy */
+	h.url = url;
+	h.headers = hdr;
+	snprintf(root, sizeof(root), "%s", base);
+	if ((n = strlen(root)) > 0 && root[n - 1] == '/')
+		root[n - 1] = '\0';
+	for (i = 0; i < attempts; i++) {
+		/* IMDSv2: a session token first, then the GET with it. */
+		snprintf(url, sizeof(url), "%s/latest/api/token", root);
+		hdr[0] = "X-aws-ec2-metadata-token-ttl-seconds: 21600";
+		hdr[1] = NULL;
+		h.method = "PUT";
+		r = jc_aws_http_do(&h, &status, &tok, &toklen, why, whylen,
+		    &retry);
+		if (r == JC_ERR_NOMEM)
+			return r;
+		if (r != 0)
+			continue;
+		if (status != 200 || toklen == 0 || toklen > 200 ||
+		    strpbrk(tok, "\r\n") != NULL) {
+			snprintf(why, whylen, "the metadata service answered "
+			    "HTTP %ld to the IMDSv2 token request", status);
+			r = JC_ERR_IO;
+			goto next;
+		}
+		snprintf(tokhdr, sizeof(tokhdr), "X-aws-ec2-metadata-token: %s",
+		    tok);
+		hdr[0] = tokhdr;
+		snprintf(url, sizeof(url), "%s%s", root, path);
+		h.method = "GET";
+		r = jc_aws_http_do(&h, &status, &ans, &alen, why, whylen,
+		    &retry);
+		jc_wipe(tokhdr, sizeof(tokhdr));
+		if (r == 0 && status != 200) {
+			snprintf(why, whylen, "the metadata service answered "
+			    "HTTP %ld for %s", status, path);
+			r = status == 404 ? JC_ERR_NOTFOUND : JC_ERR_IO;
+			free(ans);
+			ans = NULL;
+		}
+		if (r == 0) {
+			*out = ans;
+			*len = alen;
+			ans = NULL;
+		}
+ next:
+		if (tok != NULL) {
+			jc_wipe(tok, toklen);
+			free(tok);
+			tok = NULL;
+		}
+		if (r == 0 || r == JC_ERR_NOTFOUND || r == JC_ERR_NOMEM)
+			return r;
+	}
+	return r;
+}
+
 /* ---- the public calls ------------------------------------------------ */
 
 /* Credentials for the current profile, renewed shortly before expiry. */
@@ -747,7 +870,12 @@ creds(struct jc_aws_error *err)
 		    aws.creds.source);
 	jc_aws_creds_clear(&aws.creds);
 	aws.have_creds = 0;
-	if ((r = jc_aws_creds_chain(&aws.creds, err)) != 0)
+	if (creds_source == NULL) {
+		snprintf(err->message, sizeof(err->message), "no source of AWS "
+		    "credentials was set up");
+		return JC_ERR_AWS_AUTH;
+	}
+	if ((r = creds_source(&aws.creds, err)) != 0)
 		return r;
 	aws.have_creds = 1;
 	if (aws.creds.expires != 0) {
@@ -769,7 +897,7 @@ call_ready(struct jc_aws_error *err)
 {
 	int r;
 
-	if (!aws.setup && (r = jc_aws_setup(NULL, NULL)) != 0) {
+	if (!aws.setup && (r = jc_aws_profile_setup(NULL, NULL)) != 0) {
 		snprintf(err->message, sizeof(err->message), "the AWS "
 		    "configuration could not be read");
 		return r;
@@ -1269,4 +1397,16 @@ jc_aws_explain(const struct jc_aws_error *e)
 	}
 	snprintf(s, sizeof(s), "AWS error %s: %s", e->code, e->message);
 	return s;
+}
+
+int
+jc_aws_fail(struct jc_aws_error *err, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(err, 0, sizeof(*err));
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return r;
 }

@@ -1,22 +1,12 @@
 /*
- * aws.h - the AWS client: credentials, region, SigV4-signed calls over
- * libcurl (query/ec2 XML and JSON 1.1), error decoding.
+ * aws.h - the AWS client: region, SigV4-signed calls over libcurl
+ * (query/ec2 XML and JSON 1.1), error decoding.  jc_aws_setup
+ * (aws_cred.h) starts it with the credential chain.
  */
 #ifndef JC_AWS_H
 #define JC_AWS_H
 
 #include "jc_plugin.h"
-
-/*
- * Choose profile and region (either may be NULL: env/config decide) and
- * read the shared config/credentials files.  Region order: region,
- * AWS_REGION, AWS_DEFAULT_REGION, the profile's region, the instance
- * metadata service.  Credentials are looked up lazily on the first call
- * (and renewed before they expire).  May be called again to start over.
- * Returns 0, or after logging one line JC_ERR_AWS_AUTH (a named profile
- * that does not exist), JC_ERR_USAGE (a malformed region) or JC_ERR_IO.
- */
-int	jc_aws_setup(const char *profile, const char *region);
 
 /* Region in use after setup (NULL when none could be found). Borrowed. */
 const char *jc_aws_region(void);

@@ -27,7 +27,9 @@
 
 #include "aws.h"
 #include "aws_int.h"
+#include "aws_cred.h"
 #include "aws_sso.h"
+#include "aws_webid.h"
 #include "compat.h"
 #include "config.h"
 #include "log.h"
@@ -36,24 +38,7 @@
 #define PROCESS_OUT_MAX		(64u << 10)
 #define PROCESS_TIMEOUT_S	120
 #define MAX_ROLE_DEPTH		5
-#define IMDS_DEFAULT		"http://169.254.169.254"
 
-/* An error of our own: a sentence, no AWS code. */
-static int
-fail(struct jc_aws_error *err, int r, const char *fmt, ...)
-    JC_PRINTF(3, 4);
-
-static int
-fail(struct jc_aws_error *err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	memset(err, 0, sizeof(*err));
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 static int
 set_source(struct jc_aws_creds *c, const char *fmt, ...) JC_PRINTF(2, 3);
@@ -99,7 +84,7 @@ check_expiry(const struct jc_aws_creds *c, struct jc_aws_error *err)
 		return 0;
 	gmtime_r(&c->expires, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return fail(err, JC_ERR_AWS_AUTH, "the AWS credentials from %s "
+	return jc_aws_fail(err, JC_ERR_AWS_AUTH, "the AWS credentials from %s "
 	    "expired at %s: get fresh ones (for SSO, run jconnect login) and "
 	    "try again", c->source, when);
 }
@@ -119,7 +104,7 @@ env_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 	if ((id == NULL || *id == '\0') && (key == NULL || *key == '\0'))
 		return JC_ERR_NOTFOUND;
 	if (id == NULL || *id == '\0' || key == NULL || *key == '\0')
-		return fail(err, JC_ERR_AWS_AUTH, "%s is set but %s is not: "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "%s is set but %s is not: "
 		    "set both, or neither", id != NULL && *id != '\0' ?
 		    "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
 		    id != NULL && *id != '\0' ? "AWS_SECRET_ACCESS_KEY" :
@@ -130,7 +115,7 @@ env_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 		return r;
 	if (exp != NULL && *exp != '\0' &&
 	    jc_aws_time_parse(exp, &c->expires) != 0)
-		return fail(err, JC_ERR_AWS_AUTH,
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH,
 		    "AWS_CREDENTIAL_EXPIRATION is "
 		    "not an ISO 8601 time");
 	set_source(c, "environment (AWS_ACCESS_KEY_ID%s)",
@@ -138,116 +123,7 @@ env_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 	return 0;
 }
 
-/* ---- IMDSv2 ---------------------------------------------------------- */
-
-static long
-env_long(const char *name, long def, long lo, long hi)
-{
-	const char *v = getenv(name);
-	char *end;
-	long n;
-
-	if (v == NULL || *v == '\0')
-		return def;
-	n = strtol(v, &end, 10);
-	return *end != '\0' || n < lo || n > hi ? def : n;
-}
-
-static int
-imds_disabled(void)
-{
-	const char *v = getenv("AWS_EC2_METADATA_DISABLED");
-
-	return v != NULL && strcasecmp(v, "true") == 0;
-}
-
-int
-jc_aws_imds_get(const char *path, char **out, size_t *len, char *why,
-    size_t whylen)
-{
-	struct jc_aws_http h;
-	const char *base, *hdr[2];
-	char url[1024], root[768], tokhdr[256], *tok = NULL, *ans = NULL;
-	size_t toklen = 0, alen = 0, n;
-	long status = 0, tmo;
-	int r = JC_ERR_IO, retry, attempts, i;
-
-	if (imds_disabled()) {
-		snprintf(why, whylen, "AWS_EC2_METADATA_DISABLED is true");
-		return JC_ERR_UNSUPPORTED;
-	}
-	if ((base = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT")) == NULL ||
-	    *base == '\0')
-		if ((base = jc_aws_setting(jc_aws_profile(),
-		    "ec2_metadata_service_endpoint")) == NULL)
-			base = IMDS_DEFAULT;
-	if (strncmp(base, "http://", 7) != 0 &&
-	    strncmp(base, "https://", 8) != 0) {
-		snprintf(why, whylen, "the metadata endpoint %.200s is not "
-		    "http(s)", base);
-		return JC_ERR_USAGE;
-	}
-	tmo = env_long("AWS_METADATA_SERVICE_TIMEOUT", 1, 1, 60) * 1000;
-	attempts = (int)env_long("AWS_METADATA_SERVICE_NUM_ATTEMPTS", 1, 1, 5);
-	memset(&h, 0, sizeof(h));
-	h.timeout_ms = tmo;
-	h.connect_ms = tmo;
-	h.no_proxy = 1;		/* link-local: never via a proxy */
-	h.url = url;
-	h.headers = hdr;
-	snprintf(root, sizeof(root), "%s", base);
-	if ((n = strlen(root)) > 0 && root[n - 1] == '/')
-		root[n - 1] = '\0';
-	for (i = 0; i < attempts; i++) {
-		/* IMDSv2: a session token first, then the GET with it. */
-		snprintf(url, sizeof(url), "%s/latest/api/token", root);
-		hdr[0] = "X-aws-ec2-metadata-token-ttl-seconds: 21600";
-		hdr[1] = NULL;
-		h.method = "PUT";
-		r = jc_aws_http_do(&h, &status, &tok, &toklen, why, whylen,
-		    &retry);
-		if (r == JC_ERR_NOMEM)
-			return r;
-		if (r != 0)
-			continue;
-		if (status != 200 || toklen == 0 || toklen > 200 ||
-		    strpbrk(tok, "\r\n") != NULL) {
-			snprintf(why, whylen, "the metadata service answered "
-			    "HTTP %ld to the IMDSv2 token request", status);
-			r = JC_ERR_IO;
-			goto next;
-		}
-		snprintf(tokhdr, sizeof(tokhdr), "X-aws-ec2-metadata-token: %s",
-		    tok);
-		hdr[0] = tokhdr;
-		snprintf(url, sizeof(url), "%s%s", root, path);
-		h.method = "GET";
-		r = jc_aws_http_do(&h, &status, &ans, &alen, why, whylen,
-		    &retry);
-		jc_wipe(tokhdr, sizeof(tokhdr));
-		if (r == 0 && status != 200) {
-			snprintf(why, whylen, "the metadata service answered "
-			    "HTTP %ld for %s", status, path);
-			r = status == 404 ? JC_ERR_NOTFOUND : JC_ERR_IO;
-			free(ans);
-			ans = NULL;
-		}
-		if (r == 0) {
-			*out = ans;
-			*len = alen;
-			ans = NULL;
-		}
- next:
-		if (tok != NULL) {
-			jc_wipe(tok, toklen);
-			free(tok);
-			tok = NULL;
-		}
-		if (r == 0 || r == JC_ERR_NOTFOUND || r == JC_ERR_NOMEM)
-			return r;
-	}
-	return r;
-}
+/* ---- instance metadata ----------------------------------------------- */
 
 static int
 imds_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
@@ -270,7 +146,7 @@ imds_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 		*nl = '\0';
 	if (*role == '\0' || strchr(role, '/') != NULL ||
 	    strlen(role) > 128) {
-		r = fail(err, JC_ERR_AWS_AUTH,
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH,
 		    "this instance has no usable IAM "
 		    "role in its instance profile");
 		goto out;
@@ -278,14 +154,14 @@ imds_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 	snprintf(path, sizeof(path),
 	    "/latest/meta-data/iam/security-credentials/%s", role);
 	if ((r = jc_aws_imds_get(path, &json, &jlen, why, sizeof(why))) != 0) {
-		r = r == JC_ERR_NOMEM ? r : fail(err, JC_ERR_AWS_AUTH,
+		r = r == JC_ERR_NOMEM ? r : jc_aws_fail(err, JC_ERR_AWS_AUTH,
 		    "cannot read the role credentials from the instance "
 		    "metadata service: %s", why);
 		goto out;
 	}
 	if ((r = jc_aws_creds_json(json, jlen, JC_CREDS_IMDS, c, why,
 	    sizeof(why))) != 0) {
-		r = r == JC_ERR_NOMEM ? r : fail(err, r, "instance metadata "
+		r = r == JC_ERR_NOMEM ? r : jc_aws_fail(err, r, "instance metadata "
 		    "credentials: %s", why);
 		goto out;
 	}
@@ -328,12 +204,12 @@ process_creds(const char *profile, const char *cmd, struct jc_aws_creds *c,
 	if ((buf = malloc(PROCESS_OUT_MAX + 1)) == NULL)
 		return JC_ERR_NOMEM;
 	if (pipe(fds) != 0) {
-		r = fail(err, JC_ERR_IO, "pipe: %s", strerror(errno));
+		r = jc_aws_fail(err, JC_ERR_IO, "pipe: %s", strerror(errno));
 		goto out;
 	}
 	jc_verbose("running credential_process of profile %s", profile);
 	if ((pid = fork()) == -1) {
-		r = fail(err, JC_ERR_IO, "fork: %s", strerror(errno));
+		r = jc_aws_fail(err, JC_ERR_IO, "fork: %s", strerror(errno));
 		goto out;
 	}
 	if (pid == 0) {
@@ -354,7 +230,7 @@ process_creds(const char *profile, const char *cmd, struct jc_aws_creds *c,
 	for (;;) {
 		if ((left = (int)(end - jc_now_ms())) <= 0) {
 			kill(pid, SIGKILL);
-			r = fail(err, JC_ERR_AWS_AUTH, "credential_process of "
+			r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "credential_process of "
 			    "profile %s did not finish within %d s", profile,
 			    process_timeout_s());
 			goto out;
@@ -371,7 +247,7 @@ process_creds(const char *profile, const char *cmd, struct jc_aws_creds *c,
 		}
 		if (len == PROCESS_OUT_MAX) {
 			kill(pid, SIGKILL);
-			r = fail(err, JC_ERR_AWS_AUTH, "credential_process of "
+			r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "credential_process of "
 			    "profile %s printed more than %u bytes", profile,
 			    PROCESS_OUT_MAX);
 			goto out;
@@ -388,7 +264,7 @@ process_creds(const char *profile, const char *cmd, struct jc_aws_creds *c,
 		;
 	pid = -1;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		r = fail(err, JC_ERR_AWS_AUTH,
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH,
 		    "credential_process of profile %s "
 		    "failed (%s %d); its messages are above", profile,
 		    WIFEXITED(st) ? "exit status" : "signal",
@@ -398,7 +274,7 @@ process_creds(const char *profile, const char *cmd, struct jc_aws_creds *c,
 	if ((r = jc_aws_creds_json(buf, len, JC_CREDS_PROCESS, c, why,
 	    sizeof(why))) != 0) {
 		if (r != JC_ERR_NOMEM)
-			r = fail(err, r, "credential_process of profile %s: %s",
+			r = jc_aws_fail(err, r, "credential_process of profile %s: %s",
 			    profile, why);
 		goto out;
 	}
@@ -432,7 +308,7 @@ static_creds(const char *profile, struct jc_aws_creds *c,
 	if (id == NULL && key == NULL)
 		return JC_ERR_NOTFOUND;
 	if (id == NULL || *id == '\0' || key == NULL || *key == '\0')
-		return fail(err, JC_ERR_AWS_AUTH,
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH,
 		    "profile %s has %s but not %s",
 		    profile, id != NULL ? "aws_access_key_id" :
 		    "aws_secret_access_key", id != NULL ?
@@ -465,7 +341,7 @@ mfa_code(const char *profile, const char *serial, char *code, size_t len,
 	int fd, r = 0, restore = 0;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
-		return fail(err, JC_ERR_AWS_AUTH, "profile %s needs an MFA "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s needs an MFA "
 		    "code (mfa_serial %s) and there is no terminal to ask for "
 		    "it: run jconnect from a terminal, or use a profile "
 		    "without mfa_serial", profile, serial);
@@ -497,7 +373,7 @@ mfa_code(const char *profile, const char *serial, char *code, size_t len,
 	dprintf(fd, "\n");
 	close(fd);
 	if (r == 0 && (n != 6 || strspn(code, "0123456789") != 6))
-		r = fail(err, JC_ERR_AWS_AUTH, "the MFA code for profile %s "
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "the MFA code for profile %s "
 		    "must be the 6 digits your device shows", profile);
 	return r;
 }
@@ -522,16 +398,16 @@ assume_role(const char *profile, const char *role,
 	n = (size_t)snprintf(form, sizeof(form),
 	    "Action=AssumeRole&Version=2011-06-15&RoleArn=");
 	if (jc_aws_form_escape(enc, sizeof(enc), role) != 0)
-		return fail(err, JC_ERR_USAGE, "role_arn of profile %s is too "
+		return jc_aws_fail(err, JC_ERR_USAGE, "role_arn of profile %s is too "
 		    "long", profile);
 	n += (size_t)snprintf(form + n, sizeof(form) - n, "%s&RoleSessionName=",
 	    enc);
 	if (jc_aws_form_escape(enc, sizeof(enc), name) != 0)
-		return fail(err, JC_ERR_USAGE, "role_session_name too long");
+		return jc_aws_fail(err, JC_ERR_USAGE, "role_session_name too long");
 	n += (size_t)snprintf(form + n, sizeof(form) - n, "%s", enc);
 	if ((ext = jc_aws_setting(profile, "external_id")) != NULL) {
 		if (jc_aws_form_escape(enc, sizeof(enc), ext) != 0)
-			return fail(err, JC_ERR_USAGE, "external_id too long");
+			return jc_aws_fail(err, JC_ERR_USAGE, "external_id too long");
 		n += (size_t)snprintf(form + n, sizeof(form) - n,
 		    "&ExternalId=%s", enc);
 	}
@@ -544,13 +420,13 @@ assume_role(const char *profile, const char *role,
 		if ((r = mfa_code(profile, mfa, code, sizeof(code), err)) != 0)
 			return r;
 		if (jc_aws_form_escape(enc, sizeof(enc), mfa) != 0)
-			return fail(err, JC_ERR_USAGE, "mfa_serial too long");
+			return jc_aws_fail(err, JC_ERR_USAGE, "mfa_serial too long");
 		n += (size_t)snprintf(form + n, sizeof(form) - n,
 		    "&SerialNumber=%s&TokenCode=%s", enc, code);
 		jc_wipe(code, sizeof(code));
 	}
 	if (n >= sizeof(form))
-		return fail(err, JC_ERR_USAGE, "AssumeRole request too long");
+		return jc_aws_fail(err, JC_ERR_USAGE, "AssumeRole request too long");
 	/* STS works in every region; us-east-1 when none is configured. */
 	if ((region = jc_aws_region()) == NULL)
 		region = "us-east-1";
@@ -563,7 +439,7 @@ assume_role(const char *profile, const char *role,
 		if (mfa != NULL && r == JC_ERR_AWS_AUTH) {
 			snprintf(enc, sizeof(enc), "%.100s: %.300s", err->code,
 			    err->message);
-			r = fail(err, r, "STS refused role %s with the MFA code "
+			r = jc_aws_fail(err, r, "STS refused role %s with the MFA code "
 			    "of %s (%s): check the code and try again", role,
 			    mfa, enc);
 		}
@@ -571,7 +447,7 @@ assume_role(const char *profile, const char *role,
 	}
 	if ((r = jc_xml_parse(out, outlen, &root)) != 0 ||
 	    (r = jc_aws_creds_sts(root, c)) != 0) {
-		r = r == JC_ERR_NOMEM ? r : fail(err, JC_ERR_AWS_AUTH,
+		r = r == JC_ERR_NOMEM ? r : jc_aws_fail(err, JC_ERR_AWS_AUTH,
 		    "STS AssumeRole for %s gave an answer without "
 		    "credentials", role);
 		goto out;
@@ -596,16 +472,16 @@ role_creds(const char *profile, const char *role, int depth,
 
 	memset(&src, 0, sizeof(src));
 	if (depth >= MAX_ROLE_DEPTH)
-		return fail(err, JC_ERR_AWS_AUTH, "profile %s: source_profile "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s: source_profile "
 		    "chain longer than %d (a loop?)", profile, MAX_ROLE_DEPTH);
 	sp = jc_aws_setting(profile, "source_profile");
 	cs = jc_aws_setting(profile, "credential_source");
 	if (sp != NULL && cs != NULL)
-		return fail(err, JC_ERR_AWS_AUTH, "profile %s has both "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s has both "
 		    "source_profile and credential_source; keep one", profile);
 	if (sp != NULL) {
 		if (!jc_aws_has_profile(sp))
-			return fail(err, JC_ERR_AWS_AUTH,
+			return jc_aws_fail(err, JC_ERR_AWS_AUTH,
 			    "source_profile %s of "
 			    "profile %s is not in %s or %s", sp, profile,
 			    jc_aws_config_path(), jc_aws_credentials_path());
@@ -615,7 +491,7 @@ role_creds(const char *profile, const char *role, int depth,
 		else
 			r = profile_creds(sp, depth + 1, &src, err);
 		if (r == JC_ERR_NOTFOUND)
-			r = fail(err, JC_ERR_AWS_AUTH, "source_profile %s of "
+			r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "source_profile %s of "
 			    "profile %s has no credentials", sp, profile);
 	} else if (cs != NULL) {
 		if (strcmp(cs, "Environment") == 0)
@@ -625,17 +501,17 @@ role_creds(const char *profile, const char *role, int depth,
 		else if (strcmp(cs, "EcsContainer") == 0)
 			r = jc_aws_container_creds(&src, err);
 		else
-			return fail(err, JC_ERR_AWS_AUTH,
+			return jc_aws_fail(err, JC_ERR_AWS_AUTH,
 			    "credential_source %s "
 			    "of profile %s is not supported (Environment, "
 			    "Ec2InstanceMetadata or EcsContainer)", cs,
 			    profile);
 		if (r == JC_ERR_NOTFOUND)
-			r = fail(err, JC_ERR_AWS_AUTH,
+			r = jc_aws_fail(err, JC_ERR_AWS_AUTH,
 			    "credential_source %s of "
 			    "profile %s gave no credentials", cs, profile);
 	} else
-		return fail(err, JC_ERR_AWS_AUTH, "profile %s has role_arn but "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s has role_arn but "
 		    "neither source_profile nor credential_source", profile);
 	if (r == 0 && (r = check_expiry(&src, err)) == 0)
 		r = assume_role(profile, role, &src, c, err);
@@ -671,7 +547,7 @@ webid_creds(const char *profile, struct jc_aws_creds *c,
 	if (sess == NULL)
 		sess = getenv("AWS_ROLE_SESSION_NAME");
 	if (role == NULL || *role == '\0')
-		return fail(err, JC_ERR_AWS_AUTH, "a web identity token file "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "a web identity token file "
 		    "is set (%s) but no role: set role_arn in the profile or "
 		    "AWS_ROLE_ARN", what);
 	return jc_aws_webid_creds(what, role, file, sess, c, err);
@@ -738,11 +614,19 @@ jc_aws_creds_chain(struct jc_aws_creds *c, struct jc_aws_error *err)
 		return check_expiry(c, err);
 	if (r != JC_ERR_NOTFOUND)
 		return r;
-	return fail(err, JC_ERR_AWS_AUTH, "no AWS credentials found: looked "
+	return jc_aws_fail(err, JC_ERR_AWS_AUTH, "no AWS credentials found: looked "
 	    "at %sprofile %s in %s and %s, and the instance metadata service%s;"
 	    " run aws configure, set AWS_PROFILE or AWS_ACCESS_KEY_ID, or pass "
 	    "--profile", jc_aws_profile_explicit() ? "" :
 	    "AWS_ACCESS_KEY_ID, ", profile, jc_aws_credentials_path(),
-	    jc_aws_config_path(), imds_disabled() ?
+	    jc_aws_config_path(), jc_aws_imds_disabled() ?
 	    " (disabled by AWS_EC2_METADATA_DISABLED)" : "");
+}
+
+int
+jc_aws_setup(const char *profile, const char *region)
+{
+	/* The client below signs with what this chain finds. */
+	jc_aws_set_creds_source(jc_aws_creds_chain);
+	return jc_aws_profile_setup(profile, region);
 }

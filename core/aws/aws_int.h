@@ -1,7 +1,11 @@
 /*
- * aws_int.h - what aws.c and aws_cred.c share: the HTTP transport, a
- * signed call with given credentials, the loaded profile and the
- * credential chain.  Not for other modules (they use aws.h).
+ * aws_int.h - the lower layer of the AWS client (aws.c): the HTTP
+ * transport, a signed call with given credentials, the loaded profile and
+ * shared files, the instance metadata service.  For the credential
+ * providers (aws_cred.c, aws_sso.c, aws_webid.c) and the calls built on
+ * the client; the rest of jconnect uses aws.h.  Nothing here calls up:
+ * the session's credentials come from the source set with
+ * jc_aws_set_creds_source.
  */
 #ifndef JC_AWS_INT_H
 #define JC_AWS_INT_H
@@ -55,6 +59,21 @@ int	jc_aws_call(const struct jc_aws_creds *c, const char *region,
 int	jc_aws_session(const struct jc_aws_creds **c, const char **region,
 	    struct jc_aws_error *err);
 
+/*
+ * Choose profile and region and read the shared files, as jc_aws_setup
+ * (aws_cred.h) says, without setting where credentials come from.
+ */
+int	jc_aws_profile_setup(const char *profile, const char *region);
+
+/*
+ * Where the session's credentials come from: fills *c (c->source says
+ * from where), or returns a JC_ERR_* with a full sentence in err.
+ */
+typedef int jc_aws_creds_fn(struct jc_aws_creds *c, struct jc_aws_error *err);
+
+/* Set it (kept when jc_aws_profile_setup starts over). */
+void	jc_aws_set_creds_source(jc_aws_creds_fn *);
+
 /* The profile in use ("default" when none was named).  Borrowed. */
 const char *jc_aws_profile(void);
 
@@ -87,35 +106,14 @@ const char *jc_aws_credentials_path(void);
 int	jc_aws_imds_get(const char *path, char **out, size_t *len, char *why,
 	    size_t whylen);
 
-/*
- * Walk the credential chain for the current profile (aws-wire.md order:
- * env, shared files, credential_process, role_arn + source_profile or
- * credential_source, IMDS).  On 0 *c holds credentials and c->source says
- * where they came from.  On failure returns JC_ERR_AWS_AUTH (or
- * JC_ERR_NOMEM / JC_ERR_INTR) with a full sentence in err->message.
- */
-int	jc_aws_creds_chain(struct jc_aws_creds *c, struct jc_aws_error *err);
+/* 1 when AWS_EC2_METADATA_DISABLED is true. */
+int	jc_aws_imds_disabled(void);
 
-/*
- * STS AssumeRoleWithWebIdentity (unsigned) for role with the token in
- * file; what names the configuration for messages, session may be NULL.
- * Returns 0 with *c, or JC_ERR_AWS_AUTH (or JC_ERR_NOMEM) with err.
- */
-int	jc_aws_webid_creds(const char *what, const char *role, const char *file,
-	    const char *session, struct jc_aws_creds *c,
-	    struct jc_aws_error *err);
+/* The user's home: $HOME, else the password database's. */
+const char *jc_aws_home(void);
 
-/*
- * The container credentials endpoint (AWS_CONTAINER_CREDENTIALS_
- * RELATIVE_URI or _FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN or
- * _TOKEN_FILE).  JC_ERR_NOTFOUND when neither URI is set.
- */
-int	jc_aws_container_creds(struct jc_aws_creds *c, struct jc_aws_error *err);
-
-/*
- * URL-encode src for a form body (RFC 3986 unreserved bytes kept) into
- * dst.  Returns 0 or JC_ERR_USAGE when dst is too small.
- */
-int	jc_aws_form_escape(char *dst, size_t len, const char *src);
+/* An error of our own in *err: a sentence, no AWS code.  Returns r. */
+int	jc_aws_fail(struct jc_aws_error *err, int r, const char *fmt, ...)
+	    JC_PRINTF(3, 4);
 
 #endif /* JC_AWS_INT_H */

@@ -1,7 +1,7 @@
 /*
- * aws_parse.c - AWS answers and AWS configuration into structs: error
- * shapes, EC2/CloudFormation/Auto Scaling/SSM answers, credential JSON,
- * ini files, endpoint overrides.  Everything the network hands us passes
+ * aws_parse.c - AWS error shapes, credential JSON, ini files and endpoint
+ * overrides into structs (the answers of the service calls are read in
+ * aws_answer.c).  Everything the network hands us passes
  * through here, so every copy is bounded and control bytes are dropped
  * from text that ends up in messages.
  */
@@ -14,7 +14,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "aws_int.h"
 #include "aws_parse.h"
 #include "compat.h"
 #include "log.h"
@@ -24,8 +23,8 @@
  * control characters (C0, DEL, C1) and bytes that are not UTF-8 become
  * spaces, so names and messages from AWS are safe to print.
  */
-static void
-copy_clean(char *dst, size_t len, const char *s)
+void
+jc_aws_copy_clean(char *dst, size_t len, const char *s)
 {
 	size_t i = 0, o = 0, l;
 
@@ -81,17 +80,17 @@ decode_json(const char *body, size_t len, struct jc_aws_error *err)
 		/* "com.amazonaws.ssm#TargetNotConnected" -> after '#'. */
 		if ((p = strrchr(code, '#')) != NULL)
 			code = p + 1;
-		copy_clean(tmp, sizeof(tmp), code);
+		jc_aws_copy_clean(tmp, sizeof(tmp), code);
 		/* rest-json style "Code:http://..." -> before ':'. */
 		if ((p = strchr(tmp, ':')) != NULL)
 			tmp[p - tmp] = '\0';
-		copy_clean(err->code, sizeof(err->code), tmp);
+		jc_aws_copy_clean(err->code, sizeof(err->code), tmp);
 	}
 	m = cJSON_GetObjectItemCaseSensitive(j, "message");
 	if (!cJSON_IsString(m))
 		m = cJSON_GetObjectItemCaseSensitive(j, "Message");
 	if (cJSON_IsString(m))
-		copy_clean(err->message, sizeof(err->message), m->valuestring);
+		jc_aws_copy_clean(err->message, sizeof(err->message), m->valuestring);
 	cJSON_Delete(j);
 }
 
@@ -109,9 +108,9 @@ decode_xml(const char *body, size_t len, struct jc_aws_error *err)
 	else
 		e = jc_xml_find(root, "Error");
 	if (e != NULL) {
-		copy_clean(err->code, sizeof(err->code),
+		jc_aws_copy_clean(err->code, sizeof(err->code),
 		    jc_xml_text(e, "Code"));
-		copy_clean(err->message, sizeof(err->message),
+		jc_aws_copy_clean(err->message, sizeof(err->message),
 		    jc_xml_text(e, "Message"));
 	}
 	jc_xml_free(root);
@@ -244,214 +243,20 @@ jc_aws_denied_action(const char *message, char *buf, size_t len)
 	return 0;
 }
 
-/* ---- answers --------------------------------------------------------- */
+/* ---- JSON ------------------------------------------------------------ */
 
-int
-jc_aws_stack_resources(const struct jc_xml *root, struct jc_aws_resource *out,
-    size_t max, size_t *n)
-{
-	const struct jc_xml *m;
-
-	*n = 0;
-	if (root == NULL || strcmp(root->name,
-	    "DescribeStackResourcesResponse") != 0)
-		return JC_ERR_PROTO;
-	m = jc_xml_path(root, "DescribeStackResourcesResult/StackResources/"
-	    "member");
-	for (; m != NULL && *n < max; m = jc_xml_next(m)) {
-		struct jc_aws_resource *r = &out[(*n)++];
-
-		copy_clean(r->type, sizeof(r->type),
-		    jc_xml_text(m, "ResourceType"));
-		copy_clean(r->physical, sizeof(r->physical),
-		    jc_xml_text(m, "PhysicalResourceId"));
-		copy_clean(r->logical, sizeof(r->logical),
-		    jc_xml_text(m, "LogicalResourceId"));
-		copy_clean(r->status, sizeof(r->status),
-		    jc_xml_text(m, "ResourceStatus"));
-	}
-	return 0;
-}
-
-static void
-one_instance(const struct jc_xml *it, const char *region,
-    struct jc_instance *in)
-{
-	const struct jc_xml *t;
-	const char *plat;
-
-	memset(in, 0, sizeof(*in));
-	copy_clean(in->id, sizeof(in->id), jc_xml_text(it, "instanceId"));
-	copy_clean(in->state, sizeof(in->state),
-	    jc_xml_text(it, "instanceState/name"));
-	copy_clean(in->public_dns, sizeof(in->public_dns),
-	    jc_xml_text(it, "dnsName"));
-	copy_clean(in->public_ip, sizeof(in->public_ip),
-	    jc_xml_text(it, "ipAddress"));
-	copy_clean(in->private_ip, sizeof(in->private_ip),
-	    jc_xml_text(it, "privateIpAddress"));
-	copy_clean(in->launch_time, sizeof(in->launch_time),
-	    jc_xml_text(it, "launchTime"));
-	/* EC2 sets <platform> only for Windows. */
-	plat = jc_xml_text(it, "platform");
-	copy_clean(in->platform, sizeof(in->platform),
-	    *plat != '\0' ? plat : "linux");
-	copy_clean(in->platform_details, sizeof(in->platform_details),
-	    jc_xml_text(it, "platformDetails"));
-	copy_clean(in->image_id, sizeof(in->image_id),
-	    jc_xml_text(it, "imageId"));
-	copy_clean(in->region, sizeof(in->region), region);
-	for (t = jc_xml_path(it, "tagSet/item"); t != NULL; t = jc_xml_next(t))
-		if (strcmp(jc_xml_text(t, "key"), "Name") == 0)
-			copy_clean(in->name, sizeof(in->name),
-			    jc_xml_text(t, "value"));
-}
-
-int
-jc_aws_ec2_instances(const struct jc_xml *root, const char *region,
-    struct jc_instance *out, size_t max, size_t *n, char *next_token,
-    size_t ntlen)
-{
-	const struct jc_xml *res, *it;
-
-	*n = 0;
-	if (next_token != NULL && ntlen > 0)
-		*next_token = '\0';
-	if (root == NULL ||
-	    strcmp(root->name, "DescribeInstancesResponse") != 0)
-		return JC_ERR_PROTO;
-	for (res = jc_xml_path(root, "reservationSet/item"); res != NULL;
-	    res = jc_xml_next(res))
-		for (it = jc_xml_path(res, "instancesSet/item");
-		    it != NULL && *n < max; it = jc_xml_next(it))
-			one_instance(it, region, &out[(*n)++]);
-	if (next_token != NULL && ntlen > 0)
-		copy_clean(next_token, ntlen, jc_xml_text(root, "nextToken"));
-	return 0;
-}
-
-int
-jc_aws_ec2_image(const struct jc_xml *root, const char *id,
-    struct jc_aws_image *out)
-{
-	const struct jc_xml *it;
-
-	memset(out, 0, sizeof(*out));
-	if (root == NULL || strcmp(root->name, "DescribeImagesResponse") != 0)
-		return JC_ERR_PROTO;
-	for (it = jc_xml_path(root, "imagesSet/item"); it != NULL;
-	    it = jc_xml_next(it)) {
-		if (strcmp(jc_xml_text(it, "imageId"), id) != 0)
-			continue;
-		copy_clean(out->id, sizeof(out->id), id);
-		copy_clean(out->name, sizeof(out->name),
-		    jc_xml_text(it, "name"));
-		copy_clean(out->description, sizeof(out->description),
-		    jc_xml_text(it, "description"));
-		copy_clean(out->location, sizeof(out->location),
-		    jc_xml_text(it, "imageLocation"));
-		copy_clean(out->platform_details,
-		    sizeof(out->platform_details),
-		    jc_xml_text(it, "platformDetails"));
-		return 0;
-	}
-	return JC_ERR_NOTFOUND;
-}
-
-int
-jc_aws_asg_instances(const struct jc_xml *root, struct jc_aws_asg_member *out,
-    size_t max, size_t *n)
-{
-	const struct jc_xml *g, *m;
-
-	*n = 0;
-	if (root == NULL || strcmp(root->name,
-	    "DescribeAutoScalingGroupsResponse") != 0)
-		return JC_ERR_PROTO;
-	for (g = jc_xml_path(root, "DescribeAutoScalingGroupsResult/"
-	    "AutoScalingGroups/member"); g != NULL; g = jc_xml_next(g))
-		for (m = jc_xml_path(g, "Instances/member");
-		    m != NULL && *n < max; m = jc_xml_next(m)) {
-			copy_clean(out[*n].id, sizeof(out[*n].id),
-			    jc_xml_text(m, "InstanceId"));
-			copy_clean(out[*n].lifecycle,
-			    sizeof(out[*n].lifecycle),
-			    jc_xml_text(m, "LifecycleState"));
-			(*n)++;
-		}
-	return 0;
-}
-
-static const char *
-jstr(const cJSON *o, const char *name)
+const char *
+jc_aws_json_str(const struct cJSON *o, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* A hybrid node is known only to SSM: take what it says. */
-static void
-hybrid(const cJSON *e, struct jc_instance *inst)
-{
-	const char *v;
-	size_t i;
-
-	copy_clean(inst->state, sizeof(inst->state), inst->ssm_online ?
-	    "running" : "offline");
-	if ((v = jstr(e, "ComputerName")) != NULL)
-		copy_clean(inst->name, sizeof(inst->name), v);
-	if ((v = jstr(e, "IPAddress")) != NULL)
-		copy_clean(inst->private_ip, sizeof(inst->private_ip), v);
-	if ((v = jstr(e, "PlatformType")) != NULL) {
-		copy_clean(inst->platform, sizeof(inst->platform), v);
-		for (i = 0; inst->platform[i] != '\0'; i++)
-			inst->platform[i] = (char)tolower(
-			    (unsigned char)inst->platform[i]);
-	}
-}
-
-int
-jc_aws_ssm_info(const char *json, size_t len, struct jc_instance *inst,
-    char *next_token, size_t ntlen)
-{
-	const cJSON *list, *e;
-	const char *id, *ping, *ver, *nt;
-	cJSON *j;
-
-	if (next_token != NULL && ntlen > 0)
-		*next_token = '\0';
-	if ((j = cJSON_ParseWithLength(json, len)) == NULL)
-		return JC_ERR_PROTO;
-	list = cJSON_GetObjectItemCaseSensitive(j, "InstanceInformationList");
-	if (!cJSON_IsArray(list)) {
-		cJSON_Delete(j);
-		return JC_ERR_PROTO;
-	}
-	cJSON_ArrayForEach(e, list) {
-		if ((id = jstr(e, "InstanceId")) == NULL ||
-		    strcmp(id, inst->id) != 0)
-			continue;
-		inst->ssm_managed = 1;
-		ping = jstr(e, "PingStatus");
-		inst->ssm_online = ping != NULL && strcmp(ping, "Online") == 0;
-		if ((ver = jstr(e, "AgentVersion")) != NULL)
-			copy_clean(inst->agent_version,
-			    sizeof(inst->agent_version), ver);
-		if (strncmp(inst->id, "mi-", 3) == 0)
-			hybrid(e, inst);
-	}
-	if (next_token != NULL && ntlen > 0 &&
-	    (nt = jstr(j, "NextToken")) != NULL)
-		copy_clean(next_token, ntlen, nt);
-	cJSON_Delete(j);
-	return 0;
-}
-
 /* ---- credentials ----------------------------------------------------- */
 
-static void
-wipe_free(char *s)
+void
+jc_aws_wipe_free(char *s)
 {
 	if (s == NULL)
 		return;
@@ -464,9 +269,9 @@ jc_aws_creds_clear(struct jc_aws_creds *c)
 {
 	if (c == NULL)
 		return;
-	wipe_free(c->akid);
-	wipe_free(c->secret);
-	wipe_free(c->token);
+	jc_aws_wipe_free(c->akid);
+	jc_aws_wipe_free(c->secret);
+	jc_aws_wipe_free(c->token);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -535,19 +340,19 @@ jc_aws_creds_json(const char *json, size_t len, int kind,
 			snprintf(why, whylen, "\"Version\" must be 1");
 			goto out;
 		}
-		r = set_creds(c, jstr(j, "AccessKeyId"),
-		    jstr(j, "SecretAccessKey"), jstr(j, "SessionToken"),
-		    jstr(j, "Expiration"), why, whylen);
+		r = set_creds(c, jc_aws_json_str(j, "AccessKeyId"),
+		    jc_aws_json_str(j, "SecretAccessKey"), jc_aws_json_str(j, "SessionToken"),
+		    jc_aws_json_str(j, "Expiration"), why, whylen);
 	} else if (kind == JC_CREDS_IMDS) {
-		if ((code = jstr(j, "Code")) == NULL ||
+		if ((code = jc_aws_json_str(j, "Code")) == NULL ||
 		    strcmp(code, "Success") != 0) {
 			snprintf(why, whylen, "the instance metadata service "
 			    "answered Code %.64s", code ? code : "(none)");
 			goto out;
 		}
-		r = set_creds(c, jstr(j, "AccessKeyId"),
-		    jstr(j, "SecretAccessKey"), jstr(j, "Token"),
-		    jstr(j, "Expiration"), why, whylen);
+		r = set_creds(c, jc_aws_json_str(j, "AccessKeyId"),
+		    jc_aws_json_str(j, "SecretAccessKey"), jc_aws_json_str(j, "Token"),
+		    jc_aws_json_str(j, "Expiration"), why, whylen);
 	} else
 		r = JC_ERR_INTERNAL;
  out:

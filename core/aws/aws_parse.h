@@ -1,8 +1,7 @@
 /*
  * aws_parse.h - parsers of AWS answers and AWS configuration: a small XML
  * tree over expat (namespaces ignored), error decoding of the three error
- * shapes, EC2/CloudFormation/Auto Scaling/SSM answers into structs,
- * credential JSON (credential_process, IMDS), the shared ini files and
+ * shapes, credential JSON (credential_process, IMDS), the shared ini files and
  * endpoint overrides.  No I/O here except getenv(), so every function
  * can be unit-tested and fuzzed.
  */
@@ -13,7 +12,6 @@
 #include <time.h>
 
 #include "jc_plugin.h"
-#include "resolve.h"
 
 /* ---- XML ------------------------------------------------------------- */
 
@@ -91,76 +89,6 @@ int	jc_aws_error_retryable(const struct jc_aws_error *err);
  * JC_ERR_NOTFOUND when the message names none.
  */
 int	jc_aws_denied_action(const char *message, char *buf, size_t len);
-
-/* ---- answers -> structs ---------------------------------------------- */
-
-/* One resource of DescribeStackResources. */
-struct jc_aws_resource {
-	char	type[96];		/* AWS::EC2::Instance, ... */
-	char	physical[512];		/* instance id, nested stack ARN, ASG */
-	char	logical[256];
-	char	status[48];		/* CREATE_COMPLETE, ... */
-};
-
-/*
- * DescribeStackResources answer -> up to max resources in out[], *n set
- * to how many were stored.  Returns 0 or JC_ERR_PROTO when the root is
- * not a DescribeStackResourcesResponse.
- */
-int	jc_aws_stack_resources(const struct jc_xml *root,
-	    struct jc_aws_resource *out, size_t max, size_t *n);
-
-/*
- * DescribeInstances (or StartInstances for the state) answer -> up to max
- * instances, with their image id and platform details.  Fields missing
- * from the answer are "" (platform "linux").
- * region is copied into each instance.  next_token (may be NULL) receives
- * nextToken or "".  Returns 0 or JC_ERR_PROTO.
- */
-int	jc_aws_ec2_instances(const struct jc_xml *root, const char *region,
-	    struct jc_instance *out, size_t max, size_t *n, char *next_token,
-	    size_t ntlen);
-
-/* What DescribeImages says about an AMI that tells its OS. */
-struct jc_aws_image {
-	char	id[32];			/* ami-... */
-	char	name[256];		/* "al2023-ami-2023.4...-x86_64" */
-	char	description[256];
-	char	location[256];		/* "amazon/al2023-ami-..." */
-	char	platform_details[64];	/* "Linux/UNIX", "Red Hat ..." */
-};
-
-/*
- * DescribeImages answer -> the image whose imageId is id.  Returns 0,
- * JC_ERR_NOTFOUND when the answer does not list it, or JC_ERR_PROTO when
- * the root is not a DescribeImagesResponse.
- */
-int	jc_aws_ec2_image(const struct jc_xml *root, const char *id,
-	    struct jc_aws_image *out);
-
-/* One instance of an Auto Scaling group. */
-struct jc_aws_asg_member {
-	char	id[32];			/* i-... */
-	char	lifecycle[32];		/* InService, Pending, ... */
-};
-
-/*
- * DescribeAutoScalingGroups answer -> the instances of every group listed
- * (up to max).  Returns 0 or JC_ERR_PROTO.
- */
-int	jc_aws_asg_instances(const struct jc_xml *root,
-	    struct jc_aws_asg_member *out, size_t max, size_t *n);
-
-/*
- * DescribeInstanceInformation JSON answer: fill ssm_managed, ssm_online
- * and agent_version of *inst from the entry whose InstanceId is inst->id
- * (left at 0/"" when absent).  For a hybrid node (mi-...), which EC2 does
- * not know, also name, private_ip, platform and state ("running" when
- * Online, else "offline").  next_token (may be NULL) gets NextToken or
- * "".  Returns 0 or JC_ERR_PROTO.
- */
-int	jc_aws_ssm_info(const char *json, size_t len, struct jc_instance *inst,
-	    char *next_token, size_t ntlen);
 
 /* ---- credentials ----------------------------------------------------- */
 
@@ -255,5 +183,25 @@ int	jc_aws_profile_exists(const struct jc_aws_ini *creds,
  */
 int	jc_aws_endpoint(const char *service, const char *region,
 	    const char *profile_url, char *url, size_t len, const char **from);
+
+/*
+ * URL-encode src for a form body (RFC 3986 unreserved bytes kept) into
+ * dst.  Returns 0 or JC_ERR_USAGE when dst is too small.
+ */
+int	jc_aws_form_escape(char *dst, size_t len, const char *src);
+
+/*
+ * Copy at most len-1 bytes of s (NULL: "") into dst, cut at a whole
+ * character; control characters and bytes that are not UTF-8 become
+ * spaces, so names and messages from AWS are safe to print.
+ */
+void	jc_aws_copy_clean(char *dst, size_t len, const char *s);
+
+/* The string member name of a JSON object o, or NULL.  Borrowed. */
+struct cJSON;
+const char *jc_aws_json_str(const struct cJSON *o, const char *name);
+
+/* Wipe a secret string, then free it; NULL is a no-op. */
+void	jc_aws_wipe_free(char *);
 
 #endif /* JC_AWS_PARSE_H */

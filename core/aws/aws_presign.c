@@ -13,6 +13,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "compat.h"
 #include "aws.h"
 #include "aws_int.h"
 
@@ -150,24 +151,24 @@ jc_aws_presign(const char *service, const char *scheme, const char *host,
 	r = JC_ERR_USAGE;
 	if ((size_t)snprintf(out, outlen, "%s://%s%s?%s&X-Amz-Signature=%s",
 	    scheme, host, path, q, sig) >= outlen) {
-		explicit_bzero(out, outlen);
+		jc_wipe(out, outlen);
 		snprintf(err->message, sizeof(err->message), "the presigned "
 		    "URL is too long");
 		goto out;
 	}
 	r = 0;
  out:
-	explicit_bzero(k, sizeof(k));
+	jc_wipe(k, sizeof(k));
 	if (kbuf != NULL) {
-		explicit_bzero(kbuf, strlen(kbuf));
+		jc_wipe(kbuf, strlen(kbuf));
 		free(kbuf);
 	}
 	if (q != NULL) {
-		explicit_bzero(q, qlen);
+		jc_wipe(q, qlen);
 		free(q);
 	}
 	if (cq != NULL) {
-		explicit_bzero(cq, qlen);
+		jc_wipe(cq, qlen);
 		free(cq);
 	}
 	free(creq);

@@ -28,6 +28,7 @@
 
 #include "aws.h"
 #include "aws_int.h"
+#include "aws_parse.h"
 #include "aws_sso.h"
 #include "browser.h"
 #include "compat.h"
@@ -61,40 +62,15 @@ struct sso_tok {
 	time_t	 expires, reg_expires;
 };
 
-static int
-fail(struct jc_aws_error *err, int r, const char *fmt, ...)
-    JC_PRINTF(3, 4);
-
-static int
-fail(struct jc_aws_error *err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	memset(err, 0, sizeof(*err));
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static void
-wipe_free(char *p)
-{
-	if (p != NULL) {
-		jc_wipe(p, strlen(p));
-		free(p);
-	}
-}
-
 static void
 tok_clear(struct sso_tok *t)
 {
-	wipe_free(t->start_url);
-	wipe_free(t->region);
-	wipe_free(t->access);
-	wipe_free(t->refresh);
-	wipe_free(t->client_id);
-	wipe_free(t->client_secret);
+	jc_aws_wipe_free(t->start_url);
+	jc_aws_wipe_free(t->region);
+	jc_aws_wipe_free(t->access);
+	jc_aws_wipe_free(t->refresh);
+	jc_aws_wipe_free(t->client_id);
+	jc_aws_wipe_free(t->client_secret);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -289,7 +265,7 @@ sso_config(const char *profile, struct sso_cfg *s, struct jc_aws_error *err)
 	if (s->session != NULL) {
 		snprintf(sec, sizeof(sec), "sso-session %s", s->session);
 		if (!jc_aws_config_has(sec))
-			return fail(err, JC_ERR_AWS_AUTH, "profile %s names "
+			return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s names "
 			    "sso_session %s, but %s has no [sso-session %s] "
 			    "section", profile, s->session,
 			    jc_aws_config_path(), s->session);
@@ -299,11 +275,11 @@ sso_config(const char *profile, struct sso_cfg *s, struct jc_aws_error *err)
 		/* Both given: they must agree, as botocore checks. */
 		if ((u = jc_aws_setting(profile, "sso_start_url")) != NULL &&
 		    s->start_url != NULL && strcmp(u, s->start_url) != 0)
-			return fail(err, JC_ERR_AWS_AUTH, "profile %s and its "
+			return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s and its "
 			    "sso-session %s give different sso_start_url "
 			    "values; keep one", profile, s->session);
 		if (s->start_url == NULL || s->region == NULL)
-			return fail(err, JC_ERR_AWS_AUTH, "[sso-session %s] in "
+			return jc_aws_fail(err, JC_ERR_AWS_AUTH, "[sso-session %s] in "
 			    "%s needs sso_start_url and sso_region",
 			    s->session, jc_aws_config_path());
 	} else {
@@ -312,7 +288,7 @@ sso_config(const char *profile, struct sso_cfg *s, struct jc_aws_error *err)
 		if (s->start_url == NULL && s->region == NULL)
 			return JC_ERR_NOTFOUND;
 		if (s->start_url == NULL || s->region == NULL)
-			return fail(err, JC_ERR_AWS_AUTH, "profile %s needs "
+			return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s needs "
 			    "both sso_start_url and sso_region (or an "
 			    "sso_session)", profile);
 	}
@@ -320,19 +296,6 @@ sso_config(const char *profile, struct sso_cfg *s, struct jc_aws_error *err)
 }
 
 /* ---- files ----------------------------------------------------------- */
-
-static const char *
-home(void)
-{
-	const char *h = getenv("HOME");
-	struct passwd *pw;
-
-	if (h != NULL && *h != '\0')
-		return h;
-	if ((pw = getpwuid(getuid())) != NULL)
-		return pw->pw_dir;
-	return "/";
-}
 
 /* ~/.aws/sso/cache/NAME.json; mk: create the directories (0700). */
 static int
@@ -342,7 +305,7 @@ cache_path(const char *name, char *path, size_t len, int mk)
 	size_t i;
 	int n;
 
-	n = snprintf(path, len, "%s", home());
+	n = snprintf(path, len, "%s", jc_aws_home());
 	for (i = 0; i < 3; i++) {
 		n += snprintf(path + n, len - (size_t)n, "%s", parts[i]);
 		if ((size_t)n >= len)
@@ -565,7 +528,7 @@ sso_http(const char *service, const char *region, const char *method,
 	*ans = NULL;
 	if (jc_aws_endpoint(service, region, jc_aws_setting(jc_aws_profile(),
 	    "endpoint_url"), base, sizeof(base), &from) != 0)
-		return fail(err, JC_ERR_AWS_AUTH, "no usable %s endpoint for "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "no usable %s endpoint for "
 		    "sso_region %s", service, region);
 	/* The endpoint ends in "/"; our paths start with one. */
 	if ((bl = strlen(base)) > 0 && base[bl - 1] == '/')
@@ -592,11 +555,11 @@ sso_http(const char *service, const char *region, const char *method,
 	h.timeout_ms = CALL_MS;
 	h.connect_ms = CONNECT_MS;
 	r = jc_aws_http_do(&h, status, ans, alen, why, sizeof(why), &retry);
-	wipe_free(bh);
+	jc_aws_wipe_free(bh);
 	if (r == JC_ERR_NOMEM)
 		return r;
 	if (r != 0)
-		return fail(err, JC_ERR_AWS_AUTH, "cannot reach AWS SSO at "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "cannot reach AWS SSO at "
 		    "%.300s: %s", base, why);
 	return 0;
 }
@@ -662,7 +625,7 @@ oidc_call(const struct sso_cfg *s, const char *path, const char *body,
 		sso_error(status, ans, alen, err);
 		r = status >= 500 ? JC_ERR_AWS : JC_ERR_AWS_AUTH;
 	} else if ((*out = cJSON_ParseWithLength(ans, alen)) == NULL)
-		r = fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC answered %s with "
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC answered %s with "
 		    "something that is not JSON", path);
 	if (ans != NULL) {
 		jc_wipe(ans, alen);
@@ -725,13 +688,13 @@ take_token(const cJSON *o, struct sso_tok *t)
 	    !cJSON_IsNumber(in))
 		return r == JC_ERR_NOMEM ? r : JC_ERR_PROTO;
 	if (json_str(o, "refreshToken", &ref) == JC_ERR_NOMEM) {
-		wipe_free(acc);
+		jc_aws_wipe_free(acc);
 		return JC_ERR_NOMEM;
 	}
-	wipe_free(t->access);
+	jc_aws_wipe_free(t->access);
 	t->access = acc;
 	if (ref != NULL) {
-		wipe_free(t->refresh);
+		jc_aws_wipe_free(t->refresh);
 		t->refresh = ref;
 	}
 	t->expires = time(NULL) + (time_t)in->valuedouble;
@@ -751,17 +714,17 @@ refresh(const struct sso_cfg *s, struct sso_tok *t, struct jc_aws_error *err)
 
 	if (t->refresh == NULL || t->client_id == NULL ||
 	    t->client_secret == NULL)
-		return fail(err, JC_ERR_AWS_AUTH, "the cached token has no "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "the cached token has no "
 		    "refresh token");
 	if (t->reg_expires != 0 && t->reg_expires <= time(NULL))
-		return fail(err, JC_ERR_AWS_AUTH, "the client registration "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "the client registration "
 		    "of the cached token has expired");
 	if ((body = json_body(kv)) == NULL)
 		return JC_ERR_NOMEM;
 	r = oidc_call(s, "/token", body, &o, err);
-	wipe_free(body);
+	jc_aws_wipe_free(body);
 	if (r == 0 && (r = take_token(o, t)) == JC_ERR_PROTO)
-		r = fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC CreateToken gave "
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC CreateToken gave "
 		    "no accessToken/expiresIn");
 	json_wipe_delete(o);
 	return r;
@@ -771,7 +734,7 @@ static int
 need_login(const struct sso_cfg *s, struct jc_aws_error *err,
     const char *why)
 {
-	return fail(err, JC_ERR_AWS_AUTH, "the AWS SSO sign-in of profile %s "
+	return jc_aws_fail(err, JC_ERR_AWS_AUTH, "the AWS SSO sign-in of profile %s "
 	    "%s: run jconnect login --profile %s (or aws sso login --profile "
 	    "%s)", s->profile, why, s->profile, s->profile);
 }
@@ -788,7 +751,7 @@ access_token(const struct sso_cfg *s, struct sso_tok *t,
 	memset(&other, 0, sizeof(other));
 	if (jc_aws_sso_token_key(s->session, s->start_url, key) != 0 ||
 	    cache_path(key, path, sizeof(path), 0) != 0)
-		return fail(err, JC_ERR_IO, "cannot name the SSO token cache");
+		return jc_aws_fail(err, JC_ERR_IO, "cannot name the SSO token cache");
 	if ((r = tok_load(path, t)) == JC_ERR_NOTFOUND)
 		return need_login(s, err, "has no cached token");
 	if (r == JC_ERR_NOMEM)
@@ -858,13 +821,13 @@ jc_aws_sso_creds(const char *profile, struct jc_aws_creds *c,
 	if ((r = sso_config(profile, &s, err)) != 0)
 		return r;
 	if (s.account == NULL || s.role == NULL)
-		return fail(err, JC_ERR_AWS_AUTH, "SSO profile %s needs "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "SSO profile %s needs "
 		    "sso_account_id and sso_role_name", profile);
 	if ((r = access_token(&s, &t, err)) != 0)
 		goto out;
 	if (jc_aws_form_escape(role, sizeof(role), s.role) != 0 ||
 	    jc_aws_form_escape(acc, sizeof(acc), s.account) != 0) {
-		r = fail(err, JC_ERR_USAGE, "sso_role_name or sso_account_id "
+		r = jc_aws_fail(err, JC_ERR_USAGE, "sso_role_name or sso_account_id "
 		    "of profile %s is too long", profile);
 		goto out;
 	}
@@ -880,7 +843,7 @@ jc_aws_sso_creds(const char *profile, struct jc_aws_creds *c,
 		if (status == 401)
 			r = need_login(&s, err, "is no longer accepted");
 		else
-			r = fail(err, JC_ERR_AWS_AUTH, "AWS SSO refuses role "
+			r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO refuses role "
 			    "%s in account %s to this sign-in (%s): check "
 			    "sso_role_name and sso_account_id of profile %s",
 			    s.role, s.account, err->message, profile);
@@ -894,7 +857,7 @@ jc_aws_sso_creds(const char *profile, struct jc_aws_creds *c,
 	if ((o = cJSON_ParseWithLength(ans, alen)) == NULL ||
 	    (rc = cJSON_GetObjectItemCaseSensitive(o,
 	    "roleCredentials")) == NULL) {
-		r = fail(err, JC_ERR_AWS_AUTH, "AWS SSO GetRoleCredentials "
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO GetRoleCredentials "
 		    "gave no roleCredentials");
 		goto out;
 	}
@@ -903,7 +866,7 @@ jc_aws_sso_creds(const char *profile, struct jc_aws_creds *c,
 	    json_str(rc, "secretAccessKey", &c->secret) != 0 ||
 	    json_str(rc, "sessionToken", &c->token) != 0) {
 		jc_aws_creds_clear(c);
-		r = fail(err, JC_ERR_AWS_AUTH, "AWS SSO GetRoleCredentials "
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO GetRoleCredentials "
 		    "gave incomplete roleCredentials");
 		goto out;
 	}
@@ -933,8 +896,8 @@ struct reg {
 static void
 reg_clear(struct reg *g)
 {
-	wipe_free(g->id);
-	wipe_free(g->secret);
+	jc_aws_wipe_free(g->id);
+	jc_aws_wipe_free(g->secret);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -955,11 +918,11 @@ registration(const struct sso_cfg *s, struct reg *g, int force,
 	if (jc_aws_sso_registration_key(s->start_url, s->region,
 	    s->session != NULL ? s->scopes : NULL, s->session, key) != 0 ||
 	    cache_path(key, path, sizeof(path), 1) != 0)
-		return fail(err, JC_ERR_IO, "cannot create %s/.aws/sso/cache",
-		    home());
+		return jc_aws_fail(err, JC_ERR_IO, "cannot create %s/.aws/sso/cache",
+		    jc_aws_home());
 	if (!force && read_small(path, &buf) == 0) {
 		o = cJSON_Parse(buf);
-		wipe_free(buf);
+		jc_aws_wipe_free(buf);
 		if (o != NULL && json_str(o, "clientId", &g->id) == 0 &&
 		    json_str(o, "clientSecret", &g->secret) == 0 &&
 		    json_time(o, "expiresAt", &g->expires) == 0 &&
@@ -985,13 +948,13 @@ registration(const struct sso_cfg *s, struct reg *g, int force,
 		if (append(body, 16384, ", \"scopes\": ") != 0 ||
 		    scopes_json(body, 16384, s->scopes) != 0 ||
 		    append(body, 16384, "}") != 0) {
-			wipe_free(body);
-			return fail(err, JC_ERR_USAGE, "sso_registration_scopes "
+			jc_aws_wipe_free(body);
+			return jc_aws_fail(err, JC_ERR_USAGE, "sso_registration_scopes "
 			    "too long");
 		}
 	}
 	r = oidc_call(s, "/client/register", body, &o, err);
-	wipe_free(body);
+	jc_aws_wipe_free(body);
 	if (r != 0)
 		return r;
 	exp = cJSON_GetObjectItemCaseSensitive(o, "clientSecretExpiresAt");
@@ -1000,7 +963,7 @@ registration(const struct sso_cfg *s, struct reg *g, int force,
 	    !cJSON_IsNumber(exp)) {
 		json_wipe_delete(o);
 		reg_clear(g);
-		return fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC RegisterClient "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC RegisterClient "
 		    "gave no client");
 	}
 	g->expires = (time_t)exp->valuedouble;
@@ -1036,10 +999,10 @@ struct device {
 static void
 device_clear(struct device *d)
 {
-	wipe_free(d->code);
-	wipe_free(d->user_code);
+	jc_aws_wipe_free(d->code);
+	jc_aws_wipe_free(d->user_code);
 	free(d->uri);
-	wipe_free(d->uri_complete);
+	jc_aws_wipe_free(d->uri_complete);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -1058,7 +1021,7 @@ start_device(const struct sso_cfg *s, const struct reg *g, struct device *d,
 	if ((body = json_body(kv)) == NULL)
 		return JC_ERR_NOMEM;
 	r = oidc_call(s, "/device_authorization", body, &o, err);
-	wipe_free(body);
+	jc_aws_wipe_free(body);
 	if (r != 0)
 		return r;
 	in = cJSON_GetObjectItemCaseSensitive(o, "expiresIn");
@@ -1070,7 +1033,7 @@ start_device(const struct sso_cfg *s, const struct reg *g, struct device *d,
 	    !cJSON_IsNumber(in)) {
 		json_wipe_delete(o);
 		device_clear(d);
-		return fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC "
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC "
 		    "StartDeviceAuthorization gave an incomplete answer");
 	}
 	d->expires = time(NULL) + (time_t)in->valuedouble;
@@ -1104,18 +1067,18 @@ poll_token(const struct sso_cfg *s, const struct reg *g,
 		} else if (strcmp(err->code,
 		    "AuthorizationPendingException") != 0) {
 			if (strcmp(err->code, "ExpiredTokenException") == 0)
-				r = fail(err, JC_ERR_AWS_AUTH, "the sign-in "
+				r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "the sign-in "
 				    "code expired before it was approved: run "
 				    "jconnect login --profile %s again",
 				    s->profile);
 			else if (strcmp(err->code,
 			    "AccessDeniedException") == 0)
-				r = fail(err, JC_ERR_AWS_AUTH, "the sign-in "
+				r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "the sign-in "
 				    "was denied in the browser");
 			goto out;
 		}
 		if (time(NULL) + interval > d->expires) {
-			r = fail(err, JC_ERR_AWS_AUTH, "the sign-in code "
+			r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "the sign-in code "
 			    "expired before it was approved: run jconnect "
 			    "login --profile %s again", s->profile);
 			goto out;
@@ -1126,11 +1089,11 @@ poll_token(const struct sso_cfg *s, const struct reg *g,
 		}
 	}
 	if ((r = take_token(o, t)) == JC_ERR_PROTO)
-		r = fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC CreateToken gave "
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "AWS SSO OIDC CreateToken gave "
 		    "no accessToken/expiresIn");
  out:
 	json_wipe_delete(o);
-	wipe_free(body);
+	jc_aws_wipe_free(body);
 	return r;
 }
 

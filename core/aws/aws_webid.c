@@ -22,6 +22,8 @@
 
 #include "aws.h"
 #include "aws_int.h"
+#include "aws_parse.h"
+#include "aws_webid.h"
 #include "compat.h"
 #include "log.h"
 
@@ -29,22 +31,6 @@
 #define CALL_MS		30000L
 #define CONNECT_MS	10000L
 #define ECS_HOST	"http://169.254.170.2"
-
-static int
-fail(struct jc_aws_error *err, int r, const char *fmt, ...)
-    JC_PRINTF(3, 4);
-
-static int
-fail(struct jc_aws_error *err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	memset(err, 0, sizeof(*err));
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 /* A small secret file, trailing blanks and newlines cut; malloc'd. */
 static int
@@ -88,15 +74,6 @@ read_token(const char *path, char **out, char *why, size_t whylen)
 	}
 	*out = buf;
 	return 0;
-}
-
-static void
-wipe_free(char *p)
-{
-	if (p != NULL) {
-		jc_wipe(p, strlen(p));
-		free(p);
-	}
 }
 
 static int
@@ -143,7 +120,7 @@ jc_aws_webid_creds(const char *what, const char *role, const char *file,
 	int r, retry;
 
 	if ((r = read_token(file, &tok, why, sizeof(why))) != 0)
-		return r == JC_ERR_NOMEM ? r : fail(err, JC_ERR_AWS_AUTH,
+		return r == JC_ERR_NOMEM ? r : jc_aws_fail(err, JC_ERR_AWS_AUTH,
 		    "cannot read the web identity token file %s of %s: %s",
 		    file, what, why);
 	if (session == NULL || *session == '\0') {
@@ -174,7 +151,7 @@ jc_aws_webid_creds(const char *what, const char *role, const char *file,
 		region = "us-east-1";
 	if (jc_aws_endpoint("sts", region, jc_aws_setting(jc_aws_profile(),
 	    "endpoint_url"), url, sizeof(url), &from) != 0) {
-		r = fail(err, JC_ERR_USAGE, "no usable sts endpoint");
+		r = jc_aws_fail(err, JC_ERR_USAGE, "no usable sts endpoint");
 		goto out;
 	}
 	jc_verbose("assuming role %s with the web identity token of %s", role,
@@ -192,7 +169,7 @@ jc_aws_webid_creds(const char *what, const char *role, const char *file,
 	h.connect_ms = CONNECT_MS;
 	if ((r = jc_aws_http_do(&h, &status, &ans, &alen, why, sizeof(why),
 	    &retry)) != 0) {
-		r = r == JC_ERR_NOMEM ? r : fail(err, JC_ERR_AWS_AUTH,
+		r = r == JC_ERR_NOMEM ? r : jc_aws_fail(err, JC_ERR_AWS_AUTH,
 		    "cannot reach STS at %s: %s", url, why);
 		goto out;
 	}
@@ -202,7 +179,7 @@ jc_aws_webid_creds(const char *what, const char *role, const char *file,
 		if (r == JC_ERR_AWS || r == JC_ERR_NOTFOUND)
 			r = JC_ERR_AWS_AUTH;
 		snprintf(why, sizeof(why), "%.90s: %.300s", err->code, err->message);
-		r = fail(err, r, "STS AssumeRoleWithWebIdentity for role %s "
+		r = jc_aws_fail(err, r, "STS AssumeRoleWithWebIdentity for role %s "
 		    "(%s) failed: %.300s", role, what, why);
 		goto out;
 	}
@@ -212,7 +189,7 @@ jc_aws_webid_creds(const char *what, const char *role, const char *file,
 	    (r = creds_from(c, jc_xml_text(cr, "AccessKeyId"),
 	    jc_xml_text(cr, "SecretAccessKey"), jc_xml_text(cr,
 	    "SessionToken"), jc_xml_text(cr, "Expiration"))) == JC_ERR_PROTO) {
-		r = fail(err, JC_ERR_AWS_AUTH, "STS AssumeRoleWithWebIdentity "
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "STS AssumeRoleWithWebIdentity "
 		    "for role %s gave an answer without credentials", role);
 		goto out;
 	}
@@ -222,12 +199,12 @@ jc_aws_webid_creds(const char *what, const char *role, const char *file,
 	    role, what);
 	goto out;
  toolong:
-	r = fail(err, JC_ERR_USAGE, "the web identity request of %s is too "
+	r = jc_aws_fail(err, JC_ERR_USAGE, "the web identity request of %s is too "
 	    "long", what);
  out:
 	jc_xml_free(root);
-	wipe_free(tok);
-	wipe_free(form);
+	jc_aws_wipe_free(tok);
+	jc_aws_wipe_free(form);
 	if (ans != NULL) {
 		jc_wipe(ans, alen);
 		free(ans);
@@ -285,13 +262,13 @@ jc_aws_container_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 	full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	if (rel != NULL && *rel != '\0') {
 		if (*rel != '/' || strpbrk(rel, " \r\n") != NULL)
-			return fail(err, JC_ERR_AWS_AUTH,
+			return jc_aws_fail(err, JC_ERR_AWS_AUTH,
 			    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must be a "
 			    "path starting with /");
 		snprintf(url, sizeof(url), "%s%s", ECS_HOST, rel);
 	} else if (full != NULL && *full != '\0') {
 		if (!container_host_ok(full) || strpbrk(full, " \r\n") != NULL)
-			return fail(err, JC_ERR_AWS_AUTH,
+			return jc_aws_fail(err, JC_ERR_AWS_AUTH,
 			    "AWS_CONTAINER_CREDENTIALS_FULL_URI must name the "
 			    "container agent (169.254.170.2, 169.254.170.23) "
 			    "or a loopback address, as the AWS SDKs require");
@@ -302,7 +279,7 @@ jc_aws_container_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 	tokenv = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
 	if (tokfile != NULL && *tokfile != '\0') {
 		if ((r = read_token(tokfile, &tok, why, sizeof(why))) != 0)
-			return r == JC_ERR_NOMEM ? r : fail(err,
+			return r == JC_ERR_NOMEM ? r : jc_aws_fail(err,
 			    JC_ERR_AWS_AUTH, "cannot read "
 			    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s",
 			    tokfile, why);
@@ -312,7 +289,7 @@ jc_aws_container_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 	n = 0;
 	if (tok != NULL) {
 		if (strpbrk(tok, "\r\n") != NULL) {
-			r = fail(err, JC_ERR_AWS_AUTH, "the container "
+			r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "the container "
 			    "authorization token holds a line break");
 			goto out;
 		}
@@ -336,20 +313,20 @@ jc_aws_container_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 	h.no_proxy = 1;
 	if ((r = jc_aws_http_do(&h, &status, &ans, &alen, why, sizeof(why),
 	    &retry)) != 0) {
-		r = r == JC_ERR_NOMEM ? r : fail(err, JC_ERR_AWS_AUTH,
+		r = r == JC_ERR_NOMEM ? r : jc_aws_fail(err, JC_ERR_AWS_AUTH,
 		    "cannot read container credentials from %s: %s", url,
 		    why);
 		goto out;
 	}
 	if (status != 200) {
-		r = fail(err, JC_ERR_AWS_AUTH, "the container credentials "
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "the container credentials "
 		    "endpoint %s answered HTTP %ld%s", url, status,
 		    status == 401 || status == 403 ? " (check the "
 		    "authorization token)" : "");
 		goto out;
 	}
 	if ((o = cJSON_ParseWithLength(ans, alen)) == NULL) {
-		r = fail(err, JC_ERR_AWS_AUTH, "the container credentials "
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "the container credentials "
 		    "endpoint %s answered something that is not JSON", url);
 		goto out;
 	}
@@ -361,7 +338,7 @@ jc_aws_container_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 	    (r = creds_from(c, k->valuestring, s->valuestring,
 	    cJSON_IsString(t) ? t->valuestring : NULL, cJSON_IsString(e) ?
 	    e->valuestring : NULL)) == JC_ERR_PROTO) {
-		r = fail(err, JC_ERR_AWS_AUTH, "the container credentials "
+		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "the container credentials "
 		    "endpoint %s gave no usable credentials", url);
 		goto out;
 	}
@@ -379,8 +356,8 @@ jc_aws_container_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 				    strlen(it->valuestring));
 		cJSON_Delete(o);
 	}
-	wipe_free(tok);
-	wipe_free(auth);
+	jc_aws_wipe_free(tok);
+	jc_aws_wipe_free(auth);
 	if (ans != NULL) {
 		jc_wipe(ans, alen);
 		free(ans);

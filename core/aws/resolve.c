@@ -17,8 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "aws.h"
-#include "aws_int.h"
-#include "aws_parse.h"
+#include "aws_answer.h"
 #include "config.h"
 #include "event.h"
 #include "jc.h"

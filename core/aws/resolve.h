@@ -8,27 +8,10 @@
 
 #include <stddef.h>
 
+#include "aws_answer.h"
 #include "jc_plugin.h"
 #include "target.h"
 #include "user_guess.h"
-
-struct jc_instance {
-	char	id[32];			/* i-0123456789abcdef0 */
-	char	state[24];		/* running, stopped, ... */
-	char	name[256];		/* Name tag, "" when none */
-	char	public_dns[256];	/* "" when none */
-	char	public_ip[64];
-	char	private_ip[64];
-	char	platform[32];		/* "linux" or "windows" */
-	char	platform_details[64];	/* "Linux/UNIX", "Red Hat Enterprise Linux" */
-	char	image_id[32];		/* ami-..., "" when unknown */
-	char	launch_time[32];	/* ISO 8601 */
-	char	region[32];
-	int	ssm_managed;		/* SSM knows the instance */
-	int	ssm_online;		/* PingStatus == Online */
-	char	agent_version[32];	/* SSM agent version, "" when unknown */
-	int	ssm_checked;		/* SSM was asked and answered */
-};
 
 /*
  * Resolve an AWS target (instance id, stack, name, tag or bare word) to

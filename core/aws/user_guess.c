@@ -20,11 +20,9 @@
 #include <unistd.h>
 
 #include "aws.h"
-#include "aws_int.h"
-#include "aws_parse.h"
+#include "aws_answer.h"
 #include "jc.h"
 #include "log.h"
-#include "resolve.h"
 #include "target.h"
 #include "user_guess.h"
 

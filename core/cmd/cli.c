@@ -604,6 +604,7 @@ jc_cli_parse(int argc, char **argv, const char **cmd, int *first)
 	const struct jc_cmd *c;
 	int r, shift = 0;
 
+	jc_config_set_plugins(jc_plugin_config_ops());
 	if (argc < 2)
 		return JC_ERR_USAGE;
 	if ((c = find_cmd(argv[1])) != NULL)
@@ -680,6 +681,8 @@ run(int argc, char **argv)
 	int r, first, nargs, status;
 
 	jc_log_set_level(JC_LOG_INFO);
+	/* The plugins' options and names, for -o, "via" and --help. */
+	jc_config_set_plugins(jc_plugin_config_ops());
 	if (argc < 2) {
 		/* Like ssh: usage on stderr, exit 2 (--help is stdout, 0). */
 		usage_all(stderr);

@@ -21,8 +21,8 @@
 #include "config.h"
 #include "fwdspec.h"
 #include "log.h"
+#include "jc_plugin.h"
 #include "num.h"
-#include "plugin.h"
 #include "target.h"
 
 #define MAX_CLI_OPTS	32
@@ -106,6 +106,29 @@ static const struct keydef {
 _Static_assert(JC_OPT_NUM == O_NUM && JC_OPT_LIST == O_LIST &&
     JC_OPT_FILE == O_FILE && JC_OPT_WORD == O_WORD, "option types");
 
+/* The plugins' part, handed down by the command layer (or none). */
+static const struct jc_config_plugins *plugins;
+
+void
+jc_config_set_plugins(const struct jc_config_plugins *p)
+{
+	plugins = p;
+}
+
+static int
+plugin_built(const char *name)
+{
+	return plugins != NULL && plugins->built(name);
+}
+
+static void
+each_plugin_optdef(void (*fn)(void *, const char *,
+    const struct jc_plugin_opt *), void *arg)
+{
+	if (plugins != NULL)
+		(void)plugins->each_optdef(fn, arg);
+}
+
 static const struct optdef *
 optdef(const char *key, size_t len)
 {
@@ -122,7 +145,7 @@ optdef(const char *key, size_t len)
 	if (len >= sizeof(k))
 		return NULL;
 	snprintf(k, sizeof(k), "%.*s", (int)len, key);
-	if ((po = jc_plugin_optdef(k)) == NULL)
+	if (plugins == NULL || (po = plugins->optdef(k)) == NULL)
 		return NULL;
 	pd.key = po->key;
 	pd.type = (enum otype)po->type;
@@ -158,7 +181,7 @@ optdef_names(char *out, size_t n)
 	for (i = 0; i < NOPTDEFS && nm.o < n; i++)
 		nm.o += (size_t)snprintf(out + nm.o, n - nm.o, "%s%s",
 		    i ? ", " : "", optdefs[i].key);
-	(void)jc_plugin_each_optdef(add_plugin_name, &nm);
+	each_plugin_optdef(add_plugin_name, &nm);
 }
 
 static void
@@ -487,7 +510,7 @@ check_value(cJSON *obj, cJSON *v, const struct keydef *k, const char *where)
 		}
 		ok = 1;
 	} else if (k->kind == K_VIA)
-		ok = strcmp(s, "auto") == 0 || jc_plugin_built(s);
+		ok = strcmp(s, "auto") == 0 || plugin_built(s);
 	else if (k->kind == K_HKC)
 		ok = strcmp(s, "strict") == 0 || strcmp(s, "accept-new") == 0;
 	else if (k->kind == K_USER)
@@ -962,7 +985,7 @@ jc_config_print_options(FILE *f)
 		fprintf(f, "  %-31s %s\n", optdefs[i].key, allowed);
 	}
 	/* Declared by the plugins themselves (ABI 1.5). */
-	(void)jc_plugin_each_optdef(print_plugin_opt, f);
+	each_plugin_optdef(print_plugin_opt, f);
 }
 
 const char *

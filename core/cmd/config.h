@@ -28,6 +28,22 @@ int	jc_config_load(const char *path);
  */
 int	jc_config_parse(const char *text, size_t len, const char *label);
 
+/*
+ * What the plugins add to the options, handed down by the command layer
+ * (the plugin loader is above this file): whether the build makes plugin
+ * NAME (for "via"), the declaration of option "NAME.KEY" of plugin NAME
+ * (loading it), and a walk over every declared option.  Until it is set
+ * only the core's options and "via": "auto" are known.  Borrowed.
+ */
+struct jc_plugin_opt;
+struct jc_config_plugins {
+	int	(*built)(const char *name);
+	const struct jc_plugin_opt *(*optdef)(const char *key);
+	int	(*each_optdef)(void (*fn)(void *, const char *,
+		    const struct jc_plugin_opt *), void *arg);
+};
+void	jc_config_set_plugins(const struct jc_config_plugins *);
+
 /* Free the loaded config. */
 void	jc_config_free(void);
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "aws.h"
+#include "aws_cred.h"
 #include "aws_int.h"
 #include "aws_sso.h"
 #include "cmd.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "aws_parse.h"
+#include "aws_answer.h"
 #include "jc_plugin.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "aws_parse.h"
+#include "aws_answer.h"
 #include "jc_plugin.h"
 #include "user_guess.h"
 

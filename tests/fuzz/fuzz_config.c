@@ -9,6 +9,7 @@
 #include "config.h"
 #include "jc.h"
 #include "log.h"
+#include "plugin.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,6 +20,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!once) {
 		jc_log_set_level(JC_LOG_ERROR);
+		/* The plugins' options are known, as from the command line. */
+		jc_config_set_plugins(jc_plugin_config_ops());
 		once = 1;
 	}
 	memset(&jc_opts, 0, sizeof(jc_opts));

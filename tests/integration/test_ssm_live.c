@@ -32,6 +32,7 @@
 #include <cjson/cJSON.h>
 
 #include "aws.h"
+#include "aws_cred.h"
 #include "forward.h"
 #include "jc_plugin.h"
 #include "log.h"

@@ -37,51 +37,7 @@ RUID=1500
 
 die() { echo "trixie_root: $*" >&2; exit 1; }
 
-# The Debian archive apt uses here (deb822 "URIs:" or one-line "deb" form),
-# skipping the security archive, which has no trixie suite at that URL.
-mirror() {
-	m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources \
-	    /etc/apt/sources.list.d/*.list 2>/dev/null |
-	    awk '/^[ \t]*#/ { next }
-		/^URIs:/ { for (i = 2; i <= NF; i++) print $i }
-		/^deb[ \t]/ { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; break } }' |
-	    grep -v -e security -e '^cdrom:' | head -n 1)
-	echo "${m:-http://deb.debian.org/debian}"
-}
-
-is_mounted() {
-	awk -v p="$1" '$2 == p { f = 1 } END { exit !f }' /proc/mounts
-}
-
-do_mount() {
-	r=$1
-	is_mounted "$r/proc" || mount -t proc proc "$r/proc"
-	is_mounted "$r/dev" || mount --bind /dev "$r/dev"
-	is_mounted "$r/dev/pts" || mount --bind /dev/pts "$r/dev/pts"
-	mkdir -p "$r/dev/shm"
-	is_mounted "$r/dev/shm" || mount -t tmpfs -o mode=1777 shm "$r/dev/shm"
-}
-
-do_umount() {
-	r=$1
-	for m in dev/shm dev/pts dev proc; do
-		if is_mounted "$r/$m"; then
-			umount "$r/$m" || umount -l "$r/$m"
-		fi
-	done
-}
-
-# Delete a half-built root, but only once nothing is mounted inside it:
-# rm -rf through a bound /dev would wipe this machine's device nodes.
-remove_root() {
-	r=$1
-	do_umount "$r"
-	if awk -v p="$r/" 'index($2, p) == 1 { f = 1 } END { exit !f }' \
-	    /proc/mounts; then
-		die "$r still has mounts inside; not deleting it"
-	fi
-	rm -rf --one-file-system "$r"
-}
+. "$(dirname "$0")/rootlib.sh"
 
 # The remote user, with a usable (not locked) account so sshd lets a key
 # in without PAM.

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "aws.h"
+#include "aws_cred.h"
 #include "aws_int.h"
 #include "config.h"
 #include "jc_plugin.h"

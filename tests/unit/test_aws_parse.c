@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "aws_int.h"
-#include "aws_parse.h"
+#include "aws_answer.h"
 #include "jc_plugin.h"
 
 #define N(a)	(sizeof(a) / sizeof((a)[0]))

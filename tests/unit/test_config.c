@@ -19,6 +19,7 @@
 #include "config.h"
 #include "jc.h"
 #include "log.h"
+#include "plugin.h"
 
 static char path[] = "/tmp/jc-config-test.XXXXXX";
 
@@ -345,5 +346,7 @@ main(void)
 		cmocka_unit_test(test_broken),
 	};
 
+	/* As the command line does: the plugins' options are known. */
+	jc_config_set_plugins(jc_plugin_config_ops());
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
