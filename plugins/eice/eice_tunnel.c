@@ -16,7 +16,9 @@
 
 #include "compat.h"
 #include "eice.h"
-#include "../ssm/ssm.h"
+#include "../ssm/ssm_host.h"
+#include "../ssm/ssm_msg.h"
+#include "../ssm/ssm_ws.h"
 
 #define RD_CHUNK	(32u << 10)	/* bytes per read of the local end */
 #define WS_BACKLOG_MAX	(256u << 10)	/* stop reading while this is queued */
