@@ -183,9 +183,12 @@ put_block(char *buf, size_t *o, const char *block, int crlf)
 	}
 }
 
+/* p may be NULL with n == 0 (a new file): memcpy may not see it. */
 static void
 put(char *buf, size_t *o, const char *p, size_t n)
 {
+	if (n == 0)
+		return;
 	memcpy(buf + *o, p, n);
 	*o += n;
 }
