@@ -12,6 +12,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -1409,4 +1410,40 @@ jc_aws_fail(struct jc_aws_error *err, int r, const char *fmt, ...)
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+int
+jc_aws_read_file(const char *path, size_t max, char **out, size_t *lenp)
+{
+	char *buf;
+	size_t len = 0;
+	ssize_t n;
+	int fd, e;
+
+	*out = NULL;
+	*lenp = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? JC_ERR_NOTFOUND : JC_ERR_IO;
+	if ((buf = malloc(max + 1)) == NULL) {
+		close(fd);
+		return JC_ERR_NOMEM;
+	}
+	while (len < max && (n = read(fd, buf + len, max - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = errno;
+			close(fd);
+			jc_wipe(buf, len);
+			free(buf);
+			errno = e;
+			return JC_ERR_IO;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	*lenp = len;
+	return 0;
 }

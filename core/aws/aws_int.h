@@ -109,6 +109,14 @@ int	jc_aws_imds_get(const char *path, char **out, size_t *len, char *why,
 /* 1 when AWS_EC2_METADATA_DISABLED is true. */
 int	jc_aws_imds_disabled(void);
 
+/*
+ * A small file whole (at most max bytes), NUL-terminated and malloc'd in
+ * *out, its length in *len.  JC_ERR_NOTFOUND when it does not exist,
+ * JC_ERR_IO with errno set for another failure; what was read of a
+ * secret is wiped before it is freed.
+ */
+int	jc_aws_read_file(const char *path, size_t max, char **out, size_t *len);
+
 /* The user's home: $HOME, else the password database's. */
 const char *jc_aws_home(void);
 

@@ -321,33 +321,9 @@ cache_path(const char *name, char *path, size_t len, int mk)
 static int
 read_small(const char *path, char **out)
 {
-	char *buf;
-	size_t len = 0;
-	ssize_t n;
-	int fd;
+	size_t len;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno == ENOENT ? JC_ERR_NOTFOUND : JC_ERR_IO;
-	if ((buf = malloc(CACHE_MAX + 1)) == NULL) {
-		close(fd);
-		return JC_ERR_NOMEM;
-	}
-	while (len < CACHE_MAX &&
-	    (n = read(fd, buf + len, CACHE_MAX - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			close(fd);
-			jc_wipe(buf, len);
-			free(buf);
-			return JC_ERR_IO;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
+	return jc_aws_read_file(path, CACHE_MAX, out, &len);
 }
 
 /* Write 0600 through NAME.tmp-PID and a rename. */

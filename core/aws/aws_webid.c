@@ -37,33 +37,16 @@ static int
 read_token(const char *path, char **out, char *why, size_t whylen)
 {
 	char *buf;
-	size_t len = 0;
-	ssize_t n;
-	int fd;
+	size_t len;
+	int r;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((r = jc_aws_read_file(path, TOKEN_MAX, &buf, &len)) != 0) {
+		if (r == JC_ERR_NOMEM)
+			return r;
 		snprintf(why, whylen, "%s", strerror(errno));
 		return JC_ERR_IO;
 	}
-	if ((buf = malloc(TOKEN_MAX + 1)) == NULL) {
-		close(fd);
-		return JC_ERR_NOMEM;
-	}
-	while (len < TOKEN_MAX &&
-	    (n = read(fd, buf + len, TOKEN_MAX - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(why, whylen, "%s", strerror(errno));
-			close(fd);
-			jc_wipe(buf, len);
-			free(buf);
-			return JC_ERR_IO;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
 	while (len > 0 && strchr(" \t\r\n", buf[len - 1]) != NULL)
 		len--;
 	buf[len] = '\0';
