@@ -1053,7 +1053,11 @@ poll_token(const struct sso_cfg *s, const struct reg *g,
 				    "was denied in the browser");
 			goto out;
 		}
-		if (time(NULL) + interval > d->expires) {
+		/*
+		 * The service has the last word on expiry (its clock started
+		 * first); this guard only ends a poll it never ends itself.
+		 */
+		if (time(NULL) > d->expires + 2 * interval) {
 			r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "the sign-in code "
 			    "expired before it was approved: run jconnect "
 			    "login --profile %s again", s->profile);
