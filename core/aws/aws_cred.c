@@ -28,16 +28,25 @@
 #include "aws.h"
 #include "aws_int.h"
 #include "aws_cred.h"
+#include "aws_rolecache.h"
 #include "aws_sso.h"
 #include "aws_webid.h"
 #include "compat.h"
 #include "config.h"
+#include "event.h"
+#include "jc.h"
 #include "log.h"
 #include "loop.h"
 
 #define PROCESS_OUT_MAX		(64u << 10)
 #define PROCESS_TIMEOUT_S	120
 #define MAX_ROLE_DEPTH		5
+/*
+ * A cached MFA session is used while it is good for longer than this:
+ * the AWS client's own renewal margin (aws.c), so that what is read is
+ * not renewed at once.
+ */
+#define MFA_CACHE_MARGIN_S	300
 
 
 static int
@@ -327,24 +336,35 @@ static int profile_creds(const char *profile, int depth,
     struct jc_aws_creds *c, struct jc_aws_error *err);
 
 /*
- * Ask for the MFA code of serial on the terminal (/dev/tty, never stdin:
- * stdin may be relayed bytes or a pipe).  code gets six digits.
+ * The terminal to ask for an MFA code on, or -1: the controlling one
+ * (/dev/tty, never stdin: stdin may be relayed bytes or a pipe), else
+ * the terminal standard error still is while a background tunnel
+ * starts (it has left its terminal's session but the user is there).
  */
 static int
-mfa_code(const char *profile, const char *serial, char *code, size_t len,
-    struct jc_aws_error *err)
+mfa_tty(void)
+{
+	const char *name;
+	int fd;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) != -1)
+		return fd;
+	if (isatty(2) && (name = ttyname(2)) != NULL)
+		return open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	return -1;
+}
+
+/* Ask for the MFA code of serial on the terminal fd (closed here). */
+static int
+mfa_code(int fd, const char *profile, const char *serial, char *code,
+    size_t len, struct jc_aws_error *err)
 {
 	struct termios old, t;
 	size_t n = 0;
 	ssize_t k;
 	char ch;
-	int fd, r = 0, restore = 0;
+	int r = 0, restore = 0;
 
-	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
-		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s needs an MFA "
-		    "code (mfa_serial %s) and there is no terminal to ask for "
-		    "it: run jconnect from a terminal, or use a profile "
-		    "without mfa_serial", profile, serial);
 	/* The code is a one-time secret: keep it off the screen. */
 	if (tcgetattr(fd, &old) == 0) {
 		t = old;
@@ -378,55 +398,107 @@ mfa_code(const char *profile, const char *serial, char *code, size_t len,
 	return r;
 }
 
-/* STS AssumeRole with the source credentials src. */
+/*
+ * duration_seconds of a role profile, as botocore reads it: a whole
+ * number is sent as DurationSeconds (STS takes 900 to 43200, at most the
+ * role's maximum session); anything else is ignored, as the AWS CLI
+ * ignores it, but said once.  -1 when unset.
+ */
+static long
+role_duration(const char *profile)
+{
+	static int warned;
+	const char *v = jc_aws_setting(profile, "duration_seconds");
+
+	if (v == NULL)
+		return -1;
+	if (*v != '\0' && strlen(v) <= 9 && strspn(v, "0123456789") ==
+	    strlen(v))
+		return strtol(v, NULL, 10);
+	if (!warned)
+		jc_warn("duration_seconds \"%s\" of profile %s is not a whole "
+		    "number of seconds; ignored, as the AWS CLI does (STS's "
+		    "default of one hour applies)", v, profile);
+	warned = 1;
+	return -1;
+}
+
+/* STS refused duration_seconds: say which setting and what it takes. */
 static int
-assume_role(const char *profile, const char *role,
-    const struct jc_aws_creds *src, struct jc_aws_creds *c,
+duration_refused(const char *profile, const char *role, long dur,
     struct jc_aws_error *err)
 {
+	char why[420];
+
+	snprintf(why, sizeof(why), "%.100s: %.300s", err->code, err->message);
+	return jc_aws_fail(err, JC_ERR_AWS_AUTH, "STS refused duration_seconds "
+	    "%ld of profile %s for role %s (%s): set 900 to 43200 seconds, at "
+	    "most the role's maximum session duration", dur, profile, role,
+	    why);
+}
+
+/*
+ * STS AssumeRole with the source credentials src; with mfa_serial the
+ * code is asked on tty, and a key keeps the answer in the cache.
+ */
+static int
+assume_role(const char *profile, const struct jc_aws_rolecall *rc,
+    const struct jc_aws_creds *src, int tty, const char *key,
+    struct jc_aws_creds *c, struct jc_aws_error *err)
+{
 	struct jc_xml *root = NULL;
-	const char *name, *ext, *dur, *region, *mfa;
+	const char *name, *region, *mfa = rc->mfa_serial, *role = rc->role_arn;
 	char form[4096], enc[2048], sess[128], code[16], *out = NULL;
 	size_t outlen = 0, n;
 	int r;
 
-	if ((name = jc_aws_setting(profile, "role_session_name")) == NULL) {
+	if ((name = rc->session_name) == NULL || *name == '\0') {
 		snprintf(sess, sizeof(sess), "jconnect-%lld",
 		    (long long)time(NULL));
 		name = sess;
 	}
 	n = (size_t)snprintf(form, sizeof(form),
 	    "Action=AssumeRole&Version=2011-06-15&RoleArn=");
-	if (jc_aws_form_escape(enc, sizeof(enc), role) != 0)
-		return jc_aws_fail(err, JC_ERR_USAGE, "role_arn of profile %s is too "
-		    "long", profile);
+	r = JC_ERR_USAGE;
+	if (jc_aws_form_escape(enc, sizeof(enc), role) != 0) {
+		jc_aws_fail(err, r, "role_arn of profile %s is too long", profile);
+		goto out;
+	}
 	n += (size_t)snprintf(form + n, sizeof(form) - n, "%s&RoleSessionName=",
 	    enc);
-	if (jc_aws_form_escape(enc, sizeof(enc), name) != 0)
-		return jc_aws_fail(err, JC_ERR_USAGE, "role_session_name too long");
+	if (jc_aws_form_escape(enc, sizeof(enc), name) != 0) {
+		jc_aws_fail(err, r, "role_session_name too long");
+		goto out;
+	}
 	n += (size_t)snprintf(form + n, sizeof(form) - n, "%s", enc);
-	if ((ext = jc_aws_setting(profile, "external_id")) != NULL) {
-		if (jc_aws_form_escape(enc, sizeof(enc), ext) != 0)
-			return jc_aws_fail(err, JC_ERR_USAGE, "external_id too long");
+	if (rc->external_id != NULL) {
+		if (jc_aws_form_escape(enc, sizeof(enc), rc->external_id) != 0) {
+			jc_aws_fail(err, r, "external_id too long");
+			goto out;
+		}
 		n += (size_t)snprintf(form + n, sizeof(form) - n,
 		    "&ExternalId=%s", enc);
 	}
-	if ((dur = jc_aws_setting(profile, "duration_seconds")) != NULL &&
-	    strspn(dur, "0123456789") == strlen(dur) && *dur != '\0' &&
-	    strlen(dur) < 7)
+	if (rc->duration >= 0)
 		n += (size_t)snprintf(form + n, sizeof(form) - n,
-		    "&DurationSeconds=%s", dur);
-	if ((mfa = jc_aws_setting(profile, "mfa_serial")) != NULL) {
-		if ((r = mfa_code(profile, mfa, code, sizeof(code), err)) != 0)
-			return r;
-		if (jc_aws_form_escape(enc, sizeof(enc), mfa) != 0)
-			return jc_aws_fail(err, JC_ERR_USAGE, "mfa_serial too long");
+		    "&DurationSeconds=%ld", rc->duration);
+	if (mfa != NULL) {
+		if (jc_aws_form_escape(enc, sizeof(enc), mfa) != 0) {
+			jc_aws_fail(err, r, "mfa_serial too long");
+			goto out;
+		}
+		r = mfa_code(tty, profile, mfa, code, sizeof(code), err);
+		tty = -1;	/* closed */
+		if (r != 0)
+			goto out;
 		n += (size_t)snprintf(form + n, sizeof(form) - n,
 		    "&SerialNumber=%s&TokenCode=%s", enc, code);
 		jc_wipe(code, sizeof(code));
 	}
-	if (n >= sizeof(form))
-		return jc_aws_fail(err, JC_ERR_USAGE, "AssumeRole request too long");
+	if (n >= sizeof(form)) {
+		r = jc_aws_fail(err, JC_ERR_USAGE, "AssumeRole request too long");
+		goto out;
+	}
 	/* STS works in every region; us-east-1 when none is configured. */
 	if ((region = jc_aws_region()) == NULL)
 		region = "us-east-1";
@@ -436,14 +508,18 @@ assume_role(const char *profile, const char *role,
 	jc_wipe(form, sizeof(form));
 	if (r != 0) {
 		jc_verbose("AssumeRole %s failed", role);
-		if (mfa != NULL && r == JC_ERR_AWS_AUTH) {
+		if (rc->duration >= 0 &&
+		    strcmp(err->code, "ValidationError") == 0 &&
+		    strstr(err->message, "urationSeconds") != NULL)
+			r = duration_refused(profile, role, rc->duration, err);
+		else if (mfa != NULL && r == JC_ERR_AWS_AUTH) {
 			snprintf(enc, sizeof(enc), "%.100s: %.300s", err->code,
 			    err->message);
 			r = jc_aws_fail(err, r, "STS refused role %s with the MFA code "
 			    "of %s (%s): check the code and try again", role,
 			    mfa, enc);
 		}
-		return r;
+		goto out;
 	}
 	if ((r = jc_xml_parse(out, outlen, &root)) != 0 ||
 	    (r = jc_aws_creds_sts(root, c)) != 0) {
@@ -454,26 +530,29 @@ assume_role(const char *profile, const char *role,
 	}
 	set_source(c, "role %s (profile %s, via %s)", role, profile,
 	    src->source);
+	if (key != NULL)
+		(void)jc_aws_rolecache_put(key, c, jc_xml_text(root,
+		    "AssumeRoleResult/AssumedRoleUser/Arn"), jc_xml_text(root,
+		    "AssumeRoleResult/AssumedRoleUser/AssumedRoleId"));
 	r = 0;
  out:
+	if (tty != -1)
+		close(tty);
 	jc_xml_free(root);
 	jc_wipe(out, outlen);
 	free(out);
 	return r;
 }
 
+/* The source credentials of a role profile (source_profile or
+ * credential_source). */
 static int
-role_creds(const char *profile, const char *role, int depth,
-    struct jc_aws_creds *c, struct jc_aws_error *err)
+role_source(const char *profile, int depth, struct jc_aws_creds *src,
+    struct jc_aws_error *err)
 {
-	struct jc_aws_creds src;
 	const char *sp, *cs;
 	int r;
 
-	memset(&src, 0, sizeof(src));
-	if (depth >= MAX_ROLE_DEPTH)
-		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s: source_profile "
-		    "chain longer than %d (a loop?)", profile, MAX_ROLE_DEPTH);
 	sp = jc_aws_setting(profile, "source_profile");
 	cs = jc_aws_setting(profile, "credential_source");
 	if (sp != NULL && cs != NULL)
@@ -487,19 +566,19 @@ role_creds(const char *profile, const char *role, int depth,
 			    jc_aws_config_path(), jc_aws_credentials_path());
 		/* Self-reference: this profile's own keys assume its role. */
 		if (strcmp(sp, profile) == 0)
-			r = static_creds(sp, &src, err);
+			r = static_creds(sp, src, err);
 		else
-			r = profile_creds(sp, depth + 1, &src, err);
+			r = profile_creds(sp, depth + 1, src, err);
 		if (r == JC_ERR_NOTFOUND)
 			r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "source_profile %s of "
 			    "profile %s has no credentials", sp, profile);
 	} else if (cs != NULL) {
 		if (strcmp(cs, "Environment") == 0)
-			r = env_creds(&src, err);
+			r = env_creds(src, err);
 		else if (strcmp(cs, "Ec2InstanceMetadata") == 0)
-			r = imds_creds(&src, err);
+			r = imds_creds(src, err);
 		else if (strcmp(cs, "EcsContainer") == 0)
-			r = jc_aws_container_creds(&src, err);
+			r = jc_aws_container_creds(src, err);
 		else
 			return jc_aws_fail(err, JC_ERR_AWS_AUTH,
 			    "credential_source %s "
@@ -513,9 +592,97 @@ role_creds(const char *profile, const char *role, int depth,
 	} else
 		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s has role_arn but "
 		    "neither source_profile nor credential_source", profile);
-	if (r == 0 && (r = check_expiry(&src, err)) == 0)
-		r = assume_role(profile, role, &src, c, err);
+	if (r == 0)
+		r = check_expiry(src, err);
+	return r;
+}
+
+/*
+ * A role that needs an MFA code and no terminal to ask on.  The first
+ * time this happens after this process had such credentials (a tunnel
+ * that outlived them), the log and --json say it once: the tunnel keeps
+ * reading the cache at each reconnect attempt, so a code entered in a
+ * terminal (jconnect or the AWS CLI) brings it back.
+ */
+static int mfa_had, mfa_told;
+
+static int
+mfa_no_tty(const char *profile, const char *serial, struct jc_aws_error *err)
+{
+	char how[700];
+
+	if (jc_opts.target != NULL)
+		snprintf(how, sizeof(how), "run jconnect url %s (or jconnect "
+		    "resolve%s%s %s) in a terminal to enter a new code",
+		    jc_opts.target, jc_aws_profile_explicit() ? " --profile " :
+		    "", jc_aws_profile_explicit() ? profile : "",
+		    jc_opts.target);
+	else
+		snprintf(how, sizeof(how), "run jconnect from a terminal, or "
+		    "use a profile without mfa_serial");
+	jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s needs an MFA code "
+	    "(mfa_serial %s) and there is no terminal to ask for it: %s",
+	    profile, serial, how);
+	if (mfa_had && !mfa_told) {
+		jc_warn("the MFA credentials of profile %s have expired; %s "
+		    "(or sign in with the AWS CLI): this tunnel picks them "
+		    "up from %s", profile, how, jc_aws_rolecache_dir());
+		jc_event("credentials", "state", "mfa_code_needed", "profile",
+		    profile, "message", err->message, (char *)NULL);
+		mfa_told = 1;
+	}
+	return JC_ERR_AWS_AUTH;
+}
+
+static int
+role_creds(const char *profile, const char *role, int depth,
+    struct jc_aws_creds *c, struct jc_aws_error *err)
+{
+	struct jc_aws_rolecall rc;
+	struct jc_aws_creds src;
+	char key[41];
+	int r, tty = -1, cache;
+
+	memset(&src, 0, sizeof(src));
+	if (depth >= MAX_ROLE_DEPTH)
+		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s: source_profile "
+		    "chain longer than %d (a loop?)", profile, MAX_ROLE_DEPTH);
+	memset(&rc, 0, sizeof(rc));
+	rc.role_arn = role;
+	rc.session_name = jc_aws_setting(profile, "role_session_name");
+	rc.external_id = jc_aws_setting(profile, "external_id");
+	rc.mfa_serial = jc_aws_setting(profile, "mfa_serial");
+	rc.duration = role_duration(profile);
+	/* An MFA session shared with the AWS CLI: no code while it lasts. */
+	cache = rc.mfa_serial != NULL && jc_aws_rolecache_key(&rc, key) == 0;
+	if (cache) {
+		if ((r = jc_aws_rolecache_get(key, MFA_CACHE_MARGIN_S, c)) == 0) {
+			set_source(c, "role %s (profile %s, its MFA session "
+			    "cached in %s/%s.json)", role, profile,
+			    jc_aws_rolecache_dir(), key);
+			if (mfa_told)
+				jc_info("new MFA credentials for profile %s "
+				    "found in %s; carrying on", profile,
+				    jc_aws_rolecache_dir());
+			mfa_had = 1;
+			mfa_told = 0;
+			return 0;
+		}
+		if (r == JC_ERR_NOMEM)
+			return r;
+	}
+	if (rc.mfa_serial != NULL && (tty = mfa_tty()) == -1)
+		return mfa_no_tty(profile, rc.mfa_serial, err);
+	if ((r = role_source(profile, depth, &src, err)) == 0)
+		r = assume_role(profile, &rc, &src, tty, cache ? key : NULL, c,
+		    err);	/* closes tty */
+	else if (tty != -1)
+		close(tty);
 	jc_aws_creds_clear(&src);
+	if (r == 0 && rc.mfa_serial != NULL) {
+		mfa_had = 1;
+		mfa_told = 0;
+	}
 	return r;
 }
 
