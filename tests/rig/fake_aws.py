@@ -98,6 +98,7 @@ from botocore.credentials import Credentials
 
 import fake_eice
 import fake_lifecycle  # an instance stopped and started again
+import fake_roles  # DurationSeconds, short-lived roles, ECS endpoint
 import fake_sso  # SSO OIDC, SSO portal, web identity, containers
 
 RIG_KEY = "AKIDEXAMPLERIG000001"
@@ -1324,6 +1325,7 @@ def main():
     os.makedirs(state, exist_ok=True)
     Handler.fake = Fake(sc, state)
     Handler.sso = fake_sso.install(Fake, Handler.fake, ApiError)
+    fake_roles.install(Fake, Handler.fake, Handler.sso, ApiError)
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     if a.tls:
