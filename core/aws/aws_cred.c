@@ -624,9 +624,10 @@ mfa_no_tty(const char *profile, const char *serial, struct jc_aws_error *err)
 	    "(mfa_serial %s) and there is no terminal to ask for it: %s",
 	    profile, serial, how);
 	if (mfa_had && !mfa_told) {
-		jc_warn("the MFA credentials of profile %s have expired; %s "
-		    "(or sign in with the AWS CLI): this tunnel picks them "
-		    "up from %s", profile, how, jc_aws_rolecache_dir());
+		jc_warn("the MFA session of profile %s is running out and "
+		    "needs a new code; %s (or use the AWS CLI there): this "
+		    "tunnel picks it up from %s", profile, how,
+		    jc_aws_rolecache_dir());
 		jc_event("credentials", "state", "mfa_code_needed", "profile",
 		    profile, "message", err->message, (char *)NULL);
 		mfa_told = 1;
