@@ -427,6 +427,8 @@ import json,sys
 recs=[json.loads(l) for l in open(sys.argv[1])]
 sys.exit(0 if any(r.get("action")=="AssumeRole" and r.get("status")==200 and (r.get("params") or {}).get("TokenCode")=="472913" for r in recs) else 1)' "$REQ"
 check "  ... the code is not echoed" sh -c "! grep -q 472913 '$T/pty.out'"
+# The session is kept for the next runs (t_aws_mfa_cache): these need a code.
+rm -rf "$HOME/.aws/cli/cache"
 st=0
 "$PY" "$T/ttyrun.py" 654321 "$JC" resolve --via ssh --profile guarded \
     gpu-box >"$T/pty.out" 2>&1 || st=$?
