@@ -51,7 +51,7 @@ crun() {
 	st=0
 	env AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null \
 	    AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
-	    AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$T/port") \
+	    AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$T/port")" \
 	    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=$REL "$@" \
 	    timeout 60 "$JC" resolve --via ssh -v gpu-box >"$T/out" 2>"$T/err" \
 	    </dev/null || st=$?

@@ -87,7 +87,7 @@ st=0
 check "jconnect url in a terminal asks for the MFA code and starts the tunnel (exit $st)" \
     sh -c "test $st = 0 && grep -q 'prompts=1' '$T/url.err' && grep -q '^http' '$T/url.out'"
 t0=$(date +%s)
-LOG=$(ls "$XDG_STATE_HOME"/jconnect/*.log 2>/dev/null | head -n1)
+LOG=$(find "$XDG_STATE_HOME/jconnect" -name "*.log" 2>/dev/null | head -n1)
 url=$(grep '^http' "$T/url.out" | head -n1 | tr -d '\r')
 port=$(echo "$url" | sed -E 's|^http://127\.0\.0\.1:([0-9]+)/.*|\1|')
 token=$(echo "$url" | sed -E 's|.*[?&]token=([0-9a-f]+).*|\1|')
