@@ -539,13 +539,17 @@ assume_role(const char *profile, const struct jc_aws_rolecall *rc,
 	if (tty != -1)
 		close(tty);
 	jc_xml_free(root);
-	jc_wipe(out, outlen);
-	free(out);
+	if (out != NULL) {
+		jc_wipe(out, outlen);
+		free(out);
+	}
 	return r;
 }
 
-/* The source credentials of a role profile (source_profile or
- * credential_source). */
+/*
+ * The source credentials of a role profile (source_profile or
+ * credential_source).
+ */
 static int
 role_source(const char *profile, int depth, struct jc_aws_creds *src,
     struct jc_aws_error *err)

@@ -235,6 +235,7 @@ st=0
 "$PY" "$T/ttyrun.py" $CODE "$JC" resolve --via ssh --profile short gpu-box \
     >"$T/pty.out" 2>&1 || st=$?
 check "duration_seconds = 600: exit 4 (got $st)" test "$st" = 4
+[ "$st" = 4 ] || show "$T/pty.out" 60
 check "  ... one line naming the setting and what STS takes" grep -q \
     "STS refused duration_seconds 600 of profile short .*ValidationError: 1 validation error detected: Value '600' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900.*set 900 to 43200 seconds" \
     "$T/pty.out"
