@@ -3,7 +3,8 @@
  * and region"), in the order of the AWS SDKs: the environment; in the
  * profile, role_arn with source_profile or credential_source (STS
  * AssumeRole, with an MFA code asked on the terminal when mfa_serial is
- * set), a web identity token (also from AWS_WEB_IDENTITY_TOKEN_FILE),
+ * set, the session then kept in the AWS CLI's cache: aws_rolecache.c),
+ * a web identity token (also from AWS_WEB_IDENTITY_TOKEN_FILE),
  * IAM Identity Center (aws_sso.c), keys, credential_process; then the
  * container credentials endpoint and the instance metadata service.
  *
