@@ -29,6 +29,7 @@
 #include "compat.h"
 #include "config.h"
 #include "log.h"
+#include "request.h"
 #include "sshconfig.h"
 
 #define LINE_MAX_SSHCFG	4096
@@ -183,8 +184,7 @@ make_block(const char *target, struct block *b)
 		jc_error("\"%s\" gives no usable ssh Host name", target);
 		return JC_ERR_USAGE;
 	}
-	jc_opts.target = target;
-	if ((r = jc_access_resolve(&a, target)) != 0)
+	if ((r = jc_request_resolve(&a, target)) != 0)
 		return r;
 	if ((a.caps & JC_CAP_NEEDS_HOST) && *a.host == '\0') {
 		jc_error("%s has no public address for SSH; use --via ssm "
