@@ -432,6 +432,18 @@ set_user(const char *arg)
 	return 0;
 }
 
+/* A repeatable option: one more value, at most max. */
+static int
+append(const char **list, int *n, int max, const char *name, const char *v)
+{
+	if (*n == max) {
+		jc_error("at most %d %s options", max, name);
+		return JC_ERR_USAGE;
+	}
+	list[(*n)++] = v;
+	return 0;
+}
+
 /* --forward SPEC: checked now, so a typo is exit 2 before connecting. */
 static int
 set_forward(const char *spec)
@@ -443,23 +455,15 @@ set_forward(const char *spec)
 		jc_error("--forward: %s", why);
 		return JC_ERR_USAGE;
 	}
-	if (jc_opts.nforwards == JC_FWD_MAX) {
-		jc_error("at most %d --forward options", JC_FWD_MAX);
-		return JC_ERR_USAGE;
-	}
-	jc_opts.forwards[jc_opts.nforwards++] = spec;
-	return 0;
+	return append(jc_opts.forwards, &jc_opts.nforwards, JC_FWD_MAX,
+	    "--forward", spec);
 }
 
 static int
 set_key(const char *arg)
 {
-	if (jc_opts.nkey_files == JC_KEY_FILES_MAX) {
-		jc_error("at most %d --key options", JC_KEY_FILES_MAX);
-		return JC_ERR_USAGE;
-	}
-	jc_opts.key_files[jc_opts.nkey_files++] = arg;
-	return 0;
+	return append(jc_opts.key_files, &jc_opts.nkey_files, JC_KEY_FILES_MAX,
+	    "--key", arg);
 }
 
 static int
