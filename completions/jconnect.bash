@@ -16,8 +16,8 @@ _jconnect()
 		--no-browser -f --background --start-instance --json --region
 		--profile --known-hosts --host-key-check --timeout --install-keys
 		--key --remove --generate --push-key --all --jupyter -F --config
-		-o --plugin-dir -v --verbose -q --quiet -h --help
-		--all-aliases --install --file"
+		-o --option --plugin-dir -v --verbose -q --quiet -h --help
+		--version --all-aliases --install --file"
 
 	case $prev in
 	--via) COMPREPLY=($(compgen -W "ssm ssh eice auto" -- "$cur")); return ;;

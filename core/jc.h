@@ -10,7 +10,7 @@
 
 #include "jc_plugin.h"
 
-/* ---- options (filled by main.c from argv, then the config file) ------ */
+/* ---- options (filled by cli.c from argv, then request.c from the config) */
 
 struct jc_opts {
 	const char	*command;	/* "open", "url", "proxy", ... */
@@ -41,7 +41,8 @@ struct jc_opts {
 	int		 stop_jupyter;	/* stop --jupyter */
 	int		 timeout_s;	/* --timeout SECONDS for connect/login */
 	/* keys */
-	const char	*key_files[16];	/* --key FILE.pub (NULL-terminated) */
+#define JC_KEY_FILES_MAX 15
+	const char	*key_files[JC_KEY_FILES_MAX + 1]; /* --key FILE.pub */
 	int		 nkey_files;
 	int		 keys_remove;	/* --remove */
 	int		 keys_push;	/* --push-key */
@@ -49,9 +50,13 @@ struct jc_opts {
 	/* --forward specs, then the config's (fwdspec.h); checked */
 	const char	*forwards[16];	/* JC_FWD_MAX */
 	int		 nforwards;
+	/* ssh-config */
+	int		 all_aliases;	/* --all-aliases */
+	int		 install;	/* --install */
+	const char	*ssh_config_file; /* --file FILE, default ~/.ssh/config */
 	int		 supervised;	/* internal: running as a -f supervisor */
 };
 
-extern struct jc_opts jc_opts;		/* the one instance, set by main.c */
+extern struct jc_opts jc_opts;		/* the one instance, in core/cmd only */
 
 #endif /* JC_H */

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define JC_PLUGIN_ABI_MAJOR	1
-#define JC_PLUGIN_ABI_MINOR	5
+#define JC_PLUGIN_ABI_MINOR	6
 #define JC_PLUGIN_ABI		((JC_PLUGIN_ABI_MAJOR << 16) | JC_PLUGIN_ABI_MINOR)
 
 #if defined(__GNUC__)
@@ -440,6 +440,17 @@ struct jc_plugin {
 	 * do).  NULL = nothing to ask.
 	 */
 	int	(*probe)(void *state, const char *id, struct jc_probe *pr);
+
+	/* ABI 1.6 (check with JC_PLUGIN_HAS) */
+	/*
+	 * Start asking, without waiting, what probe will want to know,
+	 * while the target is still being resolved: about instance `value`
+	 * (tag_key NULL) or the instances tagged tag_key=value.  A later
+	 * probe of one of them takes the answer instead of asking again.
+	 * Failures are silent (probe asks itself).  NULL = no such help.
+	 */
+	void	(*probe_ahead)(void *state, const char *tag_key,
+		    const char *value);
 };
 
 /* Does this plugin struct have member m (older plugins are shorter)? */

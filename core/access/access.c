@@ -8,12 +8,9 @@
 #include "access.h"
 #include "aws.h"
 #include "aws_cred.h"
-#include "config.h"
 #include "event.h"
 #include "log.h"
 #include "plugin.h"
-
-#define DEFAULT_USER	"ubuntu"
 
 #define MAX_METHODS	8
 
@@ -70,8 +67,8 @@ choose(struct jc_access *a, const char *target)
 	int aws = jc_target_is_aws(&a->spec), n = 0, i, best = -1, r,
 	    need_agent = 0;
 
-	if (!jc_via_auto(jc_opts.via)) {
-		if ((r = named(a, jc_opts.via)) != 0)
+	if (!jc_via_auto(a->rq.via)) {
+		if ((r = named(a, a->rq.via)) != 0)
 			return r;
 		ps[0] = a->p;
 		sts[0] = a->pstate;
@@ -92,20 +89,20 @@ choose(struct jc_access *a, const char *target)
 				need_agent = 1;
 	}
 	if (!aws) {
-		if (!jc_via_auto(jc_opts.via) &&
+		if (!jc_via_auto(a->rq.via) &&
 		    (a->caps & JC_CAP_NEEDS_INSTANCE)) {
 			jc_error("%s is a host name; %s needs an instance id, "
 			    "a stack or a name: target", target,
 			    jc_plugin_label(a->p));
 			return JC_ERR_USAGE;
 		}
-		for (i = 0; i < n && jc_via_auto(jc_opts.via); i++)
+		for (i = 0; i < n && jc_via_auto(a->rq.via); i++)
 			if (JC_PLUGIN_HAS(ps[i], auto_rank) &&
 			    ps[i]->auto_rank > 0 && !(jc_plugin_caps(ps[i]) &
 			    JC_CAP_NEEDS_INSTANCE) && (best < 0 ||
 			    ps[i]->auto_rank < ps[best]->auto_rank))
 				best = i;
-		if (jc_via_auto(jc_opts.via)) {
+		if (jc_via_auto(a->rq.via)) {
 			if (best < 0) {
 				jc_error("no access method for the host %s "
 				    "(see jconnect plugins)", target);
@@ -116,17 +113,17 @@ choose(struct jc_access *a, const char *target)
 		snprintf(a->host, sizeof(a->host), "%s", a->spec.host);
 		return 0;
 	}
-	if ((r = jc_aws_setup(jc_opts.profile, jc_opts.region)) != 0)
+	if ((r = jc_aws_setup(a->rq.profile, a->rq.region)) != 0)
 		return r;
-	r = jc_resolve_instance(&a->spec, jc_opts.start_instance, need_agent,
+	r = jc_resolve_instance(&a->spec, a->rq.start_instance, need_agent,
 	    &a->inst);
 	if (r != 0)
 		return r;
 	a->have_inst = 1;
 	if ((r = jc_resolve_via(&a->inst, ps, n,
-	    !jc_via_auto(jc_opts.via))) < 0)
+	    !jc_via_auto(a->rq.via))) < 0)
 		return r;
-	if (jc_via_auto(jc_opts.via))
+	if (jc_via_auto(a->rq.via))
 		use(a, ps[r], sts[r]);
 	snprintf(a->host, sizeof(a->host), "%s", *a->inst.public_dns ?
 	    a->inst.public_dns : a->inst.public_ip);
@@ -136,78 +133,35 @@ choose(struct jc_access *a, const char *target)
 }
 
 int
-jc_access_resolve(struct jc_access *a, const char *target)
+jc_access_resolve(struct jc_access *a, const struct jc_access_req *rq)
 {
-	char why[256], alias[sizeof(a->spec.value)] = "";
-	char typed_user[sizeof(a->spec.user)] = "";
-	const char *alias_target, *cli_user = jc_opts.user;
 	int r;
 
 	memset(a, 0, sizeof(*a));
-	snprintf(a->target, sizeof(a->target), "%s", target);
-	if ((r = jc_target_parse(target, &a->spec, why, sizeof(why))) != 0) {
-		jc_error("bad TARGET: %s", why);
-		return r;
-	}
-	snprintf(typed_user, sizeof(typed_user), "%s", a->spec.user);
-	/*
-	 * A bare word may be an alias from the config file.  Its name is
-	 * copied out first: parsing the alias's own target reuses a->spec.
-	 */
-	if (a->spec.kind == JC_T_WORD && jc_config_is_alias(a->spec.value)) {
-		snprintf(alias, sizeof(alias), "%s", a->spec.value);
-		if ((alias_target = jc_config_alias_target(alias)) == NULL) {
-			jc_error("alias \"%s\" in the config file has no "
-			    "\"target\"", alias);
-			return JC_ERR_USAGE;
-		}
-		jc_verbose("alias %s -> %s", alias, alias_target);
-		snprintf(a->target, sizeof(a->target), "%s", alias_target);
-		if ((r = jc_target_parse(alias_target, &a->spec, why,
-		    sizeof(why))) != 0) {
-			jc_error("alias \"%s\": bad target: %s", alias, why);
-			return r;
-		}
-	}
-	/* host:port beats "port" from the config; -p beats both. */
-	if (a->spec.kind == JC_T_HOST && a->spec.port != 0 &&
-	    jc_opts.ssh_port == 0)
-		jc_opts.ssh_port = a->spec.port;
-	if ((r = jc_config_apply(&jc_opts, *alias ? alias : NULL)) != 0)
-		return r;
-	/*
-	 * user@ as typed first (like ssh), then -l, then the alias target's
-	 * user@, then "user" from the alias or the defaults.
-	 */
-	if (*typed_user != '\0')
-		snprintf(a->user, sizeof(a->user), "%s", typed_user);
-	else if (cli_user != NULL)
-		snprintf(a->user, sizeof(a->user), "%s", cli_user);
-	else if (*alias != '\0' && *a->spec.user != '\0')
-		snprintf(a->user, sizeof(a->user), "%s", a->spec.user);
-	else if (jc_opts.user != NULL)
-		snprintf(a->user, sizeof(a->user), "%s", jc_opts.user);
+	a->rq = *rq;
+	a->spec = rq->spec;
+	snprintf(a->target, sizeof(a->target), "%s", rq->target);
+	snprintf(a->user, sizeof(a->user), "%s", rq->user);
 	a->user_given = *a->user != '\0';
 	if (!a->user_given)
 		jc_user_default(a->user, sizeof(a->user), &a->spec);
 
-	if ((r = choose(a, target)) != 0)
+	if ((r = choose(a, rq->typed)) != 0)
 		return r;
 	memset(&a->t, 0, sizeof(a->t));
 	a->t.size = sizeof(a->t);
 	a->t.spec = a->target;
 	a->t.host = a->host;
-	a->t.port = jc_opts.ssh_port;
+	a->t.port = rq->ssh_port;
 	a->t.user = a->user;
 	a->t.instance_id = a->have_inst ? a->inst.id : NULL;
 	a->t.region = a->have_inst ? a->inst.region : NULL;
-	a->t.identity = jc_opts.identity;
-	a->t.known_hosts = jc_opts.known_hosts;
-	a->t.host_key_check = jc_opts.host_key_check;
+	a->t.identity = rq->identity;
+	a->t.known_hosts = rq->known_hosts;
+	a->t.host_key_check = rq->host_key_check;
 	/* Recycled public IPs must not look like a changed host key. */
 	a->t.host_key_alias = a->have_inst ? a->inst.id : NULL;
-	a->t.timeout_ms = (jc_opts.timeout_s > 0 ? jc_opts.timeout_s : 20) *
-	    1000;
+	a->t.timeout_ms = (rq->timeout_s > 0 ? rq->timeout_s : 20) * 1000;
 	return 0;
 }
 
@@ -251,7 +205,7 @@ jc_access_recover(struct jc_access *a, int *back)
 	/* A managed node (mi-) outside EC2 has no state to look at. */
 	if (!a->have_inst || strncmp(a->inst.id, "mi-", 3) == 0)
 		return 0;
-	if ((r = jc_resolve_back(&a->inst, jc_opts.start_instance,
+	if ((r = jc_resolve_back(&a->inst, a->rq.start_instance,
 	    (a->caps & JC_CAP_NEEDS_AGENT) != 0, back)) != 0)
 		return r;
 	/* A start gives a new public IP (and DNS name): dial that one. */

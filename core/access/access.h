@@ -5,11 +5,33 @@
 #ifndef JC_ACCESS_H
 #define JC_ACCESS_H
 
-#include "jc.h"
+#include "jc_plugin.h"
 #include "resolve.h"
 #include "target.h"
 
+/*
+ * What the command layer asks for, merged once from the command line,
+ * the config alias and the defaults (core/cmd/request.c).  The access
+ * layer reads this and never the options themselves.
+ */
+struct jc_access_req {
+	const char		*typed;		/* TARGET as typed */
+	char			 target[512];	/* TARGET after alias expansion */
+	struct jc_tspec		 spec;		/* target, parsed */
+	const char		*via;		/* plugin name, NULL/"auto" */
+	char			 user[64];	/* "" = guess from the AMI */
+	int			 ssh_port;	/* 0 = the method's default */
+	const char		*identity;	/* private key file or NULL */
+	const char		*known_hosts;	/* NULL = ~/.ssh/known_hosts */
+	int			 host_key_check; /* JC_HKC_* */
+	int			 timeout_s;	/* connect and login budget */
+	int			 start_instance; /* start a stopped instance */
+	const char		*profile;	/* AWS profile or NULL */
+	const char		*region;	/* AWS region or NULL */
+};
+
 struct jc_access {
+	struct jc_access_req	 rq;		/* as asked (a copy) */
 	struct jc_tspec		 spec;		/* parsed TARGET */
 	struct jc_instance	 inst;		/* when an AWS target */
 	int			 have_inst;
@@ -26,12 +48,11 @@ struct jc_access {
 };
 
 /*
- * Parse TARGET (expanding a config alias and applying its defaults to
- * jc_opts), resolve AWS forms to one instance and choose the access
+ * Resolve the request's AWS forms to one instance and choose the access
  * plugin (--via NAME, or auto: see choose() in access.c); it is loaded.
  * Logs and returns JC_ERR_* on failure.
  */
-int	jc_access_resolve(struct jc_access *, const char *target);
+int	jc_access_resolve(struct jc_access *, const struct jc_access_req *);
 
 /* 1 for --via auto (NULL or "auto"). */
 int	jc_via_auto(const char *via);

@@ -47,6 +47,8 @@
 #define IMDS_DEFAULT		"http://169.254.169.254"
 
 static void multi_cleanup(void);
+static int am_busy(void);
+static CURLcode perform_beside(CURL *);
 static void aws_reset(void);
 
 static struct {
@@ -70,6 +72,13 @@ static struct {
 	struct jc_aws_error	 last_err;
 	int			 silent_at_end;	/* see ending_budget() */
 } aws;
+
+/*
+ * One connection pool for the calls that wait and those that do not: a
+ * connection opened while another call was in flight serves the next.
+ * It outlives aws_reset (calls in flight may still use it).
+ */
+static CURLSH *share;
 
 /* Set from above (aws_cred.c); kept when the configuration starts over. */
 static jc_aws_creds_fn *creds_source;
@@ -343,6 +352,10 @@ jc_aws_cleanup(void)
 {
 	multi_cleanup();
 	aws_reset();
+	/* After every handle that used it. */
+	if (share != NULL)
+		curl_share_cleanup(share);
+	share = NULL;
 }
 
 /* ---- HTTP ------------------------------------------------------------ */
@@ -433,6 +446,11 @@ http_setup(CURL *e, const struct jc_aws_http *h, struct sink *s,
 		*hl = t;
 	}
 	curl_easy_setopt(e, CURLOPT_URL, h->url);
+	if (share == NULL && (share = curl_share_init()) != NULL)
+		curl_share_setopt(share, CURLSHOPT_SHARE,
+		    CURL_LOCK_DATA_CONNECT);
+	if (share != NULL)
+		curl_easy_setopt(e, CURLOPT_SHARE, share);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "jconnect/" JC_VERSION);
@@ -533,7 +551,7 @@ jc_aws_http_do(const struct jc_aws_http *h, long *status, char **body,
 	if ((r = http_setup(aws.curl, h, &s, errbuf, &hl)) != 0)
 		goto out;
 	r = JC_ERR_IO;
-	c = curl_easy_perform(aws.curl);
+	c = am_busy() ? perform_beside(aws.curl) : curl_easy_perform(aws.curl);
 	/* Do not leave the secret in the handle's options. */
 	curl_easy_setopt(aws.curl, CURLOPT_PASSWORD, "");
 	curl_easy_setopt(aws.curl, CURLOPT_ERRORBUFFER, NULL);
@@ -960,6 +978,7 @@ struct jc_aws_call {
 	char		 errbuf[CURL_ERROR_SIZE];
 	jc_aws_done_fn	*done;
 	void		*arg;
+	CURLcode	 rc;		/* on am.finished: how it ended */
 	struct jc_aws_call *next;
 };
 
@@ -969,6 +988,8 @@ static struct {
 	CURLM		*multi;
 	struct jc_source *src;
 	struct jc_aws_call *calls;
+	/* Ended while a waiting call ran the transfers: told from the loop. */
+	struct jc_aws_call *finished;
 	struct {
 		curl_socket_t	 fd;
 		int		 what;	/* CURL_POLL_* */
@@ -1035,7 +1056,12 @@ call_unlink(struct jc_aws_call *c)
 	for (pp = &am.calls; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
-			break;
+			return;
+		}
+	for (pp = &am.finished; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			return;
 		}
 }
 
@@ -1103,6 +1129,8 @@ multi_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 		am.timer_at = jc_now_ms() + ms;
 	if (am.timer_at >= 0 && (*deadline < 0 || am.timer_at < *deadline))
 		*deadline = am.timer_at;
+	if (am.finished != NULL)
+		*deadline = jc_now_ms();
 }
 
 static void
@@ -1117,6 +1145,8 @@ multi_dispatch(void *arg, struct jc_pollset *ps)
 	(void)arg;
 	if (am.multi == NULL)
 		return;
+	while ((c = am.finished) != NULL)
+		call_finish(c, c->rc);
 	/* The callbacks change the socket list: act on a copy. */
 	for (i = 0; i < am.nsock; i++) {
 		if (am.sock[i].slot < 0)
@@ -1151,6 +1181,80 @@ multi_dispatch(void *arg, struct jc_pollset *ps)
 
 static const struct jc_source_ops multi_ops = { multi_prepare,
     multi_dispatch };
+
+static int
+am_busy(void)
+{
+	return am.multi != NULL && am.calls != NULL;
+}
+
+/*
+ * A call that waits while calls that do not are in flight: run it in
+ * the same multi handle, so that they all move (curl_easy_perform would
+ * hold the others back until it returns).  Only the transfers run here,
+ * not the loop: the others' done() waits for the loop (am.finished).
+ */
+static CURLcode
+perform_beside(CURL *e)
+{
+	struct pollfd pfd[MULTI_SOCKS];
+	struct jc_aws_call *c;
+	CURLcode rc = CURLE_OK;
+	CURLMsg *m;
+	long ms;
+	int i, n, running, left, done = 0;
+
+	if (curl_multi_add_handle(am.multi, e) != CURLM_OK)
+		return curl_easy_perform(e);
+	curl_multi_socket_action(am.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	while (!done) {
+		n = am.nsock;
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = (int)am.sock[i].fd;
+			pfd[i].events = (short)((am.sock[i].what & CURL_POLL_IN ?
+			    POLLIN : 0) | (am.sock[i].what & CURL_POLL_OUT ?
+			    POLLOUT : 0));
+			pfd[i].revents = 0;
+		}
+		/* At most 250 ms: libcurl's progress check sees Ctrl-C. */
+		if (curl_multi_timeout(am.multi, &ms) != CURLM_OK || ms < 0 ||
+		    ms > 250)
+			ms = 250;
+		if (poll(pfd, (nfds_t)n, (int)ms) <= 0)
+			curl_multi_socket_action(am.multi, CURL_SOCKET_TIMEOUT,
+			    0, &running);
+		for (i = 0; i < n; i++)
+			if (pfd[i].revents != 0)
+				curl_multi_socket_action(am.multi, pfd[i].fd,
+				    (pfd[i].revents & POLLIN ?
+				    CURL_CSELECT_IN : 0) |
+				    (pfd[i].revents & POLLOUT ?
+				    CURL_CSELECT_OUT : 0) |
+				    (pfd[i].revents & (POLLERR | POLLHUP |
+				    POLLNVAL) ? CURL_CSELECT_ERR : 0),
+				    &running);
+		while ((m = curl_multi_info_read(am.multi, &left)) != NULL) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			if (m->easy_handle == e) {
+				rc = m->data.result;
+				done = 1;
+				continue;
+			}
+			for (c = am.calls; c != NULL &&
+			    c->easy != m->easy_handle; c = c->next)
+				;
+			if (c != NULL) {
+				call_unlink(c);
+				c->rc = m->data.result;
+				c->next = am.finished;
+				am.finished = c;
+			}
+		}
+	}
+	curl_multi_remove_handle(am.multi, e);
+	return rc;
+}
 
 int
 jc_aws_json_start(const char *service, const char *target, const char *body,

@@ -112,6 +112,8 @@ FWD(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_timeout, (CURLM *m, long *t),
     (m, t))
 FWD(const char *, "libcurl unavailable", curl_multi_strerror, (CURLMcode c),
     (c))
+FWD(CURLSH *, NULL, curl_share_init, (void), ())
+FWD(CURLSHcode, CURLSHE_NOT_BUILT_IN, curl_share_cleanup, (CURLSH *s), (s))
 
 /* void functions: no value to return, and nothing to do if never loaded. */
 #define FWD_VOID(name, params, args)					\
@@ -189,6 +191,25 @@ curl_multi_setopt(CURLM *m, CURLMoption opt, ...)
 		r = fn(m, opt, va_arg(ap, void *));
 	else
 		r = fn(m, opt, va_arg(ap, curl_off_t));
+	va_end(ap);
+	return r;
+}
+
+/* SHARE and UNSHARE take an int (a CURL_LOCK_DATA_*), the rest pointers. */
+CURLSHcode
+curl_share_setopt(CURLSH *sh, CURLSHoption opt, ...)
+{
+	static CURLSHcode (*fn)(CURLSH *, CURLSHoption, ...);
+	va_list ap;
+	CURLSHcode r;
+
+	if (fn == NULL && (*(void **)&fn = sym("curl_share_setopt")) == NULL)
+		return CURLSHE_NOT_BUILT_IN;
+	va_start(ap, opt);
+	if (opt == CURLSHOPT_SHARE || opt == CURLSHOPT_UNSHARE)
+		r = fn(sh, opt, va_arg(ap, int));
+	else
+		r = fn(sh, opt, va_arg(ap, void *));
 	va_end(ap);
 	return r;
 }

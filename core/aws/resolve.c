@@ -31,6 +31,7 @@
 #define MAX_NEST	5		/* nested stack depth */
 #define MAX_PAGES	20
 #define EC2_VERSION	"2016-11-15"
+#define STACK_TAG	"aws:cloudformation:stack-name"
 #define CFN_VERSION	"2010-05-15"
 #define ASG_VERSION	"2011-01-01"
 #define START_TIMEOUT_S	600
@@ -413,14 +414,14 @@ find_stack(const char *name, int word, struct matches *m, char *what,
 	int r, tagged;
 
 	m->n = 0;
-	if ((r = describe_tag("aws:cloudformation:stack-name", label, m,
+	if ((r = describe_tag(STACK_TAG, label, m,
 	    &err)) != 0)
 		return aws_fail(r, "DescribeInstances", &err);
 	if (m->n == 1) {
 		jc_verbose("stack %s: instance %s (by its "
 		    "aws:cloudformation:stack-name tag)", label, m->in[0].id);
 		searched(what, wlen, "instances tagged %s=%s",
-		    "aws:cloudformation:stack-name", label);
+		    STACK_TAG, label);
 		return 0;
 	}
 	tagged = m->n > 0;
@@ -467,13 +468,13 @@ find_stack(const char *name, int word, struct matches *m, char *what,
 		    " (its instances are gone)");
 	}
 	/* Several tagged but none in the stack: the tag decides. */
-	if (tagged && (r = describe_tag("aws:cloudformation:stack-name",
+	if (tagged && (r = describe_tag(STACK_TAG,
 	    label, m, &err)) != 0) {
 		r = aws_fail(r, "DescribeInstances", &err);
 		goto out;
 	}
 	searched(what, wlen, "instances tagged %s=%s",
-	    "aws:cloudformation:stack-name", label);
+	    STACK_TAG, label);
 	if (m->n == 0 && word) {
 		if ((r = describe_tag("Name", name, m, &err)) != 0) {
 			r = aws_fail(r, "DescribeInstances", &err);
@@ -495,21 +496,66 @@ find_stack(const char *name, int word, struct matches *m, char *what,
  * SSM's DescribeInstanceInformation); a refusal is not fatal (SSH may
  * do).  No such method loaded: nothing is known, nothing asked.
  */
+/* The loaded method that needs an agent and can probe for it, or -1. */
+static int
+agent_method(const struct jc_plugin **ps, void **sts, int max)
+{
+	int i, n;
+
+	n = jc_plugin_methods(ps, sts, max);
+	for (i = 0; i < n; i++)
+		if ((jc_plugin_caps(ps[i]) & JC_CAP_NEEDS_AGENT) &&
+		    JC_PLUGIN_HAS(ps[i], probe) && ps[i]->probe != NULL)
+			return i;
+	return -1;
+}
+
+/*
+ * Let that method ask about the target while EC2 is asked which
+ * instance it is: the two round trips overlap (and over a new
+ * connection each, which the calls after them then reuse).
+ */
+static void
+probe_ahead(const struct jc_tspec *t)
+{
+	const struct jc_plugin *ps[8];
+	const char *key;
+	void *sts[8];
+	int i;
+
+	if ((i = agent_method(ps, sts, 8)) < 0 ||
+	    !JC_PLUGIN_HAS(ps[i], probe_ahead) || ps[i]->probe_ahead == NULL)
+		return;
+	switch (t->kind) {
+	case JC_T_INSTANCE:
+		key = NULL;
+		break;
+	case JC_T_STACK:
+	case JC_T_WORD:
+		key = STACK_TAG;
+		break;
+	case JC_T_NAME:
+		key = "Name";
+		break;
+	case JC_T_TAG:
+		key = t->key;
+		break;
+	default:
+		return;
+	}
+	ps[i]->probe_ahead(sts[i], key, t->value);
+}
+
 static int
 ssm_info(struct jc_instance *in, int quiet)
 {
 	const struct jc_plugin *ps[8];
 	struct jc_probe pr;
 	void *sts[8];
-	int i, n, r;
+	int i, r;
 
 	in->ssm_checked = 0;
-	n = jc_plugin_methods(ps, sts, 8);
-	for (i = 0; i < n; i++)
-		if ((jc_plugin_caps(ps[i]) & JC_CAP_NEEDS_AGENT) &&
-		    JC_PLUGIN_HAS(ps[i], probe) && ps[i]->probe != NULL)
-			break;
-	if (i == n)
+	if ((i = agent_method(ps, sts, 8)) < 0)
 		return 0;
 	memset(&pr, 0, sizeof(pr));
 	pr.size = sizeof(pr);
@@ -883,6 +929,8 @@ jc_resolve_instance(const struct jc_tspec *t, int start, int need_ssm,
 		    jc_user_infer(out);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return JC_ERR_NOMEM;
+	if (need_ssm)
+		probe_ahead(t);
 	switch (t->kind) {
 	case JC_T_INSTANCE:
 		r = describe_id(t->value, m, &err);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,6 @@ struct jc_opts jc_opts;
 #define O_KEYS		0x0010	/* --key --remove --generate --push-key */
 #define O_INSTALLKEYS	0x0020	/* --install-keys */
 #define O_STOP		0x0040	/* --all --jupyter */
-#define O_AWS		0x0080	/* --region --profile --start-instance only */
 #define O_SSHCFG	0x0100	/* --all-aliases --install --file */
 #define O_LOGIN		0x0200	/* --profile --no-browser (login) */
 
@@ -111,113 +111,179 @@ static const struct jc_cmd {
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-enum {
-	OPT_VIA = 256, OPT_JPORT, OPT_JLOG, OPT_LPORT, OPT_NOBROWSER,
-	OPT_STARTJ, OPT_STARTI, OPT_JSON, OPT_REGION, OPT_PROFILE, OPT_KH,
-	OPT_HKC, OPT_PLUGINDIR, OPT_INSTALLKEYS, OPT_ALL, OPT_JUPYTER, OPT_KEY,
-	OPT_REMOVE, OPT_PUSH, OPT_GENERATE, OPT_TIMEOUT, OPT_RPORT,
-	OPT_VERSION, OPT_SUPERVISE, OPT_ALLALIASES, OPT_INSTALL, OPT_FILE,
-	OPT_FORWARD,
+/* ---- the options: one table for the parser, --help and the checks ---- */
+
+#define O_ALL	(~0u)		/* every command */
+
+enum opt_kind {
+	K_FLAG,			/* an int of jc_opts becomes 1 */
+	K_TEXT,			/* a string of jc_opts: the argument */
+	K_NUM,			/* an int of jc_opts: a number from lo to hi */
+	K_CALL,			/* set() checks and keeps the argument */
 };
 
-static const struct option longopts[] = {
-	{ "via",		required_argument,	NULL, OPT_VIA },
-	{ "identity",		required_argument,	NULL, 'i' },
-	{ "login",		required_argument,	NULL, 'l' },
-	{ "port",		required_argument,	NULL, 'p' },
-	{ "jupyter-port",	required_argument,	NULL, OPT_JPORT },
-	{ "jupyter-log",	required_argument,	NULL, OPT_JLOG },
-	{ "local-port",		required_argument,	NULL, OPT_LPORT },
-	{ "remote-port",	required_argument,	NULL, OPT_RPORT },
-	{ "forward",		required_argument,	NULL, OPT_FORWARD },
-	{ "no-browser",		no_argument,		NULL, OPT_NOBROWSER },
-	{ "start-jupyter",	no_argument,		NULL, OPT_STARTJ },
-	{ "start-instance",	no_argument,		NULL, OPT_STARTI },
-	{ "background",		no_argument,		NULL, 'f' },
-	{ "json",		no_argument,		NULL, OPT_JSON },
-	{ "region",		required_argument,	NULL, OPT_REGION },
-	{ "profile",		required_argument,	NULL, OPT_PROFILE },
-	{ "verbose",		no_argument,		NULL, 'v' },
-	{ "quiet",		no_argument,		NULL, 'q' },
-	{ "known-hosts",	required_argument,	NULL, OPT_KH },
-	{ "host-key-check",	required_argument,	NULL, OPT_HKC },
-	{ "config",		required_argument,	NULL, 'F' },
-	{ "option",		required_argument,	NULL, 'o' },
-	{ "plugin-dir",		required_argument,	NULL, OPT_PLUGINDIR },
-	{ "install-keys",	no_argument,		NULL, OPT_INSTALLKEYS },
-	{ "all",		no_argument,		NULL, OPT_ALL },
-	{ "jupyter",		no_argument,		NULL, OPT_JUPYTER },
-	{ "key",		required_argument,	NULL, OPT_KEY },
-	{ "remove",		no_argument,		NULL, OPT_REMOVE },
-	{ "push-key",		no_argument,		NULL, OPT_PUSH },
-	{ "generate",		no_argument,		NULL, OPT_GENERATE },
-	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "version",		no_argument,		NULL, OPT_VERSION },
-	{ "supervise",		no_argument,		NULL, OPT_SUPERVISE },
-	{ "all-aliases",	no_argument,		NULL, OPT_ALLALIASES },
-	{ "install",		no_argument,		NULL, OPT_INSTALL },
-	{ "file",		required_argument,	NULL, OPT_FILE },
-	{ NULL, 0, NULL, 0 }
+struct optdef {
+	const char	*name;		/* --NAME */
+	int		 letter;	/* -L, or 0 */
+	const char	*arg;		/* what the argument is; NULL: a flag */
+	unsigned	 cmds;		/* O_* of the commands taking it */
+	enum opt_kind	 kind;
+	size_t		 off;		/* K_FLAG, K_TEXT, K_NUM: the field */
+	int		 lo, hi;	/* K_NUM */
+	/* K_CALL: 0, 1 when it ended the run (--help), or JC_ERR_USAGE. */
+	int		(*set)(const char *arg);
+	const char	*help;		/* lines for --help; NULL: hidden */
 };
 
-static const char options_help[] =
-"Options:\n"
-"  --via ssm|ssh|eice|auto  access method, an access plugin (default\n"
-"                         auto: SSM when the instance is managed and\n"
-"                         online, else SSH; eice: EC2 Instance Connect\n"
-"                         Endpoint to a private instance, named only)\n"
-"  -i, --identity FILE    SSH private key (e.g. the EC2 key pair .pem);\n"
-"                         a missing file is a usage error\n"
-"  -l, --login USER       remote user (default: user@ from TARGET, the\n"
-"                         config file, else the AMI's usual user: ubuntu,\n"
-"                         ec2-user, admin...; -v says which and why)\n"
-"  -p, --port PORT        SSH port (default 22); numbers are digits only\n"
-"  --jupyter-port N       use the Jupyter server on remote port N\n"
-"  --jupyter-log FILE     remote Jupyter log to read the URL from\n"
-"  --start-jupyter        start Jupyter on the remote when none runs\n"
-"  --remote-port N        forward remote port N as is (no Jupyter)\n"
-"  --local-port N         local port to use (default: the target's port of\n"
-"                         last time, for a warm browser cache, else 8888,\n"
-"                         8889, 8080, else any free port); exit 8 if busy\n"
-"  --forward [LOCAL:]REMOTE   also forward remote port REMOTE (e.g.\n"
-"                         TensorBoard 6006) to local port LOCAL (default:\n"
-"                         the same number if free, else the next free);\n"
-"                         repeatable; exit 8 if LOCAL is busy\n"
-"  --forward [LOCAL:]HOST:PORT   forward HOST:PORT as the instance sees\n"
-"                         it (a database only the instance can reach)\n"
-"  --no-browser           do not open the browser (login: print the\n"
-"                         sign-in address and code only)\n"
-"  -f, --background       run the tunnel in the background\n"
-"  --start-instance       start a stopped instance and wait for it, also\n"
-"                         one stopped later under a running tunnel\n"
-"  --json                 one JSON object per event on stdout\n"
-"  --region R, --profile P   AWS region and profile (login: the SSO\n"
-"                         profile to sign in for)\n"
-"  --known-hosts FILE     known_hosts file (default ~/.ssh/known_hosts)\n"
-"  --host-key-check strict|accept-new   (default accept-new)\n"
-"  --timeout SECONDS      connect and login budget (default 20)\n"
-"  --install-keys         install your public keys before connecting\n"
-"  --key FILE.pub         (keys) install exactly this key; repeatable\n"
-"  --remove               (keys) remove the given keys instead\n"
-"  --generate             (keys) create ~/.ssh/id_ed25519 if no key\n"
-"  --push-key             (keys) send a 60-second key with EC2\n"
-"                         Instance Connect instead\n"
-"  --all                  (stop) stop every background tunnel\n"
-"  --jupyter              (stop) stop the Jupyter jconnect started\n"
-"  --all-aliases          (ssh-config) a Host block per config alias\n"
-"  --install              (ssh-config) add or update the blocks in\n"
-"                         ~/.ssh/config instead of printing them\n"
-"  --file FILE            (ssh-config) the ssh config --install writes\n"
-"  -F, --config FILE      config file (default\n"
-"                         ~/.config/jconnect/config.json)\n"
-"  -o KEY=VALUE           option (keys: jconnect --help), e.g.\n"
-"                         -o ssm.chunk_size=16384; the last one wins;\n"
-"                         -o ssm.compress=no: no compressed path over SSM\n"
-"  --plugin-dir DIR       look for plugins in DIR first\n"
-"  -v, --verbose          more messages (repeat for debug and trace)\n"
-"  -q, --quiet            errors only\n"
-"  -h, --help             this help\n";
+#define F(field)	offsetof(struct jc_opts, field)
+
+static int set_via(const char *);
+static int set_user(const char *);
+static int set_forward(const char *);
+static int set_key(const char *);
+static int set_hkc(const char *);
+static int set_option(const char *);
+static int set_verbose(const char *);
+static int set_quiet(const char *);
+static int show_help(const char *);
+static int show_version(const char *);
+
+static const struct optdef optdefs[] = {
+	{ "via", 0, "NAME", O_CONNECT, K_CALL, 0, 0, 0, set_via,
+	  "access method: an access plugin (jconnect plugins\n"
+	  "lists them: ssm, ssh, eice) or auto (default): SSM\n"
+	  "when the instance is managed and online, else SSH;\n"
+	  "eice (EC2 Instance Connect Endpoint, to a private\n"
+	  "instance) only when named" },
+	{ "identity", 'i', "FILE", O_CONNECT, K_TEXT, F(identity), 0, 0, NULL,
+	  "SSH private key (e.g. the EC2 key pair .pem);\n"
+	  "a missing file is a usage error" },
+	{ "login", 'l', "USER", O_CONNECT, K_CALL, 0, 0, 0, set_user,
+	  "remote user (default: user@ from TARGET, the\n"
+	  "config file, else the AMI's usual user: ubuntu,\n"
+	  "ec2-user, admin...; -v says which and why)" },
+	{ "port", 'p', "PORT", O_CONNECT, K_NUM, F(ssh_port), 1, 65535, NULL,
+	  "SSH port (default 22); numbers are digits only" },
+	{ "jupyter-port", 0, "N", O_JUPYTER | O_STOP, K_NUM, F(jupyter_port),
+	  1, 65535, NULL, "use the Jupyter server on remote port N" },
+	{ "jupyter-log", 0, "FILE", O_JUPYTER, K_TEXT, F(jupyter_log), 0, 0,
+	  NULL, "remote Jupyter log to read the URL from" },
+	{ "start-jupyter", 0, NULL, O_JUPYTER, K_FLAG, F(start_jupyter), 0, 0,
+	  NULL, "start Jupyter on the remote when none runs" },
+	{ "remote-port", 0, "N", O_LOCAL, K_NUM, F(remote_port), 1, 65535,
+	  NULL, "forward remote port N as is (no Jupyter)" },
+	{ "local-port", 0, "N", O_LOCAL, K_NUM, F(local_port), 1, 65535, NULL,
+	  "local port to use (default: the target's port of\n"
+	  "last time, for a warm browser cache, else 8888,\n"
+	  "8889, 8080, else any free port); exit 8 if busy" },
+	{ "forward", 0, "SPEC", O_LOCAL, K_CALL, 0, 0, 0, set_forward,
+	  "also forward, beside Jupyter (repeatable):\n"
+	  "[LOCAL:]REMOTE: remote port REMOTE (e.g.\n"
+	  "TensorBoard 6006) to local port LOCAL (default:\n"
+	  "the same number if free, else the next free);\n"
+	  "[LOCAL:]HOST:PORT: HOST:PORT as the instance sees\n"
+	  "it (a database only the instance can reach);\n"
+	  "exit 8 if LOCAL is busy" },
+	{ "no-browser", 0, NULL, O_LOCAL | O_LOGIN, K_FLAG, F(no_browser), 0, 0,
+	  NULL, "do not open the browser (login: print the\n"
+	  "sign-in address and code only)" },
+	{ "background", 'f', NULL, O_LOCAL, K_FLAG, F(background), 0, 0, NULL,
+	  "run the tunnel in the background" },
+	{ "start-instance", 0, NULL, O_CONNECT, K_FLAG, F(start_instance), 0,
+	  0, NULL, "start a stopped instance and wait for it, also\n"
+	  "one stopped later under a running tunnel" },
+	{ "json", 0, NULL, O_JSON, K_FLAG, F(json), 0, 0, NULL,
+	  "one JSON object per event on stdout" },
+	{ "region", 0, "R", O_CONNECT, K_TEXT, F(region), 0, 0, NULL,
+	  "AWS region" },
+	{ "profile", 0, "P", O_CONNECT | O_LOGIN, K_TEXT, F(profile), 0, 0,
+	  NULL, "AWS profile (login: the SSO profile to sign in\n"
+	  "for)" },
+	{ "known-hosts", 0, "FILE", O_CONNECT, K_TEXT, F(known_hosts), 0, 0,
+	  NULL, "known_hosts file (default ~/.ssh/known_hosts)" },
+	{ "host-key-check", 0, "strict|accept-new", O_CONNECT, K_CALL, 0, 0, 0,
+	  set_hkc, "refuse unknown host keys, or learn them like\n"
+	  "OpenSSH (default accept-new); a changed key is\n"
+	  "always refused" },
+	{ "timeout", 0, "SECONDS", O_CONNECT, K_NUM, F(timeout_s), 1, 3600,
+	  NULL, "connect and login budget (default 20)" },
+	{ "install-keys", 0, NULL, O_INSTALLKEYS, K_FLAG, F(install_keys), 0,
+	  0, NULL, "install your public keys before connecting" },
+	{ "key", 0, "FILE.pub", O_KEYS, K_CALL, 0, 0, 0, set_key,
+	  "(keys) install exactly this key; repeatable" },
+	{ "remove", 0, NULL, O_KEYS, K_FLAG, F(keys_remove), 0, 0, NULL,
+	  "(keys) remove the given keys instead" },
+	{ "generate", 0, NULL, O_KEYS, K_FLAG, F(keys_generate), 0, 0, NULL,
+	  "(keys) create ~/.ssh/id_ed25519 if no key" },
+	{ "push-key", 0, NULL, O_KEYS, K_FLAG, F(keys_push), 0, 0, NULL,
+	  "(keys) send a 60-second key with EC2\n"
+	  "Instance Connect instead" },
+	{ "all", 0, NULL, O_STOP, K_FLAG, F(all), 0, 0, NULL,
+	  "(stop) stop every background tunnel" },
+	{ "jupyter", 0, NULL, O_STOP, K_FLAG, F(stop_jupyter), 0, 0, NULL,
+	  "(stop) stop the Jupyter jconnect started" },
+	{ "all-aliases", 0, NULL, O_SSHCFG, K_FLAG, F(all_aliases), 0, 0, NULL,
+	  "(ssh-config) a Host block per config alias" },
+	{ "install", 0, NULL, O_SSHCFG, K_FLAG, F(install), 0, 0, NULL,
+	  "(ssh-config) add or update the blocks in\n"
+	  "~/.ssh/config instead of printing them" },
+	{ "file", 0, "FILE", O_SSHCFG, K_TEXT, F(ssh_config_file), 0, 0, NULL,
+	  "(ssh-config) the ssh config --install writes" },
+	{ "config", 'F', "FILE", O_ALL, K_TEXT, F(config_file), 0, 0, NULL,
+	  "config file (default\n"
+	  "~/.config/jconnect/config.json)" },
+	{ "option", 'o', "KEY=VALUE", O_ALL, K_CALL, 0, 0, 0, set_option,
+	  "a key of \"Options for -o\" (jconnect --help),\n"
+	  "e.g. -o ssm.chunk_size=16384; the last one\n"
+	  "wins; -o ssm.compress=no: no compressed path\n"
+	  "over SSM" },
+	{ "plugin-dir", 0, "DIR", O_ALL, K_TEXT, F(plugin_dir), 0, 0, NULL,
+	  "look for plugins in DIR first" },
+	{ "verbose", 'v', NULL, O_ALL, K_CALL, 0, 0, 0, set_verbose,
+	  "more messages (repeat for debug and trace)" },
+	{ "quiet", 'q', NULL, O_ALL, K_CALL, 0, 0, 0, set_quiet,
+	  "errors only" },
+	{ "help", 'h', NULL, O_ALL, K_CALL, 0, 0, 0, show_help,
+	  "this help" },
+	{ "version", 0, NULL, O_ALL, K_CALL, 0, 0, 0, show_version,
+	  "show the version" },
+	/* Internal: the process a -f tunnel runs as. */
+	{ "supervise", 0, NULL, O_ALL, K_FLAG, F(supervised), 0, 0, NULL,
+	  NULL },
+};
+#define NOPTS (sizeof(optdefs) / sizeof(optdefs[0]))
+
+/* Help column: option names, then the text from column HELP_COL. */
+#define HELP_COL	25
+
+static void
+print_options(FILE *f, unsigned cmdopts)
+{
+	const struct optdef *d;
+	const char *h, *nl;
+	size_t i;
+	int w;
+
+	fprintf(f, "Options:\n");
+	for (i = 0; i < NOPTS; i++) {
+		d = &optdefs[i];
+		if (d->help == NULL ||
+		    (d->cmds != O_ALL && !(d->cmds & cmdopts)))
+			continue;
+		w = d->letter ? fprintf(f, "  -%c, --%s", d->letter, d->name) :
+		    fprintf(f, "  --%s", d->name);
+		if (d->arg != NULL)
+			w += fprintf(f, " %s", d->arg);
+		/* A long name gets its text on the next line. */
+		if (w <= HELP_COL - 2)
+			fprintf(f, "%*s", HELP_COL - w, "");
+		else
+			fprintf(f, "\n%*s", HELP_COL, "");
+		for (h = d->help; (nl = strchr(h, '\n')) != NULL; h = nl + 1)
+			fprintf(f, "%.*s\n%*s", (int)(nl - h), h, HELP_COL, "");
+		fprintf(f, "%s\n", h);
+	}
+}
 
 static const char targets_help[] =
 "TARGET:\n"
@@ -248,7 +314,9 @@ usage_all(FILE *f)
 	    "browser, safely.\n\nUsage:\n", JC_VERSION);
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "  jconnect %s\n", cmds[i].usage);
-	fprintf(f, "\n%s\n%s\n%s", targets_help, options_help, optkeys_head);
+	fprintf(f, "\n%s\n", targets_help);
+	print_options(f, O_ALL);
+	fprintf(f, "\n%s", optkeys_head);
 	jc_config_print_options(f);
 	fprintf(f, "\n%s\nExamples:\n"
 	    "  jconnect my-stack\n"
@@ -276,7 +344,8 @@ usage_cmd(FILE *f, const struct jc_cmd *c)
 	fprintf(f, "Usage: jconnect %s\n\n%s\n\n", c->usage, c->help);
 	if (c->opts & (O_CONNECT | O_LOCAL | O_JUPYTER))
 		fprintf(f, "%s\n", targets_help);
-	fprintf(f, "%s\n", options_help);
+	print_options(f, c->opts);
+	fprintf(f, "\n");
 	if (c->opts & O_CONNECT) {
 		fprintf(f, "%s", optkeys_head);
 		jc_config_print_options(f);
@@ -329,31 +398,55 @@ cmd_aliases(int argc, char **argv)
 	return 0;
 }
 
+/* ---- parsing ---------------------------------------------------------- */
+
+/* The parse in progress: the setters' context. */
+static struct {
+	const struct jc_cmd	*cmd;
+	unsigned		 given;		/* JC_CFG_CLI_* */
+	int			 verbose, quiet;
+} cur;
+
 static int
-parse_int(const char *what, const char *s, int lo, int hi, int *out)
+set_via(const char *arg)
 {
-	if (jc_num_int(s, lo, hi, out) != 0) {
-		jc_error("%s must be a number from %d to %d (digits only), "
-		    "not \"%s\"", what, lo, hi, s);
+	cur.given |= JC_CFG_CLI_VIA;
+	if (strcmp(arg, "auto") != 0 && !jc_plugin_built(arg)) {
+		jc_error("--via must be auto or an access plugin (see jconnect "
+		    "plugins), not \"%s\"", arg);
 		return JC_ERR_USAGE;
 	}
+	jc_opts.via = arg;
 	return 0;
 }
 
-/* Option `name` (bit `bit`) is not for command c: say so. */
 static int
-not_for(const struct jc_cmd *c, unsigned bit, const char *name)
+set_user(const char *arg)
 {
-	if (c->opts & bit)
-		return 0;
-	jc_error("option %s does not apply to '%s'; see jconnect help %s",
-	    name, c->name, c->name);
-	return JC_ERR_USAGE;
+	if (!jc_config_user_ok(arg)) {
+		jc_error("-l wants a user name (letters, digits, . _ -), not "
+		    "\"%s\"", arg);
+		return JC_ERR_USAGE;
+	}
+	jc_opts.user = arg;
+	return 0;
+}
+
+/* A repeatable option: one more value, at most max. */
+static int
+append(const char **list, int *n, int max, const char *name, const char *v)
+{
+	if (*n == max) {
+		jc_error("at most %d %s options", max, name);
+		return JC_ERR_USAGE;
+	}
+	list[(*n)++] = v;
+	return 0;
 }
 
 /* --forward SPEC: checked now, so a typo is exit 2 before connecting. */
 static int
-add_forward(const char *spec)
+set_forward(const char *spec)
 {
 	struct jc_fwdspec f;
 	char why[400];
@@ -362,236 +455,192 @@ add_forward(const char *spec)
 		jc_error("--forward: %s", why);
 		return JC_ERR_USAGE;
 	}
-	if (jc_opts.nforwards == JC_FWD_MAX) {
-		jc_error("at most %d --forward options", JC_FWD_MAX);
+	return append(jc_opts.forwards, &jc_opts.nforwards, JC_FWD_MAX,
+	    "--forward", spec);
+}
+
+static int
+set_key(const char *arg)
+{
+	return append(jc_opts.key_files, &jc_opts.nkey_files, JC_KEY_FILES_MAX,
+	    "--key", arg);
+}
+
+static int
+set_hkc(const char *arg)
+{
+	cur.given |= JC_CFG_CLI_HKC;
+	if (strcmp(arg, "strict") == 0)
+		jc_opts.host_key_check = JC_HKC_STRICT;
+	else if (strcmp(arg, "accept-new") == 0)
+		jc_opts.host_key_check = JC_HKC_ACCEPT_NEW;
+	else {
+		jc_error("--host-key-check must be strict or accept-new, not "
+		    "\"%s\"", arg);
 		return JC_ERR_USAGE;
 	}
-	jc_opts.forwards[jc_opts.nforwards++] = spec;
 	return 0;
+}
+
+static int
+set_option(const char *arg)
+{
+	return jc_config_set_option(arg);
+}
+
+static int
+set_verbose(const char *arg)
+{
+	(void)arg;
+	cur.verbose++;
+	return 0;
+}
+
+static int
+set_quiet(const char *arg)
+{
+	(void)arg;
+	cur.quiet = 1;
+	return 0;
+}
+
+static int
+show_help(const char *arg)
+{
+	(void)arg;
+	usage_cmd(stdout, cur.cmd);
+	return 1;
+}
+
+static int
+show_version(const char *arg)
+{
+	(void)arg;
+	cmd_version(0, NULL);
+	return 1;
+}
+
+/* "-i" or "--via": how the option is named in messages. */
+static const char *
+spelled(const struct optdef *d)
+{
+	static char b[40];
+
+	if (d->letter)
+		snprintf(b, sizeof(b), "-%c", d->letter);
+	else
+		snprintf(b, sizeof(b), "--%s", d->name);
+	return b;
+}
+
+/* Check and keep one option of the table for command c. */
+static int
+take(const struct jc_cmd *c, const struct optdef *d, const char *arg)
+{
+	char *field = (char *)&jc_opts + d->off;
+
+	if (d->cmds != O_ALL && !(d->cmds & c->opts)) {
+		jc_error("option %s does not apply to '%s'; see jconnect help "
+		    "%s", spelled(d), c->name, c->name);
+		return JC_ERR_USAGE;
+	}
+	switch (d->kind) {
+	case K_FLAG:
+		*(int *)(void *)field = 1;
+		return 0;
+	case K_TEXT:
+		*(const char **)(void *)field = arg;
+		return 0;
+	case K_NUM:
+		if (jc_num_int(arg, d->lo, d->hi, (int *)(void *)field) == 0)
+			return 0;
+		jc_error("%s must be a number from %d to %d (digits only), "
+		    "not \"%s\"", spelled(d), d->lo, d->hi, arg);
+		return JC_ERR_USAGE;
+	case K_CALL:
+		return d->set(arg);
+	}
+	return JC_ERR_USAGE;
+}
+
+static const struct optdef *
+by_letter(int ch)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (optdefs[i].letter == ch)
+			return &optdefs[i];
+	return NULL;
+}
+
+/* getopt_long's two spellings of the table (val: 256 + row). */
+static void
+getopt_tables(struct option *lo, char *so, size_t son)
+{
+	size_t i, k = 0;
+
+	so[k++] = ':';
+	for (i = 0; i < NOPTS; i++) {
+		lo[i].name = optdefs[i].name;
+		lo[i].has_arg = optdefs[i].arg != NULL ? required_argument :
+		    no_argument;
+		lo[i].flag = NULL;
+		lo[i].val = 256 + (int)i;
+		if (optdefs[i].letter && k + 3 < son) {
+			so[k++] = (char)optdefs[i].letter;
+			if (optdefs[i].arg != NULL)
+				so[k++] = ':';
+		}
+	}
+	memset(&lo[NOPTS], 0, sizeof(lo[NOPTS]));
+	so[k] = '\0';
 }
 
 static int
 parse(const struct jc_cmd *c, int argc, char **argv, int *first)
 {
-	memset(&jc_opts, 0, sizeof(jc_opts));
-	memset(&jc_sshcfg_opts, 0, sizeof(jc_sshcfg_opts));
-	int ch, v, r = 0, verbose = 0, quiet = 0;
-	unsigned given = 0;
+	struct option lo[NOPTS + 1];
+	const struct optdef *d;
+	char so[2 * NOPTS + 2];
+	int ch, v, r = 0;
 
+	memset(&jc_opts, 0, sizeof(jc_opts));
+	memset(&cur, 0, sizeof(cur));
+	cur.cmd = c;
+	getopt_tables(lo, so, sizeof(so));
 	opterr = 0;
 	optind = 0;		/* glibc: a full reset, also after an error */
-	while (r == 0 && (ch = getopt_long(argc, argv,
-	    ":i:l:p:fvqF:o:h", longopts, NULL)) != -1) {
-		if (ch != ':' && ch != '?' && optarg != NULL &&
-		    *optarg == '\0') {
+	while (r == 0 && (ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		if (ch == ':') {
+			jc_error("option %s needs a value; see jconnect help %s",
+			    argv[optind - 1], c->name);
+			return JC_ERR_USAGE;
+		}
+		d = ch >= 256 && ch < 256 + (int)NOPTS ? &optdefs[ch - 256] :
+		    ch != '?' ? by_letter(ch) : NULL;
+		if (d == NULL) {
+			jc_error("unknown option %s; see jconnect help %s",
+			    argv[optind - 1], c->name);
+			return JC_ERR_USAGE;
+		}
+		if (optarg != NULL && *optarg == '\0') {
 			jc_error("option %s needs a non-empty value; see "
 			    "jconnect help %s", argv[optind - 1] == optarg &&
 			    optind >= 2 ? argv[optind - 2] : argv[optind - 1],
 			    c->name);
 			return JC_ERR_USAGE;
 		}
-		switch (ch) {
-		case OPT_VIA:
-			if ((r = not_for(c, O_CONNECT, "--via")) != 0)
-				break;
-			if (strcmp(optarg, "auto") == 0 ||
-			    jc_plugin_built(optarg))
-				jc_opts.via = optarg;
-			else {
-				jc_error("--via must be auto or an access "
-				    "plugin (see jconnect plugins), not \"%s\"",
-				    optarg);
-				r = JC_ERR_USAGE;
-			}
-			given |= JC_CFG_CLI_VIA;
-			break;
-		case 'i':
-			if ((r = not_for(c, O_CONNECT, "-i")) == 0)
-				jc_opts.identity = optarg;
-			break;
-		case 'l':
-			if ((r = not_for(c, O_CONNECT, "-l")) != 0)
-				break;
-			if (!jc_config_user_ok(optarg)) {
-				jc_error("-l wants a user name (letters, digits, "
-				    ". _ -), not \"%s\"", optarg);
-				r = JC_ERR_USAGE;
-				break;
-			}
-			jc_opts.user = optarg;
-			break;
-		case 'p':
-			if ((r = not_for(c, O_CONNECT, "-p")) == 0)
-				r = parse_int("-p", optarg, 1, 65535,
-				    &jc_opts.ssh_port);
-			break;
-		case OPT_JPORT:
-			if ((r = not_for(c, O_JUPYTER | O_STOP,
-			    "--jupyter-port")) == 0)
-				r = parse_int("--jupyter-port", optarg, 1,
-				    65535, &jc_opts.jupyter_port);
-			break;
-		case OPT_JLOG:
-			if ((r = not_for(c, O_JUPYTER, "--jupyter-log")) == 0)
-				jc_opts.jupyter_log = optarg;
-			break;
-		case OPT_LPORT:
-			if ((r = not_for(c, O_LOCAL, "--local-port")) == 0)
-				r = parse_int("--local-port", optarg, 1, 65535,
-				    &jc_opts.local_port);
-			break;
-		case OPT_RPORT:
-			if ((r = not_for(c, O_LOCAL, "--remote-port")) == 0)
-				r = parse_int("--remote-port", optarg, 1, 65535,
-				    &jc_opts.remote_port);
-			break;
-		case OPT_FORWARD:
-			if ((r = not_for(c, O_LOCAL, "--forward")) == 0)
-				r = add_forward(optarg);
-			break;
-		case OPT_NOBROWSER:
-			if ((r = not_for(c, O_LOCAL | O_LOGIN,
-			    "--no-browser")) == 0)
-				jc_opts.no_browser = 1;
-			break;
-		case OPT_STARTJ:
-			if ((r = not_for(c, O_JUPYTER, "--start-jupyter")) == 0)
-				jc_opts.start_jupyter = 1;
-			break;
-		case OPT_STARTI:
-			if ((r = not_for(c, O_CONNECT, "--start-instance")) == 0)
-				jc_opts.start_instance = 1;
-			break;
-		case 'f':
-			if ((r = not_for(c, O_LOCAL, "-f")) == 0)
-				jc_opts.background = 1;
-			break;
-		case OPT_JSON:
-			if ((r = not_for(c, O_JSON, "--json")) == 0)
-				jc_opts.json = 1;
-			break;
-		case OPT_REGION:
-			if ((r = not_for(c, O_CONNECT, "--region")) == 0)
-				jc_opts.region = optarg;
-			break;
-		case OPT_PROFILE:
-			if ((r = not_for(c, O_CONNECT | O_LOGIN,
-			    "--profile")) == 0)
-				jc_opts.profile = optarg;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case OPT_KH:
-			if ((r = not_for(c, O_CONNECT, "--known-hosts")) == 0)
-				jc_opts.known_hosts = optarg;
-			break;
-		case OPT_HKC:
-			if ((r = not_for(c, O_CONNECT, "--host-key-check")) != 0)
-				break;
-			if (strcmp(optarg, "strict") == 0)
-				jc_opts.host_key_check = JC_HKC_STRICT;
-			else if (strcmp(optarg, "accept-new") == 0)
-				jc_opts.host_key_check = JC_HKC_ACCEPT_NEW;
-			else {
-				jc_error("--host-key-check must be strict or "
-				    "accept-new, not \"%s\"", optarg);
-				r = JC_ERR_USAGE;
-			}
-			given |= JC_CFG_CLI_HKC;
-			break;
-		case 'F':
-			jc_opts.config_file = optarg;
-			break;
-		case 'o':
-			r = jc_config_set_option(optarg);
-			break;
-		case OPT_PLUGINDIR:
-			jc_opts.plugin_dir = optarg;
-			break;
-		case OPT_INSTALLKEYS:
-			if ((r = not_for(c, O_INSTALLKEYS, "--install-keys")) == 0)
-				jc_opts.install_keys = 1;
-			break;
-		case OPT_ALL:
-			if ((r = not_for(c, O_STOP, "--all")) == 0)
-				jc_opts.all = 1;
-			break;
-		case OPT_JUPYTER:
-			if ((r = not_for(c, O_STOP, "--jupyter")) == 0)
-				jc_opts.stop_jupyter = 1;
-			break;
-		case OPT_KEY:
-			if ((r = not_for(c, O_KEYS, "--key")) != 0)
-				break;
-			if (jc_opts.nkey_files == 15) {
-				jc_error("at most 15 --key options");
-				r = JC_ERR_USAGE;
-				break;
-			}
-			jc_opts.key_files[jc_opts.nkey_files++] = optarg;
-			break;
-		case OPT_REMOVE:
-			if ((r = not_for(c, O_KEYS, "--remove")) == 0)
-				jc_opts.keys_remove = 1;
-			break;
-		case OPT_PUSH:
-			if ((r = not_for(c, O_KEYS, "--push-key")) == 0)
-				jc_opts.keys_push = 1;
-			break;
-		case OPT_GENERATE:
-			if ((r = not_for(c, O_KEYS, "--generate")) == 0)
-				jc_opts.keys_generate = 1;
-			break;
-		case OPT_TIMEOUT:
-			if ((r = not_for(c, O_CONNECT, "--timeout")) == 0)
-				r = parse_int("--timeout", optarg, 1, 3600,
-				    &jc_opts.timeout_s);
-			break;
-		case OPT_SUPERVISE:
-			jc_opts.supervised = 1;
-			break;
-		case OPT_ALLALIASES:
-			if ((r = not_for(c, O_SSHCFG, "--all-aliases")) == 0)
-				jc_sshcfg_opts.all_aliases = 1;
-			break;
-		case OPT_INSTALL:
-			if ((r = not_for(c, O_SSHCFG, "--install")) == 0)
-				jc_sshcfg_opts.install = 1;
-			break;
-		case OPT_FILE:
-			if ((r = not_for(c, O_SSHCFG, "--file")) == 0)
-				jc_sshcfg_opts.file = optarg;
-			break;
-		case 'h':
-			usage_cmd(stdout, c);
-			return 1;
-		case OPT_VERSION:
-			cmd_version(0, NULL);
-			return 1;
-		case ':':
-			jc_error("option %s needs a value; see jconnect help %s",
-			    argv[optind - 1], c->name);
-			r = JC_ERR_USAGE;
-			break;
-		default:
-			jc_error("unknown option %s; see jconnect help %s",
-			    argv[optind - 1], c->name);
-			r = JC_ERR_USAGE;
-			break;
-		}
+		r = take(c, d, d->arg != NULL ? optarg : NULL);
 	}
 	if (r != 0)
 		return r;
-	if (quiet && verbose) {
+	if (cur.quiet && cur.verbose) {
 		jc_error("-q and -v together make no sense");
 		return JC_ERR_USAGE;
 	}
-	jc_config_cli_set(given);
-	v = quiet ? JC_LOG_ERROR : JC_LOG_INFO + verbose;
+	jc_config_cli_set(cur.given);
+	v = cur.quiet ? JC_LOG_ERROR : JC_LOG_INFO + cur.verbose;
 	jc_opts.verbosity = v;
 	jc_log_set_level(v);
 	*first = optind;

@@ -18,6 +18,7 @@
 #include "jc.h"
 #include "jupyter.h"
 #include "log.h"
+#include "request.h"
 #include "loop.h"
 #include "net.h"
 #include "num.h"
@@ -58,8 +59,7 @@ jc_cmd_proxy(int argc, char **argv)
 		    "not \"%s\"", argv[1]);
 		return JC_ERR_USAGE;
 	}
-	jc_opts.target = argv[0];
-	if ((r = jc_access_resolve(&a, argv[0])) != 0)
+	if ((r = jc_request_resolve(&a, argv[0])) != 0)
 		return r;
 	/* SSH as ProxyCommand "through" SSH is a jump host: fine. */
 	if ((r = jc_access_connect(&a)) != 0)
@@ -143,8 +143,7 @@ jc_cmd_keys(int argc, char **argv)
 		op = JC_KEYS_REMOVE;
 	else if (jc_opts.keys_push)
 		op = JC_KEYS_PUSH;
-	jc_opts.target = argv[0];
-	if ((r = jc_access_resolve(&a, argv[0])) != 0)
+	if ((r = jc_request_resolve(&a, argv[0])) != 0)
 		return r;
 	if (op == JC_KEYS_PUSH) {
 		if (!a.have_inst) {
@@ -176,8 +175,7 @@ jc_cmd_resolve(int argc, char **argv)
 	(void)argc;
 	/* --json here means the one result object, not event lines. */
 	jc_event_enable(0);
-	jc_opts.target = argv[0];
-	if ((r = jc_access_resolve(&a, argv[0])) != 0)
+	if ((r = jc_request_resolve(&a, argv[0])) != 0)
 		return r;
 	via = a.via;
 	if (jc_opts.json) {
@@ -363,8 +361,7 @@ stop_jupyter(const char *target)
 	struct jc_access a;
 	int r;
 
-	jc_opts.target = target;
-	if ((r = jc_access_resolve(&a, target)) != 0 ||
+	if ((r = jc_request_resolve(&a, target)) != 0 ||
 	    (r = jc_access_connect(&a)) != 0)
 		return r;
 	r = jc_jupyter_stop(a.p, a.s, !(a.caps & JC_CAP_LOGIN_IS_USER) ?

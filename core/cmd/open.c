@@ -34,6 +34,7 @@
 #include "jc.h"
 #include "jupyter.h"
 #include "log.h"
+#include "request.h"
 #include "loop.h"
 #include "net.h"
 #include "num.h"
@@ -803,8 +804,7 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 	tn->notify_fd = notify_fd;
 	tn->log_fd = log_fd;
 	tn->jupyter = jc_opts.remote_port == 0;
-	jc_opts.target = target;
-	if ((r = jc_access_resolve(&tn->a, target)) != 0 ||
+	if ((r = jc_request_resolve(&tn->a, target)) != 0 ||
 	    (r = extras_listen(tn, 0)) != 0 ||
 	    (r = connect_and_find(tn)) != 0 ||
 	    (r = listen_and_forward(tn)) != 0 ||
@@ -1136,7 +1136,6 @@ background(const char *target, int browser)
 	char url[1200];
 	int r;
 
-	jc_opts.target = target;
 	/* Background tunnels live in the state directory: it must be ours. */
 	if (jc_state_dir() == NULL) {
 		jc_error("cannot keep a background tunnel: %s", jc_state_why());

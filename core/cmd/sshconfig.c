@@ -29,6 +29,7 @@
 #include "compat.h"
 #include "config.h"
 #include "log.h"
+#include "request.h"
 #include "sshconfig.h"
 
 #define LINE_MAX_SSHCFG	4096
@@ -36,7 +37,6 @@
 #define KEEPALIVE_DEF	5	/* ssh.keepalive's default */
 #define KEEPALIVE_MISS	3	/* unanswered before the server is gone */
 
-struct jc_sshcfg_opts jc_sshcfg_opts;
 
 struct block {
 	char	 name[256];
@@ -183,8 +183,7 @@ make_block(const char *target, struct block *b)
 		jc_error("\"%s\" gives no usable ssh Host name", target);
 		return JC_ERR_USAGE;
 	}
-	jc_opts.target = target;
-	if ((r = jc_access_resolve(&a, target)) != 0)
+	if ((r = jc_request_resolve(&a, target)) != 0)
 		return r;
 	if ((a.caps & JC_CAP_NEEDS_HOST) && *a.host == '\0') {
 		jc_error("%s has no public address for SSH; use --via ssm "
@@ -430,8 +429,8 @@ config_path(char *out, size_t n)
 	const char *home = getenv("HOME");
 	char dir[2048];
 
-	if (jc_sshcfg_opts.file != NULL)
-		return abs_path(jc_sshcfg_opts.file, out, n) == 0 ? 0 :
+	if (jc_opts.ssh_config_file != NULL)
+		return abs_path(jc_opts.ssh_config_file, out, n) == 0 ? 0 :
 		    JC_ERR_USAGE;
 	if (home == NULL || *home != '/') {
 		jc_error("HOME is not set; give the ssh config file with "
@@ -501,21 +500,21 @@ jc_cmd_ssh_config(int argc, char **argv)
 	int r = 0, first = 0;
 
 	memset(bl, 0, sizeof(bl));
-	if (jc_sshcfg_opts.all_aliases && argc > 0) {
+	if (jc_opts.all_aliases && argc > 0) {
 		jc_error("give either --all-aliases or a TARGET, not both");
 		return JC_ERR_USAGE;
 	}
-	if (!jc_sshcfg_opts.all_aliases && argc != 1) {
+	if (!jc_opts.all_aliases && argc != 1) {
 		jc_error("ssh-config needs a TARGET or --all-aliases; see "
 		    "jconnect help ssh-config");
 		return JC_ERR_USAGE;
 	}
-	if (jc_sshcfg_opts.file != NULL && !jc_sshcfg_opts.install) {
+	if (jc_opts.ssh_config_file != NULL && !jc_opts.install) {
 		jc_error("--file names the file --install writes; add "
 		    "--install");
 		return JC_ERR_USAGE;
 	}
-	if (!jc_sshcfg_opts.all_aliases) {
+	if (!jc_opts.all_aliases) {
 		if ((r = make_block(argv[0], &bl[0])) != 0)
 			return r;
 		nb = 1;
@@ -546,7 +545,7 @@ jc_cmd_ssh_config(int argc, char **argv)
 			return JC_ERR_USAGE;
 		}
 	}
-	if (jc_sshcfg_opts.install)
+	if (jc_opts.install)
 		r = install(bl, nb);
 	else
 		for (i = 0; i < nb; i++)

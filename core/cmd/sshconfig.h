@@ -9,14 +9,6 @@
 
 #include <stddef.h>
 
-/* Options of ssh-config only (cli.c fills them, reset on each parse). */
-struct jc_sshcfg_opts {
-	int		 all_aliases;	/* --all-aliases */
-	int		 install;	/* --install */
-	const char	*file;		/* --file FILE, default ~/.ssh/config */
-};
-extern struct jc_sshcfg_opts jc_sshcfg_opts;
-
 /* The subcommand (argv: the positional arguments only). */
 int	jc_cmd_ssh_config(int argc, char **argv);
 

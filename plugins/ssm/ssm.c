@@ -159,6 +159,7 @@ static void
 ssm_p_fini(void *state)
 {
 	(void)state;
+	ssm_probe_fini();
 	ssm_msg_cleanup();
 	curl_global_cleanup();
 }
@@ -298,4 +299,5 @@ const struct jc_plugin ssm_plugin = {
 	.auto_rank = 10,
 	.label = "SSM",
 	.probe = ssm_p_probe,
+	.probe_ahead = ssm_p_probe_ahead,
 };

@@ -63,26 +63,138 @@ ssm_probe_parse(const char *json, const char *id, struct jc_probe *pr)
 	return 0;
 }
 
+/* DescribeInstanceInformation's body: one filter, one value. */
+static char *
+probe_body(const char *key, const char *value)
+{
+	cJSON *body, *filters, *f, *vals;
+	char *json = NULL;
+
+	if ((body = cJSON_CreateObject()) == NULL)
+		return NULL;
+	if ((filters = cJSON_AddArrayToObject(body, "Filters")) != NULL &&
+	    (f = cJSON_CreateObject()) != NULL) {
+		cJSON_AddItemToArray(filters, f);
+		if (cJSON_AddStringToObject(f, "Key", key) != NULL &&
+		    (vals = cJSON_AddArrayToObject(f, "Values")) != NULL) {
+			cJSON_AddItemToArray(vals, cJSON_CreateString(value));
+			json = cJSON_PrintUnformatted(body);
+		}
+	}
+	cJSON_Delete(body);
+	return json;
+}
+
+/*
+ * The question asked ahead (one at a time).  Its answer serves the next
+ * probe of an instance it lists, once, while fresh: a later probe (the
+ * wait after a start) asks again.
+ */
+#define AHEAD_FRESH_MS	10000
+
+static struct {
+	struct jc_aws_call *call;	/* in flight */
+	volatile int	 done;
+	int		 by_id;		/* asked about one instance id */
+	char		 id[64];	/* that id */
+	char		*answer;	/* host->free; NULL: failed */
+	int64_t		 at;		/* when it came */
+} ahead;
+
+static void
+ahead_clear(void)
+{
+	if (ahead.call != NULL)
+		ssm_host->aws_json_cancel(ahead.call);
+	if (ahead.answer != NULL)
+		ssm_host->free(ahead.answer);
+	memset(&ahead, 0, sizeof(ahead));
+}
+
+static void
+ahead_done(void *arg, int r, char *out, const struct jc_aws_error *err)
+{
+	(void)arg;
+	(void)err;
+	ahead.call = NULL;
+	ahead.done = 1;
+	ahead.at = ssm_host->now_ms();
+	if (r == 0)
+		ahead.answer = out;
+	else if (out != NULL)
+		ssm_host->free(out);
+}
+
+void
+ssm_p_probe_ahead(void *state, const char *tag_key, const char *value)
+{
+	struct jc_aws_error err;
+	char key[160], *json;
+
+	(void)state;
+	ahead_clear();
+	if (!JC_HOST_HAS(ssm_host, aws_json_start) || value == NULL)
+		return;
+	if (tag_key == NULL) {
+		snprintf(key, sizeof(key), "InstanceIds");
+		ahead.by_id = 1;
+		snprintf(ahead.id, sizeof(ahead.id), "%s", value);
+	} else if ((size_t)snprintf(key, sizeof(key), "tag:%s", tag_key) >=
+	    sizeof(key))
+		return;
+	if ((json = probe_body(key, value)) == NULL)
+		return;
+	memset(&err, 0, sizeof(err));
+	if (ssm_host->aws_json_start("ssm",
+	    "AmazonSSM.DescribeInstanceInformation", json, ahead_done, NULL,
+	    &ahead.call, &err) != 0)
+		memset(&ahead, 0, sizeof(ahead));
+	cJSON_free(json);
+}
+
+/*
+ * The answer asked ahead, when it covers instance id: 0 with *pr
+ * filled, -1 to ask now.  An answer by tag that does not list id says
+ * nothing (the target may have been found by another tag).
+ */
+static int
+from_ahead(const char *id, struct jc_probe *pr)
+{
+	int r = -1;
+
+	if (ahead.call == NULL && !ahead.done)
+		return -1;
+	/* In flight: it is the quicker way to the answer. */
+	if (!ahead.done && ssm_host->loop_run(&ahead.done, 30000) != 0) {
+		ahead_clear();
+		return -1;
+	}
+	if (ahead.answer != NULL &&
+	    ssm_host->now_ms() - ahead.at <= AHEAD_FRESH_MS &&
+	    (!ahead.by_id || strcmp(ahead.id, id) == 0) &&
+	    ssm_probe_parse(ahead.answer, id, pr) == 0 &&
+	    (pr->managed || ahead.by_id)) {
+		ssm_log(JC_LOG_DEBUG, "DescribeInstanceInformation: "
+		    "the answer asked ahead covers %s", id);
+		r = 0;
+	}
+	ahead_clear();
+	return r;
+}
+
 int
 ssm_p_probe(void *state, const char *id, struct jc_probe *pr)
 {
 	struct jc_aws_error err;
-	cJSON *body = NULL, *filters, *f, *vals;
 	char *json = NULL, *out = NULL;
 	int r = JC_ERR_NOMEM;
 
 	(void)state;
 	pr->checked = pr->managed = pr->online = 0;
-	if ((body = cJSON_CreateObject()) == NULL ||
-	    (filters = cJSON_AddArrayToObject(body, "Filters")) == NULL ||
-	    (f = cJSON_CreateObject()) == NULL)
-		goto out;
-	cJSON_AddItemToArray(filters, f);
-	if (cJSON_AddStringToObject(f, "Key", "InstanceIds") == NULL ||
-	    (vals = cJSON_AddArrayToObject(f, "Values")) == NULL)
-		goto out;
-	cJSON_AddItemToArray(vals, cJSON_CreateString(id));
-	if ((json = cJSON_PrintUnformatted(body)) == NULL)
+	if (from_ahead(id, pr) == 0)
+		return 0;
+	pr->checked = pr->managed = pr->online = 0;
+	if ((json = probe_body("InstanceIds", id)) == NULL)
 		goto out;
 	memset(&err, 0, sizeof(err));
 	r = ssm_host->aws_json("ssm", "AmazonSSM.DescribeInstanceInformation",
@@ -96,9 +208,15 @@ ssm_p_probe(void *state, const char *id, struct jc_probe *pr)
 		snprintf(pr->why, sizeof(pr->why), "an answer that is not "
 		    "JSON of DescribeInstanceInformation");
  out:
-	cJSON_Delete(body);
 	cJSON_free(json);
 	if (out != NULL)
 		ssm_host->free(out);
 	return r;
+}
+
+/* Nothing asked ahead outlives the plugin. */
+void
+ssm_probe_fini(void)
+{
+	ahead_clear();
 }

@@ -156,3 +156,51 @@ while read -r k; do
 done <"$T/okeys"
 check "every -o key is in README, jconnect.1 and the completions${missing:+ (missing:$missing)}" \
     test -z "$missing"
+
+# ---- one table behind the parser, --help, the completions, the man page --
+# opts_of FILE: the option names of a help text's "Options:" section.
+opts_of() {
+	sed -n '/^Options:/,/^$/p' "$1" | grep -o -- '^  -[a-zA-Z], --[a-z-]*\|^  --[a-z-]*' |
+	    grep -o -- '--[a-z-]*\|-[a-zA-Z]' | sort -u
+}
+"$JC" --help >"$T/help"
+opts_of "$T/help" >"$T/opts"
+check "--help lists the command-line options ($(wc -l <"$T/opts"))" \
+    test "$(wc -l <"$T/opts")" -ge 45
+# What each completion offers.
+sed -n '/local opts="/,/"$/p' "$ROOT/completions/jconnect.bash" |
+    grep -o -- '--[a-z-]*\|\(^\|[[:space:]"]\)-[a-zA-Z]\b' | tr -d ' \t"' |
+    sort -u >"$T/bash"
+sed -n '/_arguments/,/1: :/p' "$ROOT/completions/_jconnect" |
+    grep -o -- "--[a-z-]*\|[{,'(]-[a-zA-Z][],[ }]" | tr -d "{},[]( '" |
+    sort -u >"$T/zsh"
+check "the bash completion offers exactly the options of --help" \
+    diff "$T/opts" "$T/bash"
+check "the zsh completion offers exactly the options of --help" \
+    diff "$T/opts" "$T/zsh"
+missing=
+while read -r o; do
+	m=$(printf '%s' "$o" | sed 's/-/\\\\-/g')
+	sed -n '/^\.SH OPTIONS/,/^\.SH CONFIGURATION/p' "$ROOT/jconnect.1" |
+	    grep -A1 '^\.TP' | grep -q -- "$m\\( \\|\"\\|\$\\)" ||
+	    missing="$missing $o"
+done <"$T/opts"
+check "jconnect.1 has an entry for every option of --help${missing:+ (missing:$missing)}" \
+    test -z "$missing"
+# Per command: help shows exactly the options the parser takes for it
+# (the unknown option after it stops the run before anything connects).
+for c in open url proxy keys resolve ls stop login ssh-config plugins; do
+	"$JC" help "$c" >"$T/h.$c"
+	opts_of "$T/h.$c" >"$T/o.$c"
+	wrong=
+	while read -r o; do
+		"$JC" "$c" "$o" x --no-such-option >/dev/null 2>"$T/e" </dev/null
+		if grep -q 'does not apply' "$T/e"; then
+			grep -qx -- "$o" "$T/o.$c" && wrong="$wrong +$o"
+		else
+			grep -qx -- "$o" "$T/o.$c" || wrong="$wrong -$o"
+		fi
+	done <"$T/opts"
+	check "help $c lists exactly the options $c takes${wrong:+ (wrong:$wrong)}" \
+	    test -z "$wrong"
+done

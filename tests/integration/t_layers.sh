@@ -93,3 +93,17 @@ st=0; "$PY" "$TOOL" --root "$T/src" --known "$T/known" >"$T/out4" 2>&1 ||
     st=$?
 check "a circle that grew out of its line fails" sh -c \
     "test $st = 1 && grep -qx 'NEW circle: core/a core/b' '$T/out4'"
+
+# The command layer owns the options: below core/cmd nothing reads or
+# writes jc_opts (the access layer gets a struct jc_access_req).
+hits=$(grep -rln 'jc_opts' "$ROOT/core" "$ROOT/plugins" --include='*.c' |
+    grep -v "^$ROOT/core/cmd/" || true)
+check "jc_opts is used in core/cmd only${hits:+ (also in:$(echo "$hits" | sed "s|$ROOT/||" | tr '\n' ' '))}" \
+    test -z "$hits"
+# No access method is named in the core's code (comments may give
+# examples); the AWS endpoint table names the SSM API, not the plugin.
+hits=$(grep -rn 'JC_VIA_\|"ssm"\|"ssh"\|"eice"' "$ROOT/core" --include='*.c' \
+    --include='*.h' | grep -v '^[^:]*:[0-9]*:[[:space:]]*/\?\*' |
+    grep -v '/aws_parse\.c:[0-9]*:[[:space:]]*{ "ssm",[[:space:]]*"SSM",' || true)
+check "the core names no access method${hits:+ ($(echo "$hits" | head -3 | sed "s|$ROOT/||"))}" \
+    test -z "$hits"

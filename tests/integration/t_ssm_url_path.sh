@@ -49,6 +49,22 @@ check "  ... that works" works "$u"
 check "  ... the stack found by one DescribeInstances, no CloudFormation" \
     sh -c "test $(since "$n0" DescribeInstances) = 1 &&
     test $(since "$n0" DescribeStackResources) = 0"
+check "  ... the agent's state asked by the stack's tag while EC2 was asked, once" \
+    sh -c "test $(since "$n0" DescribeInstanceInformation) = 1 &&
+    tail -n +$((n0 + 1)) '$REQ' | grep '\"DescribeInstanceInformation\"' |
+    grep -q '\"Key\": \"tag:aws:cloudformation:stack-name\", \"Values\": \[\"demo-stack\"\]' &&
+    grep -q 'the answer asked ahead covers' '$T/err.first'"
+# The two calls overlap: DescribeInstanceInformation arrived before
+# DescribeInstances was answered (arrival + its round trips).
+check "  ... the two calls overlapped" "$PY" -c 'import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+t = {}
+for i, r in enumerate(rows):
+    if r.get("detail") in ("DescribeInstances", "DescribeInstanceInformation"):
+        con = rows[i - 1]["rtts"] if i and rows[i - 1]["what"] == "connect" and rows[i - 1]["t"] == r["t"] else 0
+        t[r["detail"]] = (r["t"], r["t"] + (1 + con) * 0.020)
+sys.exit(0 if t["DescribeInstanceInformation"][0] < t["DescribeInstances"][1] else 1)' \
+    "$AWS_STATE/roundtrips.jsonl"
 check "  ... no session only to prove the instance reachable: one command session, one port session" \
     sh -c "test $(since "$n0" StartSession) = 2 &&
     test $(since "$n0" StartSession $CMDDOC) = 1 &&
@@ -96,3 +112,22 @@ check "  ... the tunnel still works after that" works "$u"
 check "  ... the right place is remembered again" grep -q \
     "\"port\":$JUPYTER_PORT" "$f"
 "$JC" stop -q demo-stack
+
+# ---- asked ahead by the wrong tag, or by id --------------------------------
+# A bare word that is the instance's Name, not a stack: the answer asked
+# ahead (by the stack tag) lists nothing, so the agent is asked again.
+n2=$(count)
+st=0; "$JC" resolve -vv --via ssm -l "$SSH_USER" demo-notebook \
+    >"$T/out.name" 2>"$T/err.name" || st=$?
+check "a Name tag as a bare word: resolved over SSM (exit $st)" sh -c \
+    "test $st = 0 && grep -q 'SSM to i-' '$T/err.name'"
+check "  ... asked ahead by the stack tag, then by id" sh -c \
+    "test $(since "$n2" DescribeInstanceInformation) = 2 &&
+    ! grep -q 'the answer asked ahead covers' '$T/err.name'"
+iid=$(sed -n 's/.*demo-notebook -> \(i-[0-9a-f]*\).*/\1/p;s/.* -> \(i-[0-9a-f]*\) (.*/\1/p' "$T/err.name" | head -n1)
+n3=$(count)
+st=0; "$JC" resolve -vv --via ssm -l "$SSH_USER" "$iid" \
+    >"$T/out.id" 2>"$T/err.id" || st=$?
+check "an instance id ($iid): asked ahead by id, once (exit $st)" sh -c \
+    "test $st = 0 && test $(since "$n3" DescribeInstanceInformation) = 1 &&
+    grep -q 'the answer asked ahead covers $iid' '$T/err.id'"

@@ -989,6 +989,7 @@ class Fake(fake_eice.EiceOps):
         now = self.now()
         ids = None
         pings = None
+        tags = []       # (key, values); "tag-key": (None, keys)
         for f in p.get("Filters", []) or []:
             key, vals = f.get("Key"), f.get("Values")
             if not isinstance(vals, list) or not vals:
@@ -998,6 +999,10 @@ class Fake(fake_eice.EiceOps):
                 ids = vals
             elif key == "PingStatus":
                 pings = vals
+            elif key.startswith("tag:") and len(key) > 4:
+                tags.append((key[4:], vals))
+            elif key == "tag-key":
+                tags.append((None, vals))
             elif key not in ("PlatformTypes", "ResourceType",
                              "AgentVersion", "AssociationStatus"):
                 raise ApiError("InvalidFilterKey",
@@ -1015,6 +1020,10 @@ class Fake(fake_eice.EiceOps):
             if inst.region != region or not inst.managed():
                 continue
             if ids is not None and inst.id not in ids:
+                continue
+            it = inst.tags()
+            if any(it.get(k) not in v if k is not None else
+                   not any(x in it for x in v) for k, v in tags):
                 continue
             ping = inst.ping(now)
             if pings is not None and ping not in pings:

@@ -2,7 +2,7 @@
  * test_config.c - the config file: aliases, defaults, options, every
  * value checked at load (key, type, range), a clear error with the line
  * number for a broken file, and aliases applied through
- * jc_access_resolve as the commands use them.
+ * jc_request_resolve as the commands use them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "access.h"
+#include "request.h"
 #include "config.h"
 #include "jc.h"
 #include "log.h"
@@ -101,7 +102,7 @@ test_cli_wins(void **state)
 
 /*
  * Every alias key reaches what the access plugins are handed, through
- * jc_access_resolve (the path of open, url, proxy, keys and resolve).
+ * jc_request_resolve (the path of open, url, proxy, keys and resolve).
  */
 static void
 test_alias_resolved(void **state)
@@ -131,7 +132,7 @@ test_alias_resolved(void **state)
 	    1);
 
 	memset(&jc_opts, 0, sizeof(jc_opts));
-	assert_int_equal(jc_access_resolve(&a, "lab"), 0);
+	assert_int_equal(jc_request_resolve(&a, "lab"), 0);
 	assert_string_equal(a.target, "10.0.0.5");
 	assert_string_equal(a.host, "10.0.0.5");
 	assert_string_equal(a.user, "alice");		/* alias beats defaults */
@@ -147,15 +148,15 @@ test_alias_resolved(void **state)
 
 	/* user@ as typed, then -l, then the alias target's user@ */
 	memset(&jc_opts, 0, sizeof(jc_opts));
-	assert_int_equal(jc_access_resolve(&a, "dave@lab"), 0);
+	assert_int_equal(jc_request_resolve(&a, "dave@lab"), 0);
 	assert_string_equal(a.user, "dave");
 	assert_int_equal(a.t.port, 2222);
 	memset(&jc_opts, 0, sizeof(jc_opts));
 	jc_opts.user = "erin";
-	assert_int_equal(jc_access_resolve(&a, "ulab"), 0);
+	assert_int_equal(jc_request_resolve(&a, "ulab"), 0);
 	assert_string_equal(a.user, "erin");
 	memset(&jc_opts, 0, sizeof(jc_opts));
-	assert_int_equal(jc_access_resolve(&a, "ulab"), 0);
+	assert_int_equal(jc_request_resolve(&a, "ulab"), 0);
 	assert_string_equal(a.user, "carol");
 	assert_int_equal(a.t.port, 2200);	/* :port beats nothing set */
 	assert_int_equal(jc_opts.local_port, 7000);	/* from defaults */
@@ -163,7 +164,7 @@ test_alias_resolved(void **state)
 
 	/* not an alias: defaults only, and host:port beats them */
 	memset(&jc_opts, 0, sizeof(jc_opts));
-	assert_int_equal(jc_access_resolve(&a, "box.example.com:2022"), 0);
+	assert_int_equal(jc_request_resolve(&a, "box.example.com:2022"), 0);
 	assert_int_equal(a.t.port, 2022);
 	assert_string_equal(a.user, "bob");
 	jc_config_free();
@@ -176,7 +177,7 @@ test_alias_resolved(void **state)
 	assert_int_equal(jc_config_load(path), 0);
 	memset(&jc_opts, 0, sizeof(jc_opts));
 	jc_log_set_level(0);
-	assert_int_equal(jc_access_resolve(&a, "lab"), JC_ERR_USAGE);
+	assert_int_equal(jc_request_resolve(&a, "lab"), JC_ERR_USAGE);
 	jc_log_set_level(JC_LOG_INFO);
 	jc_config_free();
 	unlink(path);
