@@ -35,7 +35,6 @@
 #include "compat.h"
 #include "config.h"
 #include "event.h"
-#include "jc.h"
 #include "log.h"
 #include "loop.h"
 
@@ -610,18 +609,30 @@ role_source(const char *profile, int depth, struct jc_aws_creds *src,
  * terminal (jconnect or the AWS CLI) brings it back.
  */
 static int mfa_had, mfa_told;
+static char hint_target[256];		/* TARGET as typed, for messages */
+
+void
+jc_aws_creds_target(const char *target)
+{
+	snprintf(hint_target, sizeof(hint_target), "%s",
+	    target != NULL ? target : "");
+}
 
 static int
 mfa_no_tty(const char *profile, const char *serial, struct jc_aws_error *err)
 {
+	const char *pf = jc_aws_profile_explicit() ? " --profile " : "";
+	const char *pn = jc_aws_profile_explicit() ? profile : "";
 	char how[700];
 
-	if (jc_opts.target != NULL)
+	if (hint_target[0] != '\0')
 		snprintf(how, sizeof(how), "run jconnect url %s (or jconnect "
 		    "resolve%s%s %s) in a terminal to enter a new code",
-		    jc_opts.target, jc_aws_profile_explicit() ? " --profile " :
-		    "", jc_aws_profile_explicit() ? profile : "",
-		    jc_opts.target);
+		    hint_target, pf, pn, hint_target);
+	else if (mfa_had)
+		snprintf(how, sizeof(how), "run jconnect url TARGET with this "
+		    "tunnel's TARGET (or jconnect resolve%s%s TARGET) in a "
+		    "terminal to enter a new code", pf, pn);
 	else
 		snprintf(how, sizeof(how), "run jconnect from a terminal, or "
 		    "use a profile without mfa_serial");

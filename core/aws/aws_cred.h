@@ -27,4 +27,11 @@ int	jc_aws_setup(const char *profile, const char *region);
  */
 int	jc_aws_creds_chain(struct jc_aws_creds *c, struct jc_aws_error *err);
 
+/*
+ * The TARGET as the user typed it (NULL: unknown), so that a tunnel
+ * whose MFA session runs out can name the command that gives a new code
+ * (jconnect url TARGET); without it the message says TARGET.
+ */
+void	jc_aws_creds_target(const char *target);
+
 #endif /* JC_AWS_CRED_H */

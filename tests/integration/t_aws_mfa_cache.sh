@@ -227,8 +227,8 @@ json.dump(d, open(sys.argv[1], "w"))' "$F"
 notty resolve --via ssh --profile guarded gpu-box
 check "a cached session with 2 minutes left is not used: exit 4 (got $st)" \
     sh -c "test $st = 4 && grep -q 'no terminal to ask for it' '$T/err'"
-check "  ... in one line naming the command to run in a terminal" sh -c \
-    "test \$(wc -l <'$T/err') = 1 && grep -q 'run jconnect url gpu-box (or jconnect resolve --profile guarded gpu-box) in a terminal' '$T/err'"
+check "  ... in one line saying to run jconnect from a terminal" sh -c \
+    "test \$(wc -l <'$T/err') = 1 && grep -q 'no terminal to ask for it: run jconnect from a terminal' '$T/err'"
 
 # ---- duration_seconds that STS refuses, and one that is no number --------
 st=0
