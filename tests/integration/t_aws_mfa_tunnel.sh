@@ -8,7 +8,8 @@
 # needed and how to give one, the sessions it has carry on, and each time
 # it needs credentials it reads the cache again: after botocore (the
 # AWS CLI's engine) got a new code and wrote the cache, the tunnels start
-# sessions again with the new key, with a line saying so.
+# sessions again with the new key, with a line saying so.  Then the same
+# again while Session Manager ends every session of the tunnel.
 . "$(dirname "$0")/lib.sh"
 
 CODE=472913
@@ -189,6 +190,48 @@ sys.exit(0 if st and all(r["akid"]==sys.argv[3] and r["status"]==200 for r in st
     "$REQ" "$n_start" "$AK"
 check "no new AssumeRole by jconnect meanwhile (the code was botocore's)" \
     test "$(grep -c '"action": "AssumeRole"' "$REQ")" = 2
+tb=$(date +%s)
+
+# Once more, and this time the service ends every session of the
+# background tunnel: it needs a new one, so credentials, at once, and
+# tries the cache each time until botocore wrote a new session there.
+sleep $((tb + 38 - $(date +%s)))
+grep -o 'session [^ ]* started' "$LOG" | cut -d' ' -f2 |
+    sort -u >"$T/sids"
+cat >"$T/term.py" <<'PYEOF'
+import os, sys
+import botocore.session
+s = botocore.session.Session(profile="base")
+c = s.create_client("ssm", region_name="us-east-1",
+                    endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+for sid in open(sys.argv[1]).read().split():
+    c.terminate_session(SessionId=sid)
+PYEOF
+"$PY" "$T/term.py" "$T/sids" >"$T/term.out" 2>&1
+check "the service ends the background tunnel's sessions" \
+    wait_for 30 grep -q 'closed by Session Manager' "$LOG"
+check "  ... it finds no session in the cache and says so, once more" \
+    wait_for 30 sh -c "test \$(grep -c 'is running out and needs a new code' '$LOG') = 2"
+sleep 4
+st=0
+"$PY" "$T/boto.py" $CODE >"$T/boto.out" 2>"$T/boto.err" || st=$?
+AK=$(cat "$T/boto.out")
+check "botocore gets another MFA session (exit $st)" test "$st" = 0
+for i in 1 2 3 4 5; do
+	burst "fifth$i" "$port"
+	[ "$bad" = 0 ] || break
+	[ "$(grep -c 'carrying on' "$LOG")" -ge 2 ] && break
+	sleep 3
+done
+check "downloads byte-exact meanwhile and after ($bad bad)" test "$bad" = 0
+check "  ... the tunnel took the new session from the cache" \
+    test "$(grep -c 'new MFA credentials for profile tun found' "$LOG")" = 2
+check "  ... over a session started with botocore's new key" "$PY" -c '
+import json,sys
+recs=[json.loads(l) for l in open(sys.argv[1])]
+sys.exit(0 if [r for r in recs if r.get("action")=="StartSession" and r["akid"]==sys.argv[2] and r["status"]==200] else 1)' \
+    "$REQ" "$AK"
+
 kill -INT "$jpid"
 st=0; wait "$jpid" || st=$?
 check "the --json tunnel ends cleanly on Ctrl-C (exit $st)" test "$st" = 0
