@@ -233,6 +233,11 @@ for p in glob.glob(os.path.join(state, "instance-connect", "*.json")):
         prefix = "nbserver-" if kind == "notebook" else "jpserver-"
         # A free port may be taken by another program before Jupyter binds
         # it (--port-retries=0: it exits); then try another, unless fixed.
+        def other_port(argv):
+            n = free_port()
+            return n, [x if not x.startswith("--port=") else
+                       "--port=%d" % n for x in argv]
+
         for attempt in range(3):
             log = os.path.join(self.dir, "jupyter-%d.log" % port)
             p = self.spawn("jupyter-%d" % port, argv, env=env, log=log,
@@ -244,9 +249,7 @@ for p in glob.glob(os.path.join(state, "instance-connect", "*.json")):
                 if a.jupyter_port or attempt == 2:
                     raise
             if p.poll() is not None and not a.jupyter_port:
-                port = free_port()
-                argv = [x if not x.startswith("--port=") else
-                        "--port=%d" % port for x in argv]
+                port, argv = other_port(argv)
                 continue
             end = time.time() + 60
             while info is None and time.time() < end and p.poll() is None:
@@ -258,9 +261,7 @@ for p in glob.glob(os.path.join(state, "instance-connect", "*.json")):
                     time.sleep(0.05)
             if info is not None or a.jupyter_port or p.poll() is None:
                 break
-            port = free_port()
-            argv = [x if not x.startswith("--port=") else
-                    "--port=%d" % port for x in argv]
+            port, argv = other_port(argv)
         if info is None:
             raise SystemExit("rig: jupyter wrote no runtime file (%s)" %
                              ("it exited: status %d, see %s" %
