@@ -76,7 +76,8 @@ struct tunnel {
 	uint64_t		 seen_accepted;
 	int			 jupyter_gone;	/* none answers: backoff factor */
 	struct jc_sshssm	*link;		/* compressed path, or NULL */
-	int			 link_off;	/* not wanted, or failed */
+	int			 link_off;	/* not wanted (or not possible) */
+	int			 link_failed;	/* failed: again after a reconnect */
 	int			 link_explicit;	/* ssm.compress=yes */
 	int			 relink;	/* the path died: set it up again */
 	int64_t			 browser_at;	/* open the browser then, or 0 */
@@ -655,7 +656,7 @@ link_start(struct tunnel *tn)
 	const char *host;
 	int port, r;
 
-	if (tn->link_off || tn->link != NULL)
+	if (tn->link_off || tn->link_failed || tn->link != NULL)
 		return;
 	if ((r = jc_sshssm_wanted(&tn->a, &tn->link_explicit)) <= 0) {
 		tn->link_off = 1;
@@ -668,9 +669,13 @@ link_start(struct tunnel *tn)
 	}
 	r = jc_sshssm_open(&tn->a, host, (uint16_t)port, tn->jupyter,
 	    tn->link_explicit, &tn->link);
-	/* A lost tunnel session is not the path's fault: try again later. */
+	/*
+	 * A lost tunnel session is not the path's fault: try again later.
+	 * Otherwise not before the next reconnect (the instance may have
+	 * been restarted, its sshd not up yet when the path was tried).
+	 */
 	if (r != 0 && r != JC_ERR_INTR && !tn->lost)
-		tn->link_off = 1;
+		tn->link_failed = 1;
 	if (r == 0)
 		jc_fwd_set_preferred(tn->fwd, jc_sshssm_plugin(tn->link),
 		    jc_sshssm_sess(tn->link));
@@ -759,6 +764,7 @@ reconnect(struct tunnel *tn)
 		delay = delay * 2 > 10000 ? 10000 : delay * 2;
 	}
 	tn->lost = 0;
+	tn->link_failed = 0;
 	snprintf(old, sizeof(old), "%s", tn->url);
 	build_url(tn);
 	if (strcmp(old, tn->url) != 0)

@@ -553,6 +553,22 @@ on_ws_msg(void *arg, int text, const unsigned char *p, size_t n)
  * Dial the StreamUrl and queue OpenDataChannel.  With wait, the connect
  * (TCP, TLS, proxy) is waited for; else it runs in the loop.
  */
+/*
+ * How long a WebSocket may take to connect and upgrade.  Once a session
+ * has lost one, a new one that stays silent is as dead as a ping nobody
+ * answers: give up on it after ssm.dead_s, not connect_timeout_s, so that
+ * a try begun while the path was gone does not hold the tunnel up long
+ * after the path is back.
+ */
+static int
+dial_ms(const struct ssm_chan *ch)
+{
+	const struct ssm_opts *o = &ch->s->o;
+
+	return ch->resume_until != 0 && o->dead_ms < o->connect_ms ?
+	    o->dead_ms : o->connect_ms;
+}
+
 static int
 chan_dial(struct ssm_chan *ch, int wait, char *why, size_t whylen)
 {
@@ -562,11 +578,11 @@ chan_dial(struct ssm_chan *ch, int wait, char *why, size_t whylen)
 	int r;
 
 	if (wait)
-		r = ssm_ws_dial(ch->st.url, ca, ch->s->o.connect_ms,
-		    on_ws_msg, ch, &ch->ws, why, whylen);
+		r = ssm_ws_dial(ch->st.url, ca, dial_ms(ch), on_ws_msg, ch,
+		    &ch->ws, why, whylen);
 	else
-		r = ssm_ws_dial_start(ch->st.url, ca, ch->s->o.connect_ms,
-		    on_ws_msg, ch, &ch->ws, why, whylen);
+		r = ssm_ws_dial_start(ch->st.url, ca, dial_ms(ch), on_ws_msg,
+		    ch, &ch->ws, why, whylen);
 	if (r != 0)
 		return r;
 	if ((open = ssm_open_json(ch->st.token, ch->s->client_id)) == NULL) {
@@ -584,7 +600,7 @@ chan_dial(struct ssm_chan *ch, int wait, char *why, size_t whylen)
 		ch->ws = NULL;
 		return r;
 	}
-	ch->dial_deadline = now_ms() + ch->s->o.connect_ms;
+	ch->dial_deadline = now_ms() + dial_ms(ch);
 	ch->next_ping = now_ms() + ch->s->o.ping_ms;
 	ch->ping_sent = 0;
 	return 0;
@@ -950,8 +966,8 @@ connect_io(struct ssm_chan *ch, struct jc_pollset *ps)
 		return;
 	}
 	if (ssm_ws_state(ch->ws) == SSM_WS_UPGRADING) {
-		/* The upgrade has its own connect_timeout_s, as when waited. */
-		ch->dial_deadline = now_ms() + ch->s->o.connect_ms;
+		/* The upgrade has its own budget, as when waited. */
+		ch->dial_deadline = now_ms() + dial_ms(ch);
 		ws_io(ch, POLLOUT);
 	}
 }

@@ -5,7 +5,8 @@
 # --start-instance.  The browser tab keeps asking meanwhile.  The tunnel
 # must say once that it waits for the instance (not once per try), serve
 # again on the same local port once the instance is back (over SSH at
-# its new address), and with --start-instance start it itself.
+# its new address), and with --start-instance start it itself; the
+# compressed path over SSM, refused before (no sshd yet), is tried again.
 . "$(dirname "$0")/lib.sh"
 
 IID=i-0123456789abcdef0
@@ -44,12 +45,19 @@ status_ok() { [ "$(curl -s -o /dev/null -w '%{http_code}' -m 5 \
     "http://127.0.0.1:$port/api/status?token=$token")" = 200 ]; }
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-# one_case VIA fg|bg start|nostart
+# one_case VIA fg|bg start|nostart [compressed]
 one_case() {
-	local via=$1 mode=$2 how=$3 label="$1 $2 $3" url errf poker n0 t0 t1
-	local c0=$(date +%s) lines0 said total
-	local opts=(--no-browser --via "$via" -l "$SSH_USER" -o ssm.compress=no
-	    -o aws.ssm_timeout=30)
+	local via=$1 mode=$2 how=$3 label="$1 $2 $3${4:+ $4}" url errf poker
+	local c0=$(date +%s) lines0 said total n0 t0 t1
+	local opts=(--no-browser --via "$via" -l "$SSH_USER" -o aws.ssm_timeout=30)
+	if [ "${4:-}" = compressed ]; then
+		# An sshd that only answers once the instance is back: the
+		# compressed path fails at first, works after the restart.
+		late_sshd=$(free_port)
+		opts+=(-v -p "$late_sshd")
+	else
+		opts+=(-o ssm.compress=no)
+	fi
 	[ "$via" = ssh ] && opts+=(-i "$SSH_KEY" -p "$FRONT_PORT"
 	    --known-hosts "$KNOWN_HOSTS")
 	[ "$how" = start ] && opts+=(--start-instance)
@@ -86,6 +94,13 @@ one_case() {
 		not_ok "$label: it says it waits for the instance"
 		show "$errf"
 	fi
+	if [ "${4:-}" = compressed ]; then
+		check "$label: no compressed path while no sshd answers" wait_for 20 \
+		    grep -q 'compressed path unavailable' "$errf"
+		"$PY" "$ROOT/tests/rig/delayproxy.py" --listen "$late_sshd" \
+		    --to "$SSHD_PORT" --rtt-ms 0 >"$T/late.log" 2>&1 &
+		_bg="${_bg:-} $!"
+	fi
 	if [ "$how" = nostart ]; then
 		sleep 8		# many tries' worth: none may say it again
 		check "$label: nobody started the instance" \
@@ -106,8 +121,15 @@ one_case() {
 	# A background tunnel's log holds the earlier cases too.
 	said=$(tail -n +$((lines0 + 1)) "$errf" | grep -c "instance $IID is stopp")
 	total=$(( $(wc -l <"$errf") - lines0 ))
-	check "$label: said once that it waits ($said), $total lines in all" \
-	    test "$said" = 1 -a "$total" -le 12
+	if [ "${4:-}" = compressed ]; then
+		check "$label: said once that it waits ($said)" test "$said" = 1
+		# The compressed path is set up again on the new instance.
+		check "$label: the compressed path is up again" wait_for 30 \
+		    sh -c "tail -n +$((lines0 + 1)) '$errf' | grep -q 'compressed path up'"
+	else
+		check "$label: said once that it waits ($said), $total lines in all" \
+		    test "$said" = 1 -a "$total" -le 12
+	fi
 	if [ "$via" = ssh ]; then
 		check "$label: it dialled the new public address" \
 		    grep -q "$IID has a new address: 127.0.0" "$errf"
@@ -127,4 +149,5 @@ one_case ssm fg nostart
 one_case ssm bg start
 one_case ssh fg start
 one_case ssh bg nostart
+one_case ssm fg nostart compressed
 check "the fake agent saw no protocol violation" agent violations

@@ -228,23 +228,45 @@ for p in glob.glob(os.path.join(state, "instance-connect", "*.json")):
         if a.jupyter_token:
             env["JUPYTER_TOKEN"] = a.jupyter_token
         argv += a.jupyter_arg or []
-        log = os.path.join(self.dir, "jupyter-%d.log" % port)
-        p = self.spawn("jupyter-%d" % port, argv, env=env, log=log, cwd=root)
-        wait_port(port, 60, p, "jupyter")
         # The runtime file carries the real token (the log may mask it).
         rt = os.path.join(self.rhome, ".local/share/jupyter/runtime")
         prefix = "nbserver-" if kind == "notebook" else "jpserver-"
-        info = None
-        end = time.time() + 20
-        while info is None and time.time() < end:
-            fn = os.path.join(rt, "%s%d.json" % (prefix, p.pid))
+        # A free port may be taken by another program before Jupyter binds
+        # it (--port-retries=0: it exits); then try another, unless fixed.
+        def other_port(argv):
+            n = free_port()
+            return n, [x if not x.startswith("--port=") else
+                       "--port=%d" % n for x in argv]
+
+        for attempt in range(3):
+            log = os.path.join(self.dir, "jupyter-%d.log" % port)
+            p = self.spawn("jupyter-%d" % port, argv, env=env, log=log,
+                           cwd=root)
+            info = None
             try:
-                with open(fn) as f:
-                    info = json.load(f)
-            except (OSError, ValueError):
-                time.sleep(0.05)
+                wait_port(port, 60, p, "jupyter")
+            except SystemExit:
+                if a.jupyter_port or attempt == 2:
+                    raise
+            if p.poll() is not None and not a.jupyter_port:
+                port, argv = other_port(argv)
+                continue
+            end = time.time() + 60
+            while info is None and time.time() < end and p.poll() is None:
+                fn = os.path.join(rt, "%s%d.json" % (prefix, p.pid))
+                try:
+                    with open(fn) as f:
+                        info = json.load(f)
+                except (OSError, ValueError):
+                    time.sleep(0.05)
+            if info is not None or a.jupyter_port or p.poll() is None:
+                break
+            port, argv = other_port(argv)
         if info is None:
-            raise SystemExit("rig: jupyter wrote no runtime file")
+            raise SystemExit("rig: jupyter wrote no runtime file (%s)" %
+                             ("it exited: status %d, see %s" %
+                              (p.returncode, log) if p.poll() is not None
+                              else "after 60 s"))
         sfx = "" if self.env.get("JUPYTER_PORT") is None else "_2"
         self.env.update({
             "JUPYTER_PORT" + sfx: str(port),
