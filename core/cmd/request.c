@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "aws_cred.h"
 #include "config.h"
 #include "err.h"
 #include "log.h"
@@ -22,6 +23,8 @@ jc_request_make(const char *target, struct jc_access_req *rq)
 
 	memset(rq, 0, sizeof(*rq));
 	jc_opts.target = target;
+	/* For the line that tells how to give an MFA code again. */
+	jc_aws_creds_target(target);
 	rq->typed = target;
 	snprintf(rq->target, sizeof(rq->target), "%s", target);
 	if ((r = jc_target_parse(target, &rq->spec, why, sizeof(why))) != 0) {

@@ -144,7 +144,7 @@ for i in 1 2 3 4 5 6; do
 done
 sleep 1
 check "the background tunnel says once that a new code is needed, and how" sh -c \
-    "test \$(grep -c 'the MFA session of profile tun is running out and needs a new code; run jconnect url TARGET with this tunnel.s TARGET (or jconnect resolve TARGET) in a terminal to enter a new code' '$LOG') = 1"
+    "test \$(grep -c 'the MFA session of profile tun is running out and needs a new code; run jconnect url demo-stack (or jconnect resolve demo-stack) in a terminal to enter a new code' '$LOG') = 1"
 check "  ... even though it looked at the cache more than once" \
     test "$(grep -c 'StartSession .*needs an MFA code' "$LOG")" -ge 2
 check "the --json tunnel says it in one credentials event" sh -c \
