@@ -625,7 +625,7 @@ mfa_no_tty(const char *profile, const char *serial, struct jc_aws_error *err)
 	const char *pn = jc_aws_profile_explicit() ? profile : "";
 	char how[700];
 
-	if (hint_target[0] != '\0')
+	if (mfa_had && hint_target[0] != '\0')
 		snprintf(how, sizeof(how), "run jconnect url %s (or jconnect "
 		    "resolve%s%s %s) in a terminal to enter a new code",
 		    hint_target, pf, pn, hint_target);
