@@ -42,7 +42,6 @@
 #define REUSE_MAX_S		5L	/* keep-alive connections idle this long */
 #define STALL_MAX_S		5L	/* no byte of an answer this long: retry */
 #define ENDING_CALL_MS		1500L	/* after Ctrl-C or stop: cleanup calls */
-#define REFRESH_MARGIN_S	300	/* renew credentials this early */
 #define FILE_MAX		(1u << 20)
 #define IMDS_DEFAULT		"http://169.254.169.254"
 
@@ -882,7 +881,7 @@ creds(struct jc_aws_error *err)
 	int r;
 
 	if (aws.have_creds && (aws.creds.expires == 0 ||
-	    aws.creds.expires > now + REFRESH_MARGIN_S))
+	    aws.creds.expires > now + JC_AWS_REFRESH_MARGIN_S))
 		return 0;
 	if (aws.have_creds)
 		jc_verbose("AWS credentials from %s expire soon; renewing",

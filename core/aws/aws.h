@@ -8,6 +8,9 @@
 
 #include "jc_plugin.h"
 
+/* Credentials are renewed when they have less than this left. */
+#define JC_AWS_REFRESH_MARGIN_S	300
+
 /* Region in use after setup (NULL when none could be found). Borrowed. */
 const char *jc_aws_region(void);
 

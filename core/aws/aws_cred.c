@@ -41,13 +41,6 @@
 #define PROCESS_OUT_MAX		(64u << 10)
 #define PROCESS_TIMEOUT_S	120
 #define MAX_ROLE_DEPTH		5
-/*
- * A cached MFA session is used while it is good for longer than this:
- * the AWS client's own renewal margin (aws.c), so that what is read is
- * not renewed at once.
- */
-#define MFA_CACHE_MARGIN_S	300
-
 
 static int
 set_source(struct jc_aws_creds *c, const char *fmt, ...) JC_PRINTF(2, 3);
@@ -673,7 +666,8 @@ role_creds(const char *profile, const char *role, int depth,
 	/* An MFA session shared with the AWS CLI: no code while it lasts. */
 	cache = rc.mfa_serial != NULL && jc_aws_rolecache_key(&rc, key) == 0;
 	if (cache) {
-		if ((r = jc_aws_rolecache_get(key, MFA_CACHE_MARGIN_S, c)) == 0) {
+		if ((r = jc_aws_rolecache_get(key,
+		    JC_AWS_REFRESH_MARGIN_S, c)) == 0) {
 			set_source(c, "role %s (profile %s, its MFA session "
 			    "cached in %s/%s.json)", role, profile,
 			    jc_aws_rolecache_dir(), key);
