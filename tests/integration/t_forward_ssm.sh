@@ -52,9 +52,12 @@ L4=$(free_port)
     --forward "$TB" "$TARGET" >"$T/deny.out" 2>"$T/deny.err" &
 jc=$!
 if wait_for 60 grep -q '^http' "$T/deny.out"; then
+	# The client waits long enough for the session to be refused (a
+	# client that gives up first takes the session down before the
+	# agent's reason arrives).
 	check "a forward to a denied host gets no answer" \
-	    sh -c "! curl -fsS -m 10 -o /dev/null http://127.0.0.1:$L4/"
-	check "jconnect says why, in the agent's words" wait_for 20 \
+	    sh -c "! curl -fsS -m 40 -o /dev/null http://127.0.0.1:$L4/"
+	check "jconnect says why, in the agent's words" wait_for 40 \
 	    grep -q "ended the session to 169.254.169.254:80: .*is forbidden" \
 	    "$T/deny.err"
 	d1=$(fwd_port "$T/deny.err" "127.0.0.1:$TB")
