@@ -75,35 +75,8 @@ EOF
 export AWS_ENDPOINT_URL=$URL AWS_EC2_METADATA_DISABLED=true
 unset AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
 
-# ttyrun CODE ARGV... : run ARGV on a pseudo-terminal, typing CODE at
-# each MFA prompt; its output (terminal and stderr) on stdout.
-cat >"$T/ttyrun.py" <<'EOF'
-import os, pty, sys, time, select
-code, argv = sys.argv[1], sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-out, sent, t0 = b"", 0, time.time()
-while time.time() - t0 < 60:
-    r, _, _ = select.select([fd], [], [], 0.5)
-    if r:
-        try:
-            d = os.read(fd, 4096)
-        except OSError:
-            break
-        if not d:
-            break
-        out += d
-    if out.count(b"MFA code for") > sent:
-        os.write(fd, code.encode() + b"\n")
-        sent += 1
-else:
-    os.kill(pid, 9)
-_, st = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace"))
-sys.stderr.write("prompts=%d\n" % sent)
-sys.exit(os.waitstatus_to_exitcode(st))
-EOF
+# Types the MFA code at each prompt on a pseudo-terminal.
+TTYRUN=$ROOT/tests/tools/ttyrun.py
 calls() { grep -c "\"action\": \"$1\"" "$REQ" 2>/dev/null || true; }
 # notty ARGS... : jconnect with no terminal at all; status in $st.
 notty() {
@@ -126,7 +99,7 @@ EOF
 
 # ---- jconnect asks once, keeps the session, uses it ----------------------
 st=0
-"$PY" "$T/ttyrun.py" $CODE "$JC" resolve --via ssh --profile guarded -v \
+"$PY" "$TTYRUN" $CODE "$JC" resolve --via ssh --profile guarded -v \
     gpu-box >"$T/pty.out" 2>"$T/pty.err" || st=$?
 check "MFA code asked on the terminal; resolve exit 0 (got $st)" \
     sh -c "test $st = 0 && grep -q 'prompts=1' '$T/pty.err'"
@@ -232,7 +205,7 @@ check "  ... in one line saying to run jconnect from a terminal" sh -c \
 
 # ---- duration_seconds that STS refuses, and one that is no number --------
 st=0
-"$PY" "$T/ttyrun.py" $CODE "$JC" resolve --via ssh --profile short gpu-box \
+"$PY" "$TTYRUN" $CODE "$JC" resolve --via ssh --profile short gpu-box \
     >"$T/pty.out" 2>&1 || st=$?
 check "duration_seconds = 600: exit 4 (got $st)" test "$st" = 4
 [ "$st" = 4 ] || show "$T/pty.out" 60
@@ -240,12 +213,12 @@ check "  ... one line naming the setting and what STS takes" grep -q \
     "STS refused duration_seconds 600 of profile short .*ValidationError: 1 validation error detected: Value '600' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900.*set 900 to 43200 seconds" \
     "$T/pty.out"
 st=0
-"$PY" "$T/ttyrun.py" $CODE "$JC" resolve --via ssh --profile capped gpu-box \
+"$PY" "$TTYRUN" $CODE "$JC" resolve --via ssh --profile capped gpu-box \
     >"$T/pty.out" 2>&1 || st=$?
 check "duration_seconds over the role's maximum: exit 4, STS's words (got $st)" \
     sh -c "test $st = 4 && grep -q 'STS refused duration_seconds 7200 of profile capped .*exceeds the MaxSessionDuration set for this role' '$T/pty.out'"
 st=0
-"$PY" "$T/ttyrun.py" $CODE "$JC" resolve --via ssh --profile loose gpu-box \
+"$PY" "$TTYRUN" $CODE "$JC" resolve --via ssh --profile loose gpu-box \
     >"$T/pty.out" 2>&1 || st=$?
 check "duration_seconds = 12h: a warning, then STS's default (exit $st)" \
     sh -c "test $st = 0 && grep -q 'duration_seconds \"12h\" of profile loose is not a whole number of seconds; ignored' '$T/pty.out'"

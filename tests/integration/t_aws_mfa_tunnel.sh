@@ -52,38 +52,13 @@ region = us-east-1
 EOF
 export AWS_CONFIG_FILE=$HOME/.aws/config AWS_PROFILE=tun
 
-cat >"$T/ttyrun.py" <<'EOF'
-import os, pty, sys, time, select
-code, argv = sys.argv[1], sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-out, sent, t0 = b"", 0, time.time()
-while time.time() - t0 < 90:
-    r, _, _ = select.select([fd], [], [], 0.5)
-    if r:
-        try:
-            d = os.read(fd, 4096)
-        except OSError:
-            break
-        if not d:
-            break
-        out += d
-    if out.count(b"MFA code for") > sent:
-        os.write(fd, code.encode() + b"\n")
-        sent += 1
-else:
-    os.kill(pid, 9)
-_, st = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace"))
-sys.stderr.write("prompts=%d\n" % sent)
-sys.exit(os.waitstatus_to_exitcode(st))
-EOF
+# Types the MFA code at each prompt on a pseudo-terminal.
+TTYRUN=$ROOT/tests/tools/ttyrun.py
 
 OPTS="--via ssm -l $SSH_USER -o ssm.sessions=4 -o ssm.session_idle_s=2"
 st=0
 # shellcheck disable=SC2086
-"$PY" "$T/ttyrun.py" $CODE "$JC" url -v $OPTS demo-stack >"$T/url.out" \
+"$PY" "$TTYRUN" $CODE "$JC" url -v $OPTS demo-stack >"$T/url.out" \
     2>"$T/url.err" || st=$?
 check "jconnect url in a terminal asks for the MFA code and starts the tunnel (exit $st)" \
     sh -c "test $st = 0 && grep -q 'prompts=1' '$T/url.err' && grep -q '^http' '$T/url.out'"

@@ -389,35 +389,10 @@ AWS_ENDPOINT_URL=$URL2 BROWSER=$T/denier timeout 60 "$JC" login \
 expect "a sign-in denied in the browser: exit 4" 4 'denied in the browser'
 
 # ---- MFA ----------------------------------------------------------------------
-cat >"$T/ttyrun.py" <<'EOF'
-import os, pty, sys, time, select
-code, argv = sys.argv[1], sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-out, sent, t0 = b"", 0, time.time()
-while time.time() - t0 < 40:
-    r, _, _ = select.select([fd], [], [], 0.5)
-    if r:
-        try:
-            d = os.read(fd, 4096)
-        except OSError:
-            break
-        if not d:
-            break
-        out += d
-    # Answer every prompt (a refused code may be asked for again).
-    if out.count(b"MFA code for") > sent:
-        os.write(fd, code.encode() + b"\n")
-        sent += 1
-else:
-    os.kill(pid, 9)
-_, st = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace"))
-sys.exit(os.waitstatus_to_exitcode(st))
-EOF
+# Types the MFA code at each prompt on a pseudo-terminal.
+TTYRUN=$ROOT/tests/tools/ttyrun.py
 st=0
-"$PY" "$T/ttyrun.py" 472913 "$JC" resolve --via ssh --profile guarded -v \
+"$PY" "$TTYRUN" 472913 "$JC" resolve --via ssh --profile guarded -v \
     gpu-box >"$T/pty.out" 2>&1 || st=$?
 check "MFA: the code is asked on the terminal, AssumeRole passes it (exit $st)" \
     sh -c "test $st = 0 && grep -q 'MFA code for arn:aws:iam::123456789012:mfa/ana' '$T/pty.out'"
@@ -430,7 +405,7 @@ check "  ... the code is not echoed" sh -c "! grep -q 472913 '$T/pty.out'"
 # The session is kept for the next runs (t_aws_mfa_cache): these need a code.
 rm -rf "$HOME/.aws/cli/cache"
 st=0
-"$PY" "$T/ttyrun.py" 654321 "$JC" resolve --via ssh --profile guarded \
+"$PY" "$TTYRUN" 654321 "$JC" resolve --via ssh --profile guarded \
     gpu-box >"$T/pty.out" 2>&1 || st=$?
 check "MFA: a wrong code is exit 4 (got $st)" test "$st" = 4
 check "  ... saying STS refused the code" grep -q 'STS refused role .* with the MFA code' "$T/pty.out"
