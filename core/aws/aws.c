@@ -1550,3 +1550,38 @@ jc_aws_read_file(const char *path, size_t max, char **out, size_t *lenp)
 	*lenp = len;
 	return 0;
 }
+
+int
+jc_aws_write_file(const char *path, const char *data)
+{
+	char tmp[1300];
+	size_t len = strlen(data), off = 0;
+	ssize_t n;
+	int fd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path,
+	    (long)getpid()) >= sizeof(tmp))
+		return JC_ERR_IO;
+	(void)unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1)
+		return JC_ERR_IO;
+	while (off < len) {
+		if ((n = write(fd, data + off, len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (off < len || fsync(fd) != 0) {
+		close(fd);
+		unlink(tmp);
+		return JC_ERR_IO;
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return JC_ERR_IO;
+	}
+	return 0;
+}

@@ -117,6 +117,12 @@ int	jc_aws_imds_disabled(void);
  */
 int	jc_aws_read_file(const char *path, size_t max, char **out, size_t *len);
 
+/*
+ * Write data to path, 0600, through PATH.tmp-PID and a rename, so that a
+ * reader (the AWS CLI too) never sees half a file.  0 or JC_ERR_IO.
+ */
+int	jc_aws_write_file(const char *path, const char *data);
+
 /* The user's home: $HOME, else the password database's. */
 const char *jc_aws_home(void);
 

@@ -222,39 +222,6 @@ make_dirs(void)
 	return 0;
 }
 
-static int
-write_atomic(const char *path, const char *data)
-{
-	char tmp[1300];
-	size_t len = strlen(data), off = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
-	(void)unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1)
-		return JC_ERR_IO;
-	while (off < len) {
-		if ((n = write(fd, data + off, len - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (off < len || fsync(fd) != 0) {
-		close(fd);
-		unlink(tmp);
-		return JC_ERR_IO;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return JC_ERR_IO;
-	}
-	return 0;
-}
-
 int
 jc_aws_rolecache_put(const char *key, const struct jc_aws_creds *c,
     const char *user_arn, const char *user_id)
@@ -286,7 +253,7 @@ jc_aws_rolecache_put(const char *key, const struct jc_aws_creds *c,
 		goto out;
 	snprintf(path, sizeof(path), "%s/%s.json", jc_aws_rolecache_dir(), key);
 	if ((r = make_dirs()) == 0)
-		r = write_atomic(path, text);
+		r = jc_aws_write_file(path, text);
 	if (r != 0)
 		jc_warn("cannot keep the MFA session in %s: %s; the next run "
 		    "will ask for a code again", path, strerror(errno));

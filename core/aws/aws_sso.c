@@ -326,41 +326,6 @@ read_small(const char *path, char **out)
 	return jc_aws_read_file(path, CACHE_MAX, out, &len);
 }
 
-/* Write 0600 through NAME.tmp-PID and a rename. */
-static int
-write_atomic(const char *path, const char *data)
-{
-	char tmp[1200];
-	size_t len = strlen(data), off = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
-	(void)unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1)
-		return JC_ERR_IO;
-	while (off < len) {
-		if ((n = write(fd, data + off, len - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (off < len || fsync(fd) != 0 || close(fd) != 0) {
-		if (off < len)
-			close(fd);
-		unlink(tmp);
-		return JC_ERR_IO;
-	}
-	if (rename(tmp, path) != 0) {
-		unlink(tmp);
-		return JC_ERR_IO;
-	}
-	return 0;
-}
-
 static void
 iso_time(char *buf, size_t len, time_t t)
 {
@@ -476,7 +441,7 @@ tok_write(const char *path, const struct sso_tok *t)
 		goto out;
 	if (append(j, len, "}") != 0)
 		goto out;
-	r = write_atomic(path, j);
+	r = jc_aws_write_file(path, j);
  out:
 	jc_wipe(j, len);
 	free(j);
@@ -956,7 +921,7 @@ registration(const struct sso_cfg *s, struct reg *g, int force,
 	    (s->session == NULL || s->scopes == NULL ||
 	    (append(j, len, ", \"scopes\": ") == 0 &&
 	    scopes_json(j, len, s->scopes) == 0)) &&
-	    append(j, len, "}") == 0 && write_atomic(path, j) == 0)
+	    append(j, len, "}") == 0 && jc_aws_write_file(path, j) == 0)
 		jc_verbose("AWS SSO: client registered and cached");
 	else
 		jc_warn("cannot cache the AWS SSO client registration in %s",
