@@ -46,9 +46,12 @@ assert n > 0
 ' "$AGENT_STATE" "$TB"
 
 # The agent refuses the instance metadata address: that forward fails,
-# Jupyter and the other forward keep working.
+# Jupyter and the other forward keep working.  Over Session Manager's own
+# sessions (ssm.compress=no): once the compressed path is up, new
+# connections go through the remote's sshd instead, which has no such
+# rule and no such words.
 L4=$(free_port)
-"$JC" --no-browser $ACCESS --forward "$L4:169.254.169.254:80" \
+"$JC" --no-browser $ACCESS -o ssm.compress=no --forward "$L4:169.254.169.254:80" \
     --forward "$TB" "$TARGET" >"$T/deny.out" 2>"$T/deny.err" &
 jc=$!
 if wait_for 60 grep -q '^http' "$T/deny.out"; then
