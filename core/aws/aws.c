@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include "aws.h"
 #include "aws_int.h"
@@ -1583,5 +1584,23 @@ jc_aws_write_file(const char *path, const char *data)
 		unlink(tmp);
 		return JC_ERR_IO;
 	}
+	return 0;
+}
+
+int
+jc_aws_sha1_hex(const char *s, char out[41])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	if (EVP_Digest(s, strlen(s), md, &n, EVP_sha1(), NULL) != 1 ||
+	    n != 20)
+		return JC_ERR_INTERNAL;
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[40] = '\0';
 	return 0;
 }

@@ -123,6 +123,9 @@ int	jc_aws_read_file(const char *path, size_t max, char **out, size_t *len);
  */
 int	jc_aws_write_file(const char *path, const char *data);
 
+/* SHA-1 of s in lower-case hex (the AWS CLI's cache file names). */
+int	jc_aws_sha1_hex(const char *s, char out[41]);
+
 /* The user's home: $HOME, else the password database's. */
 const char *jc_aws_home(void);
 

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
 #include "aws_int.h"
 #include "aws_parse.h"
@@ -68,9 +67,6 @@ key_str(char *j, size_t len, int *first, const char *name, const char *v)
 int
 jc_aws_rolecache_key(const struct jc_aws_rolecall *rc, char out[41])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
 	char j[8192];
 	size_t l;
 	int first = 1;
@@ -95,15 +91,7 @@ jc_aws_rolecache_key(const struct jc_aws_rolecall *rc, char out[41])
 		return JC_ERR_USAGE;
 	j[l] = '}';
 	j[l + 1] = '\0';
-	if (EVP_Digest(j, strlen(j), md, &n, EVP_sha1(), NULL) != 1 ||
-	    n != 20)
-		return JC_ERR_INTERNAL;
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[40] = '\0';
-	return 0;
+	return jc_aws_sha1_hex(j, out);
 }
 
 /* ---- reading ---------------------------------------------------------- */

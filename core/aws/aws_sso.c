@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
 #include "aws.h"
 #include "aws_int.h"
@@ -75,24 +74,6 @@ tok_clear(struct sso_tok *t)
 }
 
 /* ---- keys and JSON text --------------------------------------------- */
-
-static int
-sha1_hex(const char *s, char out[41])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
-
-	if (EVP_Digest(s, strlen(s), md, &n, EVP_sha1(), NULL) != 1 ||
-	    n != 20)
-		return JC_ERR_INTERNAL;
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[40] = '\0';
-	return 0;
-}
 
 static int
 append(char *dst, size_t len, const char *s)
@@ -189,7 +170,7 @@ int
 jc_aws_sso_token_key(const char *session, const char *start_url,
     char out[41])
 {
-	return sha1_hex(session != NULL ? session : start_url, out);
+	return jc_aws_sha1_hex(session != NULL ? session : start_url, out);
 }
 
 /* sso_registration_scopes "a, b" -> JSON list ["a", "b"] (or null). */
@@ -245,7 +226,7 @@ jc_aws_sso_registration_key(const char *start_url, const char *region,
 	    jc_json_quote(j, sizeof(j), start_url) != 0 ||
 	    append(j, sizeof(j), ", \"tool\": \"botocore\"}") != 0)
 		return JC_ERR_USAGE;
-	return sha1_hex(j, out);
+	return jc_aws_sha1_hex(j, out);
 }
 
 /* ---- configuration --------------------------------------------------- */
