@@ -1106,6 +1106,15 @@ call_finish(struct jc_aws_call *c, CURLcode rc)
 	call_free(c);
 }
 
+/* poll()'s revents as libcurl's CURL_CSELECT_* bits. */
+static int
+cselect(short rev)
+{
+	return (rev & POLLIN ? CURL_CSELECT_IN : 0) |
+	    (rev & POLLOUT ? CURL_CSELECT_OUT : 0) |
+	    (rev & (POLLERR | POLLHUP | POLLNVAL) ? CURL_CSELECT_ERR : 0);
+}
+
 static void
 multi_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 {
@@ -1156,10 +1165,7 @@ multi_dispatch(void *arg, struct jc_pollset *ps)
 		if (rev == 0)
 			continue;
 		fd[n] = am.sock[i].fd;
-		mask[n++] = (rev & POLLIN ? CURL_CSELECT_IN : 0) |
-		    (rev & POLLOUT ? CURL_CSELECT_OUT : 0) |
-		    (rev & (POLLERR | POLLHUP | POLLNVAL) ? CURL_CSELECT_ERR :
-		    0);
+		mask[n++] = cselect(rev);
 	}
 	for (i = 0; i < n; i++)
 		curl_multi_socket_action(am.multi, fd[i], mask[i], &running);
@@ -1226,13 +1232,7 @@ perform_beside(CURL *e)
 		for (i = 0; i < n; i++)
 			if (pfd[i].revents != 0)
 				curl_multi_socket_action(am.multi, pfd[i].fd,
-				    (pfd[i].revents & POLLIN ?
-				    CURL_CSELECT_IN : 0) |
-				    (pfd[i].revents & POLLOUT ?
-				    CURL_CSELECT_OUT : 0) |
-				    (pfd[i].revents & (POLLERR | POLLHUP |
-				    POLLNVAL) ? CURL_CSELECT_ERR : 0),
-				    &running);
+				    cselect(pfd[i].revents), &running);
 		while ((m = curl_multi_info_read(am.multi, &left)) != NULL) {
 			if (m->msg != CURLMSG_DONE)
 				continue;
