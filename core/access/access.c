@@ -221,7 +221,9 @@ jc_access_recover(struct jc_access *a, int *back)
 void
 jc_access_disconnect(struct jc_access *a)
 {
-	if (a->s != NULL && a->p != NULL)
+	if (a->s != NULL && a->p != NULL) {
+		jc_aws_settle();
 		a->p->close(a->s);
+	}
 	a->s = NULL;
 }

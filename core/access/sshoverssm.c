@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aws.h"
 #include "config.h"
 #include "err.h"
 #include "log.h"
@@ -526,8 +527,10 @@ jc_sshssm_close(struct jc_sshssm *l)
 		return;
 	if (l->ssh != NULL)
 		l->sp->close(l->ssh);
-	if (l->ssm != NULL)
+	if (l->ssm != NULL) {
+		jc_aws_settle();
 		l->a->p->close(l->ssm);
+	}
 	l->ssh = NULL;
 	l->ssm = NULL;
 	if (l->keyline != NULL)

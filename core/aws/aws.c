@@ -43,6 +43,7 @@
 #define REUSE_MAX_S		5L	/* keep-alive connections idle this long */
 #define STALL_MAX_S		5L	/* no byte of an answer this long: retry */
 #define ENDING_CALL_MS		1500L	/* after Ctrl-C or stop: cleanup calls */
+#define STOP_GRACE_MS		1000	/* ... and the calls already in flight */
 #define FILE_MAX		(1u << 20)
 #define IMDS_DEFAULT		"http://169.254.169.254"
 
@@ -417,19 +418,30 @@ curl_retryable(CURLcode c)
  * the answer into s.  Returns 0 or JC_ERR_NOMEM.
  */
 /*
- * A call made before Ctrl-C or stop ends within a second of it (libcurl
- * calls this at least once a second); cleanup calls made after it run,
- * on their own short budget (ending_budget).
+ * A call made before Ctrl-C or stop gets a second more to answer, then
+ * ends (libcurl calls this at least once a second): an answer may name
+ * something to clean up, such as the session a StartSession made.  One
+ * that did not answer in that second finds AWS silent (ending_budget).
+ * Cleanup calls made after the stop run on their own short budget.
  */
 static int
 stop_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
     curl_off_t un)
 {
+	static int64_t stop_seen;
+
 	(void)dt;
 	(void)dn;
 	(void)ut;
 	(void)un;
-	return arg != NULL && jc_loop_stopping();
+	if (arg == NULL || !jc_loop_stopping())
+		return 0;
+	if (stop_seen == 0)
+		stop_seen = jc_now_ms();
+	if (jc_now_ms() - stop_seen < STOP_GRACE_MS)
+		return 0;
+	aws.silent_at_end = 1;
+	return 1;
 }
 
 static int
@@ -1195,6 +1207,60 @@ am_busy(void)
 }
 
 /*
+ * One pass of the transfers outside the loop, at most 250 ms (libcurl's
+ * progress check sees Ctrl-C): the calls that end wait on am.finished
+ * for the loop, except e, whose result goes to *rc.  Returns 1 once e
+ * ended.
+ */
+static int
+multi_pass(CURL *e, CURLcode *rc)
+{
+	struct pollfd pfd[MULTI_SOCKS];
+	struct jc_aws_call *c;
+	CURLMsg *m;
+	long ms;
+	int i, n, running, left, done = 0;
+
+	n = am.nsock;
+	for (i = 0; i < n; i++) {
+		pfd[i].fd = (int)am.sock[i].fd;
+		pfd[i].events = (short)((am.sock[i].what & CURL_POLL_IN ?
+		    POLLIN : 0) | (am.sock[i].what & CURL_POLL_OUT ?
+		    POLLOUT : 0));
+		pfd[i].revents = 0;
+	}
+	if (curl_multi_timeout(am.multi, &ms) != CURLM_OK || ms < 0 ||
+	    ms > 250)
+		ms = 250;
+	if (poll(pfd, (nfds_t)n, (int)ms) <= 0)
+		curl_multi_socket_action(am.multi, CURL_SOCKET_TIMEOUT, 0,
+		    &running);
+	for (i = 0; i < n; i++)
+		if (pfd[i].revents != 0)
+			curl_multi_socket_action(am.multi, pfd[i].fd,
+			    cselect(pfd[i].revents), &running);
+	while ((m = curl_multi_info_read(am.multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		if (e != NULL && m->easy_handle == e) {
+			*rc = m->data.result;
+			done = 1;
+			continue;
+		}
+		for (c = am.calls; c != NULL && c->easy != m->easy_handle;
+		    c = c->next)
+			;
+		if (c != NULL) {
+			call_unlink(c);
+			c->rc = m->data.result;
+			c->next = am.finished;
+			am.finished = c;
+		}
+	}
+	return done;
+}
+
+/*
  * A call that waits while calls that do not are in flight: run it in
  * the same multi handle, so that they all move (curl_easy_perform would
  * hold the others back until it returns).  Only the transfers run here,
@@ -1203,57 +1269,35 @@ am_busy(void)
 static CURLcode
 perform_beside(CURL *e)
 {
-	struct pollfd pfd[MULTI_SOCKS];
-	struct jc_aws_call *c;
 	CURLcode rc = CURLE_OK;
-	CURLMsg *m;
-	long ms;
-	int i, n, running, left, done = 0;
+	int running;
 
 	if (curl_multi_add_handle(am.multi, e) != CURLM_OK)
 		return curl_easy_perform(e);
 	curl_multi_socket_action(am.multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	while (!done) {
-		n = am.nsock;
-		for (i = 0; i < n; i++) {
-			pfd[i].fd = (int)am.sock[i].fd;
-			pfd[i].events = (short)((am.sock[i].what & CURL_POLL_IN ?
-			    POLLIN : 0) | (am.sock[i].what & CURL_POLL_OUT ?
-			    POLLOUT : 0));
-			pfd[i].revents = 0;
-		}
-		/* At most 250 ms: libcurl's progress check sees Ctrl-C. */
-		if (curl_multi_timeout(am.multi, &ms) != CURLM_OK || ms < 0 ||
-		    ms > 250)
-			ms = 250;
-		if (poll(pfd, (nfds_t)n, (int)ms) <= 0)
-			curl_multi_socket_action(am.multi, CURL_SOCKET_TIMEOUT,
-			    0, &running);
-		for (i = 0; i < n; i++)
-			if (pfd[i].revents != 0)
-				curl_multi_socket_action(am.multi, pfd[i].fd,
-				    cselect(pfd[i].revents), &running);
-		while ((m = curl_multi_info_read(am.multi, &left)) != NULL) {
-			if (m->msg != CURLMSG_DONE)
-				continue;
-			if (m->easy_handle == e) {
-				rc = m->data.result;
-				done = 1;
-				continue;
-			}
-			for (c = am.calls; c != NULL &&
-			    c->easy != m->easy_handle; c = c->next)
-				;
-			if (c != NULL) {
-				call_unlink(c);
-				c->rc = m->data.result;
-				c->next = am.finished;
-				am.finished = c;
-			}
-		}
-	}
+	while (!multi_pass(e, &rc))
+		;
 	curl_multi_remove_handle(am.multi, e);
 	return rc;
+}
+
+/*
+ * After Ctrl-C or stop the loop no longer runs: before a session closes,
+ * the calls still in flight get what is left of their grace
+ * (stop_progress) and their done() runs, so that a session StartSession
+ * made is known, and terminated by the close that follows.
+ */
+void
+jc_aws_settle(void)
+{
+	int64_t end = jc_now_ms() + ENDING_CALL_MS;
+
+	if (!jc_loop_ending() || am.multi == NULL)
+		return;
+	while (am.calls != NULL && jc_now_ms() < end)
+		(void)multi_pass(NULL, NULL);
+	while (am.finished != NULL)
+		call_finish(am.finished, am.finished->rc);
 }
 
 int

@@ -37,6 +37,12 @@ int	jc_aws_json_start(const char *service, const char *target,
 	    struct jc_aws_call **callp, struct jc_aws_error *err);
 /* Abandon a started call; its done() never runs.  NULL is a no-op. */
 void	jc_aws_json_cancel(struct jc_aws_call *);
+/*
+ * After Ctrl-C or stop, before a method's session closes: the started
+ * calls still in flight end (answered or not, within ~1.5 s) and their
+ * done() runs.  A no-op while jconnect is not stopping.
+ */
+void	jc_aws_settle(void);
 
 /*
  * Query/ec2 call: form body "Action=...&Version=...&...", already

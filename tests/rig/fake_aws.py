@@ -23,6 +23,9 @@ Scenario (JSON; every key optional):
   faults        [{"action": "DescribeInstances", "service": "ec2",
                   "code": "RequestLimitExceeded", "status": 503,
                   "message": "...", "count": 2}]   (count: times, default 1)
+  slow          [{"action": "StartSession", "seconds": 0.8}]: the call is
+                carried out at once, its answer held back that long (a
+                congested path); "count" as for faults, default every call
   rate_limits   {"ssm:StartSession": {"rate": 3, "burst": 3}}: a token
                 bucket per action, as AWS limits calls per account; a call
                 over it is refused as AWS does (JSON: HTTP 400
@@ -259,6 +262,7 @@ class Fake(fake_eice.EiceOps):
                 self.account, c["access_key"].lower()))
             self.creds[c["access_key"]] = c
         self.faults = [dict(f) for f in scenario.get("faults", [])]
+        self.slow = [dict(f) for f in scenario.get("slow", [])]
         self.buckets = {
             k: {"rate": float(v.get("rate", 1)),
                 "burst": float(v.get("burst", 1)),
@@ -473,6 +477,7 @@ class Fake(fake_eice.EiceOps):
                     raise ApiError("InvalidAction", "The action %s is not "
                                    "valid for this web service." % action)
                 ans = out(params, cred, region)
+                hold = self.held_back(service, action)
             if proto == "json":
                 data = json.dumps(ans).encode()
                 ctype = "application/x-amz-json-1.1"
@@ -480,6 +485,7 @@ class Fake(fake_eice.EiceOps):
                 data = self.query_answer(service, action, ans).encode()
                 ctype = "text/xml;charset=UTF-8"
             status = 200
+            time.sleep(hold)
         except ApiError as e:
             status = e.status
             data, ctype = self.error_answer(proto, service, e)
@@ -570,6 +576,19 @@ class Fake(fake_eice.EiceOps):
             raise ApiError("RequestLimitExceeded", "Request limit "
                            "exceeded.", 503, sender=False)
         raise ApiError("Throttling", "Rate exceeded", 400)
+
+    def held_back(self, service, action):
+        """Seconds the answer to this call waits (scenario "slow")."""
+        for f in self.slow:
+            if f.get("action", action) != action or \
+                    f.get("service", service) != service:
+                continue
+            if "count" in f:
+                if f["count"] <= 0:
+                    continue
+                f["count"] -= 1
+            return float(f.get("seconds", 1))
+        return 0
 
     def fault(self, service, action):
         self.rate_limit(service, action)
