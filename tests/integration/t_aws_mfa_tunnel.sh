@@ -14,25 +14,9 @@
 
 CODE=472913
 SERIAL=arn:aws:iam::123456789012:mfa/ana
-cat >"$T/scenario.json" <<EOF
-{
- "region": "us-east-1",
- "roles": {"arn:aws:iam::123456789012:role/tunnel":
-            {"mfa_serial": "$SERIAL", "mfa_code": "$CODE", "ttl": 335}},
- "stacks": {"demo-stack": {"resources": [{
-   "LogicalResourceId": "Notebook",
-   "PhysicalResourceId": "i-0123456789abcdef0",
-   "ResourceType": "AWS::EC2::Instance"}]}},
- "instances": {"i-0123456789abcdef0": {
-   "state": "running",
-   "tags": {"Name": "demo-notebook",
-            "aws:cloudformation:stack-name": "demo-stack"},
-   "public_dns": "localhost", "public_ip": "127.0.0.1",
-   "private_ip": "127.0.0.1", "ssm_online": true,
-   "agent_version": "3.3.40.0"}}
-}
-EOF
-rig_start sshd jupyter agent aws --agent-pace 1 --scenario "$T/scenario.json"
+rig_start sshd jupyter agent aws --agent-pace 1 --scenario-add "{\"roles\":
+    {\"arn:aws:iam::123456789012:role/tunnel\": {\"mfa_serial\": \"$SERIAL\",
+     \"mfa_code\": \"$CODE\", \"ttl\": 335}}}"
 REQ=$AWS_STATE/requests.jsonl
 
 # Only the role gives credentials; the rig's keys are its source.

@@ -8,24 +8,8 @@
 # is byte-exact.
 . "$(dirname "$0")/lib.sh"
 
-cat >"$T/scenario.json" <<'SCEOF'
-{
- "region": "us-east-1",
- "sso": {"interval": 1, "role_ttl": 10},
- "stacks": {"demo-stack": {"resources": [{
-   "LogicalResourceId": "Notebook",
-   "PhysicalResourceId": "i-0123456789abcdef0",
-   "ResourceType": "AWS::EC2::Instance"}]}},
- "instances": {"i-0123456789abcdef0": {
-   "state": "running",
-   "tags": {"Name": "demo-notebook",
-            "aws:cloudformation:stack-name": "demo-stack"},
-   "public_dns": "localhost", "public_ip": "127.0.0.1",
-   "private_ip": "127.0.0.1", "ssm_online": true,
-   "agent_version": "3.3.40.0"}}
-}
-SCEOF
-rig_start sshd jupyter agent aws --agent-pace 1 --scenario "$T/scenario.json"
+rig_start sshd jupyter agent aws --agent-pace 1 \
+    --scenario-add '{"sso": {"interval": 1, "role_ttl": 10}}'
 REQ=$AWS_STATE/requests.jsonl
 
 # The rig's keys are not ours: only the SSO profile gives credentials.

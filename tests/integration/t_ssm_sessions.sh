@@ -11,24 +11,8 @@
 
 # StartSession: 1 per second, 2 at once.  The ramp of extra sessions
 # (three starts 340 ms apart) needs more: at least one is throttled.
-cat >"$T/scenario.json" <<'SCEOF'
-{
- "region": "us-east-1",
- "rate_limits": {"ssm:StartSession": {"rate": 1, "burst": 2}},
- "stacks": {"demo-stack": {"resources": [{
-   "LogicalResourceId": "Notebook",
-   "PhysicalResourceId": "i-0123456789abcdef0",
-   "ResourceType": "AWS::EC2::Instance"}]}},
- "instances": {"i-0123456789abcdef0": {
-   "state": "running",
-   "tags": {"Name": "demo-notebook",
-            "aws:cloudformation:stack-name": "demo-stack"},
-   "public_dns": "localhost", "public_ip": "127.0.0.1",
-   "private_ip": "127.0.0.1", "ssm_online": true,
-   "agent_version": "3.3.40.0"}}
-}
-SCEOF
-rig_start sshd jupyter agent aws --agent-pace 1 --scenario "$T/scenario.json"
+rig_start sshd jupyter agent aws --agent-pace 1 --scenario-add \
+    '{"rate_limits": {"ssm:StartSession": {"rate": 1, "burst": 2}}}'
 N=12
 for i in $(seq 1 $N); do
 	head -c $((400 * 1024)) /dev/urandom >"$RHOME/notebooks/b$i.bin"

@@ -9,24 +9,8 @@
 # within 2 s and every session is terminated.
 . "$(dirname "$0")/lib.sh"
 
-cat >"$T/scenario.json" <<'SCEOF'
-{
- "region": "us-east-1",
- "slow": [{"action": "StartSession", "seconds": 0.6}],
- "stacks": {"demo-stack": {"resources": [{
-   "LogicalResourceId": "Notebook",
-   "PhysicalResourceId": "i-0123456789abcdef0",
-   "ResourceType": "AWS::EC2::Instance"}]}},
- "instances": {"i-0123456789abcdef0": {
-   "state": "running",
-   "tags": {"Name": "demo-notebook",
-            "aws:cloudformation:stack-name": "demo-stack"},
-   "public_dns": "localhost", "public_ip": "127.0.0.1",
-   "private_ip": "127.0.0.1", "ssm_online": true,
-   "agent_version": "3.3.40.0"}}
-}
-SCEOF
-rig_start sshd jupyter agent aws --agent-pace 1 --scenario "$T/scenario.json"
+rig_start sshd jupyter agent aws --agent-pace 1 \
+    --scenario-add '{"slow": [{"action": "StartSession", "seconds": 0.6}]}'
 for i in 1 2 3 4 5 6; do
 	head -c $((300 * 1024)) /dev/urandom >"$RHOME/notebooks/s$i.bin"
 done

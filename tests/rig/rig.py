@@ -60,6 +60,14 @@ def trixie_env(root=None):
     return e
 
 
+def merge(into, add):
+    """Objects of add merged into into key by key; other values replace."""
+    for k, v in add.items():
+        if isinstance(v, dict) and isinstance(into.get(k), dict):
+            merge(into[k], v)
+        else:
+            into[k] = v
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -451,6 +459,8 @@ for p in glob.glob(os.path.join(state, "instance-connect", "*.json")):
                 sc = json.load(f)
         else:
             sc = self.default_scenario()
+        if a.scenario_add:
+            merge(sc, json.loads(a.scenario_add))
         if "AGENT_PORT" in self.env:
             # A scenario may name its own StreamUrl (a proxy in front).
             ssm = sc.setdefault("ssm", {})
@@ -640,6 +650,9 @@ def main():
                    help="agent and aws serve the remote of the rig in DIR "
                    "(its sshd, Jupyter, Debian 13 root)")
     s.add_argument("--scenario")
+    s.add_argument("--scenario-add", metavar="JSON",
+                   help="merged into the scenario (objects key by key, "
+                   "the rest replaced): '{\"slow\": [...]}'")
     s.add_argument("--stream-url", help="the StreamUrl StartSession hands "
                    "out (e.g. a fault proxy in front of the agent)")
     t = sub.add_parser("stop")
