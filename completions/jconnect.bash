@@ -36,7 +36,8 @@ _jconnect()
 		    ssm.chunk_size= ssm.compress= ssm.connect_timeout_s= ssm.dead_s= ssm.give_up_s=
 		    ssm.handshake_s= ssm.ping_s= ssm.reconnect_s=
 		    ssm.session_idle_s= ssm.sessions=
-		    ssm.smux_keepalive_ms= ssm.window=" -- "$cur"))
+		    ssm.smux_keepalive_ms= ssm.window=
+		    tunnel.give_up_s=" -- "$cur"))
 		compopt -o nospace 2>/dev/null
 		return ;;
 	help) COMPREPLY=($(compgen -W "$cmds" -- "$cur")); return ;;

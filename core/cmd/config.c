@@ -73,6 +73,7 @@ static const struct optdef {
 	{ "ssm.sessions",		O_NUM, 1, 16,		"sessions" },
 	{ "ssm.smux_keepalive_ms",	O_NUM, 100, 600000, "milliseconds" },
 	{ "ssm.window",			O_NUM, 1, 10000,	"messages" },
+	{ "tunnel.give_up_s",		O_NUM, 1, 604800,	"seconds" },
 };
 #define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
 

@@ -43,7 +43,8 @@
 
 #define VERIFY_MS	20000		/* checks through the tunnel */
 #define READY_MS	180000		/* a background start, all steps */
-#define RECONNECT_MAX_S	600		/* give up reconnecting after this */
+#define RECONNECT_MAX_S	600		/* tunnel.give_up_s: give up after */
+#define CREDS_WAIT_MAX_S (12 * 3600)	/* ... but credentials get this */
 #define CHECK_S		5		/* jupyter.check_s: while in use */
 #define CHECK_MS	5000		/* one check's budget */
 #define GONE_MAX_S	60		/* look for a stopped one this often */
@@ -693,18 +694,63 @@ link_stop(struct tunnel *tn)
 	jc_sshssm_close(l);
 }
 
+/* tunnel.give_up_s: how long a dropped tunnel tries to reconnect. */
+static long
+give_up_s(void)
+{
+	const char *v = jc_config_option("tunnel.give_up_s");
+	long n;
+
+	/* The config's option table has checked it already. */
+	return v != NULL && jc_num_parse(v, 1, 604800, &n) == 0 ? n :
+	    RECONNECT_MAX_S;
+}
+
+/* "10 minutes", "12 hours", "45 s": a give-up time in words. */
+static const char *
+span(long s, char *buf, size_t len)
+{
+	if (s >= 3600 && s % 3600 == 0)
+		snprintf(buf, len, "%ld hour%s", s / 3600, s == 3600 ? "" :
+		    "s");
+	else if (s >= 60 && s % 60 == 0)
+		snprintf(buf, len, "%ld minute%s", s / 60, s == 60 ? "" :
+		    "s");
+	else
+		snprintf(buf, len, "%ld s", s);
+	return buf;
+}
+
 /*
  * After a drop: log in again with backoff, keeping the local port, so
  * open browser tabs keep working.  Returns 0 or the last error once
- * RECONNECT_MAX_S has passed (or JC_ERR_INTR).
+ * tunnel.give_up_s has passed (or JC_ERR_INTR).  Credentials that AWS
+ * refuses or that need the user (a new MFA code, an SSO sign-in) are
+ * waited for CREDS_WAIT_MAX_S: the user may be away for the night, and
+ * each try reads them again.  What every try says, it says once.
  */
+static int reconnect_tries(struct tunnel *);
+
 static int
 reconnect(struct tunnel *tn)
 {
+	int r;
+
+	jc_log_once_begin();
+	r = reconnect_tries(tn);
+	jc_log_once_end();
+	return r;
+}
+
+static int
+reconnect_tries(struct tunnel *tn)
+{
 	int64_t start = jc_now_ms();
-	int delay = 500, r, port, attempt, budget = tn->a.t.timeout_ms, back;
+	int delay = 500, r, rr, port, attempt, back;
+	int budget = tn->a.t.timeout_ms, creds_told = 0;
+	long limit, net_s = give_up_s();
 	const char *host;
-	char old[1200];
+	char old[1200], words[32];
 
 	link_stop(tn);
 	jc_fwd_set_session(tn->fwd, NULL, NULL);
@@ -746,17 +792,29 @@ reconnect(struct tunnel *tn)
 			return r;
 		/* Nobody there: the instance may have been stopped. */
 		if (r == JC_ERR_UNREACHABLE || r == JC_ERR_CLOSED) {
-			if ((r = jc_access_recover(&tn->a, &back)) != 0)
-				return r;
+			/* Still running: the try's own error stands. */
+			if ((rr = jc_access_recover(&tn->a, &back)) != 0)
+				return rr;
 			if (back) {	/* its own clock from here, at once */
 				start = jc_now_ms();
 				delay = 500;
 				continue;
 			}
 		}
-		if (jc_now_ms() - start > RECONNECT_MAX_S * 1000) {
-			jc_error("could not reconnect within %d minutes; giving "
-			    "up", RECONNECT_MAX_S / 60);
+		limit = net_s;
+		if (r == JC_ERR_AWS_AUTH) {
+			if (limit < CREDS_WAIT_MAX_S)
+				limit = CREDS_WAIT_MAX_S;
+			if (!creds_told)
+				jc_warn("waiting for AWS credentials that work: "
+				    "127.0.0.1:%u stays yours, tried again "
+				    "every 10 s for up to %s", tn->lport,
+				    span(limit, words, sizeof(words)));
+			creds_told = 1;
+		}
+		if (jc_now_ms() - start > limit * 1000) {
+			jc_error("could not reconnect within %s; giving up",
+			    span(limit, words, sizeof(words)));
 			return r;
 		}
 		if ((r = jc_loop_run(NULL, delay)) == JC_ERR_INTR)

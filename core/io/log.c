@@ -4,6 +4,7 @@
  * (versions, paths, log lines, error text) comes from the remote or from
  * AWS, and a control byte in it must not reach the terminal raw.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -22,6 +23,69 @@ jc_log_set_level(int level)
 	jc_log_lvl = level;
 }
 
+/*
+ * While a tunnel tries again and again (jc_log_once_begin), a line it
+ * already said goes to -v only: a tunnel that waits hours for a new MFA
+ * code would otherwise repeat the same two errors every 10 s.
+ */
+#define ONCE_MAX	64
+
+static struct {
+	int		 on;
+	unsigned	 n;
+	uint32_t	 seen[ONCE_MAX];	/* FNV-1a of lines said */
+} once;
+
+void
+jc_log_once_begin(void)
+{
+	once.on = 1;
+	once.n = 0;
+}
+
+void
+jc_log_once_end(void)
+{
+	once.on = 0;
+}
+
+/* FNV-1a of s into h, a run of 8 or more hex digits (an id) as one '#'. */
+static uint32_t
+line_hash(uint32_t h, const char *s)
+{
+	size_t n;
+
+	while (*s != '\0') {
+		n = strspn(s, "0123456789abcdef");
+		if (n >= 8) {
+			h = (h ^ '#') * 16777619u;
+			s += n;
+			continue;
+		}
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	}
+	return h;
+}
+
+/*
+ * Said before since jc_log_once_begin? (Remembers it if not.)  Lines
+ * that differ only in ids (each try's new session) are the same line.
+ */
+static int
+said_before(const char *prefix, const char *line)
+{
+	uint32_t h;
+	unsigned i;
+
+	h = line_hash(line_hash(2166136261u, prefix != NULL ? prefix : ""),
+	    line);
+	for (i = 0; i < once.n && i < ONCE_MAX; i++)
+		if (once.seen[i] == h)
+			return 1;
+	once.seen[once.n++ % ONCE_MAX] = h;
+	return 0;
+}
+
 void
 jc_vlog(int level, const char *prefix, const char *fmt, va_list ap)
 {
@@ -33,6 +97,9 @@ jc_vlog(int level, const char *prefix, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	jc_log_redact(msg, clean, sizeof(clean));
 	jc_log_safe(clean, safe, sizeof(safe));
+	if (once.on && level < JC_LOG_VERBOSE &&
+	    jc_log_lvl < JC_LOG_VERBOSE && said_before(prefix, safe))
+		return;
 	if (prefix != NULL)
 		fprintf(stderr, "jconnect: [%s] %s\n",
 		    jc_log_safe(prefix, pre, sizeof(pre)), safe);

@@ -22,6 +22,13 @@ void	jc_vlog(int level, const char *prefix, const char *fmt, va_list ap)
 	    JC_PRINTF(3, 0);
 
 /*
+ * Between these, a line at default verbosity that was said already since
+ * jc_log_once_begin is said again only at -v (a reconnect's attempts).
+ */
+void	jc_log_once_begin(void);
+void	jc_log_once_end(void);
+
+/*
  * Copy s into dst (size n) with secrets masked: the value after
  * "token=", "Authorization:", "X-Amz-Security-Token:", "TokenValue"
  * and "SecretAccessKey" becomes "***".  Returns dst.
