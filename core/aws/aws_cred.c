@@ -22,13 +22,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "aws.h"
 #include "aws_int.h"
 #include "aws_cred.h"
+#include "aws_mfa.h"
 #include "aws_rolecache.h"
 #include "aws_sso.h"
 #include "aws_webid.h"
@@ -329,69 +329,6 @@ static int profile_creds(const char *profile, int depth,
     struct jc_aws_creds *c, struct jc_aws_error *err);
 
 /*
- * The terminal to ask for an MFA code on, or -1: the controlling one
- * (/dev/tty, never stdin: stdin may be relayed bytes or a pipe), else
- * the terminal standard error still is while a background tunnel
- * starts (it has left its terminal's session but the user is there).
- */
-static int
-mfa_tty(void)
-{
-	const char *name;
-	int fd;
-
-	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) != -1)
-		return fd;
-	if (isatty(2) && (name = ttyname(2)) != NULL)
-		return open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	return -1;
-}
-
-/* Ask for the MFA code of serial on the terminal fd (closed here). */
-static int
-mfa_code(int fd, const char *profile, const char *serial, char *code,
-    size_t len, struct jc_aws_error *err)
-{
-	struct termios old, t;
-	size_t n = 0;
-	ssize_t k;
-	char ch;
-	int r = 0, restore = 0;
-
-	/* The code is a one-time secret: keep it off the screen. */
-	if (tcgetattr(fd, &old) == 0) {
-		t = old;
-		t.c_lflag &= ~(tcflag_t)ECHO;
-		t.c_lflag |= ICANON;
-		restore = tcsetattr(fd, TCSAFLUSH, &t) == 0;
-	}
-	dprintf(fd, "MFA code for %s (profile %s): ", serial, profile);
-	for (;;) {
-		k = read(fd, &ch, 1);
-		if (k < 0 && errno == EINTR) {
-			if (jc_loop_stopping()) {
-				r = JC_ERR_INTR;
-				break;
-			}
-			continue;
-		}
-		if (k <= 0 || ch == '\n' || ch == '\r')
-			break;
-		if (n + 1 < len)
-			code[n++] = ch;
-	}
-	code[n] = '\0';
-	if (restore)
-		tcsetattr(fd, TCSAFLUSH, &old);
-	dprintf(fd, "\n");
-	close(fd);
-	if (r == 0 && (n != 6 || strspn(code, "0123456789") != 6))
-		r = jc_aws_fail(err, JC_ERR_AWS_AUTH, "the MFA code for profile %s "
-		    "must be the 6 digits your device shows", profile);
-	return r;
-}
-
-/*
  * duration_seconds of a role profile, as botocore reads it: a whole
  * number is sent as DurationSeconds (STS takes 900 to 43200, at most the
  * role's maximum session); anything else is ignored, as the AWS CLI
@@ -431,17 +368,17 @@ duration_refused(const char *profile, const char *role, long dur,
 }
 
 /*
- * STS AssumeRole with the source credentials src; with mfa_serial the
- * code is asked on tty, and a key keeps the answer in the cache.
+ * STS AssumeRole with the source credentials src; with mfa_serial, code
+ * is the MFA code, and a key keeps the answer in the cache.
  */
 static int
 assume_role(const char *profile, const struct jc_aws_rolecall *rc,
-    const struct jc_aws_creds *src, int tty, const char *key,
+    const struct jc_aws_creds *src, const char *code, const char *key,
     struct jc_aws_creds *c, struct jc_aws_error *err)
 {
 	struct jc_xml *root = NULL;
 	const char *name, *region, *mfa = rc->mfa_serial, *role = rc->role_arn;
-	char form[4096], enc[2048], sess[128], code[16], *out = NULL;
+	char form[4096], enc[2048], sess[128], *out = NULL;
 	size_t outlen = 0, n;
 	int r;
 
@@ -480,13 +417,8 @@ assume_role(const char *profile, const struct jc_aws_rolecall *rc,
 			jc_aws_fail(err, r, "mfa_serial too long");
 			goto out;
 		}
-		r = mfa_code(tty, profile, mfa, code, sizeof(code), err);
-		tty = -1;	/* closed */
-		if (r != 0)
-			goto out;
 		n += (size_t)snprintf(form + n, sizeof(form) - n,
 		    "&SerialNumber=%s&TokenCode=%s", enc, code);
-		jc_wipe(code, sizeof(code));
 	}
 	if (n >= sizeof(form)) {
 		r = jc_aws_fail(err, JC_ERR_USAGE, "AssumeRole request too long");
@@ -529,8 +461,6 @@ assume_role(const char *profile, const struct jc_aws_rolecall *rc,
 		    "AssumeRoleResult/AssumedRoleUser/AssumedRoleId"));
 	r = 0;
  out:
-	if (tty != -1)
-		close(tty);
 	jc_xml_free(root);
 	if (out != NULL) {
 		jc_wipe(out, outlen);
@@ -644,25 +574,91 @@ mfa_no_tty(const char *profile, const char *serial, struct jc_aws_error *err)
 	return JC_ERR_AWS_AUTH;
 }
 
+/* The AssumeRole call a role profile makes. */
+static void
+role_call(const char *profile, const char *role, struct jc_aws_rolecall *rc)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->role_arn = role;
+	rc->session_name = jc_aws_setting(profile, "role_session_name");
+	rc->external_id = jc_aws_setting(profile, "external_id");
+	rc->mfa_serial = jc_aws_setting(profile, "mfa_serial");
+	rc->duration = role_duration(profile);
+}
+
+/*
+ * The code typed at the prompt ask_beside put up: a new MFA session,
+ * kept in the cache where the next call that needs credentials finds
+ * it.  STS refusing it (a mistyped code) asks again.
+ */
+static void
+mfa_typed(const char *profile, const char *serial, const char *code)
+{
+	struct jc_aws_rolecall rc;
+	struct jc_aws_creds src, c;
+	struct jc_aws_error err;
+	const char *role = jc_aws_setting(profile, "role_arn");
+	char key[41];
+	int r;
+
+	memset(&src, 0, sizeof(src));
+	memset(&c, 0, sizeof(c));
+	memset(&err, 0, sizeof(err));
+	if (role == NULL)
+		return;		/* the config changed meanwhile */
+	role_call(profile, role, &rc);
+	if (rc.mfa_serial == NULL || strcmp(rc.mfa_serial, serial) != 0 ||
+	    jc_aws_rolecache_key(&rc, key) != 0)
+		return;
+	if ((r = role_source(profile, 0, &src, &err)) == 0)
+		r = assume_role(profile, &rc, &src, code, key, &c, &err);
+	jc_aws_creds_clear(&src);
+	jc_aws_creds_clear(&c);
+	if (r != 0) {
+		jc_error("%s", err.message);
+		if (r == JC_ERR_AWS_AUTH)
+			(void)jc_aws_mfa_ask(profile, serial, mfa_typed);
+		return;
+	}
+	jc_info("new MFA credentials for profile %s; carrying on", profile);
+	mfa_had = 1;
+	mfa_told = 0;
+}
+
+/*
+ * A tunnel is up: the question goes on its terminal and the tunnel
+ * carries on.  Until the code comes, calls that need these credentials
+ * fail as they do with no terminal, and the sessions it has keep going.
+ */
+static int
+ask_beside(const char *profile, const char *serial, struct jc_aws_error *err)
+{
+	if (jc_aws_mfa_ask(profile, serial, mfa_typed) != 0)
+		return mfa_no_tty(profile, serial, err);
+	if (!mfa_told) {
+		jc_event("credentials", "state", "mfa_code_needed", "profile",
+		    profile, "message", "asked on the terminal", (char *)NULL);
+		mfa_told = 1;
+	}
+	return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s needs a new MFA "
+	    "code (mfa_serial %s): type it at jconnect's prompt", profile,
+	    serial);
+}
+
 static int
 role_creds(const char *profile, const char *role, int depth,
     struct jc_aws_creds *c, struct jc_aws_error *err)
 {
 	struct jc_aws_rolecall rc;
 	struct jc_aws_creds src;
-	char key[41];
+	char key[41], code[16] = "";
 	int r, tty = -1, cache;
 
 	memset(&src, 0, sizeof(src));
 	if (depth >= MAX_ROLE_DEPTH)
 		return jc_aws_fail(err, JC_ERR_AWS_AUTH, "profile %s: source_profile "
 		    "chain longer than %d (a loop?)", profile, MAX_ROLE_DEPTH);
-	memset(&rc, 0, sizeof(rc));
-	rc.role_arn = role;
-	rc.session_name = jc_aws_setting(profile, "role_session_name");
-	rc.external_id = jc_aws_setting(profile, "external_id");
-	rc.mfa_serial = jc_aws_setting(profile, "mfa_serial");
-	rc.duration = role_duration(profile);
+	role_call(profile, role, &rc);
 	/* An MFA session shared with the AWS CLI: no code while it lasts. */
 	cache = rc.mfa_serial != NULL && jc_aws_rolecache_key(&rc, key) == 0;
 	if (cache) {
@@ -682,13 +678,20 @@ role_creds(const char *profile, const char *role, int depth,
 		if (r == JC_ERR_NOMEM)
 			return r;
 	}
-	if (rc.mfa_serial != NULL && (tty = mfa_tty()) == -1)
+	if (rc.mfa_serial != NULL && jc_aws_mfa_beside_on())
+		return ask_beside(profile, rc.mfa_serial, err);
+	if (rc.mfa_serial != NULL && (tty = jc_aws_mfa_tty()) == -1)
 		return mfa_no_tty(profile, rc.mfa_serial, err);
-	if ((r = role_source(profile, depth, &src, err)) == 0)
-		r = assume_role(profile, &rc, &src, tty, cache ? key : NULL, c,
-		    err);	/* closes tty */
+	r = role_source(profile, depth, &src, err);
+	if (r == 0 && tty != -1)
+		r = jc_aws_mfa_read(tty, profile, rc.mfa_serial, code,
+		    sizeof(code), err);		/* closes tty */
 	else if (tty != -1)
 		close(tty);
+	if (r == 0)
+		r = assume_role(profile, &rc, &src, code, cache ? key : NULL, c,
+		    err);
+	jc_wipe(code, sizeof(code));
 	jc_aws_creds_clear(&src);
 	if (r == 0 && rc.mfa_serial != NULL) {
 		mfa_had = 1;

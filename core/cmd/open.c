@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "aws_mfa.h"
 #include "browser.h"
 #include "cmd.h"
 #include "compat.h"
@@ -839,6 +840,7 @@ reconnect_tries(struct tunnel *tn)
 static void
 tunnel_free(struct tunnel *tn)
 {
+	jc_aws_mfa_beside(0);		/* the terminal as it was */
 	/* Before the session goes: the path's key is removed through it. */
 	link_stop(tn);
 	if (tn->a.s != NULL && (tn->a.caps & JC_CAP_SSH_INSIDE))
@@ -916,6 +918,8 @@ run_tunnel(const char *target, int notify_fd, int log_fd)
 	browser_open_now(tn);
 	jc_source_del(tn->browser_src);
 	tn->browser_src = NULL;
+	/* From now on an MFA code is asked for without stopping the tunnel. */
+	jc_aws_mfa_beside(1);
 	for (;;) {
 		r = jc_loop_run(&tn->wake, -1);
 		tn->wake = 0;

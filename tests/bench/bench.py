@@ -614,11 +614,17 @@ def lab_rows():
                                "%g" % RTT_MS])
         far.procs.append(dp)
         wait_port(dport)
-        for via in ("ssh", "sshfar", "ssm", "smp"):
+        # The same remote with AWS near: what the distance costs, apart
+        # from the pacing (both rigs pace like AWS's agent).
+        near = Rig(["agent", "aws", "--remote-of", far.dir,
+                    "--agent-pace", "%g" % PACE_MS])
+        for via in ("ssh", "sshfar", "ssm", "ssmnear", "smp"):
             if via == "smp" and not smp:
                 continue
             lport = free_port()
-            if via == "sshfar":
+            if via == "ssmnear":
+                p, url = jc_lab(near, "ssm", lport)
+            elif via == "sshfar":
                 p, url = jc_lab(far, "ssh", lport, sshd_port=dport)
             elif via == "smp":
                 p = smp_forward(far, smp, lport, jport)
@@ -627,7 +633,8 @@ def lab_rows():
             else:
                 p, url = jc_lab(far, via, lport)
             try:
-                res[via] = loads(far, url, via)
+                res[via] = loads(near if via == "ssmnear" else far, url,
+                                 via)
             finally:
                 if via == "smp":
                     stop_group(p)
@@ -644,6 +651,9 @@ def lab_rows():
                      mc, sc, mc / sc, "<= 1.3"))
         rows.append(("  the same vs SSH with sshd %g ms away (s)" % RTT_MS,
                      mc, fc, mc / fc, ""))
+        nc, nw, _ = res["ssmnear"]
+        rows.append(("  --via ssm with AWS near (pacing only) vs SSH (s)",
+                     nc, sc, nc / sc, ""))
         if smp:
             pc, pw, _ = res["smp"]
             rows.append(("JupyterLab 4 cold load, jconnect --via ssm vs "
@@ -658,6 +668,8 @@ def lab_rows():
                      mw / sw, "<= 1.2"))
         rows.append(("  the same vs SSH with sshd %g ms away (s)" % RTT_MS,
                      mw, fw, mw / fw, ""))
+        rows.append(("  --via ssm with AWS near (pacing only) vs SSH (s)",
+                     nw, sw, nw / sw, ""))
         if smp:
             rows.append(("warm reload, jconnect --via ssm vs AWS's plugin "
                          "(s)", mw, pw, mw / pw, ""))
@@ -681,7 +693,6 @@ def lab_rows():
                      "plugin (MB/s)", jmbs, pmbs,
                      jmbs / pmbs if pmbs else "", ">= 0.65"))
         # Time to URL: AWS far away vs on loopback, same remote.
-        near = Rig(["agent", "aws", "--remote-of", far.dir])
         tf, nf = url_times(far)
         tn, nn = url_times(near)
         rows.append(("time to URL over SSM, AWS %g ms away vs near (s); "
