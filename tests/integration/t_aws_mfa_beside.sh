@@ -7,35 +7,13 @@
 # keeps answering; the typed code gives a new MFA session that the next
 # Session Manager calls use.  Ctrl-C leaves the terminal's echo on.
 . "$(dirname "$0")/lib.sh"
-
-CODE=472913
-SERIAL=arn:aws:iam::123456789012:mfa/ana
-rig_start sshd jupyter agent aws --agent-pace 1 --scenario-add "{\"roles\":
-    {\"arn:aws:iam::123456789012:role/tunnel\": {\"mfa_serial\": \"$SERIAL\",
-     \"mfa_code\": \"$CODE\", \"ttl\": 335}}}"
-REQ=$AWS_STATE/requests.jsonl
-
-# Only the role gives credentials; the rig's keys are its source.
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
-mkdir -p "$HOME/.aws"
-cat >"$HOME/.aws/config" <<EOF
-[profile base]
-aws_access_key_id = AKIDEXAMPLERIG000001
-aws_secret_access_key = rigsecretrigsecretrigsecretrigsecret0001
-
-[profile tun]
-role_arn = arn:aws:iam::123456789012:role/tunnel
-source_profile = base
-mfa_serial = $SERIAL
-region = us-east-1
-EOF
-export AWS_CONFIG_FILE=$HOME/.aws/config AWS_PROFILE=tun
+. "$(dirname "$0")/mfa_lib.sh"
 for i in 1 2 3 4 5 6; do
 	head -c $((200 * 1024)) /dev/urandom >"$RHOME/notebooks/b$i.bin"
 done
 
 LP=$(free_port)
-"$PY" "$ROOT/tests/tools/ttyrun.py" --later 15 --max 150 "$CODE" \
+"$PY" "$TTYRUN" --later 15 --max 150 "$CODE" \
     "$JC" --no-browser --local-port "$LP" --via ssm -l "$SSH_USER" \
     -o ssm.compress=no -o ssm.sessions=4 -o ssm.session_idle_s=2 \
     demo-stack >"$T/tty.out" 2>"$T/tty.err" &

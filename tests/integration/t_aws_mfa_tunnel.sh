@@ -11,33 +11,7 @@
 # sessions again with the new key, with a line saying so.  Then the same
 # again while Session Manager ends every session of the tunnel.
 . "$(dirname "$0")/lib.sh"
-
-CODE=472913
-SERIAL=arn:aws:iam::123456789012:mfa/ana
-rig_start sshd jupyter agent aws --agent-pace 1 --scenario-add "{\"roles\":
-    {\"arn:aws:iam::123456789012:role/tunnel\": {\"mfa_serial\": \"$SERIAL\",
-     \"mfa_code\": \"$CODE\", \"ttl\": 335}}}"
-REQ=$AWS_STATE/requests.jsonl
-
-# Only the role gives credentials; the rig's keys are its source.
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
-mkdir -p "$HOME/.aws"
-cat >"$HOME/.aws/config" <<EOF
-[profile base]
-aws_access_key_id = AKIDEXAMPLERIG000001
-aws_secret_access_key = rigsecretrigsecretrigsecretrigsecret0001
-
-[profile tun]
-role_arn = arn:aws:iam::123456789012:role/tunnel
-source_profile = base
-mfa_serial = $SERIAL
-duration_seconds = 3600
-region = us-east-1
-EOF
-export AWS_CONFIG_FILE=$HOME/.aws/config AWS_PROFILE=tun
-
-# Types the MFA code at each prompt on a pseudo-terminal.
-TTYRUN=$ROOT/tests/tools/ttyrun.py
+. "$(dirname "$0")/mfa_lib.sh"
 
 OPTS="--via ssm -l $SSH_USER -o ssm.sessions=4 -o ssm.session_idle_s=2"
 st=0
