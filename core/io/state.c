@@ -454,24 +454,26 @@ same_process(const struct jc_tunnel *t, int zombie)
 
 /*
  * Is t a live tunnel?  Yes when its process holds the lock on its state
- * file.  A tunnel of an earlier jconnect took no lock: it counts when
- * its start time matches and its program is a jconnect, but only for
- * listing, never for signalling (strict).
+ * file: the kernel says so, and only a live process holds a lock (no
+ * recycled pid, no ps that may fail under load and get a live tunnel's
+ * file forgotten).  A tunnel of an earlier jconnect took no lock: it
+ * counts when its start time matches and its program is a jconnect, but
+ * only for listing, never for signalling (strict).
  */
 static int
 is_tunnel(struct jc_tunnel *t, int strict)
 {
-	if (!same_process(t, 0))
-		return 0;
-	if (holds_lock(t))
+	if (t->pid > 0 && holds_lock(t))
 		return 1;
-	return !strict && t->pid_start != 0 && exe_is_jconnect(t->pid);
+	if (strict || !same_process(t, 0))
+		return 0;
+	return t->pid_start != 0 && exe_is_jconnect(t->pid);
 }
 
 int
 jc_state_running(struct jc_tunnel *t)
 {
-	return same_process(t, 1);
+	return (t->pid > 0 && holds_lock(t)) || same_process(t, 1);
 }
 
 /*
@@ -483,10 +485,9 @@ jc_state_running(struct jc_tunnel *t)
 int
 jc_state_signal(struct jc_tunnel *t, int sig)
 {
-	if (!same_process(t, 0))
-		return JC_ERR_NOTFOUND;
 	if (!is_tunnel(t, 1))
-		return JC_ERR_UNSUPPORTED;
+		return same_process(t, 0) ? JC_ERR_UNSUPPORTED :
+		    JC_ERR_NOTFOUND;
 	if (kill(t->pid, sig) != 0)
 		return errno == ESRCH ? JC_ERR_NOTFOUND : JC_ERR_IO;
 	return 0;
