@@ -413,11 +413,6 @@ curl_retryable(CURLcode c)
 }
 
 /*
- * Options of one exchange on handle e: URL, TLS checks, proxy, timeouts,
- * headers (a list made in *hl, freed by the caller), body, signature and
- * the answer into s.  Returns 0 or JC_ERR_NOMEM.
- */
-/*
  * A call made before Ctrl-C or stop gets a second more to answer, then
  * ends (libcurl calls this at least once a second): an answer may name
  * something to clean up, such as the session a StartSession made.  One
@@ -444,6 +439,11 @@ stop_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	return 1;
 }
 
+/*
+ * Options of one exchange on handle e: URL, TLS checks, proxy, timeouts,
+ * headers (a list made in *hl, freed by the caller), body, signature and
+ * the answer into s.  Returns 0 or JC_ERR_NOMEM.
+ */
 static int
 http_setup(CURL *e, const struct jc_aws_http *h, struct sink *s,
     char *errbuf, struct curl_slist **hl)
