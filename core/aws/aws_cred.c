@@ -183,12 +183,8 @@ imds_creds(struct jc_aws_creds *c, struct jc_aws_error *err)
 static int
 process_timeout_s(void)
 {
-	const char *v = jc_config_option("aws.credential_process_timeout");
-	long n;
-
-	if (v == NULL || (n = strtol(v, NULL, 10)) < 1 || n > 3600)
-		return PROCESS_TIMEOUT_S;
-	return (int)n;
+	return (int)jc_config_num("aws.credential_process_timeout",
+	    PROCESS_TIMEOUT_S);
 }
 
 static int

@@ -592,17 +592,6 @@ ssm_info(struct jc_instance *in, int quiet)
 
 /* ---- lifecycle ------------------------------------------------------- */
 
-static int
-opt_seconds(const char *key, int def)
-{
-	const char *v = jc_config_option(key);
-	long n;
-
-	if (v == NULL || (n = strtol(v, NULL, 10)) < 1 || n > 86400)
-		return def;
-	return (int)n;
-}
-
 /* Sleep in the loop (other sources keep moving); JC_ERR_INTR on ^C. */
 static int
 nap(int ms)
@@ -695,7 +684,7 @@ start_instance(struct jc_instance *in)
 static int
 wait_ssm(struct jc_instance *in)
 {
-	int timeout_s = opt_seconds("aws.ssm_timeout", SSM_TIMEOUT_S);
+	int timeout_s = (int)jc_config_num("aws.ssm_timeout", SSM_TIMEOUT_S);
 	int64_t t0 = jc_now_ms(), said = t0;
 	int delay = 1000, r;
 
@@ -736,7 +725,7 @@ wait_ssm(struct jc_instance *in)
 static int
 lifecycle(struct jc_instance *in, int start, int need_ssm)
 {
-	int timeout_s = opt_seconds("aws.start_timeout", START_TIMEOUT_S);
+	int timeout_s = (int)jc_config_num("aws.start_timeout", START_TIMEOUT_S);
 	int waited = 0, r;
 
 	if (strcmp(in->state, "running") == 0)
@@ -825,7 +814,7 @@ gone_for_good(const struct jc_instance *in)
 int
 jc_resolve_back(struct jc_instance *in, int start, int need_ssm, int *waited)
 {
-	int timeout_s = opt_seconds("aws.start_timeout", START_TIMEOUT_S);
+	int timeout_s = (int)jc_config_num("aws.start_timeout", START_TIMEOUT_S);
 	int64_t started = 0;
 	int delay = 1000, r;
 

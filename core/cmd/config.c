@@ -961,6 +961,19 @@ jc_config_option(const char *key)
 	    sizeof(tmp));
 }
 
+long
+jc_config_num(const char *key, long def)
+{
+	const struct optdef *d = optdef(key, strlen(key));
+	const char *v = jc_config_option(key);
+	long n;
+
+	if (v == NULL || d == NULL || d->type != O_NUM ||
+	    jc_num_parse(v, d->lo, d->hi, &n) != 0)
+		return def;
+	return n;
+}
+
 static void
 print_plugin_opt(void *arg, const char *plugin, const struct jc_plugin_opt *o)
 {

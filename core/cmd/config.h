@@ -96,6 +96,12 @@ int	jc_config_file_ok(const char *file, int must_exist, char *why,
 /* Option lookup for plugins (host->option).  Borrowed or NULL. */
 const char *jc_config_option(const char *key);
 
+/*
+ * A number option of the table (-o KEY=N, an alias's or the defaults'),
+ * within the table's range; def when unset.
+ */
+long	jc_config_num(const char *key, long def);
+
 /* Print every -o option key and what it accepts, one per line (help). */
 void	jc_config_print_options(FILE *f);
 

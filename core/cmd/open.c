@@ -533,12 +533,7 @@ write_state(struct tunnel *tn)
 static int
 check_interval(void)
 {
-	const char *v = jc_config_option("jupyter.check_s");
-	long n;
-
-	/* The config's option table has checked it already. */
-	return v != NULL && jc_num_parse(v, 0, 86400, &n) == 0 ? (int)n :
-	    CHECK_S;
+	return (int)jc_config_num("jupyter.check_s", CHECK_S);
 }
 
 /* Tell the user (and the background state) about a new URL. */
@@ -695,18 +690,6 @@ link_stop(struct tunnel *tn)
 	jc_sshssm_close(l);
 }
 
-/* tunnel.give_up_s: how long a dropped tunnel tries to reconnect. */
-static long
-give_up_s(void)
-{
-	const char *v = jc_config_option("tunnel.give_up_s");
-	long n;
-
-	/* The config's option table has checked it already. */
-	return v != NULL && jc_num_parse(v, 1, 604800, &n) == 0 ? n :
-	    RECONNECT_MAX_S;
-}
-
 /* "10 minutes", "12 hours", "45 s": a give-up time in words. */
 static const char *
 span(long s, char *buf, size_t len)
@@ -749,7 +732,7 @@ reconnect_tries(struct tunnel *tn)
 	int64_t start = jc_now_ms();
 	int delay = 500, r, rr, port, attempt, back;
 	int budget = tn->a.t.timeout_ms, creds_told = 0;
-	long limit, net_s = give_up_s();
+	long limit, net_s = jc_config_num("tunnel.give_up_s", RECONNECT_MAX_S);
 	const char *host;
 	char old[1200], words[32];
 
