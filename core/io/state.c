@@ -417,6 +417,8 @@ holds_lock(struct jc_tunnel *t)
 {
 	int fd;
 
+	if (t->pid <= 0)
+		return 0;	/* lock_holder's 0 is "nobody" */
 	if (t->lock_fd >= 0 && lock_holder(t->lock_fd) == t->pid)
 		return 1;
 	if ((fd = open_ours(t->file)) < 0)
@@ -463,7 +465,7 @@ same_process(const struct jc_tunnel *t, int zombie)
 static int
 is_tunnel(struct jc_tunnel *t, int strict)
 {
-	if (t->pid > 0 && holds_lock(t))
+	if (holds_lock(t))
 		return 1;
 	if (strict || !same_process(t, 0))
 		return 0;
@@ -473,7 +475,7 @@ is_tunnel(struct jc_tunnel *t, int strict)
 int
 jc_state_running(struct jc_tunnel *t)
 {
-	return (t->pid > 0 && holds_lock(t)) || same_process(t, 1);
+	return holds_lock(t) || same_process(t, 1);
 }
 
 /*
