@@ -1118,6 +1118,14 @@ call_finish(struct jc_aws_call *c, CURLcode rc)
 	call_free(c);
 }
 
+/* libcurl's CURL_POLL_* wish as poll()'s events. */
+static short
+pevents(int what)
+{
+	return (short)((what & CURL_POLL_IN ? POLLIN : 0) |
+	    (what & CURL_POLL_OUT ? POLLOUT : 0));
+}
+
 /* poll()'s revents as libcurl's CURL_CSELECT_* bits. */
 static int
 cselect(short rev)
@@ -1130,19 +1138,13 @@ cselect(short rev)
 static void
 multi_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 {
-	short ev;
 	long ms;
 	int i;
 
 	(void)arg;
-	for (i = 0; i < am.nsock; i++) {
-		ev = 0;
-		if (am.sock[i].what & CURL_POLL_IN)
-			ev |= POLLIN;
-		if (am.sock[i].what & CURL_POLL_OUT)
-			ev |= POLLOUT;
-		am.sock[i].slot = jc_ps_add(ps, (int)am.sock[i].fd, ev);
-	}
+	for (i = 0; i < am.nsock; i++)
+		am.sock[i].slot = jc_ps_add(ps, (int)am.sock[i].fd,
+		    pevents(am.sock[i].what));
 	/* libcurl may not repeat a timeout it already gave: ask it too. */
 	if (am.calls != NULL && curl_multi_timeout(am.multi, &ms) ==
 	    CURLM_OK && ms >= 0 && (am.timer_at < 0 ||
@@ -1224,9 +1226,7 @@ multi_pass(CURL *e, CURLcode *rc)
 	n = am.nsock;
 	for (i = 0; i < n; i++) {
 		pfd[i].fd = (int)am.sock[i].fd;
-		pfd[i].events = (short)((am.sock[i].what & CURL_POLL_IN ?
-		    POLLIN : 0) | (am.sock[i].what & CURL_POLL_OUT ?
-		    POLLOUT : 0));
+		pfd[i].events = pevents(am.sock[i].what);
 		pfd[i].revents = 0;
 	}
 	if (curl_multi_timeout(am.multi, &ms) != CURLM_OK || ms < 0 ||
