@@ -577,34 +577,39 @@ class Fake(fake_eice.EiceOps):
                            "exceeded.", 503, sender=False)
         raise ApiError("Throttling", "Rate exceeded", 400)
 
-    def held_back(self, service, action):
-        """Seconds the answer to this call waits (scenario "slow")."""
-        for f in self.slow:
+    @staticmethod
+    def take(entries, service, action, count=1):
+        """The first scenario entry for this call with times left (its
+        "count", else count; None: every time), one time taken."""
+        for f in entries:
             if f.get("action", action) != action or \
                     f.get("service", service) != service:
                 continue
-            if "count" in f:
-                if f["count"] <= 0:
-                    continue
-                f["count"] -= 1
-            return float(f.get("seconds", 1))
-        return 0
+            left = f.get("count", count)
+            if left is None:
+                return f
+            if left <= 0:
+                continue
+            f["count"] = left - 1
+            return f
+        return None
+
+    def held_back(self, service, action):
+        """Seconds the answer to this call waits (scenario "slow")."""
+        f = self.take(self.slow, service, action, None)
+        return float(f.get("seconds", 1)) if f is not None else 0
 
     def fault(self, service, action):
         self.rate_limit(service, action)
-        for f in self.faults:
-            if f.get("action", action) != action or \
-                    f.get("service", service) != service:
-                continue
-            if f.get("count", 1) <= 0:
-                continue
-            f["count"] = f.get("count", 1) - 1
-            code = f.get("code", "Throttling")
-            status = f.get("status", 503 if code in (
-                "RequestLimitExceeded", "ServiceUnavailable",
-                "InternalError", "InternalFailure") else 400)
-            raise ApiError(code, f.get("message", "Rate exceeded"), status,
-                           sender=status < 500)
+        f = self.take(self.faults, service, action)
+        if f is None:
+            return
+        code = f.get("code", "Throttling")
+        status = f.get("status", 503 if code in (
+            "RequestLimitExceeded", "ServiceUnavailable",
+            "InternalError", "InternalFailure") else 400)
+        raise ApiError(code, f.get("message", "Rate exceeded"), status,
+                       sender=status < 500)
 
     # -- CloudFormation -------------------------------------------------------
     def op_cloudformation_DescribeStackResources(self, p, cred, region):
