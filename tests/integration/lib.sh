@@ -120,11 +120,14 @@ idle_check() {
 	    test $((t1 - t0)) -le 10
 }
 
+# now_ms : the wall clock in milliseconds.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
 # wait_for SECONDS CMD... : poll CMD every 50 ms until it succeeds.
 wait_for() {
-	local end=$(( $(date +%s%N) / 1000000 + $1 * 1000 )); shift
+	local end=$(( $(now_ms) + $1 * 1000 )); shift
 	while ! "$@" 2>/dev/null; do
-		[ $(( $(date +%s%N) / 1000000 )) -ge $end ] && return 1
+		[ "$(now_ms)" -ge $end ] && return 1
 		sleep 0.05
 	done
 }

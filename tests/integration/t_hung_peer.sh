@@ -10,8 +10,6 @@
 
 rig_proxied
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
 # interrupt NAME : SIGINT to the foreground jconnect $_jc; checks it ends
 # within 2 s with exit 0.
 interrupt() {

@@ -43,7 +43,6 @@ ec2() { /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" ec2 "$@" \
 starts() { grep -c '"action": "StartInstances"' "$AWS_STATE/requests.jsonl"; }
 status_ok() { [ "$(curl -s -o /dev/null -w '%{http_code}' -m 5 \
     "http://127.0.0.1:$port/api/status?token=$token")" = 200 ]; }
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # one_case VIA fg|bg start|nostart [compressed]
 one_case() {
@@ -107,9 +106,9 @@ one_case() {
 		    test "$(starts)" = "$n0"
 		ec2 start-instances
 	fi
-	t0=$(ms)
+	t0=$(now_ms)
 	wait_for 40 status_ok
-	t1=$(ms)
+	t1=$(now_ms)
 	kill "$poker" 2>/dev/null
 	wait "$poker" 2>/dev/null
 	check "$label: serves again on the same port, $((t1 - t0)) ms after the start" \

@@ -16,7 +16,6 @@ head -c 12000000 /dev/urandom >"$RHOME/notebooks/big.bin"
 for i in 1 2 3 4 5 6; do
 	head -c $((60 * 1024 + i)) /dev/urandom >"$RHOME/notebooks/s$i.bin"
 done
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # get NAME OUT : curl NAME through the tunnel into OUT (exit status of curl).
 get() {
@@ -69,10 +68,10 @@ one_case() {
 		 echo "$st" >"$T/st.$label.s$i") &
 		pids="$pids $!"
 	done
-	t0=$(ms)
+	t0=$(now_ms)
 	faults "{\"pace_ms\": 1, $end}"
 	wait "$big"
-	t1=$(ms)
+	t1=$(now_ms)
 	st=$(cat "$T/big.st.$label")
 	faults '{"pace_ms": 1}'
 	got=$(stat -c %s "$T/big.$label" 2>/dev/null || echo 0)
@@ -93,10 +92,10 @@ one_case() {
 	    test "$bad" = 0
 
 	# The next request, at once, on the same port.
-	t0=$(ms)
+	t0=$(now_ms)
 	code=$(curl -s -o /dev/null -w '%{http_code}' -m 20 \
 	    "http://127.0.0.1:$port/api/status?token=$token")
-	t1=$(ms)
+	t1=$(now_ms)
 	check "$label: the next request succeeds on the same port (HTTP $code in $((t1 - t0)) ms)" \
 	    test "$code" = 200
 	get big.bin "$T/big2.$label" 60

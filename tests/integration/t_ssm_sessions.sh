@@ -17,7 +17,6 @@ N=12
 for i in $(seq 1 $N); do
 	head -c $((400 * 1024)) /dev/urandom >"$RHOME/notebooks/b$i.bin"
 done
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # snap FILE : output bytes per port session so far (SessionId bytes).
 snap() {
@@ -58,14 +57,14 @@ burst() {
 	local i p t0 pids="" fail=0
 	sleep 1.2		# stats are saved every 0.5 s
 	snap "$T/s0.$1"
-	t0=$(ms)
+	t0=$(now_ms)
 	for i in $(seq 1 $N); do
 		curl -s -m 120 -o "$T/d.$1.$i" \
 		    "http://127.0.0.1:$port/files/b$i.bin?token=$token" &
 		pids="$pids $!"
 	done
 	for p in $pids; do wait "$p" || fail=$((fail + 1)); done
-	took=$(( $(ms) - t0 ))
+	took=$(( $(now_ms) - t0 ))
 	bad=$fail
 	for i in $(seq 1 $N); do
 		cmp -s "$T/d.$1.$i" "$RHOME/notebooks/b$i.bin" || bad=$((bad + 1))

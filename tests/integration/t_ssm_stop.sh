@@ -14,20 +14,19 @@ rig_start sshd jupyter agent aws --agent-pace 1 \
 for i in 1 2 3 4 5 6; do
 	head -c $((300 * 1024)) /dev/urandom >"$RHOME/notebooks/s$i.bin"
 done
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
 sessions() { find "$AGENT_STATE/sessions" -name '*.json' 2>/dev/null | wc -l; }
 
 # stop_when_more NAME N : Ctrl-C to $jc once AWS holds more than N
 # sessions; checks how soon jconnect ends and that none is left open.
 stop_when_more() {
-	local t0 t1 end=$(( $(ms) + 60000 ))
-	while [ "$(sessions)" -le "$2" ] && [ "$(ms)" -lt "$end" ]; do
+	local t0 t1 end=$(( $(now_ms) + 60000 ))
+	while [ "$(sessions)" -le "$2" ] && [ "$(now_ms)" -lt "$end" ]; do
 		sleep 0.02
 	done
-	t0=$(ms)
+	t0=$(now_ms)
 	kill -INT "$jc"
 	wait "$jc"
-	t1=$(ms)
+	t1=$(now_ms)
 	check "$1: Ctrl-C while StartSession's answer is held back ends it in $((t1 - t0)) ms (<= 2000)" \
 	    test $((t1 - t0)) -le 2000
 	check "$1: the session AWS made meanwhile was terminated" \
