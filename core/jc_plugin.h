@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define JC_PLUGIN_ABI_MAJOR	1
-#define JC_PLUGIN_ABI_MINOR	6
+#define JC_PLUGIN_ABI_MINOR	7
 #define JC_PLUGIN_ABI		((JC_PLUGIN_ABI_MAJOR << 16) | JC_PLUGIN_ABI_MINOR)
 
 #if defined(__GNUC__)
@@ -302,6 +302,29 @@ struct jc_host {
 		    const char *host, const char *path, const char *query,
 		    int expires_s, char *out, size_t outlen,
 		    struct jc_aws_error *err);
+
+	/*
+	 * ABI 1.7: small facts a plugin remembers from one run to the next,
+	 * to start work early next time (the SSM plugin: where its data
+	 * channels connect).  Kept 0600 in jconnect's state directory under
+	 * the plugin's name; never a secret.  memo_get: 0 with the value in
+	 * out, -1 when none.  memo_put: best effort; value NULL forgets key.
+	 */
+	int	(*memo_get)(const char *plugin, const char *key, char *out,
+		    size_t n);
+	void	(*memo_put)(const char *plugin, const char *key,
+		    const char *value);
+	/* ABI 1.7: the AWS region of the calls, or NULL when none is set. */
+	const char *(*aws_region)(void);
+	/*
+	 * ABI 1.7: a loop source whose prepare and dispatch only move its
+	 * own sockets and timers and never call out (connections made
+	 * ahead): it moves also while a call waits outside the loop (an
+	 * AWS call that the target's resolution blocks on).  Removed with
+	 * source_del.
+	 */
+	struct jc_source *(*source_add_light)(const struct jc_source_ops *,
+		    void *arg);
 };
 
 /* Does this host table have member m (tables from older cores are shorter)? */

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "loop.h"
 #include "plugin.h"
+#include "state.h"
 
 #ifndef JC_LIBDIR
 #define JC_LIBDIR "/usr/local/lib/jconnect"
@@ -82,6 +83,10 @@ static const struct jc_host host = {
 	.aws_json_cancel = jc_aws_json_cancel,
 	.aws_query = jc_aws_query,
 	.aws_presign = jc_aws_presign,
+	.memo_get = jc_state_memo_get,
+	.memo_put = jc_state_memo_put,
+	.aws_region = jc_aws_region,
+	.source_add_light = jc_source_add_light,
 };
 
 const struct jc_host *

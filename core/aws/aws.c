@@ -1232,7 +1232,8 @@ multi_pass(CURL *e, CURLcode *rc)
 	if (curl_multi_timeout(am.multi, &ms) != CURLM_OK || ms < 0 ||
 	    ms > 250)
 		ms = 250;
-	if (poll(pfd, (nfds_t)n, (int)ms) <= 0)
+	/* Connections made ahead (light sources) move meanwhile. */
+	if (jc_loop_poll_light(pfd, n, (int)ms) <= 0)
 		curl_multi_socket_action(am.multi, CURL_SOCKET_TIMEOUT, 0,
 		    &running);
 	for (i = 0; i < n; i++)

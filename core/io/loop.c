@@ -17,6 +17,7 @@ struct jc_source {
 	const struct jc_source_ops	*ops;	/* NB. borrowed */
 	void				*arg;	/* NB. borrowed */
 	int				 dead;	/* deleted, free after the pass */
+	int				 light;	/* see jc_source_add_light */
 	uint64_t			 pass;	/* pass of its last prepare */
 	struct jc_source		*next;
 };
@@ -54,6 +55,16 @@ jc_source_add(const struct jc_source_ops *ops, void *arg)
 	for (pp = &sources; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = s;
+	return s;
+}
+
+struct jc_source *
+jc_source_add_light(const struct jc_source_ops *ops, void *arg)
+{
+	struct jc_source *s = jc_source_add(ops, arg);
+
+	if (s != NULL)
+		s->light = 1;
 	return s;
 }
 
@@ -265,4 +276,44 @@ jc_loop_run(volatile int *done, int timeout_ms)
 		collect();
 	free(ps.fds);
 	return r;
+}
+
+int
+jc_loop_poll_light(struct pollfd *fds, int n, int timeout_ms)
+{
+	struct jc_pollset ps = { NULL, 0, 0 };
+	struct jc_source *s;
+	int64_t deadline = -1, now = jc_now_ms();
+	uint64_t pass;
+	int i, r, tmo, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (jc_ps_add(&ps, fds[i].fd, fds[i].events) != i) {
+			free(ps.fds);
+			return poll(fds, (nfds_t)n, timeout_ms);
+		}
+	pass = ++passes;
+	depth++;
+	for (s = sources; s != NULL; s = s->next)
+		if (s->light && !s->dead) {
+			s->pass = pass;
+			s->ops->prepare(s->arg, &ps, &deadline);
+		}
+	tmo = timeout_ms;
+	if (deadline >= 0 && (tmo < 0 || deadline - now < tmo))
+		tmo = deadline <= now ? 0 : (int)(deadline - now);
+	if ((r = poll(ps.fds, ps.n, tmo)) < 0)
+		for (i = 0; (size_t)i < ps.n; i++)
+			ps.fds[i].revents = 0;
+	for (i = 0; i < n; i++)
+		if ((fds[i].revents = ps.fds[i].revents) != 0)
+			k++;
+	for (s = sources; s != NULL; s = s->next)
+		if (s->light && !s->dead && s->pass == pass)
+			s->ops->dispatch(s->arg, &ps);
+	depth--;
+	if (depth == 0)
+		collect();
+	free(ps.fds);
+	return r < 0 ? r : k;
 }

@@ -10,6 +10,7 @@
 #ifndef JC_LOOP_H
 #define JC_LOOP_H
 
+#include <poll.h>
 #include <stdint.h>
 
 #include "jc_plugin.h"
@@ -22,6 +23,22 @@ int64_t	jc_now_ms(void);
  * Returns NULL on out-of-memory.
  */
 struct jc_source *jc_source_add(const struct jc_source_ops *ops, void *arg);
+
+/*
+ * A light source: its prepare and dispatch only move its own sockets
+ * and timers and never call out (connections made ahead), so a call that
+ * waits outside the loop may run it too (jc_loop_poll_light).  Both ops
+ * are required.
+ */
+struct jc_source *jc_source_add_light(const struct jc_source_ops *ops,
+	    void *arg);
+
+/*
+ * poll() for a caller that waits outside the loop (an AWS call beside
+ * others): the light sources join the same poll and are dispatched after
+ * it.  Returns as poll() would for fds[0..n).
+ */
+int	jc_loop_poll_light(struct pollfd *fds, int n, int timeout_ms);
 
 /* Unregister; safe inside prepare/dispatch (freed after the pass). */
 void	jc_source_del(struct jc_source *);

@@ -27,6 +27,7 @@
 #include "state.h"
 
 #define MAX_TUNNELS	256
+#define MEMO_KEYS_MAX	32	/* per plugin */
 #define MAX_FILE	8192		/* a state file is far smaller */
 #define PREFIX_LEN	40		/* readable part of a file name */
 #define HASH_HEX	16		/* 64 bits of SHA-256 of the target */
@@ -877,5 +878,79 @@ jc_state_dest_put(const char *target, const struct jc_dest_memo *m)
 	if (put_file(name, s, strlen(s), 0, NULL) != 0)
 		jc_verbose("cannot remember where Jupyter was in %s/%s: %s",
 		    dir_path, name, strerror(errno));
+	free(s);
+}
+
+/* ---- plugins' memos --------------------------------------------------- */
+
+/* A plugin's memo file is named as a target "plugin:NAME" would be. */
+static int
+memo_name(const char *plugin, char *tg, size_t tn, char *name, size_t nn)
+{
+	if ((size_t)snprintf(tg, tn, "plugin:%s", plugin) >= tn)
+		return -1;
+	file_name(tg, ".memo", name, nn);
+	return 0;
+}
+
+int
+jc_state_memo_get(const char *plugin, const char *key, char *out, size_t n)
+{
+	const cJSON *tg, *vals, *v;
+	char target[96], name[128];
+	cJSON *o;
+	int r = -1;
+
+	if (jc_state_dir() == NULL || memo_name(plugin, target,
+	    sizeof(target), name, sizeof(name)) != 0 ||
+	    (o = read_json(name)) == NULL)
+		return -1;
+	tg = cJSON_GetObjectItem(o, "target");
+	vals = cJSON_GetObjectItem(o, "values");
+	v = cJSON_GetObjectItemCaseSensitive(vals, key);
+	if (cJSON_IsString(tg) && strcmp(tg->valuestring, target) == 0 &&
+	    cJSON_IsString(v) && strlen(v->valuestring) < n) {
+		snprintf(out, n, "%s", v->valuestring);
+		r = 0;
+	}
+	cJSON_Delete(o);
+	return r;
+}
+
+void
+jc_state_memo_put(const char *plugin, const char *key, const char *value)
+{
+	char target[96], name[128], *s;
+	cJSON *o, *vals;
+
+	if (jc_state_dir() == NULL || memo_name(plugin, target,
+	    sizeof(target), name, sizeof(name)) != 0)
+		return;
+	if ((o = read_json(name)) == NULL || !cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		o = cJSON_CreateObject();
+	}
+	cJSON_DeleteItemFromObject(o, "target");
+	cJSON_AddStringToObject(o, "target", target);
+	if (!cJSON_IsObject(vals = cJSON_GetObjectItem(o, "values"))) {
+		cJSON_DeleteItemFromObject(o, "values");
+		vals = cJSON_AddObjectToObject(o, "values");
+	}
+	/* A handful of keys per plugin; more is not a memo. */
+	if (vals == NULL || (cJSON_GetObjectItemCaseSensitive(vals, key) ==
+	    NULL && cJSON_GetArraySize(vals) >= MEMO_KEYS_MAX)) {
+		cJSON_Delete(o);
+		return;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(vals, key);
+	if (value != NULL)
+		cJSON_AddStringToObject(vals, key, value);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (s == NULL)
+		return;
+	if (strlen(s) < MAX_FILE && put_file(name, s, strlen(s), 0, NULL) != 0)
+		jc_verbose("cannot write %s/%s: %s", dir_path, name,
+		    strerror(errno));
 	free(s);
 }

@@ -7,6 +7,7 @@
  *   NAME.port	the local port the target got last time
  *   NAME.dest	where its Jupyter listened on the remote last time
  *   NAME.html	the page the browser is opened on (redirects to the URL)
+ *   plugin:P's NAME.memo	small facts plugin P remembers (never secrets)
  *
  * NAME is jc_state_name(target): unique and bounded for any target.
  */
@@ -130,6 +131,15 @@ struct jc_dest_memo {
 /* 0 with *m filled, or -1. */
 int	jc_state_dest_get(const char *target, struct jc_dest_memo *m);
 void	jc_state_dest_put(const char *target, const struct jc_dest_memo *m);
+
+/*
+ * A plugin's remembered values (host->memo_get/memo_put): 0 with the
+ * value of key in out, or -1.  put with value NULL forgets the key.
+ */
+int	jc_state_memo_get(const char *plugin, const char *key, char *out,
+	    size_t n);
+void	jc_state_memo_put(const char *plugin, const char *key,
+	    const char *value);
 
 /*
  * Write len bytes as a fresh 0600 file target's NAME + ext (e.g. ".html")

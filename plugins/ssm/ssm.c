@@ -16,6 +16,7 @@
 
 #include "compat.h"
 #include "ssm.h"
+#include "ssm_warm.h"
 
 #define SPARE_MS	30000		/* keep connect()'s session this long */
 #define SPARE_DOC	"AWS-StartSSHSession"
@@ -160,6 +161,7 @@ ssm_p_fini(void *state)
 {
 	(void)state;
 	ssm_probe_fini();
+	ssm_warm_fini();
 	ssm_msg_cleanup();
 	curl_global_cleanup();
 }

@@ -26,6 +26,7 @@
 #include "ssm_host.h"
 #include "ssm_api.h"
 #include "ssm_chan.h"
+#include "ssm_warm.h"
 #include "ssm_ws.h"
 
 #define TXQ_MAX_SLOTS	65536		/* outgoing ring, never more */
@@ -577,7 +578,17 @@ chan_dial(struct ssm_chan *ch, int wait, char *why, size_t whylen)
 	char *open;
 	int r;
 
-	if (wait)
+	ssm_warm_learn(ch->st.url);
+	ch->ws = ch->no_ahead ? NULL : ssm_warm_take(ch->st.url, on_ws_msg, ch);
+	if (ch->ws != NULL && wait &&
+	    ssm_ws_connect_wait(ch->ws, why, whylen) != 0) {
+		ssm_ws_free(ch->ws);
+		ch->ws = NULL;
+	}
+	ch->ws_ahead = ch->ws != NULL;
+	if (ch->ws != NULL)
+		r = 0;
+	else if (wait)
 		r = ssm_ws_dial(ch->st.url, ca, dial_ms(ch), on_ws_msg, ch,
 		    &ch->ws, why, whylen);
 	else
@@ -633,7 +644,7 @@ static void
 chan_lost(struct ssm_chan *ch, const char *what)
 {
 	int64_t now = now_ms();
-	char reason[160] = "";
+	char reason[160] = "", why[256];
 	int code = 0;
 
 	if (ch->ws != NULL) {
@@ -643,6 +654,18 @@ chan_lost(struct ssm_chan *ch, const char *what)
 	}
 	if (finished(ch))
 		return;
+	/*
+	 * A connection made ahead that the far end closed while it waited,
+	 * before any answer: not the session's fault, so one fresh dial.
+	 */
+	if (!ch->ws_ok && ch->ws_ahead && code == 0) {
+		ch->no_ahead = 1;
+		ch->ws_ahead = 0;
+		ssm_log(JC_LOG_DEBUG, "session %s: the connection made ahead "
+		    "failed (%s); dialling anew", ch->st.sid, what);
+		if (chan_dial(ch, 0, why, sizeof(why)) == 0)
+			return;
+	}
 	if (!ch->ws_ok) {
 		/* Never got through: resuming would fail the same way. */
 		ssm_chan_fail(ch, JC_ERR_UNREACHABLE, "session %s: the data "

@@ -71,6 +71,8 @@ struct ssm_chan {
 	struct jc_source *src;
 	int		 ws_slot;
 	int		 ws_ok;		/* a WebSocket reached OPEN once */
+	int		 ws_ahead;	/* this one was made ahead (ssm_warm) */
+	int		 no_ahead;	/* one such failed: dial anew */
 	int		 in_dispatch;
 	int		 terminated;	/* TerminateSession called */
 	int		 bad_frames;	/* invalid frames dropped */

@@ -11,6 +11,7 @@
 
 #include "ssm_host.h"
 #include "ssm_probe.h"
+#include "ssm_warm.h"
 
 static void
 copy(char *dst, size_t n, const cJSON *o, const char *name)
@@ -133,6 +134,8 @@ ssm_p_probe_ahead(void *state, const char *tag_key, const char *value)
 
 	(void)state;
 	ahead_clear();
+	/* The sessions' WebSockets will want their connections too. */
+	ssm_warm_ahead();
 	if (!JC_HOST_HAS(ssm_host, aws_json_start) || value == NULL)
 		return;
 	if (tag_key == NULL) {

@@ -53,6 +53,7 @@ struct ssm_ws {
 	int			 ncsock;
 	int64_t			 ctimer;	/* libcurl's timer, -1: none */
 	char			 hostport[300];	/* for messages */
+	char			 origin[320];	/* "wss://host:port" */
 	char			 why[600];	/* why the connect failed */
 	struct ssm_ws_io	 io;
 	int			 fd;
@@ -496,21 +497,25 @@ ctimer_cb(CURLM *m, long ms, void *u)
 	return 0;
 }
 
-int
-ssm_ws_dial_start(const char *url, const char *cafile, int timeout_ms,
-    ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out, char *why,
-    size_t whylen)
+/*
+ * Split a ws(s):// (or http(s)://) URL into what the connect and the
+ * upgrade need: "wss://host[:port]" in origin, "host[:port]" in hostport,
+ * the http(s) URL of the origin for libcurl in *hurl, path?query in
+ * *target (both malloc'd; NULL pointers skip them).
+ */
+static int
+url_split(const char *url, char *origin, size_t on, char *hostport,
+    size_t hn, char **hurl, char **target, char *why, size_t whylen)
 {
-	struct ssm_ws *ws = NULL;
-	CURLU *u = NULL;
+	CURLU *u;
 	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
-	char *query = NULL, *hurl = NULL, *target = NULL;
+	char *query = NULL, *h = NULL;
 	size_t vl;
 	int r = JC_ERR_NOMEM, tls;
 
 	snprintf(why, whylen, "out of memory");
 	if ((u = curl_url()) == NULL)
-		goto out;
+		return JC_ERR_NOMEM;
 	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
 	    CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
@@ -530,26 +535,65 @@ ssm_ws_dial_start(const char *url, const char *cafile, int timeout_ms,
 		goto out;
 	}
 	curl_url_get(u, CURLUPART_PORT, &port, 0);
-	if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
-		goto out;
-	curl_url_get(u, CURLUPART_QUERY, &query, 0);
-	vl = strlen(path) + (query ? strlen(query) + 1 : 0) + 1;
-	if ((target = malloc(vl)) == NULL)
-		goto out;
-	snprintf(target, vl, "%s%s%s", path, query ? "?" : "",
-	    query ? query : "");
-	if (curl_url_set(u, CURLUPART_SCHEME, tls ? "https" : "http", 0) !=
-	    CURLUE_OK || curl_url_get(u, CURLUPART_URL, &hurl, 0) != CURLUE_OK)
-		goto out;
-	if ((ws = calloc(1, sizeof(*ws))) == NULL)
-		goto out;
+	snprintf(hostport, hn, "%s%s%s", host, port != NULL ? ":" : "",
+	    port != NULL ? port : "");
+	snprintf(origin, on, "%s://%s", tls ? "wss" : "ws", hostport);
+	if (target != NULL) {
+		if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+			goto out;
+		curl_url_get(u, CURLUPART_QUERY, &query, 0);
+		vl = strlen(path) + (query ? strlen(query) + 1 : 0) + 1;
+		if ((*target = malloc(vl)) == NULL)
+			goto out;
+		snprintf(*target, vl, "%s%s%s", path, query ? "?" : "",
+		    query ? query : "");
+	}
+	if (hurl != NULL) {
+		if (curl_url_set(u, CURLUPART_SCHEME, tls ? "https" : "http",
+		    0) != CURLUE_OK ||
+		    curl_url_set(u, CURLUPART_PATH, "/", 0) != CURLUE_OK ||
+		    curl_url_set(u, CURLUPART_QUERY, NULL, 0) != CURLUE_OK ||
+		    curl_url_get(u, CURLUPART_URL, &h, 0) != CURLUE_OK)
+			goto out;
+		if ((*hurl = strdup(h)) == NULL)
+			goto out;
+	}
+	why[0] = '\0';
+	r = 0;
+ out:
+	if (r != 0 && target != NULL) {
+		free(*target);
+		*target = NULL;
+	}
+	curl_free(h);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_free(query);
+	curl_url_cleanup(u);
+	return r;
+}
+
+int
+ssm_ws_preconnect(const char *url, const char *cafile, int timeout_ms,
+    struct ssm_ws **out, char *why, size_t whylen)
+{
+	struct ssm_ws *ws;
+	char *hurl = NULL;
+	int r;
+
+	if ((ws = calloc(1, sizeof(*ws))) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return JC_ERR_NOMEM;
+	}
 	ws->fd = -1;
 	ws->ctimer = -1;
-	if (port != NULL)
-		snprintf(ws->hostport, sizeof(ws->hostport), "%s:%s", host,
-		    port);
-	else
-		snprintf(ws->hostport, sizeof(ws->hostport), "%s", host);
+	if ((r = url_split(url, ws->origin, sizeof(ws->origin), ws->hostport,
+	    sizeof(ws->hostport), &hurl, NULL, why, whylen)) != 0)
+		goto out;
+	r = JC_ERR_NOMEM;
+	snprintf(why, whylen, "out of memory");
 	if ((ws->curl = curl_easy_init()) == NULL ||
 	    (ws->multi = curl_multi_init()) == NULL)
 		goto out;
@@ -561,7 +605,7 @@ ssm_ws_dial_start(const char *url, const char *cafile, int timeout_ms,
 	curl_easy_setopt(ws->curl, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (cafile != NULL)
 		curl_easy_setopt(ws->curl, CURLOPT_CAINFO, cafile);
-	if (tls && curl_uses_openssl())
+	if (strncmp(ws->origin, "wss:", 4) == 0 && curl_uses_openssl())
 		curl_easy_setopt(ws->curl, CURLOPT_SSL_CTX_FUNCTION, tls_tune);
 	/* Kept until the handle is freed: libcurl writes it when failing. */
 	curl_easy_setopt(ws->curl, CURLOPT_ERRORBUFFER, ws->why);
@@ -577,11 +621,6 @@ ssm_ws_dial_start(const char *url, const char *cafile, int timeout_ms,
 	ws->io.recv = curl_recv_fn;
 	ws->io.send = curl_send_fn;
 	ws->io.ctx = ws->curl;
-	ws->on_msg = on_msg;
-	ws->arg = arg;
-	/* Framing is ready at once: messages may be queued while dialling. */
-	if ((r = ws_init(ws, ws->hostport, target)) != 0)
-		goto out;
 	ws->state = SSM_WS_CONNECTING;
 	if (curl_multi_add_handle(ws->multi, ws->curl) != CURLM_OK) {
 		snprintf(why, whylen, "libcurl refused the connection");
@@ -594,15 +633,65 @@ ssm_ws_dial_start(const char *url, const char *cafile, int timeout_ms,
 	r = 0;
  out:
 	ssm_ws_free(ws);
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_free(query);
-	curl_free(hurl);
-	free(target);
-	curl_url_cleanup(u);
+	free(hurl);
 	return r;
+}
+
+int
+ssm_ws_adopt(struct ssm_ws *ws, const char *url, ssm_ws_msg_fn *on_msg,
+    void *arg)
+{
+	char origin[sizeof(ws->origin)], hostport[sizeof(ws->hostport)];
+	char why[64], *target = NULL;
+	int r, state = ws->state;
+
+	if (ws->req != NULL || state == SSM_WS_CLOSED || url_split(url,
+	    origin, sizeof(origin), hostport, sizeof(hostport), NULL, &target,
+	    why, sizeof(why)) != 0)
+		return -1;
+	if (strcmp(origin, ws->origin) != 0) {
+		free(target);
+		return -1;
+	}
+	ws->on_msg = on_msg;
+	ws->arg = arg;
+	r = ws_init(ws, ws->hostport, target);
+	free(target);
+	if (r != 0)
+		return r;
+	/* Framing is ready at once: messages may be queued while dialling. */
+	if (state == SSM_WS_CONNECTING)
+		ws->state = SSM_WS_CONNECTING;
+	return 0;
+}
+
+int
+ssm_ws_origin(const char *url, char *origin, size_t n)
+{
+	char hostport[300], why[64];
+
+	return url_split(url, origin, n, hostport, sizeof(hostport), NULL,
+	    NULL, why, sizeof(why)) == 0 ? 0 : -1;
+}
+
+int
+ssm_ws_dial_start(const char *url, const char *cafile, int timeout_ms,
+    ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out, char *why,
+    size_t whylen)
+{
+	struct ssm_ws *ws;
+	int r;
+
+	if ((r = ssm_ws_preconnect(url, cafile, timeout_ms, &ws, why,
+	    whylen)) != 0)
+		return r;
+	if ((r = ssm_ws_adopt(ws, url, on_msg, arg)) != 0) {
+		ssm_ws_free(ws);
+		snprintf(why, whylen, "out of memory");
+		return r < 0 ? JC_ERR_PROTO : r;
+	}
+	*out = ws;
+	return 0;
 }
 
 void
@@ -654,7 +743,8 @@ connect_done(struct ssm_ws *ws, CURLcode rc)
 	}
 	ws->fd = (int)sock;
 	ws->why[0] = '\0';
-	ws->state = SSM_WS_UPGRADING;
+	/* Made ahead: idle until a StreamUrl adopts it. */
+	ws->state = ws->req != NULL ? SSM_WS_UPGRADING : SSM_WS_IDLE;
 	return 0;
 }
 
@@ -720,20 +810,14 @@ ssm_ws_why(const struct ssm_ws *ws)
 }
 
 int
-ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
-    ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out, char *why,
-    size_t whylen)
+ssm_ws_connect_wait(struct ssm_ws *ws, char *why, size_t whylen)
 {
 	struct pollfd pfd[WS_CSOCKS];
 	curl_socket_t fd[WS_CSOCKS];
-	struct ssm_ws *ws;
 	int64_t wait;
 	long ms;
 	int mask[WS_CSOCKS], i, n, r;
 
-	if ((r = ssm_ws_dial_start(url, cafile, timeout_ms, on_msg, arg, &ws,
-	    why, whylen)) != 0)
-		return r;
 	/* Waited for here: the first session of a destination, a resume. */
 	while (ws->state == SSM_WS_CONNECTING) {
 		for (i = 0; i < ws->ncsock; i++) {
@@ -762,11 +846,28 @@ ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
 		if (connect_act(ws, fd, mask, r) != 0)
 			break;
 	}
-	if (ws->state != SSM_WS_UPGRADING) {
+	if (ws->state != SSM_WS_UPGRADING && ws->state != SSM_WS_IDLE) {
 		snprintf(why, whylen, "%s", ws->why[0] != '\0' ? ws->why :
 		    "the connect was interrupted");
-		ssm_ws_free(ws);
 		return JC_ERR_UNREACHABLE;
+	}
+	return 0;
+}
+
+int
+ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
+    ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out, char *why,
+    size_t whylen)
+{
+	struct ssm_ws *ws;
+	int r;
+
+	if ((r = ssm_ws_dial_start(url, cafile, timeout_ms, on_msg, arg, &ws,
+	    why, whylen)) != 0)
+		return r;
+	if ((r = ssm_ws_connect_wait(ws, why, whylen)) != 0) {
+		ssm_ws_free(ws);
+		return r;
 	}
 	*out = ws;
 	return 0;
@@ -810,7 +911,8 @@ ssm_ws_events(const struct ssm_ws *ws)
 {
 	short ev = 0;
 
-	if (ws->state == SSM_WS_CLOSED || ws->state == SSM_WS_CONNECTING)
+	if (ws->state == SSM_WS_CLOSED || ws->state == SSM_WS_CONNECTING ||
+	    ws->state == SSM_WS_IDLE)
 		return 0;
 	ev = POLLIN;
 	if (ws->reqoff < ws->reqlen || ws->outlen > 0)
@@ -895,7 +997,7 @@ ssm_ws_run(struct ssm_ws *ws, int rx)
 
 	if (ws->state == SSM_WS_CLOSED)
 		return JC_ERR_CLOSED;
-	if (ws->state == SSM_WS_CONNECTING)
+	if (ws->state == SSM_WS_CONNECTING || ws->state == SSM_WS_IDLE)
 		return 0;
 	if (ws->state == SSM_WS_UPGRADING) {
 		if ((r = upgrade_step(ws)) != 0)

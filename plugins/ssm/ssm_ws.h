@@ -26,6 +26,7 @@ struct ssm_ws_io {
 #define SSM_WS_OPEN		1
 #define SSM_WS_CLOSED		2	/* closed by the peer or failed */
 #define SSM_WS_CONNECTING	3	/* TCP/TLS/proxy connect under way */
+#define SSM_WS_IDLE		4	/* made ahead, connected, not adopted */
 
 /*
  * Dial url (ws:// or wss://, the http(s) form is used with libcurl) with
@@ -50,6 +51,21 @@ int	ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
 int	ssm_ws_dial_start(const char *url, const char *cafile, int timeout_ms,
 	    ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out, char *why,
 	    size_t whylen);
+/* Wait for the connect (0), or JC_ERR_UNREACHABLE with why filled. */
+int	ssm_ws_connect_wait(struct ssm_ws *, char *why, size_t whylen);
+/*
+ * Connections made ahead of their StreamUrl: ssm_ws_preconnect dials
+ * url's origin (TCP, TLS, proxy; driven as above, then SSM_WS_IDLE);
+ * ssm_ws_adopt gives it the StreamUrl url and on_msg, on to the upgrade
+ * (or still SSM_WS_CONNECTING).  Adopt returns 0, -1 when url is not of
+ * that origin or the connection failed (ws unchanged), or JC_ERR_NOMEM.
+ */
+int	ssm_ws_preconnect(const char *url, const char *cafile, int timeout_ms,
+	    struct ssm_ws **out, char *why, size_t whylen);
+int	ssm_ws_adopt(struct ssm_ws *, const char *url, ssm_ws_msg_fn *on_msg,
+	    void *arg);
+/* "wss://host[:port]" of a URL (0), or -1. */
+int	ssm_ws_origin(const char *url, char *origin, size_t n);
 void	ssm_ws_connect_prepare(struct ssm_ws *, struct jc_pollset *,
 	    int64_t *deadline);
 int	ssm_ws_connect_step(struct ssm_ws *, struct jc_pollset *);

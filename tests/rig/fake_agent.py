@@ -22,7 +22,8 @@ and handshake step is appended to DIR/roundtrips.jsonl ({"t", "what":
 "upgrade" or "handshake", "rtts"}: an upgrade costs its new connection plus
 one, OpenDataChannel -> HandshakeRequest and HandshakeResponse ->
 HandshakeComplete one each) so a bench can count the round trips on a
-path.
+path; an upgrade also says how long its connection waited for the
+request (waited_ms: long when the client connected ahead).
 
 An instance stopped with StopInstances takes its agent down: its sessions
 end (fake_lifecycle.py) until the agent is back after a start.
@@ -54,9 +55,16 @@ them while a session runs:
   rtt_ms                                a distant region: each WebSocket
                                         waits conn_rtts + 1 round trips
                                         before its upgrade is answered (TCP,
-                                        TLS 1.3, the upgrade itself), frames
+                                        TLS 1.3, the upgrade itself; the
+                                        first conn_rtts from when the
+                                        connection came, as a client may
+                                        open it ahead), frames
                                         take rtt_ms/2 each way (on top of
                                         delay_ms / delay_in_ms)
+  idle_close_ms                         close a connection that sent no
+                                        request within this (0: never)
+  idle_drop_ms                          drop, unanswered, a request that
+                                        came this long after its connection
   conn_rtts                             round trips of a new connection
                                         (default 2: TCP + TLS 1.3, as MGS
                                         is wss:// only, even when the rig
@@ -162,10 +170,11 @@ def rtt():
     return float(fault("rtt_ms", 0) or 0) / 1000.0
 
 
-def note_roundtrips(what, n, detail=""):
+def note_roundtrips(what, n, detail="", **more):
     rec = {"t": time.time(), "what": what, "rtts": n}
     if detail:
         rec["detail"] = detail
+    rec.update(more)
     with open(os.path.join(STATE, "roundtrips.jsonl"), "a") as f:
         f.write(json.dumps(rec) + "\n")
 
@@ -1243,17 +1252,20 @@ def sid_from_path(path):
     return p[len(pre):], q
 
 
-async def process_request(path, headers):
+async def process_request(path, headers, made_at):
     sid, q = sid_from_path(path)
     if sid is None:
         return (HTTPStatus.NOT_FOUND, [], b"no such data channel\n")
     if "role=publish_subscribe" not in q.split("&"):
         return (HTTPStatus.BAD_REQUEST, [], b"role=publish_subscribe missing\n")
-    # A new TCP + TLS connection, then the upgrade: all before the answer.
-    n = int(fault("conn_rtts", 2)) + 1
-    note_roundtrips("upgrade", n, sid)
+    # A new TCP + TLS connection, paid from when it came (a client may
+    # open it ahead of its request), then the upgrade's own round trip.
+    n = int(fault("conn_rtts", 2))
+    note_roundtrips("upgrade", n + 1, sid,
+                    waited_ms=int((time.monotonic() - made_at) * 1000))
     if rtt() > 0:
-        await asyncio.sleep(n * rtt())
+        ready = made_at + n * rtt()
+        await asyncio.sleep(max(ready - time.monotonic(), 0) + rtt())
     if sid in SESSIONS and fault("refuse_resume", False):
         log(sid, "refusing a second connection (refuse_resume)")
         return (HTTPStatus.FORBIDDEN, [], b"resume refused\n")
@@ -1419,6 +1431,34 @@ async def watcher():
                 os.rename(tmp, os.path.join(STATE, "agent-stats.json"))
 
 
+class Protocol(websockets.legacy.server.WebSocketServerProtocol):
+    """A connection that knows when it came: the StreamUrl's host is known
+    before StartSession answers, so a client may connect ahead, and its
+    TCP and TLS handshakes are then paid before its request arrives."""
+
+    def connection_made(self, transport):
+        self.made_at = time.monotonic()
+        self.asked = False
+        super().connection_made(transport)
+        # A front end closes a connection that asks nothing for a while.
+        ms = float(fault("idle_close_ms", 0) or 0)
+        if ms > 0:
+            asyncio.get_event_loop().call_later(ms / 1000.0, self.idle)
+
+    def idle(self):
+        if not self.asked:
+            self.transport.close()
+
+    async def process_request(self, path, headers):
+        self.asked = True
+        # The same front end racing the request: it had given up already.
+        ms = float(fault("idle_drop_ms", 0) or 0)
+        if ms > 0 and time.monotonic() - self.made_at >= ms / 1000.0:
+            self.transport.abort()
+            return (HTTPStatus.SERVICE_UNAVAILABLE, [], b"")
+        return await process_request(path, headers, self.made_at)
+
+
 async def main():
     tls = None
     if ARGS.tls:
@@ -1427,7 +1467,7 @@ async def main():
         tls.load_cert_chain(ARGS.tls[0], ARGS.tls[1])
     async with websockets.legacy.server.serve(
             handler, "127.0.0.1", ARGS.port, ssl=tls,
-            process_request=process_request, compression=None,
+            create_protocol=Protocol, compression=None,
             max_size=64 << 20, max_queue=256, ping_interval=20,
             ping_timeout=60, read_limit=1 << 20, write_limit=1 << 20):
         log("fake SSM agent %s on %s://127.0.0.1:%d" % (

@@ -149,6 +149,53 @@ test_port_memory(void **state)
 	assert_int_equal(jc_state_port_get("p"), 8889);
 }
 
+/* A plugin's memo: per plugin, 0600, forgets, bounded, survives junk. */
+static void
+test_plugin_memo(void **state)
+{
+	char v[64], key[32], path[2 * PATH_MAX];
+	struct stat st;
+	FILE *f;
+	int i;
+
+	(void)state;
+	assert_int_equal(jc_state_memo_get("ssm", "a", v, sizeof(v)), -1);
+	jc_state_memo_put("ssm", "a", "ws://h:1");
+	jc_state_memo_put("ssm", "b", "x");
+	jc_state_memo_put("other", "a", "y");
+	assert_int_equal(jc_state_memo_get("ssm", "a", v, sizeof(v)), 0);
+	assert_string_equal(v, "ws://h:1");
+	assert_int_equal(jc_state_memo_get("other", "a", v, sizeof(v)), 0);
+	assert_string_equal(v, "y");
+	/* Too long for the caller's buffer: none, not a cut value. */
+	assert_int_equal(jc_state_memo_get("ssm", "a", v, 4), -1);
+	jc_state_memo_put("ssm", "a", "ws://h:2");
+	assert_int_equal(jc_state_memo_get("ssm", "a", v, sizeof(v)), 0);
+	assert_string_equal(v, "ws://h:2");
+	jc_state_memo_put("ssm", "a", NULL);
+	assert_int_equal(jc_state_memo_get("ssm", "a", v, sizeof(v)), -1);
+	assert_int_equal(jc_state_memo_get("ssm", "b", v, sizeof(v)), 0);
+	snprintf(path, sizeof(path), "%s/%s.memo", jc_state_dir(),
+	    jc_state_name("plugin:ssm"));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	/* A handful of keys, not a store. */
+	for (i = 0; i < 40; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		jc_state_memo_put("ssm", key, "v");
+	}
+	assert_int_equal(jc_state_memo_get("ssm", "k20", v, sizeof(v)), 0);
+	assert_int_equal(jc_state_memo_get("ssm", "k39", v, sizeof(v)), -1);
+	/* Junk in the file: nothing read, and the next put starts afresh. */
+	assert_non_null(f = fopen(path, "w"));
+	fputs("[1,2", f);
+	fclose(f);
+	assert_int_equal(jc_state_memo_get("ssm", "b", v, sizeof(v)), -1);
+	jc_state_memo_put("ssm", "c", "z");
+	assert_int_equal(jc_state_memo_get("ssm", "c", v, sizeof(v)), 0);
+	assert_string_equal(v, "z");
+}
+
 int
 main(void)
 {
@@ -156,6 +203,7 @@ main(void)
 		cmocka_unit_test(test_links_not_followed),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_port_memory),
+		cmocka_unit_test(test_plugin_memo),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
