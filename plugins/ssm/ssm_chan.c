@@ -586,16 +586,18 @@ chan_dial(struct ssm_chan *ch, int wait, char *why, size_t whylen)
 		ch->ws = NULL;
 	}
 	ch->ws_ahead = ch->ws != NULL;
-	if (ch->ws != NULL)
-		r = 0;
-	else if (wait)
-		r = ssm_ws_dial(ch->st.url, ca, dial_ms(ch), on_ws_msg, ch,
-		    &ch->ws, why, whylen);
-	else
-		r = ssm_ws_dial_start(ch->st.url, ca, dial_ms(ch), on_ws_msg,
-		    ch, &ch->ws, why, whylen);
-	if (r != 0)
-		return r;
+	if (ch->ws == NULL) {
+		if ((r = ssm_ws_dial_start(ch->st.url, ca, dial_ms(ch),
+		    on_ws_msg, ch, &ch->ws, why, whylen)) != 0)
+			return r;
+		/* Waited for: the first session of a destination, a resume. */
+		if (wait && (r = ssm_ws_connect_wait(ch->ws, why,
+		    whylen)) != 0) {
+			ssm_ws_free(ch->ws);
+			ch->ws = NULL;
+			return r;
+		}
+	}
 	if ((open = ssm_open_json(ch->st.token, ch->s->client_id)) == NULL) {
 		ssm_ws_free(ch->ws);
 		ch->ws = NULL;

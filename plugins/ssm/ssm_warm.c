@@ -8,7 +8,9 @@
  * and StartSession asked, a few connections to the host that the last
  * StreamUrl of the region named are made beside them; a StreamUrl of
  * that origin then finds its connection ready and only the upgrade is
- * left (2 of its 3 round trips off the way to the URL).  The origin is a
+ * left (2 of its 3 round trips off the way to the URL).  One taken is
+ * replaced while the tunnel is set up (WARM_SETUP_MS: the compressed
+ * path's session and the key installs' come then).  The origin is a
  * memo the core keeps between runs (host->memo_get/memo_put), learnt
  * from every StreamUrl; a connection nobody adopts is closed after
  * WARM_KEEP_MS, and one that fails is dropped without a word.
@@ -25,6 +27,11 @@
 #define WARM_MAX	2	/* the way to the URL opens two sessions */
 #define WARM_KEEP_MS	10000	/* unadopted this long: closed */
 #define WARM_CONNECT_MS	10000
+/*
+ * A tunnel's set-up opens its sessions within this (the compressed
+ * path's, the key installs'): one taken is replaced until then.
+ */
+#define WARM_SETUP_MS	20000
 
 static struct {
 	struct ssm_ws	*ws[WARM_MAX];
@@ -32,6 +39,8 @@ static struct {
 	int		 n;
 	struct jc_source *src;
 	char		 learnt[320];	/* the origin last remembered */
+	char		 origin[320];	/* where this run's connections go */
+	int64_t		 refill_until;
 } warm;
 
 static int
@@ -58,8 +67,11 @@ static void
 unlist(int i)
 {
 	warm.n--;
-	warm.ws[i] = warm.ws[warm.n];
-	warm.until[i] = warm.until[warm.n];
+	/* Keep the order of age. */
+	memmove(&warm.ws[i], &warm.ws[i + 1], (size_t)(warm.n - i) *
+	    sizeof(warm.ws[0]));
+	memmove(&warm.until[i], &warm.until[i + 1], (size_t)(warm.n - i) *
+	    sizeof(warm.until[0]));
 	warm.ws[warm.n] = NULL;
 	if (warm.n == 0 && warm.src != NULL) {
 		ssm_host->source_del(warm.src);
@@ -110,34 +122,45 @@ static const struct jc_source_ops warm_ops = {
 	warm_dispatch,
 };
 
+/* One more connection to warm.origin: 0, or -1. */
+static int
+warm_one(void)
+{
+	const char *ca = JC_HOST_HAS(ssm_host, aws_ca_bundle) ?
+	    ssm_host->aws_ca_bundle() : NULL;
+	struct ssm_ws *ws;
+	char why[256];
+
+	if (warm.n == WARM_MAX || ssm_ws_preconnect(warm.origin, ca,
+	    WARM_CONNECT_MS, &ws, why, sizeof(why)) != 0)
+		return -1;
+	/* Light: it moves while the target's resolution waits on AWS. */
+	if (warm.src == NULL &&
+	    (warm.src = ssm_host->source_add_light(&warm_ops, NULL)) == NULL) {
+		ssm_ws_free(ws);
+		return -1;
+	}
+	warm.ws[warm.n] = ws;
+	warm.until[warm.n++] = ssm_host->now_ms() + WARM_KEEP_MS;
+	return 0;
+}
+
 void
 ssm_warm_ahead(void)
 {
-	const char *ca;
-	char key[96], origin[320], why[256];
-	struct ssm_ws *ws;
+	char key[96];
 
 	if (warm.n > 0 || memo_key(key, sizeof(key)) != 0 ||
-	    ssm_host->memo_get("ssm", key, origin, sizeof(origin)) != 0)
+	    ssm_host->memo_get("ssm", key, warm.origin,
+	    sizeof(warm.origin)) != 0)
 		return;
-	snprintf(warm.learnt, sizeof(warm.learnt), "%s", origin);
-	/* Light: it moves while the target's resolution waits on AWS. */
-	if ((warm.src = ssm_host->source_add_light(&warm_ops, NULL)) == NULL)
-		return;
-	ca = JC_HOST_HAS(ssm_host, aws_ca_bundle) ?
-	    ssm_host->aws_ca_bundle() : NULL;
-	while (warm.n < WARM_MAX && ssm_ws_preconnect(origin, ca,
-	    WARM_CONNECT_MS, &ws, why, sizeof(why)) == 0) {
-		warm.ws[warm.n] = ws;
-		warm.until[warm.n++] = ssm_host->now_ms() + WARM_KEEP_MS;
-	}
-	if (warm.n == 0) {
-		ssm_host->source_del(warm.src);
-		warm.src = NULL;
-		return;
-	}
-	ssm_log(JC_LOG_DEBUG, "%d connection%s to %s made ahead", warm.n,
-	    warm.n == 1 ? "" : "s", origin);
+	snprintf(warm.learnt, sizeof(warm.learnt), "%s", warm.origin);
+	warm.refill_until = ssm_host->now_ms() + WARM_SETUP_MS;
+	while (warm_one() == 0)
+		;
+	if (warm.n > 0)
+		ssm_log(JC_LOG_DEBUG, "%d connection%s to %s made ahead",
+		    warm.n, warm.n == 1 ? "" : "s", warm.origin);
 }
 
 /* Closed by the far end while it waited? (Bytes waiting are fine.) */
@@ -160,9 +183,10 @@ ssm_warm_take(const char *url, ssm_ws_msg_fn *on_msg, void *arg)
 	struct ssm_ws *ws;
 	int i;
 
-	for (i = warm.n - 1; i >= 0; i--) {
+	/* The oldest first: the likeliest to be connected already. */
+	for (i = 0; i < warm.n; i++) {
 		if (went_away(warm.ws[i])) {
-			drop(i);
+			drop(i--);
 			continue;
 		}
 		if (ssm_ws_adopt(warm.ws[i], url, on_msg, arg) != 0)
@@ -171,6 +195,8 @@ ssm_warm_take(const char *url, ssm_ws_msg_fn *on_msg, void *arg)
 		unlist(i);
 		ssm_log(JC_LOG_DEBUG, "the WebSocket takes a connection made "
 		    "ahead");
+		if (ssm_host->now_ms() < warm.refill_until)
+			(void)warm_one();
 		return ws;
 	}
 	return NULL;

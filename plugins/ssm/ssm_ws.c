@@ -5,7 +5,7 @@
  *
  * libcurl's multi interface does the connect (TCP, TLS, proxy tunnel):
  * either driven by the core loop (ssm_ws_dial_start) or waited for
- * (ssm_ws_dial); everything after that is non-blocking in the core loop.  Reads and
+ * (ssm_ws_connect_wait); everything after that is non-blocking in the core loop.  Reads and
  * writes go through two large local buffers so wslay's 4 KiB steps do
  * not become 4 KiB system calls, and every read loop runs until the
  * transport says "would block", so TLS never holds bytes poll() cannot
@@ -818,7 +818,6 @@ ssm_ws_connect_wait(struct ssm_ws *ws, char *why, size_t whylen)
 	long ms;
 	int mask[WS_CSOCKS], i, n, r;
 
-	/* Waited for here: the first session of a destination, a resume. */
 	while (ws->state == SSM_WS_CONNECTING) {
 		for (i = 0; i < ws->ncsock; i++) {
 			pfd[i].fd = (int)ws->csock[i].fd;
@@ -851,25 +850,6 @@ ssm_ws_connect_wait(struct ssm_ws *ws, char *why, size_t whylen)
 		    "the connect was interrupted");
 		return JC_ERR_UNREACHABLE;
 	}
-	return 0;
-}
-
-int
-ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
-    ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out, char *why,
-    size_t whylen)
-{
-	struct ssm_ws *ws;
-	int r;
-
-	if ((r = ssm_ws_dial_start(url, cafile, timeout_ms, on_msg, arg, &ws,
-	    why, whylen)) != 0)
-		return r;
-	if ((r = ssm_ws_connect_wait(ws, why, whylen)) != 0) {
-		ssm_ws_free(ws);
-		return r;
-	}
-	*out = ws;
 	return 0;
 }
 

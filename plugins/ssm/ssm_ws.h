@@ -31,22 +31,15 @@ struct ssm_ws_io {
 /*
  * Dial url (ws:// or wss://, the http(s) form is used with libcurl) with
  * certificate checks (cafile, when not NULL, is the CA file to trust) and
- * $HTTPS_PROXY honoured.  TCP/TLS/proxy set-up is
- * libcurl's connect, waited for here and bounded by timeout_ms; the HTTP
- * upgrade then completes in ssm_ws_run().  on_msg is called for every message.
- * Returns 0 and *out, or JC_ERR_UNREACHABLE / JC_ERR_NOMEM (logged at
- * debug level; the caller decides what to tell the user, in why).
- */
-int	ssm_ws_dial(const char *url, const char *cafile, int timeout_ms,
-	    ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out, char *why,
-	    size_t whylen);
-
-/*
- * The same without waiting: returns 0 and *out in SSM_WS_CONNECTING
- * (messages may be queued already).  Each loop pass, the channel adds
- * the connect's sockets and timer with ssm_ws_connect_prepare and runs
+ * $HTTPS_PROXY honoured, without waiting: returns 0 and *out in
+ * SSM_WS_CONNECTING (messages may be queued already), or
+ * JC_ERR_UNREACHABLE / JC_ERR_NOMEM with why filled.  TCP/TLS/proxy
+ * set-up is libcurl's connect, bounded by timeout_ms: each loop pass, the
+ * channel adds its sockets and timer with ssm_ws_connect_prepare and runs
  * ssm_ws_connect_step, which moves to SSM_WS_UPGRADING, or fails with
- * JC_ERR_UNREACHABLE (the reason in ssm_ws_why; state SSM_WS_CLOSED).
+ * JC_ERR_UNREACHABLE (the reason in ssm_ws_why; state SSM_WS_CLOSED); or
+ * ssm_ws_connect_wait waits for it.  The HTTP upgrade then completes in
+ * ssm_ws_run(); on_msg is called for every message.
  */
 int	ssm_ws_dial_start(const char *url, const char *cafile, int timeout_ms,
 	    ssm_ws_msg_fn *on_msg, void *arg, struct ssm_ws **out, char *why,
