@@ -217,8 +217,8 @@ process_creds(const char *profile, const char *cmd, struct jc_aws_creds *c,
 			close(devnull);
 		}
 		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
+		/* Nor our sockets (AWS, the tunnel's): only 0, 1 and 2. */
+		jc_close_from(3);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}

@@ -160,6 +160,22 @@ jc_no_dump(void)
 	/* Elsewhere RLIMIT_CORE = 0 (jc_coredump_off) is all there is. */
 }
 
+void
+jc_close_from(int lowfd)
+{
+#if JC_LINUX
+	closefrom(lowfd);
+#else
+	long max = sysconf(_SC_OPEN_MAX);
+	int fd;
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = lowfd; fd < max; fd++)
+		(void)close(fd);
+#endif
+}
+
 ssize_t
 jc_exe_path(char *buf, size_t size)
 {

@@ -51,6 +51,13 @@ int	jc_random(void *buf, size_t n);
 /* Mark the process not dumpable (no core, even through a pipe handler). */
 void	jc_no_dump(void);
 
+/*
+ * In a child about to exec another program: close every descriptor from
+ * lowfd up, so that it gets none of ours (libcurl's and libssh's sockets
+ * are not close-on-exec, nor are the tunnel's socketpairs).
+ */
+void	jc_close_from(int lowfd);
+
 /* This program's absolute path into buf: its length, or -1. */
 ssize_t	jc_exe_path(char *buf, size_t size);
 

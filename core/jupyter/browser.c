@@ -73,6 +73,12 @@ spawn_detached(char *const argv[])
 			dup2(nul, 1);
 			dup2(nul, 2);
 		}
+		/* Nothing of ours but the pipe that reports a failed exec. */
+		if (pfd[1] != 3 && dup2(pfd[1], 3) == 3) {
+			pfd[1] = 3;
+			fcntl(3, F_SETFD, FD_CLOEXEC);
+		}
+		jc_close_from(pfd[1] + 1);
 		signal(SIGPIPE, SIG_DFL);
 		jc_coredump_restore();
 		execvp(argv[0], argv);

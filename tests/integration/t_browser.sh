@@ -13,14 +13,16 @@ SD=$XDG_STATE_HOME/jconnect
 # The rig exports the token for tests that need it: not for jconnect here.
 unset JUPYTER_TOKEN
 
-# The fake browser: argv, environment, every process's command line at
-# that moment, the page and its mode, then what Chromium makes of it.
+# The fake browser: argv, environment, descriptors, every process's
+# command line at that moment, the page and its mode, then what Chromium
+# makes of it.
 cat >"$T/browser" <<EOF
 #!/bin/bash
 d=\$1; shift
 mkdir -p "\$d"
 printf '%s\n' "\$@" >"\$d/argv"
 tr '\0' '\n' </proc/\$\$/environ >"\$d/environ"
+ls -l /proc/\$\$/fd >"\$d/fds"
 for f in /proc/[0-9]*/cmdline; do
 	tr '\0' ' ' <"\$f" 2>/dev/null; echo
 done >"\$d/cmdlines"
@@ -49,6 +51,8 @@ browsed() {
 	    "test \$(wc -l <'$d/argv') = 1 && grep -q '^file:///' '$d/argv'"
 	check "the token is not in its argv" sh -c "! grep -q '$token' '$d/argv'"
 	check "nor in its environment" sh -c "! grep -q '$token' '$d/environ'"
+	check "it got none of jconnect's sockets" sh -c \
+	    "grep -q ' 0 -> ' '$d/fds' && ! grep -q 'socket:' '$d/fds'"
 	check "nor in any process's command line" \
 	    sh -c "! grep -q '$token' '$d/cmdlines'"
 	check "the page is in the state directory" \

@@ -1,7 +1,8 @@
 #!/bin/bash
 # How long a dropped tunnel keeps trying, and what it says meanwhile.
 # Credentials come from a credential_process whose keys are always about
-# to expire (so each try runs it again).  With tunnel.give_up_s=3: the
+# to expire (so each try runs it again), and which gets no descriptor of
+# jconnect's but 0, 1 and 2.  With tunnel.give_up_s=3: the
 # process breaks, Session Manager ends the session, and the tunnel keeps
 # its port well past 3 s, saying once that it waits for credentials and
 # each error once, not at every try; once the process works again it
@@ -20,8 +21,9 @@ good() {
 	    >"$T/proc.json.tmp" && mv "$T/proc.json.tmp" "$T/proc.json"
 }
 good
-printf '[profile wait]\nregion = us-east-1\ncredential_process = sh -c '"'"'cat "%s"'"'"'\n' \
-    "$T/proc.json" >"$T/aws-config"
+# The process also notes the descriptors it was given.
+printf '[profile wait]\nregion = us-east-1\ncredential_process = sh -c '"'"'ls -l /proc/$$/fd >>"%s"; cat "%s"'"'"'\n' \
+    "$T/fds" "$T/proc.json" >"$T/aws-config"
 export AWS_CONFIG_FILE=$T/aws-config AWS_PROFILE=wait
 
 "$JC" --no-browser --local-port "$(free_port)" --via ssm -l "$SSH_USER" \
@@ -54,6 +56,8 @@ good
 check "once the keys work again it reconnects" \
     wait_for 30 grep -q 'reconnected; still on' "$T/err"
 check "  ... and the same URL answers" curl -fsS -m 10 -o /dev/null "$url"
+check "credential_process, run again and again while the tunnel ran, got none of its sockets" \
+    sh -c "grep -q ' 0 -> ' '$T/fds' && ! grep -q 'socket:' '$T/fds'"
 
 # The agent goes away for good: given up on after tunnel.give_up_s.
 rig_stop agent >/dev/null 2>&1
