@@ -449,7 +449,13 @@ open_path(struct jc_sshssm *l)
 	t.authorize_arg = l;
 	if ((r = l->sp->connect(l->sstate, &t, &l->ssh)) != 0)
 		return r;
-	return probe_forward(l, l->http, a->t.timeout_ms);
+	if ((r = probe_forward(l, l->http, a->t.timeout_ms)) != 0)
+		return r;
+	/* The browser's connections find their streams open already. */
+	if ((l->sp->kind & JC_KIND_WARM) && (l->sp->abi & 0xffff) >= 4)
+		(void)l->sp->stream(l->ssh, l->dhost, l->dport,
+		    JC_STREAM_WARM, NULL);
+	return 0;
 }
 
 int

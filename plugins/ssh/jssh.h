@@ -11,6 +11,11 @@
 
 #define JSSH_CHAN_BUF	(64 * 1024)	/* channel -> socket, per stream */
 #define JSSH_IO_CHUNK	(32 * 1024)	/* socket -> channel, per read */
+/*
+ * Streams opened ahead to the destination a connection is likely soon
+ * for (JC_STREAM_WARM): a browser opens six per origin at once.
+ */
+#define JSSH_SPARES	6
 
 extern const struct jc_host *jssh_host;	/* set by init() */
 extern const struct jc_plugin jc_plugin_ssh;	/* for static linking in tests */
@@ -38,6 +43,7 @@ struct jssh_chan {
 	int			 shut;		/* ... and passed to sp */
 	char			 host[256];	/* stream destination */
 	uint16_t		 port;
+	int			 spare;		/* opened ahead, no socket yet */
 	/* exec */
 	const unsigned char	*in;		/* NB. borrowed stdin bytes */
 	size_t			 inlen, inoff;
@@ -66,6 +72,8 @@ struct jssh_sess {
 	int64_t			 next_ka;	/* next keepalive due */
 	int			 keepalive_ms;	/* 0 = off */
 	int			 in_dispatch;
+	char			 spare_host[256]; /* where spares go ("": none) */
+	uint16_t		 spare_port;
 	/* login over a given socket (JC_TF_FD): non-blocking, loop runs */
 	int			 nb;
 	short			 nb_ev;		/* events to wait for, 0 = libssh's */
@@ -81,6 +89,8 @@ int	jssh_pump_start(struct jssh_sess *);
 void	jssh_pump_stop(struct jssh_sess *);
 int	jssh_stream(struct jssh_sess *, const char *host, uint16_t port,
 	    int adopt, int *fdp);
+/* Keep JSSH_SPARES streams to host:port open ahead (JC_STREAM_WARM). */
+int	jssh_spares(struct jssh_sess *, const char *host, uint16_t port);
 int	jssh_exec(struct jssh_sess *, const char *cmd, const void *in,
 	    size_t inlen, int timeout_ms, struct jc_exec_result *res);
 void	jssh_exec_free(struct jc_exec_result *);

@@ -136,6 +136,71 @@ chan_new(struct jssh_sess *ss, int kind)
 	return c;
 }
 
+/* ---- streams opened ahead ------------------------------------------------ */
+
+/*
+ * Each new stream costs a round trip (the channel open and its answer)
+ * before its first byte may go: over a distant path, every connection a
+ * page load opens waits that long.  So streams to where the connections
+ * are likely to go are opened ahead, and a connection takes one that is
+ * open already.  A spare the far end closes is dropped; one taken is
+ * replaced, so a burst finds the next ready.
+ */
+static int
+is_spare_for(const struct jssh_chan *c, const char *host, uint16_t port)
+{
+	return c->kind == CH_STREAM && c->spare && c->state != CH_DONE &&
+	    c->port == port && strcmp(c->host, host) == 0;
+}
+
+static void
+spares_top_up(struct jssh_sess *ss)
+{
+	struct jssh_chan *c;
+	int n = 0;
+
+	if (ss->spare_host[0] == '\0' || ss->dead)
+		return;
+	for (c = ss->chans; c != NULL; c = c->next)
+		if (is_spare_for(c, ss->spare_host, ss->spare_port))
+			n++;
+	for (; n < JSSH_SPARES; n++) {
+		if ((c = chan_new(ss, CH_STREAM)) == NULL)
+			return;
+		snprintf(c->host, sizeof(c->host), "%s", ss->spare_host);
+		c->port = ss->spare_port;
+		c->spare = 1;
+	}
+}
+
+int
+jssh_spares(struct jssh_sess *ss, const char *host, uint16_t port)
+{
+	if (ss->dead)
+		return ss->dead;
+	if (port == 0)
+		return JC_ERR_UNSUPPORTED;	/* a Unix socket: no need */
+	snprintf(ss->spare_host, sizeof(ss->spare_host), "%s", host);
+	ss->spare_port = port;
+	jssh_log(JC_LOG_DEBUG, "opening %d streams to %s:%u ahead",
+	    JSSH_SPARES, host, port);
+	spares_top_up(ss);
+	return 0;
+}
+
+/* A spare to host:port, open or opening, or NULL. */
+static struct jssh_chan *
+spare_take(struct jssh_sess *ss, const char *host, uint16_t port)
+{
+	struct jssh_chan *c, *best = NULL;
+
+	for (c = ss->chans; c != NULL; c = c->next)
+		if (is_spare_for(c, host, port) && !ssh_channel_is_eof(c->ch) &&
+		    (best == NULL || c->state == CH_OPEN))
+			best = c;
+	return best;
+}
+
 /*
  * A stream to host:port.  adopt: *fdp is the local socket and becomes
  * ours (JC_STREAM_ADOPT); else a socketpair, the core gets one end.
@@ -155,19 +220,27 @@ jssh_stream(struct jssh_sess *ss, const char *host, uint16_t port, int adopt,
 	} else if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
 		return JC_ERR_IO;
 	if ((!adopt && set_nonblock(sv[0]) != 0) ||
-	    set_nonblock(sv[1]) != 0 || (c = chan_new(ss, CH_STREAM)) == NULL) {
+	    set_nonblock(sv[1]) != 0 || ((c = spare_take(ss, host, port)) ==
+	    NULL && (c = chan_new(ss, CH_STREAM)) == NULL)) {
 		if (!adopt) {
 			close(sv[0]);
 			close(sv[1]);
 		}
 		return JC_ERR_NOMEM;
 	}
+	if (c->spare) {
+		c->spare = 0;
+		ss->kick = 1;
+		jssh_log(JC_LOG_DEBUG, "stream to %s:%u: one opened ahead",
+		    host, port);
+		spares_top_up(ss);
+	} else
+		jssh_log(JC_LOG_DEBUG, "opening stream to %s:%u", host, port);
 	snprintf(c->host, sizeof(c->host), "%s", host);
 	c->port = port;
 	c->sp = sv[1];
 	if (!adopt)
 		*fdp = sv[0];
-	jssh_log(JC_LOG_DEBUG, "opening stream to %s:%u", host, port);
 	return 0;
 }
 
@@ -242,7 +315,11 @@ chan_open_step(struct jssh_chan *c)
 		if (rc == SSH_AGAIN)
 			return;
 		if (rc != SSH_OK) {
-			if (c->kind == CH_STREAM)
+			if (c->kind == CH_STREAM && c->spare)
+				jssh_log(JC_LOG_DEBUG, "%s cannot open a stream "
+				    "ahead to %s:%u: %s", c->ss->label, c->host,
+				    c->port, ssh_get_error(c->ss->s));
+			else if (c->kind == CH_STREAM)
 				jssh_host->log(JC_LOG_WARN, "ssh",
 				    "%s cannot open a connection to %s:%u: %s",
 				    c->ss->label, c->host, c->port,
@@ -432,7 +509,7 @@ pump_prepare(void *arg, struct jc_pollset *ps, int64_t *deadline)
 				pending = 1;	/* reap without sleeping */
 			continue;
 		}
-		if (c->kind != CH_STREAM)
+		if (c->kind != CH_STREAM || c->spare)
 			continue;
 		if (!c->sent_eof && ssh_channel_window_size(c->ch) > 0 &&
 		    !(ev & POLLOUT))
@@ -509,7 +586,12 @@ pump_dispatch(void *arg, struct jc_pollset *ps)
 				chan_open_step(c);
 			if (c->state != CH_OPEN)
 				continue;
-			if (c->kind == CH_STREAM) {
+			if (c->spare) {
+				/* Bytes wait in libssh for the taker; an end drops it. */
+				if (ssh_channel_is_eof(c->ch) ||
+				    ssh_channel_is_closed(c->ch))
+					c->state = CH_DONE;
+			} else if (c->kind == CH_STREAM) {
 				moved += stream_up(c, round > 0 ||
 				    (jssh_host->ps_revents(ps, c->in_slot) &
 				    (POLLIN | POLLHUP | POLLERR)) != 0);

@@ -52,6 +52,8 @@ static int
 ssh_p_stream(struct jc_sess *s, const char *host, uint16_t port, int flags,
     int *fdp)
 {
+	if (flags & JC_STREAM_WARM)
+		return jssh_spares((struct jssh_sess *)s, host, port);
 	return jssh_stream((struct jssh_sess *)s, host, port,
 	    (flags & JC_STREAM_ADOPT) != 0, fdp);
 }
@@ -72,7 +74,7 @@ const struct jc_plugin jc_plugin_ssh = {
 	.abi = JC_PLUGIN_ABI,
 	.size = sizeof(struct jc_plugin),
 	.name = "ssh",
-	.kind = JC_KIND_METHOD | JC_KIND_ADOPT,
+	.kind = JC_KIND_METHOD | JC_KIND_ADOPT | JC_KIND_WARM,
 	.version = "1.0",
 	.summary = "classic SSH (libssh): -i key, ssh-agent, known_hosts",
 	.init = ssh_p_init,
