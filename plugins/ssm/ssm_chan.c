@@ -44,6 +44,12 @@
 #define ACK_FLUSH	(256 * 1024)	/* payload bytes between ack flushes */
 
 #define PROBE_MS	2000	/* data unacked, agent silent: ping now */
+/*
+ * A connection made ahead and connected already answers its upgrade in a
+ * round trip; one made while the path was gone (a network change) never
+ * does: it is given up on after this, and the WebSocket dialled anew.
+ */
+#define AHEAD_UPGRADE_MS 2000
 
 static void chan_prepare(void *, struct jc_pollset *, int64_t *);
 static void chan_dispatch(void *, struct jc_pollset *);
@@ -614,6 +620,9 @@ chan_dial(struct ssm_chan *ch, int wait, char *why, size_t whylen)
 		return r;
 	}
 	ch->dial_deadline = now_ms() + dial_ms(ch);
+	if (ch->ws_ahead && ssm_ws_state(ch->ws) == SSM_WS_UPGRADING &&
+	    dial_ms(ch) > AHEAD_UPGRADE_MS)
+		ch->dial_deadline = now_ms() + AHEAD_UPGRADE_MS;
 	ch->next_ping = now_ms() + ch->s->o.ping_ms;
 	ch->ping_sent = 0;
 	return 0;

@@ -5,8 +5,9 @@
 # StartSession asked; the sessions' WebSockets then find their TCP (and
 # TLS) handshakes done and only the upgrade is left.  What the fake agent
 # sees proves it: the upgrades come on connections that were open long
-# before them (waited_ms).  A stale memo (another port) or a connection
-# the far end closed while it waited costs nothing but the gain.
+# before them (waited_ms).  A stale memo (another port), a connection the
+# far end closed while it waited, or one that never answers (made before
+# a network change) costs nothing but the gain, or 2 s at most.
 . "$(dirname "$0")/lib.sh"
 
 RTT=60
@@ -98,4 +99,16 @@ check "  ... the WebSockets taken, then dialled anew, no error shown" sh -c \
     grep -q 'dialling anew' '$T/err.drop' &&
     ! grep -qi 'error' '$T/err.drop'"
 check "  ... no protocol violation" test ! -s "$AGENT_STATE/violations.log"
+faults "{\"rtt_ms\": $RTT}"
+
+# ---- made before a network change: they never answer ------------------------
+faults "{\"rtt_ms\": $RTT, \"idle_stall_ms\": 100}"
+t0=$(now_ms)
+st=0; url stall || st=$?
+t1=$(now_ms)
+check "connections that never answer: the URL still works (exit $st)" \
+    works "$u"
+"$JC" stop -q demo-stack
+check "  ... given up on after 2 s and dialled anew ($((t1 - t0)) ms in all, < 8000)" \
+    sh -c "grep -q 'dialling anew' '$T/err.stall' && test $((t1 - t0)) -lt 8000"
 faults "{\"rtt_ms\": $RTT}"

@@ -65,6 +65,7 @@ them while a session runs:
                                         request within this (0: never)
   idle_drop_ms                          drop, unanswered, a request that
                                         came this long after its connection
+  idle_stall_ms                         never answer such a request
   conn_rtts                             round trips of a new connection
                                         (default 2: TCP + TLS 1.3, as MGS
                                         is wss:// only, even when the rig
@@ -1456,6 +1457,10 @@ class Protocol(websockets.legacy.server.WebSocketServerProtocol):
         if ms > 0 and time.monotonic() - self.made_at >= ms / 1000.0:
             self.transport.abort()
             return (HTTPStatus.SERVICE_UNAVAILABLE, [], b"")
+        # A connection made before a network change: silent for good.
+        ms = float(fault("idle_stall_ms", 0) or 0)
+        if ms > 0 and time.monotonic() - self.made_at >= ms / 1000.0:
+            await asyncio.sleep(3600)
         return await process_request(path, headers, self.made_at)
 
 
