@@ -38,8 +38,7 @@ static struct {
 	int64_t		 until[WARM_MAX];
 	int		 n;
 	struct jc_source *src;
-	char		 learnt[320];	/* the origin last remembered */
-	char		 origin[320];	/* where this run's connections go */
+	char		 origin[320];	/* the StreamUrls' origin, as remembered */
 	int64_t		 refill_until;
 } warm;
 
@@ -154,7 +153,6 @@ ssm_warm_ahead(void)
 	    ssm_host->memo_get("ssm", key, warm.origin,
 	    sizeof(warm.origin)) != 0)
 		return;
-	snprintf(warm.learnt, sizeof(warm.learnt), "%s", warm.origin);
 	warm.refill_until = ssm_host->now_ms() + WARM_SETUP_MS;
 	while (warm_one() == 0)
 		;
@@ -208,10 +206,10 @@ ssm_warm_learn(const char *url)
 	char key[96], origin[320];
 
 	if (ssm_ws_origin(url, origin, sizeof(origin)) != 0 ||
-	    strcmp(origin, warm.learnt) == 0 ||
+	    strcmp(origin, warm.origin) == 0 ||
 	    memo_key(key, sizeof(key)) != 0)
 		return;
-	snprintf(warm.learnt, sizeof(warm.learnt), "%s", origin);
+	snprintf(warm.origin, sizeof(warm.origin), "%s", origin);
 	ssm_host->memo_put("ssm", key, origin);
 }
 
