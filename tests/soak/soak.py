@@ -268,9 +268,10 @@ class Soak:
                 os.killpg(p.pid, signal.SIGKILL)
 
     # -- the tab -----------------------------------------------------------
-    def record(self, tunnel, kind, ok, detail=""):
+    def record(self, tunnel, kind, ok, detail="", at=None):
+        """at: when the tunnel served (a response began), else now."""
         with self.lock:
-            self.log.append((time.time(), tunnel, kind, ok, detail))
+            self.log.append((at or time.time(), tunnel, kind, ok, detail))
 
     def base(self, tunnel):
         b, _, q = self.urls[tunnel].partition("?")
@@ -281,11 +282,13 @@ class Soak:
         return b, q.split("token=", 1)[-1]
 
     def rest(self, tunnel, path, limit=10):
+        """(when the response began, its body): a 4 MB download served
+        at the agent's pace takes seconds, none of them an outage."""
         b, tok = self.base(tunnel)
         req = urllib.request.Request(b + path,
                                      headers={"Authorization": "token " + tok})
         with urllib.request.urlopen(req, timeout=limit) as r:
-            return r.read()
+            return time.time(), r.read()
 
     async def kernel_roundtrip(self, tunnel):
         import websockets
@@ -333,18 +336,19 @@ class Soak:
             n += 1
             kind = "download" if n % 22 == 0 else \
                 "kernel" if n % 5 == 0 else "rest"
+            at = None
             try:
                 if kind == "download":
-                    ok = len(self.rest(tunnel, "/files/big.bin", 60)) == \
-                        4 << 20
+                    at, body = self.rest(tunnel, "/files/big.bin", 60)
+                    ok = len(body) == 4 << 20
                 elif kind == "kernel":
                     ok = asyncio.run(asyncio.wait_for(
                         self.kernel_roundtrip(tunnel), 15))
                 else:
-                    self.rest(tunnel, "/api/status" if n % 2 else
-                              "/api/contents")
+                    at, _ = self.rest(tunnel, "/api/status" if n % 2 else
+                                      "/api/contents")
                     ok = True
-                self.record(tunnel, kind, ok)
+                self.record(tunnel, kind, ok, at=at if ok else None)
             except Exception as e:      # any failure is a failed request
                 self.record(tunnel, kind, False, "%s" % e)
                 if "403" in str(e) or "Forbidden" in str(e):
