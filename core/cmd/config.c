@@ -39,10 +39,10 @@ static char path_used[1024];
 
 /*
  * Every option a module or plugin reads through jc_config_option() or
- * host->option(), with its type: a number from lo to hi, a list of names
- * (no blanks), a file name or one of a few words.  A plugin checks its own options again (the
- * ranges here are the plugins'); this table makes a bad value an error
- * before anything runs, wherever it was written.
+ * host->option(), with its type: a number from lo to hi, a list of names (no
+ * blanks), a file name or one of a few words.  A plugin checks its own options
+ * again (the ranges here are the plugins'); this table makes a bad value an
+ * error before anything runs, wherever it was written.
  */
 enum otype { O_NUM, O_LIST, O_FILE, O_WORD };
 

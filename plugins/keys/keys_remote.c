@@ -2,14 +2,14 @@
  * keys_remote.c - read and replace the remote ~/.ssh/authorized_keys
  * through an access plugin's exec.
  *
- * The merge happens locally (keys_ak.c); the remote side only runs the
- * small POSIX sh script below, through the shared runner (core/access/rscript.h).
- * Data never travels in the command string: the new file goes on stdin;
- * the command carries the script, the operation, the nonce, two
- * "CRC SIZE" checksums and the user to act as.  The write refuses when the file changed since it was read, fills a
- * temporary file beside it (same mode and owner, via cp -p), checks that
- * every byte arrived, and renames it over the old one: any failure leaves
- * the old file as it was.
+ * The merge happens locally (keys_ak.c); the remote side only runs the small
+ * POSIX sh script below, through the shared runner (core/access/rscript.h).
+ * Data never travels in the command string: the new file goes on stdin; the
+ * command carries the script, the operation, the nonce, two "CRC SIZE"
+ * checksums and the user to act as.  The write refuses when the file changed
+ * since it was read, fills a temporary file beside it (same mode and owner, via
+ * cp -p), checks that every byte arrived, and renames it over the old one: any
+ * failure leaves the old file as it was.
  */
 #include <stdio.h>
 #include <stdlib.h>

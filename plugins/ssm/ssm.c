@@ -4,9 +4,10 @@
  *
  * A jconnect SSM "session" is a set of Session Manager sessions: a few
  * port sessions per remote port (each multiplexed with smux, see
- * ssm_pool.c), one per ProxyCommand stream and one per exec.  connect() proves the instance is reachable
- * with a StartSession and keeps that session for the first stream that
- * fits it, so `jconnect proxy` pays for one StartSession, not two.
+ * ssm_pool.c), one per ProxyCommand stream and one per exec.  connect()
+ * proves the instance is reachable with a StartSession and keeps that
+ * session for the first stream that fits it, so `jconnect proxy` pays
+ * for one StartSession, not two.
  */
 #include <stdio.h>
 #include <stdlib.h>

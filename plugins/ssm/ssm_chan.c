@@ -500,8 +500,9 @@ on_closed(struct ssm_chan *ch, const struct ssm_msg *m)
 		    "%s:%u: %s", ch->host[0] ? ch->host : "the instance's port",
 		    ch->port, out);
 	else
-		ssm_log(KIND(ch)->quiet ? JC_LOG_DEBUG : JC_LOG_VERBOSE, "session %s closed by Session Manager: "
-		    "%s", ch->st.sid, ch->why);
+		ssm_log(KIND(ch)->quiet ? JC_LOG_DEBUG : JC_LOG_VERBOSE,
+		    "session %s closed by Session Manager: %s", ch->st.sid,
+		    ch->why);
 	chan_end(ch);
 }
 
@@ -579,8 +580,6 @@ dial_ms(const struct ssm_chan *ch)
 static int
 chan_dial(struct ssm_chan *ch, int wait, char *why, size_t whylen)
 {
-	const char *ca = JC_HOST_HAS(ssm_host, aws_ca_bundle) ?
-	    ssm_host->aws_ca_bundle() : NULL;
 	char *open;
 	int r;
 
@@ -593,8 +592,8 @@ chan_dial(struct ssm_chan *ch, int wait, char *why, size_t whylen)
 	}
 	ch->ws_ahead = ch->ws != NULL;
 	if (ch->ws == NULL) {
-		if ((r = ssm_ws_dial_start(ch->st.url, ca, dial_ms(ch),
-		    on_ws_msg, ch, &ch->ws, why, whylen)) != 0)
+		if ((r = ssm_ws_dial_start(ch->st.url, ssm_ca_bundle(),
+		    dial_ms(ch), on_ws_msg, ch, &ch->ws, why, whylen)) != 0)
 			return r;
 		/* Waited for: the first session of a destination, a resume. */
 		if (wait && (r = ssm_ws_connect_wait(ch->ws, why,

@@ -16,4 +16,8 @@ extern const struct jc_host *ssm_host;		/* set by init() */
 		ssm_host->log((l), "ssm", __VA_ARGS__);			\
 } while (0)
 
+/* The CA bundle the AWS calls trust too (--ca-bundle), or NULL. */
+#define ssm_ca_bundle()							\
+	(JC_HOST_HAS(ssm_host, aws_ca_bundle) ? ssm_host->aws_ca_bundle() : NULL)
+
 #endif /* SSM_HOST_H */

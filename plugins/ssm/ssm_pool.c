@@ -101,7 +101,8 @@ backoff(int64_t base, int64_t max, int n)
 
 /*
  * The channel for a new stream to host:port, skipping `not`: fewest
- * active streams (a stream that sent its FIN is over for this purpose), then READY before opening, then fewest bytes in flight.  *live
+ * active streams (a stream that sent its FIN is over for this purpose),
+ * then READY before opening, then fewest bytes in flight.  *live
  * receives its streams, *count the destination's unfinished channels.
  */
 static struct ssm_chan *
@@ -393,8 +394,8 @@ ssm_pool_stream(struct ssm_sess *s, const char *host, uint16_t port,
 	    ((s->throttled == 0 && s->failures == 0) ||
 	    ssm_host->now_ms() >= s->next_start)) {
 		/* Every session carries a stream already: one more. */
-		if (ssm_chan_new_queued(s, &ssm_port_kind, ssm_port_doc(host, port, 0, pr, ps),
-		    &ch) != 0)
+		if (ssm_chan_new_queued(s, &ssm_port_kind,
+		    ssm_port_doc(host, port, 0, pr, ps), &ch) != 0)
 			return JC_ERR_NOMEM;
 		snprintf(ch->host, sizeof(ch->host), "%s", host);
 		ch->port = port;

@@ -10,10 +10,11 @@
  *
  * Each stream is the accepted local socket itself (JC_STREAM_ADOPT), or
  * the plugin's end of a socketpair whose other end the core relays (the
- * ProxyCommand's stdin/stdout).  Local bytes are read straight into the payload of a new
- * message, and only while the channel's window has room; agent bytes are
- * written to the socket, buffered up to STREAM_BUF, and a full buffer
- * makes the handler refuse the rest (the data channel then holds it).
+ * ProxyCommand's stdin/stdout).  Local bytes are read straight into the
+ * payload of a new message, and only while the channel's window has
+ * room; agent bytes are written to the socket, buffered up to
+ * STREAM_BUF, and a full buffer makes the handler refuse the rest (the
+ * data channel then holds it).
  */
 #include <errno.h>
 #include <fcntl.h>

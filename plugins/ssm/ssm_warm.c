@@ -125,13 +125,11 @@ static const struct jc_source_ops warm_ops = {
 static int
 warm_one(void)
 {
-	const char *ca = JC_HOST_HAS(ssm_host, aws_ca_bundle) ?
-	    ssm_host->aws_ca_bundle() : NULL;
 	struct ssm_ws *ws;
 	char why[256];
 
-	if (warm.n == WARM_MAX || ssm_ws_preconnect(warm.origin, ca,
-	    WARM_CONNECT_MS, &ws, why, sizeof(why)) != 0)
+	if (warm.n == WARM_MAX || ssm_ws_preconnect(warm.origin,
+	    ssm_ca_bundle(), WARM_CONNECT_MS, &ws, why, sizeof(why)) != 0)
 		return -1;
 	/* Light: it moves while the target's resolution waits on AWS. */
 	if (warm.src == NULL &&

@@ -3,13 +3,13 @@
  * proxies (this libcurl has no ws:// support), our own HTTP upgrade, and
  * wslay for framing.
  *
- * libcurl's multi interface does the connect (TCP, TLS, proxy tunnel):
- * either driven by the core loop (ssm_ws_dial_start) or waited for
- * (ssm_ws_connect_wait); everything after that is non-blocking in the core loop.  Reads and
- * writes go through two large local buffers so wslay's 4 KiB steps do
- * not become 4 KiB system calls, and every read loop runs until the
- * transport says "would block", so TLS never holds bytes poll() cannot
- * see (unless the per-call budget ran out; ssm_ws_pending() then says so).
+ * libcurl's multi interface does the connect (TCP, TLS, proxy tunnel): either
+ * driven by the core loop (ssm_ws_dial_start) or waited for
+ * (ssm_ws_connect_wait); everything after that is non-blocking in the core
+ * loop.  Reads and writes go through two large local buffers so wslay's 4 KiB
+ * steps do not become 4 KiB system calls, and every read loop runs until the
+ * transport says "would block", so TLS never holds bytes poll() cannot see
+ * (unless the per-call budget ran out; ssm_ws_pending() then says so).
  */
 #include <errno.h>
 #include <poll.h>
