@@ -876,9 +876,9 @@ liveness(struct ssm_chan *ch, int64_t now)
 
 		/* Once for every session of the tunnel, not once each. */
 		if (said == 0 || now - said > 60000)
-			ssm_log(JC_LOG_WARN, "no answer from Session Manager for "
-			    "%d s (did the network change?); resuming",
-			    (int)((now - (rx > 0 ? rx : ch->ping_sent)) / 1000));
+			ssm_log(JC_LOG_WARN, "Session Manager left a ping "
+			    "unanswered for %d s (did the network change?); "
+			    "resuming", (int)((now - ch->ping_sent) / 1000));
 		said = now;
 		ch->ping_sent = 0;
 		chan_lost(ch, "the path to Session Manager went silent");
