@@ -581,7 +581,7 @@ static int
 chan_dial(struct ssm_chan *ch, int wait, char *why, size_t whylen)
 {
 	char *open;
-	int r;
+	int r, ms;
 
 	ssm_warm_learn(ch->st.url);
 	ch->ws = ch->no_ahead ? NULL : ssm_warm_take(ch->st.url, on_ws_msg, ch);
@@ -618,10 +618,11 @@ chan_dial(struct ssm_chan *ch, int wait, char *why, size_t whylen)
 		ch->ws = NULL;
 		return r;
 	}
-	ch->dial_deadline = now_ms() + dial_ms(ch);
+	ms = dial_ms(ch);
 	if (ch->ws_ahead && ssm_ws_state(ch->ws) == SSM_WS_UPGRADING &&
-	    dial_ms(ch) > AHEAD_UPGRADE_MS)
-		ch->dial_deadline = now_ms() + AHEAD_UPGRADE_MS;
+	    ms > AHEAD_UPGRADE_MS)
+		ms = AHEAD_UPGRADE_MS;
+	ch->dial_deadline = now_ms() + ms;
 	ch->next_ping = now_ms() + ch->s->o.ping_ms;
 	ch->ping_sent = 0;
 	return 0;

@@ -1450,16 +1450,20 @@ class Protocol(websockets.legacy.server.WebSocketServerProtocol):
         if not self.asked:
             self.transport.close()
 
+    def waited(self, name):
+        """Did the request come fault `name` ms or more after the
+        connection (the fault set and not 0)?"""
+        ms = float(fault(name, 0) or 0)
+        return ms > 0 and time.monotonic() - self.made_at >= ms / 1000.0
+
     async def process_request(self, path, headers):
         self.asked = True
         # The same front end racing the request: it had given up already.
-        ms = float(fault("idle_drop_ms", 0) or 0)
-        if ms > 0 and time.monotonic() - self.made_at >= ms / 1000.0:
+        if self.waited("idle_drop_ms"):
             self.transport.abort()
             return (HTTPStatus.SERVICE_UNAVAILABLE, [], b"")
         # A connection made before a network change: silent for good.
-        ms = float(fault("idle_stall_ms", 0) or 0)
-        if ms > 0 and time.monotonic() - self.made_at >= ms / 1000.0:
+        if self.waited("idle_stall_ms"):
             await asyncio.sleep(3600)
         return await process_request(path, headers, self.made_at)
 
